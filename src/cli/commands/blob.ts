@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
+import { signBlob } from '../../cosign/index.js';
+import { parseBlobBundle } from '../../formats/index.js';
+import { verifyBlobBundle, verifyBlobSignature } from '../../verify/index.js';
+import { loadSigner, loadVerificationKey } from '../keys.js';
+import { parseBool, parseOutput } from '../options.js';
+import { info, printResult, warn } from '../output.js';
+import { action } from '../run.js';
+
+interface SignBlobOptions {
+  key?: string;
+  bundle?: string;
+  newBundleFormat: boolean;
+  outputSignature?: string;
+  tlogUpload: boolean;
+  yes?: boolean;
+}
+
+interface VerifyBlobOptions {
+  key?: string;
+  signature?: string;
+  bundle?: string;
+  insecureIgnoreTlog: boolean;
+  output: 'text' | 'json';
+}
+
+export function registerBlobCommands(program: Command): void {
+  program
+    .command('sign-blob')
+    .description('Sign a file; print the base64 signature and optionally write a bundle')
+    .argument('<file>', 'the file to sign')
+    .option('--key <file>', 'private key file (encrypted cosign format)')
+    .option('--bundle <file>', 'write a bundle holding the signature and verification material')
+    .option('--new-bundle-format [bool]', 'write the Sigstore bundle (true) or cosign\'s legacy bundle (false)', parseBool, true)
+    .option('--output-signature <file>', 'write the base64 signature to this file instead of stdout')
+    .option('--tlog-upload [bool]', 'upload the signature to the transparency log', parseBool, true)
+    .option('-y, --yes', 'skip confirmation prompts')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sigil sign-blob --key cosign.key --tlog-upload=false artifact.tgz > artifact.sig
+  sigil sign-blob --key cosign.key --tlog-upload=false --bundle artifact.sigstore.json artifact.tgz`,
+    )
+    .action(
+      action(async (file: string, opts: SignBlobOptions) => {
+        if (!opts.key) throw new SigilError('UNSUPPORTED', 'keyless signing is not available yet: pass --key');
+        if (opts.tlogUpload) {
+          throw new SigilError('UNSUPPORTED', 'no transparency log is configured to upload the signature to', 'pass --tlog-upload=false to sign without a transparency log');
+        }
+        const artifact = readUserFile(file, 'file to sign');
+        const signer = await loadSigner(opts.key);
+        const format = opts.bundle ? (opts.newBundleFormat ? 'sigstore' : 'legacy') : 'none';
+        const result = await signBlob(signer, artifact, format);
+        if (opts.bundle && result.bundle) {
+          await writeFileAtomic(opts.bundle, result.bundle);
+          info(`Wrote bundle to file ${opts.bundle}`);
+        }
+        if (opts.outputSignature) {
+          await writeFileAtomic(opts.outputSignature, result.signature);
+          info(`Signature wrote in the file ${opts.outputSignature}`);
+        } else {
+          printResult(result.signature);
+        }
+      }),
+    );
+
+  program
+    .command('verify-blob')
+    .description('Verify a signature or bundle over a file with a public key')
+    .argument('<file>', 'the signed file')
+    .option('--key <file>', 'public key file (PEM)')
+    .option('--signature <file|base64>', 'the signature: a file holding it, or the base64 text itself')
+    .option('--bundle <file>', 'a Sigstore bundle or cosign legacy bundle')
+    .option('--insecure-ignore-tlog [bool]', 'accept signatures that are not in a transparency log', parseBool, false)
+    .option('-o, --output <format>', 'text or json', parseOutput, 'text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sigil verify-blob --key cosign.pub --signature artifact.sig --insecure-ignore-tlog artifact.tgz
+  sigil verify-blob --key cosign.pub --bundle artifact.sigstore.json --insecure-ignore-tlog artifact.tgz`,
+    )
+    .action(
+      action(async (file: string, opts: VerifyBlobOptions) => {
+        if (!opts.key) throw new SigilError('UNSUPPORTED', 'keyless verification is not available yet: pass --key');
+        if (!opts.signature && !opts.bundle) {
+          throw new SigilError('BAD_INPUT', 'nothing to verify: pass --signature or --bundle');
+        }
+        const publicKey = loadVerificationKey(opts.key);
+        const artifact = readUserFile(file, 'signed file');
+        const options = { publicKey, artifact, ignoreTlog: opts.insecureIgnoreTlog };
+        if (opts.insecureIgnoreTlog) {
+          warn('Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.');
+        }
+        const result = opts.bundle
+          ? verifyBlobBundle(options, parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle))
+          : verifyBlobSignature(options, signatureText(opts.signature as string));
+        if (opts.output === 'json') printResult(JSON.stringify({ verified: true, file, source: result.source }));
+        else info('Verified OK');
+      }),
+    );
+}
+
+/** cosign's --signature takes a file name or the base64 signature itself; an existing file wins. */
+function signatureText(value: string): string {
+  if (!existsSync(value) && /^[A-Za-z0-9+/]+={0,2}$/.test(value)) return value;
+  return readUserFile(value, 'signature').toString('utf8');
+}

@@ -1,0 +1,101 @@
+import { createPublicKey } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
+import { writeKeyPairFiles } from '../../cosign/index.js';
+import { generateKeyPair, importPrivateKeyPem, type KeyAlgorithm, publicKeyPem } from '../../crypto/index.js';
+import { loadSigner } from '../keys.js';
+import { info, printResult } from '../output.js';
+import { readPassword } from '../password.js';
+import { action } from '../run.js';
+
+const ALGORITHMS: Record<string, KeyAlgorithm> = {
+  'ecdsa-sha2-256-nistp256': 'ecdsa-p256',
+  'ecdsa-sha2-384-nistp384': 'ecdsa-p384',
+  'ecdsa-sha2-512-nistp521': 'ecdsa-p521',
+  ed25519: 'ed25519',
+  'rsa-sign-pkcs1-2048-sha256': 'rsa-2048',
+  'rsa-sign-pkcs1-3072-sha256': 'rsa-3072',
+  'rsa-sign-pkcs1-4096-sha256': 'rsa-4096',
+};
+
+export function registerKeyCommands(program: Command): void {
+  program
+    .command('generate-key-pair')
+    .description('Generate a key pair for signing: <prefix>.key (encrypted with COSIGN_PASSWORD) and <prefix>.pub')
+    .option('--output-key-prefix <prefix>', 'name of the key files, without extension', 'cosign')
+    .option('--signing-algorithm <alg>', `one of ${Object.keys(ALGORITHMS).join(', ')}`, 'ecdsa-sha2-256-nistp256')
+    .option('-f, --force', 'overwrite existing key files')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sigil generate-key-pair                            # cosign.key + cosign.pub, password prompted
+  COSIGN_PASSWORD=secret sigil generate-key-pair --output-key-prefix ci
+  sigil generate-key-pair --signing-algorithm ed25519`,
+    )
+    .action(
+      action(async (opts: { outputKeyPrefix: string; signingAlgorithm: string; force?: boolean }) => {
+        const algorithm = ALGORITHMS[opts.signingAlgorithm];
+        if (!algorithm) {
+          throw new SigilError('BAD_INPUT', `--signing-algorithm: unknown algorithm "${opts.signingAlgorithm}"`);
+        }
+        refuseExisting(opts.outputKeyPrefix, opts.force);
+        const password = await readPassword({ confirm: true });
+        const { privateKey, publicKey } = generateKeyPair(algorithm);
+        const files = await writeKeyPairFiles(opts.outputKeyPrefix, privateKey, publicKey, password, {
+          overwrite: opts.force === true,
+        });
+        info(`Private key written to ${files.privateKeyPath}`);
+        info(`Public key written to ${files.publicKeyPath}`);
+      }),
+    );
+
+  program
+    .command('import-key-pair')
+    .description('Import a PEM private key (PKCS#1, PKCS#8 or EC) into an encrypted cosign key pair')
+    .requiredOption('-k, --key <file>', 'the PEM private key to import')
+    .option('-o, --output-key-prefix <prefix>', 'name of the key files, without extension', 'import-cosign')
+    .option('-f, --force', 'overwrite existing key files')
+    .addHelpText('after', '\nExample:\n  COSIGN_PASSWORD=secret sigil import-key-pair --key ec-private.pem')
+    .action(
+      action(async (opts: { key: string; outputKeyPrefix: string; force?: boolean }) => {
+        const privateKey = importPrivateKeyPem(readUserFile(opts.key, 'private key').toString('utf8'), opts.key);
+        refuseExisting(opts.outputKeyPrefix, opts.force);
+        const password = await readPassword({ confirm: true });
+        const files = await writeKeyPairFiles(opts.outputKeyPrefix, privateKey, createPublicKey(privateKey), password, {
+          overwrite: opts.force === true,
+        });
+        info(`Private key written to ${files.privateKeyPath}`);
+        info(`Public key written to ${files.publicKeyPath}`);
+      }),
+    );
+
+  program
+    .command('public-key')
+    .description('Print the public key of a private key file')
+    .requiredOption('--key <file>', 'the encrypted private key (COSIGN_PASSWORD or a prompt gives its password)')
+    .option('--outfile <file>', 'write the PEM to this file instead of stdout')
+    .addHelpText('after', '\nExample:\n  sigil public-key --key cosign.key > cosign.pub')
+    .action(
+      action(async (opts: { key: string; outfile?: string }) => {
+        const pem = publicKeyPem((await loadSigner(opts.key)).publicKey);
+        if (opts.outfile) {
+          await writeFileAtomic(opts.outfile, pem);
+          info(`Public key written to ${opts.outfile}`);
+        } else {
+          printResult(pem);
+        }
+      }),
+    );
+}
+
+/** cosign asks before overwriting; without a terminal to ask on, we refuse and say how to proceed. */
+function refuseExisting(prefix: string, force: boolean | undefined): void {
+  if (force) return;
+  for (const path of [`${prefix}.key`, `${prefix}.pub`]) {
+    if (existsSync(path)) {
+      throw new SigilError('FILE_EXISTS', `${path} already exists`, 'remove it, choose another --output-key-prefix, or pass --force');
+    }
+  }
+}

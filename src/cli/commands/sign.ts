@@ -1,0 +1,157 @@
+import type { Command } from 'commander';
+import { SigilError, writeFileAtomic } from '../../core/index.js';
+import { signImage, verificationJson, verifyImage } from '../../cosign/index.js';
+import { formatReference, parseReference, RegistryClient } from '../../oci/index.js';
+import { loadSigner, loadVerificationKey } from '../keys.js';
+import { collectAnnotation, parseBool, parseOutput } from '../options.js';
+import { info, printResult, warn } from '../output.js';
+import { action } from '../run.js';
+
+interface RegistryOptions {
+  allowInsecureRegistry: boolean;
+}
+
+function registryClient(opts: RegistryOptions): RegistryClient {
+  return new RegistryClient({ insecure: opts.allowInsecureRegistry });
+}
+
+interface SignOptions extends RegistryOptions {
+  key?: string;
+  annotations: Record<string, string>;
+  tlogUpload: boolean;
+  upload: boolean;
+  yes?: boolean;
+  signContainerIdentity?: string;
+  outputSignature?: string;
+  outputPayload?: string;
+  output: 'text' | 'json';
+}
+
+interface VerifyOptions extends RegistryOptions {
+  key?: string;
+  annotations: Record<string, string>;
+  insecureIgnoreTlog: boolean;
+  checkDockerReference: boolean;
+  output: 'text' | 'json';
+}
+
+export function registerSignCommands(program: Command): void {
+  program
+    .command('sign')
+    .description("Sign the digest of container images and push the signatures to the images' registry")
+    .argument('<image...>', 'image references: registry/repo:tag (the digest it resolves to is signed) or repo@sha256:...')
+    .option('--key <file>', 'private key file (encrypted cosign format)')
+    .option('-a, --annotations <key=value>', 'extra key=value pairs to sign (repeatable)', collectAnnotation, {})
+    .option('--tlog-upload [bool]', 'upload the signature to the transparency log', parseBool, true)
+    .option('--upload [bool]', 'push the signature to the registry', parseBool, true)
+    .option('--sign-container-identity <ref>', 'the docker-reference to sign instead of the image repository')
+    .option('--output-signature <file>', 'also write the base64 signature to this file')
+    .option('--output-payload <file>', 'also write the signed payload to this file')
+    .option('--allow-insecure-registry [bool]', 'allow plain-HTTP registries other than loopback', parseBool, false)
+    .option('-y, --yes', 'skip confirmation prompts')
+    .option('--output <format>', 'text or json', parseOutput, 'text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sigil sign --key cosign.key --tlog-upload=false 127.0.0.1:5000/app:v1
+  sigil sign --key cosign.key -a env=prod -a git_sha=$GITHUB_SHA ghcr.io/org/app@sha256:...`,
+    )
+    .action(
+      action(async (images: string[], opts: SignOptions) => {
+        if (!opts.key) {
+          throw new SigilError('UNSUPPORTED', 'keyless signing is not available yet: pass --key', 'sigil generate-key-pair creates a key pair');
+        }
+        if (opts.tlogUpload) {
+          throw new SigilError(
+            'UNSUPPORTED',
+            'no transparency log is configured to upload the signature to',
+            'pass --tlog-upload=false to sign without a transparency log',
+          );
+        }
+        const references = images.map(parseReference);
+        const signer = await loadSigner(opts.key);
+        const client = registryClient(opts);
+        const results = [];
+        for (const image of references) {
+          const result = await signImage({
+            client,
+            signer,
+            image,
+            annotations: opts.annotations,
+            upload: opts.upload,
+            progress: info,
+            ...(opts.signContainerIdentity ? { signContainerIdentity: opts.signContainerIdentity } : {}),
+          });
+          results.push({ image: formatReference(image), ...result });
+        }
+        if (opts.outputSignature) await writeFileAtomic(opts.outputSignature, results.map((r) => r.signature).join('\n'));
+        if (opts.outputPayload) {
+          await writeFileAtomic(opts.outputPayload, Buffer.concat(results.flatMap((r, i) => (i ? [Buffer.from('\n'), r.payload] : [r.payload]))));
+        }
+        if (opts.output === 'json') {
+          printResult(
+            JSON.stringify(
+              results.map((r) => ({
+                image: r.image,
+                digest: r.digest,
+                signature: r.signature,
+                signatureReference: r.signatureReference ?? null,
+                appended: r.appended,
+              })),
+            ),
+          );
+        }
+      }),
+    );
+
+  program
+    .command('verify')
+    .description('Verify the signatures of container images against a public key')
+    .argument('<image...>', 'image references')
+    .option('--key <file>', 'public key file (PEM)')
+    .option('-a, --annotations <key=value>', 'annotations every accepted signature must carry (repeatable)', collectAnnotation, {})
+    .option('--insecure-ignore-tlog [bool]', 'accept signatures that are not in a transparency log', parseBool, false)
+    .option('--check-docker-reference [bool]', "require the payload's docker-reference to name the image's repository", parseBool, true)
+    .option('--allow-insecure-registry [bool]', 'allow plain-HTTP registries other than loopback', parseBool, false)
+    .option('-o, --output <format>', 'json (cosign\'s payload array, the default) or text', parseOutput, 'json')
+    .addHelpText(
+      'after',
+      `
+Exit code 0 when every image has at least one valid signature, 1 otherwise.
+
+Examples:
+  sigil verify --key cosign.pub --insecure-ignore-tlog 127.0.0.1:5000/app:v1
+  sigil verify --key cosign.pub -a env=prod ghcr.io/org/app@sha256:... | jq .`,
+    )
+    .action(
+      action(async (images: string[], opts: VerifyOptions) => {
+        if (!opts.key) {
+          throw new SigilError('UNSUPPORTED', 'keyless verification is not available yet: pass --key');
+        }
+        const references = images.map(parseReference);
+        const publicKey = loadVerificationKey(opts.key);
+        const client = registryClient(opts);
+        if (opts.insecureIgnoreTlog) {
+          warn('Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.');
+        }
+        for (const image of references) {
+          const result = await verifyImage({
+            client,
+            image,
+            publicKey,
+            ignoreTlog: opts.insecureIgnoreTlog,
+            checkDockerReference: opts.checkDockerReference,
+            ...(Object.keys(opts.annotations).length > 0 ? { annotations: opts.annotations } : {}),
+          });
+          info(`\nVerification for ${formatReference(image)} --`);
+          info('The following checks were performed on each of these signatures:');
+          if (Object.keys(opts.annotations).length > 0) info('  - The specified annotations were verified.');
+          info('  - The cosign claims were validated');
+          info('  - The signatures were verified against the specified public key');
+          if (opts.output === 'json') printResult(verificationJson(result));
+          else for (const v of result.verified) printResult(v.payload.toString('utf8'));
+        }
+      }),
+    );
+}

@@ -1,0 +1,26 @@
+/** Resolving `--key` values: a file path today; KMS, PKCS#11 and Kubernetes references are named clearly. */
+import type { KeyObject } from 'node:crypto';
+import { readUserFile, SigilError } from '../core/index.js';
+import { decryptPrivateKey, keySigner, loadPublicKeyPem, type Signer } from '../crypto/index.js';
+import { readPassword } from './password.js';
+
+const UNSUPPORTED_SCHEMES = ['awskms://', 'gcpkms://', 'azurekms://', 'hashivault://', 'k8s://', 'pkcs11:', 'gitlab://'];
+
+function rejectUnsupported(ref: string): void {
+  const scheme = UNSUPPORTED_SCHEMES.find((s) => ref.startsWith(s));
+  if (scheme) {
+    throw new SigilError('UNSUPPORTED', `--key ${ref}: ${scheme} keys are not supported yet`, 'use a key file (sigil generate-key-pair)');
+  }
+}
+
+export async function loadSigner(ref: string): Promise<Signer> {
+  rejectUnsupported(ref);
+  const pem = readUserFile(ref, 'private key').toString('utf8');
+  const password = await readPassword({ confirm: false });
+  return keySigner(decryptPrivateKey(pem, password, ref));
+}
+
+export function loadVerificationKey(ref: string): KeyObject {
+  rejectUnsupported(ref);
+  return loadPublicKeyPem(readUserFile(ref, 'public key').toString('utf8'), ref);
+}

@@ -1,0 +1,5 @@
+export * from './blob.js';
+export * from './keys.js';
+export * from './sign.js';
+export * from './signature-repository.js';
+export * from './verify.js';

@@ -1,0 +1,119 @@
+/**
+ * `sign`: sign the digest an image reference resolves to and append the signature to cosign's `.sig`
+ * image for that digest (existing signatures are kept; an identical signature is not added twice).
+ */
+import { type Digest, isSigilError, toBase64 } from '../core/index.js';
+import { type Signer, verifySignature } from '../crypto/index.js';
+import {
+  ANNOTATION_SIGNATURE,
+  artifactTag,
+  buildSignatureImage,
+  buildSimpleSigningPayload,
+  configCreated,
+  type LayerDescriptor,
+  OCI_MANIFEST_MEDIA_TYPE,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+  signatureLayer,
+  signatureLayers,
+} from '../formats/index.js';
+import { type ImageReference, type RegistryClient, type Repository, repositoryName } from '../oci/index.js';
+import { signatureRepository } from './signature-repository.js';
+
+export interface SignImageOptions {
+  client: RegistryClient;
+  signer: Signer;
+  image: ImageReference;
+  annotations?: Record<string, string>;
+  /** cosign's --sign-container-identity: the docker-reference to claim instead of the image's repository. */
+  signContainerIdentity?: string;
+  /** cosign's --upload=false: sign but push nothing. */
+  upload?: boolean;
+  progress?: (message: string) => void;
+}
+
+export interface SignImageResult {
+  digest: Digest;
+  payload: Buffer;
+  signature: string;
+  /** The `.sig` reference the signature was pushed to, when uploaded. */
+  signatureReference?: string;
+  /** False when an identical signature was already there and nothing was appended. */
+  appended: boolean;
+}
+
+export async function signImage(options: SignImageOptions): Promise<SignImageResult> {
+  const { client, image, signer } = options;
+  const progress = options.progress ?? (() => {});
+  const digest = image.digest ?? (await client.resolveDigest(image));
+  const payload = buildSimpleSigningPayload(
+    options.signContainerIdentity ?? repositoryName(image),
+    digest,
+    options.annotations,
+  );
+  const signature = toBase64(await signer.sign(payload));
+  if (options.upload === false) return { digest, payload, signature, appended: false };
+
+  const target = signatureRepository(image);
+  const tag = artifactTag(digest, 'sig');
+  const signatureReference = `${repositoryName(target)}:${tag}`;
+  progress(`Pushing signature to: ${repositoryName(target)}`);
+  const existing = await readSignatureImage(client, target, tag);
+  const layer = signatureLayer(payload, signature);
+  if (existing && alreadySigned(existing.layers, layer.descriptor, payload, signer)) {
+    progress('An identical signature is already present; nothing to append');
+    return { digest, payload, signature, signatureReference, appended: false };
+  }
+  const layers = [...(existing?.layers ?? []), layer.descriptor];
+  const signatures = buildSignatureImage(layers, existing?.created);
+  // Blobs first, manifest last: a failure part-way leaves the old signature manifest intact.
+  await client.pushBlob(target, layer.payload);
+  await client.pushBlob(target, signatures.config);
+  await client.putManifest(target, tag, signatures.manifest, OCI_MANIFEST_MEDIA_TYPE);
+  return { digest, payload, signature, signatureReference, appended: true };
+}
+
+interface ExistingSignatures {
+  layers: LayerDescriptor[];
+  created: string;
+}
+
+/** The `.sig` image at `tag`, or undefined when the image has no signatures yet. */
+export async function readSignatureImage(
+  client: RegistryClient,
+  repo: Repository,
+  tag: string,
+  mediaType = SIMPLE_SIGNING_MEDIA_TYPE,
+): Promise<ExistingSignatures | undefined> {
+  let fetched: Awaited<ReturnType<RegistryClient['getManifest']>>;
+  try {
+    fetched = await client.getManifest(repo, tag);
+  } catch (err) {
+    if (isSigilError(err, 'REGISTRY_NOT_FOUND')) return undefined;
+    throw err;
+  }
+  const where = `${repositoryName(repo)}:${tag}`;
+  const layers = signatureLayers(fetched.manifest, mediaType, where);
+  const config = fetched.manifest.config;
+  const created = 'layers' in fetched.manifest && config ? configCreated(await client.getBlob(repo, config.digest), `${where} config`) : undefined;
+  return { layers, ...(created ? { created } : { created: '0001-01-01T00:00:00Z' }) };
+}
+
+/**
+ * cosign's duplicate detection: a layer with the same payload whose signature verifies with the signer's
+ * key is the same signature (ECDSA signatures differ on every run, so bytes cannot be compared).
+ */
+function alreadySigned(
+  layers: readonly LayerDescriptor[],
+  candidate: LayerDescriptor,
+  payload: Buffer,
+  signer: Signer,
+): boolean {
+  return layers.some((existing) => {
+    const signature = existing.annotations?.[ANNOTATION_SIGNATURE];
+    return (
+      existing.digest === candidate.digest &&
+      signature !== undefined &&
+      verifySignature(signer.publicKey, payload, Buffer.from(signature, 'base64'))
+    );
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * `verify` with a public key: every layer of the image's `.sig` artifact is checked (signature over the
+ * payload, payload bound to the image digest, repository and annotations, transparency-log policy).
+ * The image verifies when at least one signature passes every check, as with cosign; the failures of
+ * the others are returned so that a failed verification can say why each signature was rejected.
+ */
+import type { KeyObject } from 'node:crypto';
+import { type Digest, fromBase64, goJson, messageOf, SigilError, sortedKeys } from '../core/index.js';
+import { verifySignature } from '../crypto/index.js';
+import {
+  ANNOTATION_BUNDLE,
+  ANNOTATION_SIGNATURE,
+  artifactTag,
+  type LayerDescriptor,
+  parseSimpleSigningPayload,
+  type SimpleSigningPayload,
+} from '../formats/index.js';
+import { type ImageReference, type RegistryClient, type Repository, repositoryName } from '../oci/index.js';
+import { claimProblems } from '../verify/index.js';
+import { readSignatureImage } from './sign.js';
+import { signatureRepository } from './signature-repository.js';
+
+export interface VerifyImageOptions {
+  client: RegistryClient;
+  image: ImageReference;
+  publicKey: KeyObject;
+  annotations?: Record<string, string>;
+  /** cosign's --insecure-ignore-tlog: accept signatures without a transparency-log entry. */
+  ignoreTlog: boolean;
+  checkDockerReference: boolean;
+  /** Layers fetched at once; the registry sees at most this many concurrent blob requests. */
+  concurrency?: number;
+}
+
+export interface VerifiedSignature {
+  layer: LayerDescriptor;
+  payload: Buffer;
+  claims: SimpleSigningPayload;
+}
+
+export interface ImageVerification {
+  digest: Digest;
+  verified: VerifiedSignature[];
+  /** One line per rejected signature: which layer, and why. */
+  rejected: string[];
+}
+
+export async function verifyImage(options: VerifyImageOptions): Promise<ImageVerification> {
+  const { client, image } = options;
+  const digest = image.digest ?? (await client.resolveDigest(image));
+  const repo = signatureRepository(image);
+  const existing = await readSignatureImage(client, repo, artifactTag(digest, 'sig'));
+  if (!existing || existing.layers.length === 0) {
+    throw new SigilError('NO_SIGNATURES', `no signatures found for ${repositoryName(image)}@${digest}`);
+  }
+  const outcomes = await mapLimited(existing.layers, options.concurrency ?? 8, (layer) =>
+    verifyLayer(options, repo, digest, layer),
+  );
+  const verified = outcomes.filter((o): o is VerifiedSignature => !('reason' in o));
+  const rejected = outcomes.flatMap((o, i) => ('reason' in o ? [`signature ${i + 1} (${existing.layers[i]?.digest}): ${o.reason}`] : []));
+  if (verified.length === 0) {
+    throw new SigilError(
+      rejected.every((r) => r.includes('transparency log')) ? 'TLOG_ENTRY_MISMATCH' : 'SIGNATURE_MISMATCH',
+      `no matching signatures for ${repositoryName(image)}@${digest}: ${rejected.join('; ')}`,
+    );
+  }
+  return { digest, verified, rejected };
+}
+
+async function verifyLayer(
+  options: VerifyImageOptions,
+  repo: Repository,
+  digest: Digest,
+  layer: LayerDescriptor,
+): Promise<VerifiedSignature | { reason: string }> {
+  try {
+    const encoded = layer.annotations?.[ANNOTATION_SIGNATURE];
+    if (!encoded) return { reason: `missing ${ANNOTATION_SIGNATURE} annotation` };
+    const payload = await options.client.getBlob(repo, layer.digest);
+    if (!verifySignature(options.publicKey, payload, fromBase64(encoded, 'signature annotation'))) {
+      return { reason: 'invalid signature for the given public key' };
+    }
+    const claims = parseSimpleSigningPayload(payload, 'signature payload');
+    const problems = claimProblems(claims, {
+      digest,
+      repository: options.image,
+      checkDockerReference: options.checkDockerReference,
+      ...(options.annotations ? { annotations: options.annotations } : {}),
+    });
+    if (problems.length > 0) return { reason: problems.join(', ') };
+    const tlogProblem = tlogPolicy(layer, options.ignoreTlog);
+    if (tlogProblem) return { reason: tlogProblem };
+    return { layer, payload, claims };
+  } catch (err) {
+    return { reason: messageOf(err) };
+  }
+}
+
+/**
+ * Signatures must be in a transparency log unless the caller opts out. Checking a log bundle needs the
+ * log's key, which a later part of sigil provides; until then a logged signature cannot be checked and
+ * is rejected rather than trusted.
+ */
+function tlogPolicy(layer: LayerDescriptor, ignoreTlog: boolean): string | undefined {
+  if (ignoreTlog) return undefined;
+  if (layer.annotations?.[ANNOTATION_BUNDLE] === undefined) {
+    return 'signature has no transparency log entry (use --insecure-ignore-tlog to accept unlogged signatures)';
+  }
+  return 'signature carries a transparency log bundle, but no trusted log key is configured to check it';
+}
+
+/** Promise.all over `items` with at most `limit` calls in flight, results in input order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** cosign's JSON output: the verified payloads, decoded and re-encoded as Go does, in an array. */
+export function verificationJson(result: ImageVerification): string {
+  return goJson(
+    result.verified.map(({ claims }) => ({
+      critical: claims.critical,
+      optional: claims.optional ? sortedKeys(claims.optional) : null,
+    })),
+  );
+}

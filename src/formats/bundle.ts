@@ -1,0 +1,82 @@
+/**
+ * Sigstore bundles (protobuf-specs `dev.sigstore.bundle`, media types v0.1-v0.3) through the Sigstore
+ * project's own @sigstore/bundle, and cosign's legacy blob bundle `{"base64Signature","cert","rekorBundle"}`
+ * (cosign `LocalSignedPayload`) that `sign-blob --new-bundle-format=false --bundle` writes.
+ */
+import {
+  type Bundle,
+  bundleFromJSON,
+  bundleToJSON,
+  type SerializedBundle,
+  toMessageSignatureBundle,
+} from '@sigstore/bundle';
+import { fromBase64, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
+
+export type { Bundle, SerializedBundle };
+
+/** A bundle for a signature over a blob, identified by a key hint (key-based) or a certificate (keyless). */
+export function messageSignatureBundle(options: {
+  artifact: Uint8Array;
+  signature: Uint8Array;
+  keyHint?: string;
+  certificate?: Uint8Array;
+}): SerializedBundle {
+  const bundle = toMessageSignatureBundle({
+    digest: sha256(options.artifact),
+    signature: Buffer.from(options.signature),
+    ...(options.keyHint !== undefined ? { keyHint: options.keyHint } : {}),
+    ...(options.certificate !== undefined ? { certificate: Buffer.from(options.certificate) } : {}),
+  });
+  return bundleToJSON(bundle);
+}
+
+/** Parses and validates a Sigstore bundle; the error names the file and the invalid field. */
+export function parseSigstoreBundle(json: unknown, where: string): Bundle {
+  try {
+    return bundleFromJSON(json);
+  } catch (err) {
+    const fields = (err as { fields?: string[] }).fields;
+    const detail = fields?.length ? ` (${fields.join(', ')})` : '';
+    throw new SigilError('BAD_BUNDLE', `${where}: not a valid Sigstore bundle: ${(err as Error).message}${detail}`);
+  }
+}
+
+export interface LegacyBlobBundle {
+  base64Signature: string;
+  /** base64 of a PEM certificate, or of the signer's PEM public key for key-based signatures. */
+  cert?: string;
+  rekorBundle?: unknown;
+}
+
+export type BlobBundle = { format: 'sigstore'; bundle: Bundle } | { format: 'legacy'; bundle: LegacyBlobBundle };
+
+/** Reads either bundle format, telling them apart by the Sigstore bundle's `mediaType`. */
+export function parseBlobBundle(text: string | Uint8Array, where: string): BlobBundle {
+  const json = parseJson(text, where);
+  if (!isRecord(json)) throw new SigilError('BAD_BUNDLE', `${where}: a bundle must be a JSON object`);
+  if (typeof json.mediaType === 'string') return { format: 'sigstore', bundle: parseSigstoreBundle(json, where) };
+  if (typeof json.base64Signature !== 'string') {
+    throw new SigilError('BAD_BUNDLE', `${where}: neither a Sigstore bundle (no mediaType) nor a cosign bundle (no base64Signature)`);
+  }
+  fromBase64(json.base64Signature, `${where}: base64Signature`);
+  if (json.cert !== undefined && typeof json.cert !== 'string') {
+    throw new SigilError('BAD_BUNDLE', `${where}: "cert" must be a base64 string`);
+  }
+  return {
+    format: 'legacy',
+    bundle: {
+      base64Signature: json.base64Signature,
+      ...(typeof json.cert === 'string' ? { cert: json.cert } : {}),
+      ...(json.rekorBundle !== undefined ? { rekorBundle: json.rekorBundle } : {}),
+    },
+  };
+}
+
+/** The legacy bundle as cosign marshals it (Go struct order; empty fields omitted). */
+export function legacyBlobBundleJson(bundle: LegacyBlobBundle): string {
+  return JSON.stringify({
+    base64Signature: bundle.base64Signature,
+    ...(bundle.cert ? { cert: bundle.cert } : {}),
+    ...(bundle.rekorBundle ? { rekorBundle: bundle.rekorBundle } : {}),
+  });
+}

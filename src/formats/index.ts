@@ -1,0 +1,3 @@
+export * from './bundle.js';
+export * from './cosign-layout.js';
+export * from './simple-signing.js';

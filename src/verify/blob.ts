@@ -1,0 +1,102 @@
+/**
+ * Verification of a signature over a blob with a known public key: a bare base64 signature, cosign's
+ * legacy bundle, or a Sigstore bundle. Sigstore bundles go through @sigstore/verify (the Sigstore project's
+ * verifier) with our key as the only trusted key; our own code adds the checks it does not make.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { Bundle } from '@sigstore/bundle';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
+import { fromBase64, SigilError, sha256 } from '../core/index.js';
+import { verifySignature } from '../crypto/index.js';
+import type { BlobBundle } from '../formats/index.js';
+
+export interface BlobVerification {
+  /** Where the signature came from, for the report. */
+  source: 'signature' | 'legacy-bundle' | 'sigstore-bundle';
+}
+
+export interface BlobVerifyOptions {
+  publicKey: KeyObject;
+  artifact: Uint8Array;
+  /** Accept a signature that carries no transparency-log entry (cosign's --insecure-ignore-tlog). */
+  ignoreTlog: boolean;
+}
+
+/** A bare signature (the output of `sign-blob` without --bundle) carries no log entry at all. */
+export function verifyBlobSignature(options: BlobVerifyOptions, signatureBase64: string): BlobVerification {
+  requireNoTlog(options, 'a bare signature');
+  checkSignature(options, fromBase64(signatureBase64.trim(), 'signature'));
+  return { source: 'signature' };
+}
+
+export function verifyBlobBundle(options: BlobVerifyOptions, parsed: BlobBundle): BlobVerification {
+  if (parsed.format === 'legacy') {
+    if (parsed.bundle.rekorBundle === undefined) requireNoTlog(options, 'the bundle');
+    else if (!options.ignoreTlog) throw noLogTrust();
+    checkSignature(options, fromBase64(parsed.bundle.base64Signature, 'bundle base64Signature'));
+    return { source: 'legacy-bundle' };
+  }
+  verifySigstoreBundle(options, parsed.bundle);
+  return { source: 'sigstore-bundle' };
+}
+
+function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void {
+  if (bundle.verificationMaterial.content.$case !== 'publicKey') {
+    throw new SigilError('UNSUPPORTED', 'certificate-based bundles need a trusted root (keyless verification)');
+  }
+  const entries = bundle.verificationMaterial.tlogEntries;
+  if (entries.length === 0) requireNoTlog(options, 'the bundle');
+  else if (!options.ignoreTlog) throw noLogTrust();
+  if (bundle.content.$case === 'messageSignature') {
+    const claimed = bundle.content.messageSignature.messageDigest?.digest;
+    if (claimed && !sha256(options.artifact).equals(claimed)) {
+      throw new SigilError('DIGEST_MISMATCH', 'the bundle is for a different artifact: its message digest does not match the file');
+    }
+  }
+  // With the log ignored, entries are dropped rather than half-checked: @sigstore/verify would otherwise
+  // try to verify them against a log we have no key for.
+  const checked = options.ignoreTlog ? { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [] } } : bundle;
+  const trust = toTrustMaterial(EMPTY_TRUSTED_ROOT, () => ({ publicKey: options.publicKey, validFor: () => true }));
+  const verifier = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
+  try {
+    verifier.verify(toSignedEntity(checked, Buffer.from(options.artifact)));
+  } catch (err) {
+    if (err instanceof VerificationError) {
+      throw new SigilError('SIGNATURE_MISMATCH', `bundle verification failed: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+function checkSignature(options: BlobVerifyOptions, signature: Buffer): void {
+  if (!verifySignature(options.publicKey, options.artifact, signature)) {
+    throw new SigilError('SIGNATURE_MISMATCH', 'invalid signature when validating ASN.1 encoded signature');
+  }
+}
+
+function requireNoTlog(options: BlobVerifyOptions, what: string): void {
+  if (!options.ignoreTlog) {
+    throw new SigilError(
+      'TLOG_ENTRY_MISMATCH',
+      `${what} has no transparency log entry`,
+      'sign with a transparency log, or pass --insecure-ignore-tlog to accept signatures that were never logged',
+    );
+  }
+}
+
+function noLogTrust(): SigilError {
+  return new SigilError(
+    'UNSUPPORTED',
+    'the signature carries a transparency log entry, but no trusted log key is configured to check it',
+    'pass --insecure-ignore-tlog to skip the log check',
+  );
+}
+
+const EMPTY_TRUSTED_ROOT: TrustedRoot = {
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  tlogs: [],
+  certificateAuthorities: [],
+  ctlogs: [],
+  timestampAuthorities: [],
+};

@@ -1,0 +1,2 @@
+export * from './blob.js';
+export * from './claims.js';
