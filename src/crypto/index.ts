@@ -1,0 +1,3 @@
+export * from './encrypted-key.js';
+export * from './keys.js';
+export * from './signer.js';
