@@ -2,7 +2,7 @@
  * `sigil demo` (npm run demo): the main job end to end on the embedded defaults, as a user would type it.
  * Each step prints the command it runs; the sigil commands run as child processes of this very binary.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,25 +38,25 @@ async function runDemo(opts: { keep?: boolean }): Promise<void> {
     const env = { ...process.env, COSIGN_PASSWORD: 'demo-password' };
     const key = join(dir, 'cosign');
     step(3, 'Generate a key pair (cosign format, encrypted with COSIGN_PASSWORD)');
-    sigil(['generate-key-pair', '--output-key-prefix', key], env, 0);
+    await sigil(['generate-key-pair', '--output-key-prefix', key], env, 0);
 
     step(4, 'Sign the image: the digest the tag points to is signed, the signature pushed next to it');
-    sigil(['sign', '--key', `${key}.key`, '--tlog-upload=false', '-a', 'env=demo', image], env, 0);
+    await sigil(['sign', '--key', `${key}.key`, '--tlog-upload=false', '-a', 'env=demo', image], env, 0);
 
     step(5, 'Verify with the public key: cosign\'s JSON on stdout, exit code 0');
-    sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', '-a', 'env=demo', image], env, 0);
+    await sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', '-a', 'env=demo', image], env, 0);
 
     step(6, 'Tamper with the signed payload in the registry: verification must fail');
     await tamperPayload(client, image, digest);
-    sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', image], env, 1);
+    await sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', image], env, 1);
 
     step(7, 'Push a different, unsigned image under the same tag: verification must fail');
     await pushTestImage(client, parseReference(image), { files: { 'hello.txt': 'not what was signed\n' } });
-    sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', image], env, 1);
+    await sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', image], env, 1);
 
     step(8, 'Verify the original digest with a key that did not sign it: verification must fail');
-    sigil(['generate-key-pair', '--output-key-prefix', join(dir, 'other')], env, 0);
-    sigil(['verify', '--key', join(dir, 'other.pub'), '--insecure-ignore-tlog', `${registry.address}/demo/hello@${digest}`], env, 1);
+    await sigil(['generate-key-pair', '--output-key-prefix', join(dir, 'other')], env, 0);
+    await sigil(['verify', '--key', join(dir, 'other.pub'), '--insecure-ignore-tlog', `${registry.address}/demo/hello@${digest}`], env, 1);
 
     info('\nDemo complete: signed, verified, and every tampering was caught.');
   } finally {
@@ -70,13 +70,20 @@ function step(n: number, title: string): void {
   info(`\n== ${n}. ${title}`);
 }
 
-/** Runs this sigil binary as the user would, echoing the command, and checks the exit code the step expects. */
-function sigil(args: string[], env: NodeJS.ProcessEnv, expectedStatus: number): void {
+/**
+ * Runs this sigil binary as the user would, echoing the command, and checks the exit code the step expects.
+ * Asynchronous because the registry is served from this process: a blocking spawn would starve it.
+ */
+async function sigil(args: string[], env: NodeJS.ProcessEnv, expectedStatus: number): Promise<void> {
   info(`$ sigil ${args.join(' ')}`);
-  const result = spawnSync(process.execPath, [SIGIL, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  info(`  (exit code ${result.status})`);
-  if (result.status !== expectedStatus) {
-    throw new SigilError('BAD_INPUT', `demo step failed: "sigil ${args[0]}" exited ${result.status}, expected ${expectedStatus}`);
+  const child = spawn(process.execPath, [SIGIL, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  info(`  (exit code ${status})`);
+  if (status !== expectedStatus) {
+    throw new SigilError('BAD_INPUT', `demo step failed: "sigil ${args[0]}" exited ${status}, expected ${expectedStatus}`);
   }
 }
 

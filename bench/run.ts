@@ -1,0 +1,7 @@
+/** `npm run bench`: every benchmark in turn; each prints its own figures. */
+import { benchVerifyBlob } from './verify-blob.js';
+import { benchVerifyImage } from './verify-image.js';
+
+console.log(`sigil benchmarks: node ${process.version}, ${process.platform}/${process.arch}`);
+await benchVerifyImage();
+await benchVerifyBlob();
