@@ -25,15 +25,27 @@ export async function benchVerifyBlob(): Promise<void> {
 
   const ours = await measure(COUNT, (i) => {
     const c = cases[i]!;
-    verifyBlobBundle({ publicKey, artifact: c.artifact, ignoreTlog: true }, parseBlobBundle(c.bundle, 'bench'));
+    verifyBlobBundle(
+      { publicKey, artifact: c.artifact, ignoreTlog: true },
+      parseBlobBundle(c.bundle, 'bench'),
+    );
   });
 
-  const root: TrustedRoot = { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] };
-  const verifier = new Verifier(toTrustMaterial(root, () => ({ publicKey, validFor: () => true })), {
-    tlogThreshold: 0,
-    ctlogThreshold: 0,
-    timestampThreshold: 0,
-  });
+  const root: TrustedRoot = {
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [],
+    certificateAuthorities: [],
+    ctlogs: [],
+    timestampAuthorities: [],
+  };
+  const verifier = new Verifier(
+    toTrustMaterial(root, () => ({ publicKey, validFor: () => true })),
+    {
+      tlogThreshold: 0,
+      ctlogThreshold: 0,
+      timestampThreshold: 0,
+    },
+  );
   const theirs = await measure(COUNT, (i) => {
     const c = cases[i]!;
     verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(c.bundle)), c.artifact));

@@ -22,12 +22,17 @@ interface Registry {
 export async function benchVerifyImage(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sigil-bench-'));
   const registries: [string, () => Promise<Registry>][] = [
-    ['embedded registry', () => startRegistry({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'registry') })],
+    [
+      'embedded registry',
+      () => startRegistry({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'registry') }),
+    ],
   ];
   if (dockerRegistryInstalled()) registries.push(['distribution 2.8 (docker-registry)', startDockerRegistry]);
   else console.log('(docker-registry is not installed: the distribution registry column is skipped)');
 
-  console.log('\n# verify: one image, key-signed (ECDSA P-256), registry on loopback, --insecure-ignore-tlog');
+  console.log(
+    '\n# verify: one image, key-signed (ECDSA P-256), registry on loopback, --insecure-ignore-tlog',
+  );
   const results: Record<string, Record<number, Timing>> = {};
   try {
     for (const [name, start] of registries) {
@@ -44,7 +49,9 @@ export async function benchVerifyImage(): Promise<void> {
   for (const [name, byCount] of Object.entries(results)) {
     for (const [count, timing] of Object.entries(byCount)) {
       const signaturesPerSecond = (timing.perSecond * Number(count)).toFixed(0);
-      console.log(`${formatTiming(`${name}, ${count} signature(s): verify calls`, timing)}   = ${signaturesPerSecond} signatures/s`);
+      console.log(
+        `${formatTiming(`${name}, ${count} signature(s): verify calls`, timing)}   = ${signaturesPerSecond} signatures/s`,
+      );
     }
   }
   console.log(memoryLine());
@@ -56,14 +63,23 @@ async function benchOneRegistry(address: string): Promise<Record<number, Timing>
   const timings: Record<number, Timing> = {};
   for (const count of SIGNATURE_COUNTS) {
     const image = parseReference(`${address}/bench/image-${count}:v1`);
-    const digest = await pushTestImage(client, image, { files: { 'n.txt': `image with ${count} signatures\n` } });
+    const digest = await pushTestImage(client, image, {
+      files: { 'n.txt': `image with ${count} signatures\n` },
+    });
     for (let i = 0; i < count; i++) {
       // Distinct annotations make distinct payloads, so every signature is appended rather than deduplicated.
       await signImage({ client, signer, image: { ...image, digest }, annotations: { n: String(i) } });
     }
-    const options = { client, image: { ...image, digest }, publicKey: signer.publicKey, ignoreTlog: true, checkDockerReference: true };
+    const options = {
+      client,
+      image: { ...image, digest },
+      publicKey: signer.publicKey,
+      ignoreTlog: true,
+      checkDockerReference: true,
+    };
     const check = await verifyImage(options);
-    if (check.verified.length !== count) throw new Error(`expected ${count} verified signatures, got ${check.verified.length}`);
+    if (check.verified.length !== count)
+      throw new Error(`expected ${count} verified signatures, got ${check.verified.length}`);
     timings[count] = await measure(ROUNDS[count] ?? 50, () => verifyImage(options));
   }
   return timings;

@@ -4,12 +4,24 @@ import { readUserFile, SigilError } from '../core/index.js';
 import { decryptPrivateKey, keySigner, loadPublicKeyPem, type Signer } from '../crypto/index.js';
 import { readPassword } from './password.js';
 
-const UNSUPPORTED_SCHEMES = ['awskms://', 'gcpkms://', 'azurekms://', 'hashivault://', 'k8s://', 'pkcs11:', 'gitlab://'];
+const UNSUPPORTED_SCHEMES = [
+  'awskms://',
+  'gcpkms://',
+  'azurekms://',
+  'hashivault://',
+  'k8s://',
+  'pkcs11:',
+  'gitlab://',
+];
 
 function rejectUnsupported(ref: string): void {
   const scheme = UNSUPPORTED_SCHEMES.find((s) => ref.startsWith(s));
   if (scheme) {
-    throw new SigilError('UNSUPPORTED', `--key ${ref}: ${scheme} keys are not supported yet`, 'use a key file (sigil generate-key-pair)');
+    throw new SigilError(
+      'UNSUPPORTED',
+      `--key ${ref}: ${scheme} keys are not supported yet`,
+      'use a key file (sigil generate-key-pair)',
+    );
   }
 }
 

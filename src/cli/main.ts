@@ -7,10 +7,14 @@ import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerSignCommands } from './commands/sign.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const program = new Command('sigil')
-  .description('Sign, verify and admit container images: cosign-compatible, with a private Sigstore and registry')
+  .description(
+    'Sign, verify and admit container images: cosign-compatible, with a private Sigstore and registry',
+  )
   .version(version, '--version')
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText(

@@ -26,11 +26,14 @@ export function reportError(err: unknown, format: OutputFormat): void {
   const sigil = isSigilError(err) ? (err as SigilError) : undefined;
   const message = err instanceof Error ? err.message : String(err);
   if (format === 'json') {
-    const body = { error: { code: sigil?.code ?? 'INTERNAL', message, ...(sigil?.hint ? { hint: sigil.hint } : {}) } };
+    const body = {
+      error: { code: sigil?.code ?? 'INTERNAL', message, ...(sigil?.hint ? { hint: sigil.hint } : {}) },
+    };
     process.stdout.write(`${JSON.stringify(body)}\n`);
     return;
   }
   process.stderr.write(`Error: ${message}\n`);
   if (sigil?.hint) process.stderr.write(`hint: ${sigil.hint}\n`);
-  if (!sigil && process.env.SIGIL_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (!sigil && process.env.SIGIL_DEBUG && err instanceof Error && err.stack)
+    process.stderr.write(`${err.stack}\n`);
 }

@@ -17,7 +17,8 @@ export function action<A extends unknown[]>(
 /** The --output of the command, found among commander's action arguments (its options object). */
 function outputOf(args: unknown[]): OutputFormat {
   for (const arg of args) {
-    if (typeof arg === 'object' && arg !== null && (arg as { output?: unknown }).output === 'json') return 'json';
+    if (typeof arg === 'object' && arg !== null && (arg as { output?: unknown }).output === 'json')
+      return 'json';
   }
   return 'text';
 }

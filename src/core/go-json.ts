@@ -5,7 +5,10 @@
  * \u2029 (JSON.stringify leaves them raw).
  */
 export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
@@ -16,7 +19,11 @@ export function sortedKeys<T>(map: Record<string, T>): Record<string, T> {
   const sorted: Record<string, T> = {};
   for (const key of Object.keys(map).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
     const value = map[key] as T;
-    sorted[key] = isPlainObject(value) ? (sortedKeys(value) as T) : Array.isArray(value) ? (value.map((v) => (isPlainObject(v) ? sortedKeys(v) : v)) as T) : value;
+    sorted[key] = isPlainObject(value)
+      ? (sortedKeys(value) as T)
+      : Array.isArray(value)
+        ? (value.map((v) => (isPlainObject(v) ? sortedKeys(v) : v)) as T)
+        : value;
   }
   return sorted;
 }

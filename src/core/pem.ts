@@ -34,6 +34,8 @@ export function decodePem(text: string, where: string, labels: readonly string[]
 }
 
 export function encodePem(label: string, der: Uint8Array): string {
-  const body = Buffer.from(der).toString('base64').replace(/.{1,64}/g, '$&\n');
+  const body = Buffer.from(der)
+    .toString('base64')
+    .replace(/.{1,64}/g, '$&\n');
   return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }

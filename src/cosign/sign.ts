@@ -94,7 +94,10 @@ export async function readSignatureImage(
   const where = `${repositoryName(repo)}:${tag}`;
   const layers = signatureLayers(fetched.manifest, mediaType, where);
   const config = fetched.manifest.config;
-  const created = 'layers' in fetched.manifest && config ? configCreated(await client.getBlob(repo, config.digest), `${where} config`) : undefined;
+  const created =
+    'layers' in fetched.manifest && config
+      ? configCreated(await client.getBlob(repo, config.digest), `${where} config`)
+      : undefined;
   return { layers, ...(created ? { created } : { created: '0001-01-01T00:00:00Z' }) };
 }
 

@@ -10,7 +10,10 @@ export function signatureRepository(image: ImageReference, env = process.env): R
   if (!override) return { registry: image.registry, repository: image.repository };
   const ref = parseReference(override);
   if (ref.tag !== undefined || ref.digest !== undefined) {
-    throw new SigilError('BAD_REFERENCE', `COSIGN_REPOSITORY must name a repository without tag or digest, got "${override}"`);
+    throw new SigilError(
+      'BAD_REFERENCE',
+      `COSIGN_REPOSITORY must name a repository without tag or digest, got "${override}"`,
+    );
   }
   return { registry: ref.registry, repository: ref.repository };
 }

@@ -57,7 +57,9 @@ export async function verifyImage(options: VerifyImageOptions): Promise<ImageVer
     verifyLayer(options, repo, digest, layer),
   );
   const verified = outcomes.filter((o): o is VerifiedSignature => !('reason' in o));
-  const rejected = outcomes.flatMap((o, i) => ('reason' in o ? [`signature ${i + 1} (${existing.layers[i]?.digest}): ${o.reason}`] : []));
+  const rejected = outcomes.flatMap((o, i) =>
+    'reason' in o ? [`signature ${i + 1} (${existing.layers[i]?.digest}): ${o.reason}`] : [],
+  );
   if (verified.length === 0) {
     throw new SigilError(
       rejected.every((r) => r.includes('transparency log')) ? 'TLOG_ENTRY_MISMATCH' : 'SIGNATURE_MISMATCH',
@@ -110,7 +112,11 @@ function tlogPolicy(layer: LayerDescriptor, ignoreTlog: boolean): string | undef
 }
 
 /** Promise.all over `items` with at most `limit` calls in flight, results in input order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

@@ -37,7 +37,10 @@ export function parseSigstoreBundle(json: unknown, where: string): Bundle {
   } catch (err) {
     const fields = (err as { fields?: string[] }).fields;
     const detail = fields?.length ? ` (${fields.join(', ')})` : '';
-    throw new SigilError('BAD_BUNDLE', `${where}: not a valid Sigstore bundle: ${(err as Error).message}${detail}`);
+    throw new SigilError(
+      'BAD_BUNDLE',
+      `${where}: not a valid Sigstore bundle: ${(err as Error).message}${detail}`,
+    );
   }
 }
 
@@ -48,15 +51,21 @@ export interface LegacyBlobBundle {
   rekorBundle?: unknown;
 }
 
-export type BlobBundle = { format: 'sigstore'; bundle: Bundle } | { format: 'legacy'; bundle: LegacyBlobBundle };
+export type BlobBundle =
+  | { format: 'sigstore'; bundle: Bundle }
+  | { format: 'legacy'; bundle: LegacyBlobBundle };
 
 /** Reads either bundle format, telling them apart by the Sigstore bundle's `mediaType`. */
 export function parseBlobBundle(text: string | Uint8Array, where: string): BlobBundle {
   const json = parseJson(text, where);
   if (!isRecord(json)) throw new SigilError('BAD_BUNDLE', `${where}: a bundle must be a JSON object`);
-  if (typeof json.mediaType === 'string') return { format: 'sigstore', bundle: parseSigstoreBundle(json, where) };
+  if (typeof json.mediaType === 'string')
+    return { format: 'sigstore', bundle: parseSigstoreBundle(json, where) };
   if (typeof json.base64Signature !== 'string') {
-    throw new SigilError('BAD_BUNDLE', `${where}: neither a Sigstore bundle (no mediaType) nor a cosign bundle (no base64Signature)`);
+    throw new SigilError(
+      'BAD_BUNDLE',
+      `${where}: neither a Sigstore bundle (no mediaType) nor a cosign bundle (no base64Signature)`,
+    );
   }
   fromBase64(json.base64Signature, `${where}: base64Signature`);
   if (json.cert !== undefined && typeof json.cert !== 'string') {

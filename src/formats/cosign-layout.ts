@@ -8,7 +8,16 @@
  * order, zero time for `created`, one empty history entry per layer) so that signatures pushed by sigil
  * and by cosign are indistinguishable.
  */
-import { type Digest, goJson, isDigest, isRecord, parseJson, SigilError, sha256Digest, sortedKeys } from '../core/index.js';
+import {
+  type Digest,
+  goJson,
+  isDigest,
+  isRecord,
+  parseJson,
+  SigilError,
+  sha256Digest,
+  sortedKeys,
+} from '../core/index.js';
 
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const DSSE_ENVELOPE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
@@ -70,7 +79,10 @@ export interface SignatureImage {
  * The config and manifest of a signature image holding `layers` (all of them: existing ones first).
  * `created` is kept from an existing config when it recorded one.
  */
-export function buildSignatureImage(layers: readonly LayerDescriptor[], created = GO_ZERO_TIME): SignatureImage {
+export function buildSignatureImage(
+  layers: readonly LayerDescriptor[],
+  created = GO_ZERO_TIME,
+): SignatureImage {
   const config = Buffer.from(
     goJson({
       architecture: '',
@@ -91,7 +103,9 @@ export function buildSignatureImage(layers: readonly LayerDescriptor[], created 
         mediaType: l.mediaType,
         size: l.size,
         digest: l.digest,
-        ...(l.annotations && Object.keys(l.annotations).length > 0 ? { annotations: sortedKeys(l.annotations) } : {}),
+        ...(l.annotations && Object.keys(l.annotations).length > 0
+          ? { annotations: sortedKeys(l.annotations) }
+          : {}),
       })),
     }),
   );
@@ -114,7 +128,12 @@ export function signatureLayers(manifest: unknown, mediaType: string, where: str
     throw new SigilError('BAD_MANIFEST', `${where}: signature manifest has no "layers" array`);
   }
   return manifest.layers.map((layer, i) => {
-    if (!isRecord(layer) || typeof layer.digest !== 'string' || !isDigest(layer.digest) || typeof layer.size !== 'number') {
+    if (
+      !isRecord(layer) ||
+      typeof layer.digest !== 'string' ||
+      !isDigest(layer.digest) ||
+      typeof layer.size !== 'number'
+    ) {
       throw new SigilError('BAD_MANIFEST', `${where}: layers[${i}] is not a valid descriptor`);
     }
     if (layer.mediaType !== mediaType) {

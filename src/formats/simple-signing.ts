@@ -55,14 +55,21 @@ export function parseSimpleSigningPayload(bytes: Uint8Array, where: string): Sim
   }
   const digest = isRecord(critical.image) ? critical.image['docker-manifest-digest'] : undefined;
   if (typeof digest !== 'string' || !isDigest(digest)) {
-    throw new SigilError('PAYLOAD_MISMATCH', `${where}: payload has no valid critical.image.docker-manifest-digest`);
+    throw new SigilError(
+      'PAYLOAD_MISMATCH',
+      `${where}: payload has no valid critical.image.docker-manifest-digest`,
+    );
   }
   const optional = value.optional ?? null;
   if (optional !== null && !isRecord(optional)) {
     throw new SigilError('PAYLOAD_MISMATCH', `${where}: payload "optional" is neither an object nor null`);
   }
   return {
-    critical: { identity: { 'docker-reference': reference }, image: { 'docker-manifest-digest': digest }, type: COSIGN_SIGNATURE_TYPE },
+    critical: {
+      identity: { 'docker-reference': reference },
+      image: { 'docker-manifest-digest': digest },
+      type: COSIGN_SIGNATURE_TYPE,
+    },
     optional,
   };
 }

@@ -43,7 +43,10 @@ export function verifyBlobBundle(options: BlobVerifyOptions, parsed: BlobBundle)
 
 function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void {
   if (bundle.verificationMaterial.content.$case !== 'publicKey') {
-    throw new SigilError('UNSUPPORTED', 'certificate-based bundles need a trusted root (keyless verification)');
+    throw new SigilError(
+      'UNSUPPORTED',
+      'certificate-based bundles need a trusted root (keyless verification)',
+    );
   }
   const entries = bundle.verificationMaterial.tlogEntries;
   if (entries.length === 0) requireNoTlog(options, 'the bundle');
@@ -51,13 +54,21 @@ function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void 
   if (bundle.content.$case === 'messageSignature') {
     const claimed = bundle.content.messageSignature.messageDigest?.digest;
     if (claimed && !sha256(options.artifact).equals(claimed)) {
-      throw new SigilError('DIGEST_MISMATCH', 'the bundle is for a different artifact: its message digest does not match the file');
+      throw new SigilError(
+        'DIGEST_MISMATCH',
+        'the bundle is for a different artifact: its message digest does not match the file',
+      );
     }
   }
   // With the log ignored, entries are dropped rather than half-checked: @sigstore/verify would otherwise
   // try to verify them against a log we have no key for.
-  const checked = options.ignoreTlog ? { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [] } } : bundle;
-  const trust = toTrustMaterial(EMPTY_TRUSTED_ROOT, () => ({ publicKey: options.publicKey, validFor: () => true }));
+  const checked = options.ignoreTlog
+    ? { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [] } }
+    : bundle;
+  const trust = toTrustMaterial(EMPTY_TRUSTED_ROOT, () => ({
+    publicKey: options.publicKey,
+    validFor: () => true,
+  }));
   const verifier = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
   try {
     verifier.verify(toSignedEntity(checked, Buffer.from(options.artifact)));

@@ -4,7 +4,7 @@
  */
 import type { Digest } from '../core/index.js';
 import { missingAnnotations, type SimpleSigningPayload } from '../formats/index.js';
-import { parseReference, repositoryName, type Repository } from '../oci/index.js';
+import { parseReference, type Repository, repositoryName } from '../oci/index.js';
 
 export interface ClaimExpectations {
   digest: Digest;

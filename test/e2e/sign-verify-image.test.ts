@@ -5,5 +5,9 @@ import { startRegistry } from '../../src/oci/index.js';
 import { imageSigningSuite } from '../helpers/image-signing-suite.js';
 
 imageSigningSuite('embedded registry', async () =>
-  startRegistry({ host: '127.0.0.1', port: 0, dataDir: join(await mkdtemp(join(tmpdir(), 'sigil-reg-')), 'data') }),
+  startRegistry({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: join(await mkdtemp(join(tmpdir(), 'sigil-reg-')), 'data'),
+  }),
 );

@@ -37,16 +37,37 @@ test('appending keeps earlier layers first, one history entry each', () => {
   const b = signatureLayer(Buffer.from('other'), 'Yg==').descriptor;
   const { config, manifest } = buildSignatureImage([a, b]);
   const parsed = JSON.parse(manifest.toString());
-  assert.deepEqual(parsed.layers.map((l: { digest: string }) => l.digest), [a.digest, b.digest]);
+  assert.deepEqual(
+    parsed.layers.map((l: { digest: string }) => l.digest),
+    [a.digest, b.digest],
+  );
   assert.equal(JSON.parse(config.toString()).history.length, 2);
   assert.equal(signatureLayers(parsed, SIMPLE_SIGNING_MEDIA_TYPE, 'sig').length, 2);
 });
 
 test('a signature manifest with a foreign layer is rejected, not skipped', () => {
-  const manifest = JSON.parse(buildSignatureImage([signatureLayer(payload, 'YQ==').descriptor]).manifest.toString());
-  manifest.layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar', size: 1, digest: `sha256:${'d'.repeat(64)}` });
-  assert.throws(() => signatureLayers(manifest, SIMPLE_SIGNING_MEDIA_TYPE, 'repo:tag'), (err) => isSigilError(err, 'BAD_MANIFEST') && /layers\[1\]/.test(err.message));
+  const manifest = JSON.parse(
+    buildSignatureImage([signatureLayer(payload, 'YQ==').descriptor]).manifest.toString(),
+  );
+  manifest.layers.push({
+    mediaType: 'application/vnd.oci.image.layer.v1.tar',
+    size: 1,
+    digest: `sha256:${'d'.repeat(64)}`,
+  });
+  assert.throws(
+    () => signatureLayers(manifest, SIMPLE_SIGNING_MEDIA_TYPE, 'repo:tag'),
+    (err) => isSigilError(err, 'BAD_MANIFEST') && /layers\[1\]/.test(err.message),
+  );
   assert.throws(() => signatureLayers({}, SIMPLE_SIGNING_MEDIA_TYPE, 'x'), /no "layers"/);
-  const badAnnotation = { layers: [{ mediaType: SIMPLE_SIGNING_MEDIA_TYPE, size: 1, digest: `sha256:${'e'.repeat(64)}`, annotations: { [ANNOTATION_SIGNATURE]: 5 } }] };
+  const badAnnotation = {
+    layers: [
+      {
+        mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
+        size: 1,
+        digest: `sha256:${'e'.repeat(64)}`,
+        annotations: { [ANNOTATION_SIGNATURE]: 5 },
+      },
+    ],
+  };
   assert.throws(() => signatureLayers(badAnnotation, SIMPLE_SIGNING_MEDIA_TYPE, 'x'), /not a string/);
 });

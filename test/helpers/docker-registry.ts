@@ -41,7 +41,9 @@ export async function startDockerRegistry(): Promise<PeerRegistry> {
     '',
   ].join('\n');
   await writeFile(join(dir, 'config.yml'), config);
-  const child = spawn(DOCKER_REGISTRY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(DOCKER_REGISTRY, ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
@@ -52,7 +54,9 @@ export async function startDockerRegistry(): Promise<PeerRegistry> {
   } catch (err) {
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`docker-registry did not start: ${(err as Error).message}; stderr: ${stderr.slice(-500)}`);
+    throw new Error(
+      `docker-registry did not start: ${(err as Error).message}; stderr: ${stderr.slice(-500)}`,
+    );
   }
   return {
     url,

@@ -19,7 +19,11 @@ interface StartedRegistry {
 
 const SIG_ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
 
-export function imageSigningSuite(name: string, start: () => Promise<StartedRegistry>, skip: string | false = false): void {
+export function imageSigningSuite(
+  name: string,
+  start: () => Promise<StartedRegistry>,
+  skip: string | false = false,
+): void {
   describe(`sign / verify images: ${name}`, { skip }, () => {
     let registry: StartedRegistry;
     let dir: string;
@@ -31,7 +35,9 @@ export function imageSigningSuite(name: string, start: () => Promise<StartedRegi
       pushTestImage(client, parseReference(image(repo)), { files: { 'file.txt': content } });
     const sigTag = (digest: Digest) => `sha256-${digest.slice('sha256:'.length)}.sig`;
     const rawManifest = async (repo: string, reference: string) => {
-      const response = await fetch(`http://${registry.address}/v2/${repo}/manifests/${reference}`, { headers: { Accept: SIG_ACCEPT } });
+      const response = await fetch(`http://${registry.address}/v2/${repo}/manifests/${reference}`, {
+        headers: { Accept: SIG_ACCEPT },
+      });
       assert.equal(response.status, 200, `GET manifest ${repo}:${reference}`);
       return { contentType: response.headers.get('content-type'), json: await response.json() };
     };
@@ -46,24 +52,49 @@ export function imageSigningSuite(name: string, start: () => Promise<StartedRegi
     });
     after(() => registry?.close());
 
-    it('signs a tag with annotations, verifies, and prints cosign\'s JSON', async () => {
+    it("signs a tag with annotations, verifies, and prints cosign's JSON", async () => {
       const digest = await push('app', 'v1');
-      const signed = await run('sign', '--key', 'cosign.key', '--tlog-upload=false', '-a', 'env=prod', image('app'));
+      const signed = await run(
+        'sign',
+        '--key',
+        'cosign.key',
+        '--tlog-upload=false',
+        '-a',
+        'env=prod',
+        image('app'),
+      );
       assert.equal(signed.code, 0, signed.stderr);
-      const verified = await run('verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', '-a', 'env=prod', image('app'));
+      const verified = await run(
+        'verify',
+        '--key',
+        'cosign.pub',
+        '--insecure-ignore-tlog',
+        '-a',
+        'env=prod',
+        image('app'),
+      );
       assert.equal(verified.code, 0, verified.stderr);
       assert.match(verified.stderr, /The cosign claims were validated/);
       assert.equal(
         verified.stdout.trim(),
         `[{"critical":{"identity":{"docker-reference":"${registry.address}/app"},"image":{"docker-manifest-digest":"${digest}"},"type":"cosign container image signature"},"optional":{"env":"prod"}}]`,
       );
-      const byDigest = await run('verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', image('app', `@${digest}`));
+      const byDigest = await run(
+        'verify',
+        '--key',
+        'cosign.pub',
+        '--insecure-ignore-tlog',
+        image('app', `@${digest}`),
+      );
       assert.equal(byDigest.code, 0, byDigest.stderr);
     });
 
-    it('stores the signature in cosign\'s layout: media types, annotations, payload bytes, config', async () => {
+    it("stores the signature in cosign's layout: media types, annotations, payload bytes, config", async () => {
       const digest = await push('layout', 'layout');
-      assert.equal((await run('sign', '--key', 'cosign.key', '--tlog-upload=false', image('layout'))).code, 0);
+      assert.equal(
+        (await run('sign', '--key', 'cosign.key', '--tlog-upload=false', image('layout'))).code,
+        0,
+      );
       const { contentType, json } = await rawManifest('layout', sigTag(digest));
       assert.equal(contentType, OCI_MANIFEST_MEDIA_TYPE);
       assert.equal(json.schemaVersion, 2);
@@ -86,21 +117,33 @@ export function imageSigningSuite(name: string, start: () => Promise<StartedRegi
     it('appends signatures from other keys, and does not duplicate an identical one', async () => {
       const digest = await push('multi', 'multi');
       for (const key of ['cosign', 'other', 'cosign']) {
-        assert.equal((await run('sign', '--key', `${key}.key`, '--tlog-upload=false', image('multi'))).code, 0);
+        assert.equal(
+          (await run('sign', '--key', `${key}.key`, '--tlog-upload=false', image('multi'))).code,
+          0,
+        );
       }
       const { json } = await rawManifest('multi', sigTag(digest));
       assert.equal(json.layers.length, 2);
       for (const key of ['cosign', 'other']) {
-        assert.equal((await run('verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', image('multi'))).code, 0);
+        assert.equal(
+          (await run('verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', image('multi'))).code,
+          0,
+        );
       }
     });
 
     it('signs and verifies with the cosign-made fixture key (empty password)', async () => {
       await push('fixture', 'fixture');
       const noPassword = { COSIGN_PASSWORD: '' };
-      const signed = await sigil(['sign', '--key', join(FIXTURES, COSIGN_KEY), '--tlog-upload=false', image('fixture')], { cwd: dir, env: noPassword });
+      const signed = await sigil(
+        ['sign', '--key', join(FIXTURES, COSIGN_KEY), '--tlog-upload=false', image('fixture')],
+        { cwd: dir, env: noPassword },
+      );
       assert.equal(signed.code, 0, signed.stderr);
-      const verified = await sigil(['verify', '--key', join(FIXTURES, COSIGN_PUB), '--insecure-ignore-tlog', image('fixture')], { cwd: dir, env: noPassword });
+      const verified = await sigil(
+        ['verify', '--key', join(FIXTURES, COSIGN_PUB), '--insecure-ignore-tlog', image('fixture')],
+        { cwd: dir, env: noPassword },
+      );
       assert.equal(verified.code, 0, verified.stderr);
     });
 
@@ -111,14 +154,28 @@ export function imageSigningSuite(name: string, start: () => Promise<StartedRegi
       const wrongKey = await run('verify', '--key', 'other.pub', '--insecure-ignore-tlog', image('app'));
       assert.equal(wrongKey.code, 1);
       assert.match(errorLine(wrongKey), /no matching signatures.*invalid signature/);
-      const annotation = await run('verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', '-a', 'env=dev', image('app'));
+      const annotation = await run(
+        'verify',
+        '--key',
+        'cosign.pub',
+        '--insecure-ignore-tlog',
+        '-a',
+        'env=dev',
+        image('app'),
+      );
       assert.equal(annotation.code, 1);
       assert.match(errorLine(annotation), /annotation env=dev/);
     });
 
     it('rejects an unsigned image, and a tag moved to an unsigned digest', async () => {
       await push('unsigned', 'nobody signed me');
-      const unsigned = await run('verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', image('unsigned'));
+      const unsigned = await run(
+        'verify',
+        '--key',
+        'cosign.pub',
+        '--insecure-ignore-tlog',
+        image('unsigned'),
+      );
       assert.equal(unsigned.code, 1);
       assert.match(errorLine(unsigned), /no signatures found/);
       await push('moved', 'signed');
@@ -131,12 +188,17 @@ export function imageSigningSuite(name: string, start: () => Promise<StartedRegi
 
     it('rejects an edited payload that keeps the original signature', async () => {
       const digest = await push('tamper', 'tamper');
-      assert.equal((await run('sign', '--key', 'cosign.key', '--tlog-upload=false', image('tamper'))).code, 0);
+      assert.equal(
+        (await run('sign', '--key', 'cosign.key', '--tlog-upload=false', image('tamper'))).code,
+        0,
+      );
       const repo = parseReference(image('tamper'));
       const { manifest } = await client.getManifest(repo, sigTag(digest));
       const layer = 'layers' in manifest ? manifest.layers[0] : undefined;
       assert.ok(layer);
-      const edited = (await client.getBlob(repo, layer.digest)).toString().replace('"optional":null', '"optional":{"x":"y"}');
+      const edited = (await client.getBlob(repo, layer.digest))
+        .toString()
+        .replace('"optional":null', '"optional":{"x":"y"}');
       const pushed = await client.pushBlob(repo, Buffer.from(edited));
       const forged = buildSignatureImage([{ ...layer, digest: pushed.digest, size: pushed.size } as never]);
       await client.pushBlob(repo, forged.config);
@@ -149,9 +211,25 @@ export function imageSigningSuite(name: string, start: () => Promise<StartedRegi
     it('rejects a signature copied from another image (payload names another digest)', async () => {
       const signedDigest = await push('swap-a', 'image a');
       const victimDigest = await push('swap-b', 'image b');
-      assert.equal((await run('sign', '--key', 'cosign.key', '--tlog-upload=false', image('swap-a'))).code, 0);
-      await copySignatures(client, parseReference(image('swap-a')), signedDigest, parseReference(image('swap-b')), victimDigest);
-      const result = await run('verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', '--check-docker-reference=false', image('swap-b'));
+      assert.equal(
+        (await run('sign', '--key', 'cosign.key', '--tlog-upload=false', image('swap-a'))).code,
+        0,
+      );
+      await copySignatures(
+        client,
+        parseReference(image('swap-a')),
+        signedDigest,
+        parseReference(image('swap-b')),
+        victimDigest,
+      );
+      const result = await run(
+        'verify',
+        '--key',
+        'cosign.pub',
+        '--insecure-ignore-tlog',
+        '--check-docker-reference=false',
+        image('swap-b'),
+      );
       assert.equal(result.code, 1);
       assert.match(errorLine(result), /payload is for digest/);
     });
@@ -161,18 +239,39 @@ export function imageSigningSuite(name: string, start: () => Promise<StartedRegi
       const result = await run('sign', '--key', 'cosign.key', image('nolog'));
       assert.equal(result.code, 1);
       assert.match(errorLine(result), /transparency log/);
-      const response = await fetch(`http://${registry.address}/v2/nolog/manifests/${sigTag(digest)}`, { method: 'HEAD', headers: { Accept: SIG_ACCEPT } });
+      const response = await fetch(`http://${registry.address}/v2/nolog/manifests/${sigTag(digest)}`, {
+        method: 'HEAD',
+        headers: { Accept: SIG_ACCEPT },
+      });
       assert.equal(response.status, 404);
     });
 
     it('gives one clear line for a bad reference, a missing image and an unreachable registry', async () => {
-      const bad = await run('verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', `${registry.address}/Bad/Name`);
+      const bad = await run(
+        'verify',
+        '--key',
+        'cosign.pub',
+        '--insecure-ignore-tlog',
+        `${registry.address}/Bad/Name`,
+      );
       assert.equal(bad.code, 1);
       assert.match(errorLine(bad), /invalid image reference/);
-      const missing = await run('verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', image('does-not-exist'));
+      const missing = await run(
+        'verify',
+        '--key',
+        'cosign.pub',
+        '--insecure-ignore-tlog',
+        image('does-not-exist'),
+      );
       assert.equal(missing.code, 1);
       assert.match(errorLine(missing), /404/);
-      const unreachable = await run('sign', '--key', 'cosign.key', '--tlog-upload=false', '127.0.0.1:1/app:v1');
+      const unreachable = await run(
+        'sign',
+        '--key',
+        'cosign.key',
+        '--tlog-upload=false',
+        '127.0.0.1:1/app:v1',
+      );
       assert.equal(unreachable.code, 1);
       errorLine(unreachable);
     });

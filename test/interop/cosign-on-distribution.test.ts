@@ -6,4 +6,8 @@ import { dockerRegistryInstalled, startDockerRegistry } from '../helpers/docker-
 import { imageSigningSuite } from '../helpers/image-signing-suite.js';
 import { peerMissing } from '../helpers/peers.js';
 
-imageSigningSuite('distribution registry (docker-registry)', startDockerRegistry, peerMissing('docker-registry', dockerRegistryInstalled()));
+imageSigningSuite(
+  'distribution registry (docker-registry)',
+  startDockerRegistry,
+  peerMissing('docker-registry', dockerRegistryInstalled()),
+);

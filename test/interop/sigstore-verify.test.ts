@@ -27,7 +27,18 @@ describe('interop: sigil sign-blob --bundle → @sigstore/verify', () => {
     const env = { COSIGN_PASSWORD: '' };
     assert.equal((await sigil(['generate-key-pair'], { cwd: dir, env })).code, 0);
     writeFileSync(join(dir, 'artifact.bin'), 'some release artifact\n');
-    const signed = await sigil(['sign-blob', '--key', 'cosign.key', '--tlog-upload=false', '--bundle', 'a.sigstore.json', 'artifact.bin'], { cwd: dir, env });
+    const signed = await sigil(
+      [
+        'sign-blob',
+        '--key',
+        'cosign.key',
+        '--tlog-upload=false',
+        '--bundle',
+        'a.sigstore.json',
+        'artifact.bin',
+      ],
+      { cwd: dir, env },
+    );
     assert.equal(signed.code, 0, signed.stderr);
   });
 

@@ -33,7 +33,12 @@ export function registerBlobCommands(program: Command): void {
     .argument('<file>', 'the file to sign')
     .option('--key <file>', 'private key file (encrypted cosign format)')
     .option('--bundle <file>', 'write a bundle holding the signature and verification material')
-    .option('--new-bundle-format [bool]', 'write the Sigstore bundle (true) or cosign\'s legacy bundle (false)', parseBool, true)
+    .option(
+      '--new-bundle-format [bool]',
+      "write the Sigstore bundle (true) or cosign's legacy bundle (false)",
+      parseBool,
+      true,
+    )
     .option('--output-signature <file>', 'write the base64 signature to this file instead of stdout')
     .option('--tlog-upload [bool]', 'upload the signature to the transparency log', parseBool, true)
     .option('-y, --yes', 'skip confirmation prompts')
@@ -46,9 +51,14 @@ Examples:
     )
     .action(
       action(async (file: string, opts: SignBlobOptions) => {
-        if (!opts.key) throw new SigilError('UNSUPPORTED', 'keyless signing is not available yet: pass --key');
+        if (!opts.key)
+          throw new SigilError('UNSUPPORTED', 'keyless signing is not available yet: pass --key');
         if (opts.tlogUpload) {
-          throw new SigilError('UNSUPPORTED', 'no transparency log is configured to upload the signature to', 'pass --tlog-upload=false to sign without a transparency log');
+          throw new SigilError(
+            'UNSUPPORTED',
+            'no transparency log is configured to upload the signature to',
+            'pass --tlog-upload=false to sign without a transparency log',
+          );
         }
         const artifact = readUserFile(file, 'file to sign');
         const signer = await loadSigner(opts.key);
@@ -74,7 +84,12 @@ Examples:
     .option('--key <file>', 'public key file (PEM)')
     .option('--signature <file|base64>', 'the signature: a file holding it, or the base64 text itself')
     .option('--bundle <file>', 'a Sigstore bundle or cosign legacy bundle')
-    .option('--insecure-ignore-tlog [bool]', 'accept signatures that are not in a transparency log', parseBool, false)
+    .option(
+      '--insecure-ignore-tlog [bool]',
+      'accept signatures that are not in a transparency log',
+      parseBool,
+      false,
+    )
     .option('-o, --output <format>', 'text or json', parseOutput, 'text')
     .addHelpText(
       'after',
@@ -85,7 +100,8 @@ Examples:
     )
     .action(
       action(async (file: string, opts: VerifyBlobOptions) => {
-        if (!opts.key) throw new SigilError('UNSUPPORTED', 'keyless verification is not available yet: pass --key');
+        if (!opts.key)
+          throw new SigilError('UNSUPPORTED', 'keyless verification is not available yet: pass --key');
         if (!opts.signature && !opts.bundle) {
           throw new SigilError('BAD_INPUT', 'nothing to verify: pass --signature or --bundle');
         }
@@ -93,12 +109,15 @@ Examples:
         const artifact = readUserFile(file, 'signed file');
         const options = { publicKey, artifact, ignoreTlog: opts.insecureIgnoreTlog };
         if (opts.insecureIgnoreTlog) {
-          warn('Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.');
+          warn(
+            'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
+          );
         }
         const result = opts.bundle
           ? verifyBlobBundle(options, parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle))
           : verifyBlobSignature(options, signatureText(opts.signature as string));
-        if (opts.output === 'json') printResult(JSON.stringify({ verified: true, file, source: result.source }));
+        if (opts.output === 'json')
+          printResult(JSON.stringify({ verified: true, file, source: result.source }));
         else info('Verified OK');
       }),
     );

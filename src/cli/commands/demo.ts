@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SigilError } from '../../core/index.js';
-import { artifactTag, buildSignatureImage, OCI_MANIFEST_MEDIA_TYPE, signatureLayers, SIMPLE_SIGNING_MEDIA_TYPE } from '../../formats/index.js';
+import {
+  artifactTag,
+  buildSignatureImage,
+  OCI_MANIFEST_MEDIA_TYPE,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+  signatureLayers,
+} from '../../formats/index.js';
 import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../../oci/index.js';
 import { info } from '../output.js';
 import { action } from '../run.js';
@@ -32,7 +38,9 @@ async function runDemo(opts: { keep?: boolean }): Promise<void> {
     const client = new RegistryClient({});
     step(1, `Start the embedded OCI registry: ${registry.url} (data in ${dir}/registry)`);
     step(2, `Build a tiny OCI image without Docker and push it as ${image}`);
-    const digest = await pushTestImage(client, parseReference(image), { files: { 'hello.txt': 'hello from sigil\n' } });
+    const digest = await pushTestImage(client, parseReference(image), {
+      files: { 'hello.txt': 'hello from sigil\n' },
+    });
     info(`    pushed ${digest}`);
 
     const env = { ...process.env, COSIGN_PASSWORD: 'demo-password' };
@@ -43,7 +51,7 @@ async function runDemo(opts: { keep?: boolean }): Promise<void> {
     step(4, 'Sign the image: the digest the tag points to is signed, the signature pushed next to it');
     await sigil(['sign', '--key', `${key}.key`, '--tlog-upload=false', '-a', 'env=demo', image], env, 0);
 
-    step(5, 'Verify with the public key: cosign\'s JSON on stdout, exit code 0');
+    step(5, "Verify with the public key: cosign's JSON on stdout, exit code 0");
     await sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', '-a', 'env=demo', image], env, 0);
 
     step(6, 'Tamper with the signed payload in the registry: verification must fail');
@@ -56,7 +64,17 @@ async function runDemo(opts: { keep?: boolean }): Promise<void> {
 
     step(8, 'Verify the original digest with a key that did not sign it: verification must fail');
     await sigil(['generate-key-pair', '--output-key-prefix', join(dir, 'other')], env, 0);
-    await sigil(['verify', '--key', join(dir, 'other.pub'), '--insecure-ignore-tlog', `${registry.address}/demo/hello@${digest}`], env, 1);
+    await sigil(
+      [
+        'verify',
+        '--key',
+        join(dir, 'other.pub'),
+        '--insecure-ignore-tlog',
+        `${registry.address}/demo/hello@${digest}`,
+      ],
+      env,
+      1,
+    );
 
     info('\nDemo complete: signed, verified, and every tampering was caught.');
   } finally {
@@ -83,18 +101,27 @@ async function sigil(args: string[], env: NodeJS.ProcessEnv, expectedStatus: num
   });
   info(`  (exit code ${status})`);
   if (status !== expectedStatus) {
-    throw new SigilError('BAD_INPUT', `demo step failed: "sigil ${args[0]}" exited ${status}, expected ${expectedStatus}`);
+    throw new SigilError(
+      'BAD_INPUT',
+      `demo step failed: "sigil ${args[0]}" exited ${status}, expected ${expectedStatus}`,
+    );
   }
 }
 
 /** Replaces the signed payload with an edited copy, keeping the original signature annotation. */
-async function tamperPayload(client: RegistryClient, image: string, digest: `sha256:${string}`): Promise<void> {
+async function tamperPayload(
+  client: RegistryClient,
+  image: string,
+  digest: `sha256:${string}`,
+): Promise<void> {
   const ref = parseReference(image);
   const tag = artifactTag(digest, 'sig');
   const { manifest } = await client.getManifest(ref, tag);
   const [layer] = signatureLayers(manifest, SIMPLE_SIGNING_MEDIA_TYPE, tag);
   if (!layer) throw new SigilError('BAD_MANIFEST', 'demo: the signature manifest has no layer');
-  const payload = (await client.getBlob(ref, layer.digest)).toString().replace('"optional":{', '"optional":{"tampered":"yes",');
+  const payload = (await client.getBlob(ref, layer.digest))
+    .toString()
+    .replace('"optional":{', '"optional":{"tampered":"yes",');
   const pushed = await client.pushBlob(ref, Buffer.from(payload));
   const forged = buildSignatureImage([{ ...layer, digest: pushed.digest, size: pushed.size }]);
   await client.pushBlob(ref, forged.config);

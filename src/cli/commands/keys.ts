@@ -22,9 +22,15 @@ const ALGORITHMS: Record<string, KeyAlgorithm> = {
 export function registerKeyCommands(program: Command): void {
   program
     .command('generate-key-pair')
-    .description('Generate a key pair for signing: <prefix>.key (encrypted with COSIGN_PASSWORD) and <prefix>.pub')
+    .description(
+      'Generate a key pair for signing: <prefix>.key (encrypted with COSIGN_PASSWORD) and <prefix>.pub',
+    )
     .option('--output-key-prefix <prefix>', 'name of the key files, without extension', 'cosign')
-    .option('--signing-algorithm <alg>', `one of ${Object.keys(ALGORITHMS).join(', ')}`, 'ecdsa-sha2-256-nistp256')
+    .option(
+      '--signing-algorithm <alg>',
+      `one of ${Object.keys(ALGORITHMS).join(', ')}`,
+      'ecdsa-sha2-256-nistp256',
+    )
     .option('-f, --force', 'overwrite existing key files')
     .addHelpText(
       'after',
@@ -38,7 +44,10 @@ Examples:
       action(async (opts: { outputKeyPrefix: string; signingAlgorithm: string; force?: boolean }) => {
         const algorithm = ALGORITHMS[opts.signingAlgorithm];
         if (!algorithm) {
-          throw new SigilError('BAD_INPUT', `--signing-algorithm: unknown algorithm "${opts.signingAlgorithm}"`);
+          throw new SigilError(
+            'BAD_INPUT',
+            `--signing-algorithm: unknown algorithm "${opts.signingAlgorithm}"`,
+          );
         }
         refuseExisting(opts.outputKeyPrefix, opts.force);
         const password = await readPassword({ confirm: true });
@@ -60,12 +69,21 @@ Examples:
     .addHelpText('after', '\nExample:\n  COSIGN_PASSWORD=secret sigil import-key-pair --key ec-private.pem')
     .action(
       action(async (opts: { key: string; outputKeyPrefix: string; force?: boolean }) => {
-        const privateKey = importPrivateKeyPem(readUserFile(opts.key, 'private key').toString('utf8'), opts.key);
+        const privateKey = importPrivateKeyPem(
+          readUserFile(opts.key, 'private key').toString('utf8'),
+          opts.key,
+        );
         refuseExisting(opts.outputKeyPrefix, opts.force);
         const password = await readPassword({ confirm: true });
-        const files = await writeKeyPairFiles(opts.outputKeyPrefix, privateKey, createPublicKey(privateKey), password, {
-          overwrite: opts.force === true,
-        });
+        const files = await writeKeyPairFiles(
+          opts.outputKeyPrefix,
+          privateKey,
+          createPublicKey(privateKey),
+          password,
+          {
+            overwrite: opts.force === true,
+          },
+        );
         info(`Private key written to ${files.privateKeyPath}`);
         info(`Public key written to ${files.publicKeyPath}`);
       }),
@@ -74,7 +92,10 @@ Examples:
   program
     .command('public-key')
     .description('Print the public key of a private key file')
-    .requiredOption('--key <file>', 'the encrypted private key (COSIGN_PASSWORD or a prompt gives its password)')
+    .requiredOption(
+      '--key <file>',
+      'the encrypted private key (COSIGN_PASSWORD or a prompt gives its password)',
+    )
     .option('--outfile <file>', 'write the PEM to this file instead of stdout')
     .addHelpText('after', '\nExample:\n  sigil public-key --key cosign.key > cosign.pub')
     .action(
@@ -95,7 +116,11 @@ function refuseExisting(prefix: string, force: boolean | undefined): void {
   if (force) return;
   for (const path of [`${prefix}.key`, `${prefix}.pub`]) {
     if (existsSync(path)) {
-      throw new SigilError('FILE_EXISTS', `${path} already exists`, 'remove it, choose another --output-key-prefix, or pass --force');
+      throw new SigilError(
+        'FILE_EXISTS',
+        `${path} already exists`,
+        'remove it, choose another --output-key-prefix, or pass --force',
+      );
     }
   }
 }

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { SigilError } from '../../core/index.js';
 import { startRegistry } from '../../oci/index.js';
+import { parseAddress } from '../address.js';
 import { info } from '../output.js';
 import { action } from '../run.js';
-import { parseAddress } from '../address.js';
 
 export function registerRegistryCommands(program: Command): void {
-  const registry = program.command('registry').description('The embedded OCI registry (distribution-spec v1.1)');
+  const registry = program
+    .command('registry')
+    .description('The embedded OCI registry (distribution-spec v1.1)');
   registry
     .command('serve')
     .description('Serve an OCI registry with filesystem storage and the referrers API')
@@ -27,7 +29,10 @@ Examples:
         const username = process.env.SIGIL_REGISTRY_USERNAME;
         const password = process.env.SIGIL_REGISTRY_PASSWORD;
         if ((username === undefined) !== (password === undefined)) {
-          throw new SigilError('BAD_INPUT', 'set both SIGIL_REGISTRY_USERNAME and SIGIL_REGISTRY_PASSWORD, or neither');
+          throw new SigilError(
+            'BAD_INPUT',
+            'set both SIGIL_REGISTRY_USERNAME and SIGIL_REGISTRY_PASSWORD, or neither',
+          );
         }
         const server = await startRegistry({
           host,

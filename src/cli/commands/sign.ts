@@ -39,15 +39,28 @@ export function registerSignCommands(program: Command): void {
   program
     .command('sign')
     .description("Sign the digest of container images and push the signatures to the images' registry")
-    .argument('<image...>', 'image references: registry/repo:tag (the digest it resolves to is signed) or repo@sha256:...')
+    .argument(
+      '<image...>',
+      'image references: registry/repo:tag (the digest it resolves to is signed) or repo@sha256:...',
+    )
     .option('--key <file>', 'private key file (encrypted cosign format)')
-    .option('-a, --annotations <key=value>', 'extra key=value pairs to sign (repeatable)', collectAnnotation, {})
+    .option(
+      '-a, --annotations <key=value>',
+      'extra key=value pairs to sign (repeatable)',
+      collectAnnotation,
+      {},
+    )
     .option('--tlog-upload [bool]', 'upload the signature to the transparency log', parseBool, true)
     .option('--upload [bool]', 'push the signature to the registry', parseBool, true)
     .option('--sign-container-identity <ref>', 'the docker-reference to sign instead of the image repository')
     .option('--output-signature <file>', 'also write the base64 signature to this file')
     .option('--output-payload <file>', 'also write the signed payload to this file')
-    .option('--allow-insecure-registry [bool]', 'allow plain-HTTP registries other than loopback', parseBool, false)
+    .option(
+      '--allow-insecure-registry [bool]',
+      'allow plain-HTTP registries other than loopback',
+      parseBool,
+      false,
+    )
     .option('-y, --yes', 'skip confirmation prompts')
     .option('--output <format>', 'text or json', parseOutput, 'text')
     .addHelpText(
@@ -60,7 +73,11 @@ Examples:
     .action(
       action(async (images: string[], opts: SignOptions) => {
         if (!opts.key) {
-          throw new SigilError('UNSUPPORTED', 'keyless signing is not available yet: pass --key', 'sigil generate-key-pair creates a key pair');
+          throw new SigilError(
+            'UNSUPPORTED',
+            'keyless signing is not available yet: pass --key',
+            'sigil generate-key-pair creates a key pair',
+          );
         }
         if (opts.tlogUpload) {
           throw new SigilError(
@@ -85,9 +102,13 @@ Examples:
           });
           results.push({ image: formatReference(image), ...result });
         }
-        if (opts.outputSignature) await writeFileAtomic(opts.outputSignature, results.map((r) => r.signature).join('\n'));
+        if (opts.outputSignature)
+          await writeFileAtomic(opts.outputSignature, results.map((r) => r.signature).join('\n'));
         if (opts.outputPayload) {
-          await writeFileAtomic(opts.outputPayload, Buffer.concat(results.flatMap((r, i) => (i ? [Buffer.from('\n'), r.payload] : [r.payload]))));
+          await writeFileAtomic(
+            opts.outputPayload,
+            Buffer.concat(results.flatMap((r, i) => (i ? [Buffer.from('\n'), r.payload] : [r.payload]))),
+          );
         }
         if (opts.output === 'json') {
           printResult(
@@ -110,11 +131,36 @@ Examples:
     .description('Verify the signatures of container images against a public key')
     .argument('<image...>', 'image references')
     .option('--key <file>', 'public key file (PEM)')
-    .option('-a, --annotations <key=value>', 'annotations every accepted signature must carry (repeatable)', collectAnnotation, {})
-    .option('--insecure-ignore-tlog [bool]', 'accept signatures that are not in a transparency log', parseBool, false)
-    .option('--check-docker-reference [bool]', "require the payload's docker-reference to name the image's repository", parseBool, true)
-    .option('--allow-insecure-registry [bool]', 'allow plain-HTTP registries other than loopback', parseBool, false)
-    .option('-o, --output <format>', 'json (cosign\'s payload array, the default) or text', parseOutput, 'json')
+    .option(
+      '-a, --annotations <key=value>',
+      'annotations every accepted signature must carry (repeatable)',
+      collectAnnotation,
+      {},
+    )
+    .option(
+      '--insecure-ignore-tlog [bool]',
+      'accept signatures that are not in a transparency log',
+      parseBool,
+      false,
+    )
+    .option(
+      '--check-docker-reference [bool]',
+      "require the payload's docker-reference to name the image's repository",
+      parseBool,
+      true,
+    )
+    .option(
+      '--allow-insecure-registry [bool]',
+      'allow plain-HTTP registries other than loopback',
+      parseBool,
+      false,
+    )
+    .option(
+      '-o, --output <format>',
+      "json (cosign's payload array, the default) or text",
+      parseOutput,
+      'json',
+    )
     .addHelpText(
       'after',
       `
@@ -133,7 +179,9 @@ Examples:
         const publicKey = loadVerificationKey(opts.key);
         const client = registryClient(opts);
         if (opts.insecureIgnoreTlog) {
-          warn('Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.');
+          warn(
+            'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
+          );
         }
         for (const image of references) {
           const result = await verifyImage({
