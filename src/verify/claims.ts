@@ -10,7 +10,10 @@ export interface ClaimExpectations {
   digest: Digest;
   repository: Repository;
   annotations?: Record<string, string>;
-  /** Compare the payload's docker-reference with `repository` (cosign itself does not; we do by default). */
+  /**
+   * Compare the payload's docker-reference with `repository`. cosign does not: the digest is the binding,
+   * and an image copied to a mirror keeps its signature, whose docker-reference names the original.
+   */
   checkDockerReference: boolean;
 }
 

@@ -222,16 +222,37 @@ export function imageSigningSuite(
         parseReference(image('swap-b')),
         victimDigest,
       );
-      const result = await run(
+      const result = await run('verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', image('swap-b'));
+      assert.equal(result.code, 1);
+      assert.match(errorLine(result), /payload is for digest/);
+    });
+
+    it('checks the claimed docker-reference only when asked (--check-docker-reference)', async () => {
+      await push('identity', 'identity');
+      const signed = await run(
+        'sign',
+        '--key',
+        'cosign.key',
+        '--tlog-upload=false',
+        '--sign-container-identity',
+        'mirror.example/original',
+        image('identity'),
+      );
+      assert.equal(signed.code, 0, signed.stderr);
+      assert.equal(
+        (await run('verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', image('identity'))).code,
+        0,
+      );
+      const strict = await run(
         'verify',
         '--key',
         'cosign.pub',
         '--insecure-ignore-tlog',
-        '--check-docker-reference=false',
-        image('swap-b'),
+        '--check-docker-reference',
+        image('identity'),
       );
-      assert.equal(result.code, 1);
-      assert.match(errorLine(result), /payload is for digest/);
+      assert.equal(strict.code, 1);
+      assert.match(errorLine(strict), /docker-reference "mirror.example\/original"/);
     });
 
     it('refuses to sign without a log unless --tlog-upload=false, pushing nothing', async () => {

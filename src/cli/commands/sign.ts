@@ -145,9 +145,10 @@ Examples:
     )
     .option(
       '--check-docker-reference [bool]',
-      "require the payload's docker-reference to name the image's repository",
+      "also require the payload's docker-reference to name the image's repository (off by default, as in " +
+        'cosign: copies of a signed image in another registry keep verifying; the digest is always checked)',
       parseBool,
-      true,
+      false,
     )
     .option(
       '--allow-insecure-registry [bool]',
