@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerSignCommands } from './commands/sign.js';
+import { attachBooleanValues } from './options.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -40,4 +41,4 @@ registerBlobCommands(program);
 registerRegistryCommands(program);
 registerDemoCommand(program);
 
-await program.parseAsync(process.argv);
+await program.parseAsync(attachBooleanValues(program, process.argv));

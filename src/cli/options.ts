@@ -1,11 +1,29 @@
 /** Option parsers shared by commands, in cosign's (pflag's) conventions. */
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 /** pflag booleans: `--flag`, `--flag=true`, `--flag=false` (commander passes the text after `=`). */
 export function parseBool(value: string): boolean {
   if (['true', '1', 't', 'T', 'TRUE', 'True'].includes(value)) return true;
   if (['false', '0', 'f', 'F', 'FALSE', 'False'].includes(value)) return false;
   throw new InvalidArgumentError(`expected true or false, got "${value}"`);
+}
+
+/**
+ * pflag booleans never take the next argument as their value (`--insecure-ignore-tlog IMAGE` is a flag
+ * and an image), but commander's optional values would. So a bare boolean flag gets `=true` attached
+ * before parsing; `--flag=false` passes through as is.
+ */
+export function attachBooleanValues(program: Command, argv: readonly string[]): string[] {
+  const booleans = new Set<string>();
+  const collect = (command: Command): void => {
+    for (const option of command.options) {
+      if (option.flags.includes('[bool]') && option.long) booleans.add(option.long);
+    }
+    command.commands.forEach(collect);
+  };
+  collect(program);
+  const end = argv.indexOf('--');
+  return argv.map((arg, i) => ((end === -1 || i < end) && booleans.has(arg) ? `${arg}=true` : arg));
 }
 
 /** `-a key=value`, repeatable, into a map. */

@@ -19,8 +19,9 @@ export function printResult(text: string): void {
 }
 
 /**
- * One line for people (`Error: <message>` and, when there is one, a `hint:` line), or one JSON object
- * for machines. Foreign errors are bugs or environment failures; their message is shown as is.
+ * One line for people on stderr (`Error: <message>` and, when there is one, a `hint:` line), and with
+ * `--output json` also one JSON object on stdout for machines. Foreign errors are bugs or environment
+ * failures; their message is shown as is.
  */
 export function reportError(err: unknown, format: OutputFormat): void {
   const sigil = isSigilError(err) ? (err as SigilError) : undefined;
@@ -30,7 +31,6 @@ export function reportError(err: unknown, format: OutputFormat): void {
       error: { code: sigil?.code ?? 'INTERNAL', message, ...(sigil?.hint ? { hint: sigil.hint } : {}) },
     };
     process.stdout.write(`${JSON.stringify(body)}\n`);
-    return;
   }
   process.stderr.write(`Error: ${message}\n`);
   if (sigil?.hint) process.stderr.write(`hint: ${sigil.hint}\n`);

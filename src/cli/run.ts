@@ -1,4 +1,5 @@
 /** Runs a command's action: any error becomes one clear line (or JSON) and exit code 1, as cosign does. */
+import { Command } from 'commander';
 import { type OutputFormat, reportError } from './output.js';
 
 export function action<A extends unknown[]>(

@@ -19,6 +19,13 @@ interface StartedRegistry {
 
 const SIG_ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
 
+interface SignatureManifestJson {
+  schemaVersion: number;
+  mediaType: string;
+  config: { mediaType: string; digest: string };
+  layers: { mediaType: string; digest: string; annotations: Record<string, string> }[];
+}
+
 export function imageSigningSuite(
   name: string,
   start: () => Promise<StartedRegistry>,
@@ -39,7 +46,10 @@ export function imageSigningSuite(
         headers: { Accept: SIG_ACCEPT },
       });
       assert.equal(response.status, 200, `GET manifest ${repo}:${reference}`);
-      return { contentType: response.headers.get('content-type'), json: await response.json() };
+      return {
+        contentType: response.headers.get('content-type'),
+        json: (await response.json()) as SignatureManifestJson,
+      };
     };
     const rawBlob = async (repo: string, digest: string) =>
       Buffer.from(await (await fetch(`http://${registry.address}/v2/${repo}/blobs/${digest}`)).arrayBuffer());
@@ -101,7 +111,8 @@ export function imageSigningSuite(
       assert.equal(json.mediaType, OCI_MANIFEST_MEDIA_TYPE);
       assert.equal(json.config.mediaType, 'application/vnd.oci.image.config.v1+json');
       assert.equal(json.layers.length, 1);
-      const [layer] = json.layers;
+      const layer = json.layers[0];
+      assert.ok(layer);
       assert.equal(layer.mediaType, 'application/vnd.dev.cosign.simplesigning.v1+json');
       assert.deepEqual(Object.keys(layer.annotations), ['dev.cosignproject.cosign/signature']);
       const payload = await rawBlob('layout', layer.digest);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { SigilError } from '../../core/index.js';
+import { type Digest, SigilError } from '../../core/index.js';
 import {
   artifactTag,
   buildSignatureImage,
@@ -109,11 +109,7 @@ async function sigil(args: string[], env: NodeJS.ProcessEnv, expectedStatus: num
 }
 
 /** Replaces the signed payload with an edited copy, keeping the original signature annotation. */
-async function tamperPayload(
-  client: RegistryClient,
-  image: string,
-  digest: `sha256:${string}`,
-): Promise<void> {
+async function tamperPayload(client: RegistryClient, image: string, digest: Digest): Promise<void> {
   const ref = parseReference(image);
   const tag = artifactTag(digest, 'sig');
   const { manifest } = await client.getManifest(ref, tag);

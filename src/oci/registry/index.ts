@@ -1,0 +1,6 @@
+export {
+  buildRegistryApp,
+  type RegistryServerOptions,
+  type RunningRegistry,
+  startRegistry,
+} from './server.js';
