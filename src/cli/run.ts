@@ -15,11 +15,13 @@ export function action<A extends unknown[]>(
   };
 }
 
-/** The --output of the command, found among commander's action arguments (its options object). */
+/**
+ * JSON errors only when the user asked for `--output json` on the command line: `verify` defaults to
+ * JSON for its result (as cosign does), but its errors stay text on stderr unless asked for.
+ */
 function outputOf(args: unknown[]): OutputFormat {
-  for (const arg of args) {
-    if (typeof arg === 'object' && arg !== null && (arg as { output?: unknown }).output === 'json')
-      return 'json';
-  }
-  return 'text';
+  const command = args.find((arg): arg is Command => arg instanceof Command);
+  const asked =
+    command?.getOptionValueSource('output') === 'cli' && command.getOptionValue('output') === 'json';
+  return asked ? 'json' : 'text';
 }

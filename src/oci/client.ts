@@ -358,17 +358,15 @@ export class RegistryClient {
       }
       if (response.status === 401 && !challenged) {
         challenged = true;
-        await response.body?.cancel();
         authorization = await this.auth.respond(
           repo.registry,
           scope,
           response.headers.get('www-authenticate'),
         );
-        if (authorization) {
-          attempt--;
-          continue;
-        }
-        throw await registryError(method, url, response);
+        if (!authorization) throw await registryError(method, url, response);
+        await response.body?.cancel();
+        attempt--;
+        continue;
       }
       if (
         RETRY_STATUSES.has(response.status) &&
