@@ -1,5 +1,6 @@
 export * from './blob.js';
 export * from './keys.js';
 export * from './sign.js';
+export * from './signature-image.js';
 export * from './signature-repository.js';
 export * from './verify.js';

@@ -2,7 +2,7 @@
  * `sign`: sign the digest an image reference resolves to and append the signature to cosign's `.sig`
  * image for that digest (existing signatures are kept; an identical signature is not added twice).
  */
-import { type Digest, isSigilError, toBase64 } from '../core/index.js';
+import { type Digest, toBase64 } from '../core/index.js';
 import { type Signer, verifySignature } from '../crypto/index.js';
 import {
   ANNOTATION_SIGNATURE,
@@ -14,9 +14,9 @@ import {
   OCI_MANIFEST_MEDIA_TYPE,
   SIMPLE_SIGNING_MEDIA_TYPE,
   signatureLayer,
-  signatureLayers,
 } from '../formats/index.js';
-import { type ImageReference, type RegistryClient, type Repository, repositoryName } from '../oci/index.js';
+import { type ImageReference, isIndex, type RegistryClient, repositoryName } from '../oci/index.js';
+import { readSignatureLayers } from './signature-image.js';
 import { signatureRepository } from './signature-repository.js';
 
 export interface SignImageOptions {
@@ -57,48 +57,27 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
   const tag = artifactTag(digest, 'sig');
   const signatureReference = `${repositoryName(target)}:${tag}`;
   progress(`Pushing signature to: ${repositoryName(target)}`);
-  const existing = await readSignatureImage(client, target, tag);
+  const existing = await readSignatureLayers(client, target, tag, SIMPLE_SIGNING_MEDIA_TYPE);
   const layer = signatureLayer(payload, signature);
   if (existing && alreadySigned(existing.layers, layer.descriptor, payload, signer)) {
     progress('An identical signature is already present; nothing to append');
     return { digest, payload, signature, signatureReference, appended: false };
   }
   const layers = [...(existing?.layers ?? []), layer.descriptor];
-  const signatures = buildSignatureImage(layers, existing?.created);
+  // Keep the image's creation time, as cosign does when it appends to an existing signature image.
+  const created =
+    existing && !isIndex(existing.manifest)
+      ? configCreated(
+          await client.getBlob(target, existing.manifest.config.digest),
+          `${signatureReference} config`,
+        )
+      : undefined;
+  const signatures = buildSignatureImage(layers, created);
   // Blobs first, manifest last: a failure part-way leaves the old signature manifest intact.
   await client.pushBlob(target, layer.payload);
   await client.pushBlob(target, signatures.config);
   await client.putManifest(target, tag, signatures.manifest, OCI_MANIFEST_MEDIA_TYPE);
   return { digest, payload, signature, signatureReference, appended: true };
-}
-
-interface ExistingSignatures {
-  layers: LayerDescriptor[];
-  created: string;
-}
-
-/** The `.sig` image at `tag`, or undefined when the image has no signatures yet. */
-export async function readSignatureImage(
-  client: RegistryClient,
-  repo: Repository,
-  tag: string,
-  mediaType = SIMPLE_SIGNING_MEDIA_TYPE,
-): Promise<ExistingSignatures | undefined> {
-  let fetched: Awaited<ReturnType<RegistryClient['getManifest']>>;
-  try {
-    fetched = await client.getManifest(repo, tag);
-  } catch (err) {
-    if (isSigilError(err, 'REGISTRY_NOT_FOUND')) return undefined;
-    throw err;
-  }
-  const where = `${repositoryName(repo)}:${tag}`;
-  const layers = signatureLayers(fetched.manifest, mediaType, where);
-  const config = fetched.manifest.config;
-  const created =
-    'layers' in fetched.manifest && config
-      ? configCreated(await client.getBlob(repo, config.digest), `${where} config`)
-      : undefined;
-  return { layers, ...(created ? { created } : { created: '0001-01-01T00:00:00Z' }) };
 }
 
 /**

@@ -13,11 +13,12 @@ import {
   artifactTag,
   type LayerDescriptor,
   parseSimpleSigningPayload,
+  SIMPLE_SIGNING_MEDIA_TYPE,
   type SimpleSigningPayload,
 } from '../formats/index.js';
 import { type ImageReference, type RegistryClient, type Repository, repositoryName } from '../oci/index.js';
 import { claimProblems } from '../verify/index.js';
-import { readSignatureImage } from './sign.js';
+import { readSignatureLayers } from './signature-image.js';
 import { signatureRepository } from './signature-repository.js';
 
 export interface VerifyImageOptions {
@@ -49,7 +50,12 @@ export async function verifyImage(options: VerifyImageOptions): Promise<ImageVer
   const { client, image } = options;
   const digest = image.digest ?? (await client.resolveDigest(image));
   const repo = signatureRepository(image);
-  const existing = await readSignatureImage(client, repo, artifactTag(digest, 'sig'));
+  const existing = await readSignatureLayers(
+    client,
+    repo,
+    artifactTag(digest, 'sig'),
+    SIMPLE_SIGNING_MEDIA_TYPE,
+  );
   if (!existing || existing.layers.length === 0) {
     throw new SigilError('NO_SIGNATURES', `no signatures found for ${repositoryName(image)}@${digest}`);
   }

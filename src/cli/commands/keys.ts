@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
@@ -51,12 +51,7 @@ Examples:
         }
         refuseExisting(opts.outputKeyPrefix, opts.force);
         const password = await readPassword({ confirm: true });
-        const { privateKey, publicKey } = generateKeyPair(algorithm);
-        const files = await writeKeyPairFiles(opts.outputKeyPrefix, privateKey, publicKey, password, {
-          overwrite: opts.force === true,
-        });
-        info(`Private key written to ${files.privateKeyPath}`);
-        info(`Public key written to ${files.publicKeyPath}`);
+        await writeKeys(opts.outputKeyPrefix, generateKeyPair(algorithm).privateKey, password, opts.force);
       }),
     );
 
@@ -75,17 +70,7 @@ Examples:
         );
         refuseExisting(opts.outputKeyPrefix, opts.force);
         const password = await readPassword({ confirm: true });
-        const files = await writeKeyPairFiles(
-          opts.outputKeyPrefix,
-          privateKey,
-          createPublicKey(privateKey),
-          password,
-          {
-            overwrite: opts.force === true,
-          },
-        );
-        info(`Private key written to ${files.privateKeyPath}`);
-        info(`Public key written to ${files.publicKeyPath}`);
+        await writeKeys(opts.outputKeyPrefix, privateKey, password, opts.force);
       }),
     );
 
@@ -109,6 +94,19 @@ Examples:
         }
       }),
     );
+}
+
+async function writeKeys(
+  prefix: string,
+  privateKey: KeyObject,
+  password: string,
+  force: boolean | undefined,
+) {
+  const files = await writeKeyPairFiles(prefix, privateKey, createPublicKey(privateKey), password, {
+    overwrite: force === true,
+  });
+  info(`Private key written to ${files.privateKeyPath}`);
+  info(`Public key written to ${files.publicKeyPath}`);
 }
 
 /** cosign asks before overwriting; without a terminal to ask on, we refuse and say how to proceed. */
