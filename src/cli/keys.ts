@@ -2,6 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readUserFile, SigilError } from '../core/index.js';
 import { decryptPrivateKey, keySigner, loadPublicKeyPem, type Signer } from '../crypto/index.js';
+import { warn } from './output.js';
 import { readPassword } from './password.js';
 
 const UNSUPPORTED_SCHEMES = [
@@ -29,7 +30,12 @@ export async function loadSigner(ref: string): Promise<Signer> {
   rejectUnsupported(ref);
   const pem = readUserFile(ref, 'private key').toString('utf8');
   const password = await readPassword({ confirm: false });
-  return keySigner(decryptPrivateKey(pem, password, ref));
+  const signer = keySigner(decryptPrivateKey(pem, password, ref));
+  if (signer.algorithm === 'Ed25519') {
+    // cosign signs with Ed25519ph for Ed25519 keys; Node 20's crypto has only pure Ed25519.
+    warn(`${ref}: Ed25519 signatures are pure Ed25519; cosign expects Ed25519ph and will not verify them`);
+  }
+  return signer;
 }
 
 export function loadVerificationKey(ref: string): KeyObject {
