@@ -190,7 +190,7 @@ export function verifyInclusion(
   }
   let fn = BigInt(index);
   let sn = BigInt(size - 1);
-  let hash = Buffer.from(leaf);
+  let hash: Buffer = Buffer.from(leaf);
   for (const sibling of proof) {
     if (sn === 0n) fail('proof has more hashes than the tree has levels');
     if ((fn & 1n) === 1n || fn === sn) {
@@ -239,8 +239,8 @@ export function verifyConsistency(
     fn >>= 1n;
     sn >>= 1n;
   }
-  let fr = Buffer.from(path[0] as Uint8Array);
-  let sr = Buffer.from(path[0] as Uint8Array);
+  let fr: Buffer = Buffer.from(path[0] as Uint8Array);
+  let sr: Buffer = Buffer.from(path[0] as Uint8Array);
   for (const c of path.slice(1)) {
     if (sn === 0n) fail('proof has too many hashes');
     if ((fn & 1n) === 1n || fn === sn) {
