@@ -1,3 +1,4 @@
 export * from './bundle.js';
 export * from './cosign-layout.js';
+export * from './dsse.js';
 export * from './simple-signing.js';

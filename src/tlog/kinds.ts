@@ -1,0 +1,122 @@
+/**
+ * Entry kinds the log accepts (Rekor v1 types): `hashedrekord` 0.0.1 and `dsse` 0.0.1. A proposed entry is
+ * checked before anything is stored: its signature must verify against the key or certificate it names.
+ * What is stored and hashed into the tree is the canonical JSON (RFC 8785) of the entry as Rekor stores it.
+ */
+import type { KeyObject } from 'node:crypto';
+import { canonicalJson, fromBase64, isRecord, SigilError, sha256 } from '../core/index.js';
+import { type DigestAlgorithm, loadPublicKeyPem, verifyPrehashed, verifySignature } from '../crypto/index.js';
+import { parseDsseEnvelope, preAuthEncoding } from '../formats/index.js';
+import { leafHash } from './merkle.js';
+
+export interface AcceptedEntry {
+  kind: string;
+  apiVersion: string;
+  /** Canonical JSON body: what the leaf hash covers and what `body` returns (base64). */
+  body: Buffer;
+  leafHash: Buffer;
+  /** Search keys: `sha256:<hex>` artifact hashes and `key:<hex>` public-key fingerprints. */
+  indexKeys: string[];
+}
+
+const DIGEST_LENGTHS: Record<DigestAlgorithm, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+function reject(reason: string): never {
+  throw new SigilError('BAD_INPUT', reason);
+}
+
+function field(value: unknown, path: string): Record<string, unknown> {
+  if (!isRecord(value)) reject(`${path} must be an object`);
+  return value;
+}
+
+function text(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value === '') reject(`${path} must be a non-empty string`);
+  return value;
+}
+
+/** A key or certificate given as base64 of PEM, as Rekor's types carry it. */
+function publicKeyOf(base64Pem: string, path: string): KeyObject {
+  const pem = fromBase64(base64Pem, path).toString('utf8');
+  try {
+    return loadPublicKeyPem(pem, path);
+  } catch (err) {
+    return reject((err as Error).message);
+  }
+}
+
+function keyFingerprint(key: KeyObject): string {
+  return `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`;
+}
+
+/** Validates a proposed entry (the POST body) and returns what the log stores; BAD_INPUT with the reason otherwise. */
+export function acceptProposedEntry(input: unknown): AcceptedEntry {
+  const entry = field(input, 'entry');
+  const kind = text(entry.kind, 'kind');
+  const apiVersion = text(entry.apiVersion, 'apiVersion');
+  const spec = field(entry.spec, 'spec');
+  if (kind === 'hashedrekord' && apiVersion === '0.0.1') return hashedRekord(spec);
+  if (kind === 'dsse' && apiVersion === '0.0.1') return dsse(spec);
+  return reject(`unsupported entry kind ${kind} ${apiVersion} (supported: hashedrekord 0.0.1, dsse 0.0.1)`);
+}
+
+function finish(kind: string, apiVersion: string, spec: unknown, indexKeys: string[]): AcceptedEntry {
+  const body = Buffer.from(canonicalJson({ apiVersion, kind, spec }));
+  return { kind, apiVersion, body, leafHash: leafHash(body), indexKeys };
+}
+
+function hashedRekord(spec: Record<string, unknown>): AcceptedEntry {
+  const hash = field(field(spec.data, 'spec.data').hash, 'spec.data.hash');
+  const algorithm = text(hash.algorithm, 'spec.data.hash.algorithm');
+  if (!(algorithm in DIGEST_LENGTHS))
+    reject(`spec.data.hash.algorithm ${algorithm} is not sha256, sha384 or sha512`);
+  const value = text(hash.value, 'spec.data.hash.value');
+  if (!/^[0-9a-f]+$/.test(value) || value.length !== DIGEST_LENGTHS[algorithm as DigestAlgorithm]) {
+    reject(`spec.data.hash.value is not a lower-case hex ${algorithm} digest`);
+  }
+  const signature = field(spec.signature, 'spec.signature');
+  const content = text(signature.content, 'spec.signature.content');
+  const keyContent = text(
+    field(signature.publicKey, 'spec.signature.publicKey').content,
+    'spec.signature.publicKey.content',
+  );
+  const key = publicKeyOf(keyContent, 'spec.signature.publicKey.content');
+  const sig = fromBase64(content, 'spec.signature.content');
+  if (!verifyPrehashed(key, algorithm as DigestAlgorithm, Buffer.from(value, 'hex'), sig)) {
+    reject('spec.signature.content does not verify against the public key and digest');
+  }
+  const canonicalSpec = {
+    data: { hash: { algorithm, value } },
+    signature: { content, publicKey: { content: keyContent } },
+  };
+  return finish('hashedrekord', '0.0.1', canonicalSpec, [`${algorithm}:${value}`, keyFingerprint(key)]);
+}
+
+function dsse(spec: Record<string, unknown>): AcceptedEntry {
+  const proposed = field(spec.proposedContent, 'spec.proposedContent');
+  const envelopeText = text(proposed.envelope, 'spec.proposedContent.envelope');
+  const verifierTexts = proposed.verifiers;
+  if (!Array.isArray(verifierTexts) || verifierTexts.length === 0)
+    reject('spec.proposedContent.verifiers must list keys');
+  const verifiers = verifierTexts.map((v, i) => {
+    const path = `spec.proposedContent.verifiers[${i}]`;
+    return { text: text(v, path), key: publicKeyOf(text(v, path), path) };
+  });
+  const envelope = parseDsseEnvelope(envelopeText, 'spec.proposedContent.envelope');
+  const signed = preAuthEncoding(envelope.payloadType, envelope.payload);
+  const signatures = envelope.signatures.map(({ sig }, i) => {
+    const verifier = verifiers.find((v) => verifySignature(v.key, signed, sig));
+    if (!verifier) reject(`envelope signature ${i} does not verify against any of the verifiers`);
+    return { signature: sig.toString('base64'), verifier: verifier.text };
+  });
+  const payloadHash = sha256(envelope.payload).toString('hex');
+  const canonicalSpec = {
+    envelopeHash: { algorithm: 'sha256', value: sha256(envelopeText).toString('hex') },
+    payloadHash: { algorithm: 'sha256', value: payloadHash },
+    signatures,
+  };
+  return finish('dsse', '0.0.1', canonicalSpec, [
+    `sha256:${payloadHash}`,
+    ...verifiers.map((v) => keyFingerprint(v.key)),
+  ]);
+}

@@ -1,0 +1,137 @@
+/**
+ * The transparency log as a service object: storage, sequencer and key together, answering in Rekor v1's
+ * shapes (entries keyed by UUID, inclusion proofs with checkpoints). The HTTP routes only translate.
+ */
+import { SigilError } from '../core/index.js';
+import { acceptProposedEntry } from './kinds.js';
+import type { LogKey } from './log-key.js';
+import { CompactTree, consistencyProof, inclusionProof } from './merkle.js';
+import { Sequencer } from './sequencer.js';
+import type { LogStorage, StoredCheckpoint, StoredEntry } from './storage.js';
+
+export interface LogOptions {
+  /** The name checkpoints are signed under; clients match it against the log's URL (Rekor: its hostname). */
+  hostname: string;
+  batchSize?: number;
+  intervalMs?: number;
+}
+
+export interface RekorEntry {
+  body: string;
+  integratedTime: number;
+  logID: string;
+  logIndex: number;
+  verification: {
+    inclusionProof: {
+      checkpoint: string;
+      hashes: string[];
+      logIndex: number;
+      rootHash: string;
+      treeSize: number;
+    };
+    signedEntryTimestamp: string;
+  };
+}
+
+export class TransparencyLog {
+  private constructor(
+    readonly storage: LogStorage,
+    readonly key: LogKey,
+    readonly treeId: bigint,
+    private readonly sequencer: Sequencer,
+  ) {}
+
+  static async open(storage: LogStorage, key: LogKey, options: LogOptions): Promise<TransparencyLog> {
+    const treeId = await storage.treeId();
+    const sequencer = await Sequencer.start(storage, key, {
+      origin: `${options.hostname} - ${treeId}`,
+      signerName: options.hostname,
+      batchSize: options.batchSize ?? 512,
+      intervalMs: options.intervalMs ?? 20,
+    });
+    return new TransparencyLog(storage, key, treeId, sequencer);
+  }
+
+  get logId(): string {
+    return this.key.logId.toString('hex');
+  }
+
+  /** The UUID Rekor returns: 16 hex digits of tree ID, then the leaf hash. */
+  uuid(entry: StoredEntry): string {
+    return `${this.treeId.toString(16).padStart(16, '0')}${entry.leafHash.toString('hex')}`;
+  }
+
+  /** Validates and integrates a proposed entry; `existing` when the same entry was logged before. */
+  async add(proposed: unknown): Promise<{ uuid: string; entry: RekorEntry; existing: boolean }> {
+    const accepted = acceptProposedEntry(proposed);
+    const { entry, checkpoint, existing } = await this.sequencer.submit(accepted);
+    return { uuid: this.uuid(entry), entry: await this.present(entry, checkpoint), existing };
+  }
+
+  async checkpoint(): Promise<StoredCheckpoint> {
+    const latest = await this.storage.latestCheckpoint();
+    if (!latest) throw new SigilError('IO_ERROR', 'the log has no checkpoint');
+    return latest;
+  }
+
+  async byIndex(index: number): Promise<{ uuid: string; entry: RekorEntry } | undefined> {
+    const entry = await this.storage.entryByIndex(index);
+    return entry && { uuid: this.uuid(entry), entry: await this.present(entry, await this.checkpoint()) };
+  }
+
+  /** By UUID: the 64-hex leaf hash, or the 80-hex form with this log's tree ID in front. */
+  async byUuid(uuid: string): Promise<{ uuid: string; entry: RekorEntry } | undefined> {
+    const match = /^(?:([0-9a-f]{16}))?([0-9a-f]{64})$/.exec(uuid);
+    if (!match) throw new SigilError('BAD_INPUT', `invalid entry UUID "${uuid}"`);
+    if (match[1] && BigInt(`0x${match[1]}`) !== this.treeId) return undefined;
+    const entry = await this.storage.entryByLeafHash(Buffer.from(match[2] as string, 'hex'));
+    return entry && { uuid: this.uuid(entry), entry: await this.present(entry, await this.checkpoint()) };
+  }
+
+  async search(key: string): Promise<string[]> {
+    const indexes = await this.storage.search(key);
+    const entries = await Promise.all(indexes.map((i) => this.storage.entryByIndex(i)));
+    return entries.flatMap((e) => (e ? [this.uuid(e)] : []));
+  }
+
+  async consistency(firstSize: number, lastSize: number): Promise<{ rootHash: string; hashes: string[] }> {
+    const latest = await this.checkpoint();
+    if (lastSize > latest.size)
+      throw new SigilError('BAD_INPUT', `lastSize ${lastSize} is beyond the tree size ${latest.size}`);
+    if (firstSize > lastSize)
+      throw new SigilError('BAD_INPUT', `firstSize ${firstSize} is greater than lastSize ${lastSize}`);
+    const hashes = await consistencyProof(firstSize, lastSize, this.storage);
+    const root = lastSize === latest.size ? latest.rootHash : await this.rootAt(lastSize);
+    return { rootHash: root.toString('hex'), hashes: hashes.map((h) => h.toString('hex')) };
+  }
+
+  private async rootAt(size: number): Promise<Buffer> {
+    return (await CompactTree.load(size, this.storage)).root();
+  }
+
+  private async present(entry: StoredEntry, checkpoint: StoredCheckpoint): Promise<RekorEntry> {
+    const hashes = await inclusionProof(entry.index, checkpoint.size, this.storage);
+    return {
+      body: entry.body.toString('base64'),
+      integratedTime: entry.integratedTime,
+      logID: this.logId,
+      logIndex: entry.index,
+      verification: {
+        inclusionProof: {
+          checkpoint: checkpoint.note,
+          hashes: hashes.map((h) => h.toString('hex')),
+          logIndex: entry.index,
+          rootHash: checkpoint.rootHash.toString('hex'),
+          treeSize: checkpoint.size,
+        },
+        signedEntryTimestamp: entry.set,
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.sequencer.drain();
+    this.sequencer.close();
+    await this.storage.close();
+  }
+}

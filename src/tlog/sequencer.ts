@@ -1,0 +1,161 @@
+/**
+ * The sequencer: submissions wait in a batch (up to `batchSize`, at most `intervalMs`); a batch gets its
+ * indices, tree nodes, SignedEntryTimestamps and a new signed checkpoint, and is written in one durable
+ * transaction. Only then are the submitters answered, so an acknowledged entry is never lost. One batch
+ * is in flight at a time, which also means no two entries can ever share an index.
+ */
+import { canonicalJson } from '../core/index.js';
+import { checkpointBody, signNote } from './checkpoint.js';
+import type { AcceptedEntry } from './kinds.js';
+import type { LogKey } from './log-key.js';
+import { noteSigner } from './log-key.js';
+import { CompactTree } from './merkle.js';
+import type { LogStorage, StoredCheckpoint, StoredEntry } from './storage.js';
+
+export interface SequencerOptions {
+  /** The checkpoint origin and signer name (Rekor: `<hostname> - <treeID>` and `<hostname>`). */
+  origin: string;
+  signerName: string;
+  batchSize: number;
+  intervalMs: number;
+}
+
+export interface Integrated {
+  entry: StoredEntry;
+  checkpoint: StoredCheckpoint;
+  /** True when an identical entry was already in the log (Rekor answers 409). */
+  existing: boolean;
+}
+
+interface Pending {
+  accepted: AcceptedEntry;
+  resolve(result: Integrated): void;
+  reject(err: unknown): void;
+}
+
+export class Sequencer {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly storage: LogStorage,
+    private readonly key: LogKey,
+    private readonly options: SequencerOptions,
+    private tree: CompactTree,
+  ) {}
+
+  /** Resumes from the store's latest checkpoint (a crash between batches leaves nothing to repair). */
+  static async start(storage: LogStorage, key: LogKey, options: SequencerOptions): Promise<Sequencer> {
+    const latest = await storage.latestCheckpoint();
+    const tree = latest ? await CompactTree.load(latest.size, storage) : CompactTree.empty();
+    const sequencer = new Sequencer(storage, key, options, tree);
+    if (!latest) await sequencer.writeBatch([]);
+    return sequencer;
+  }
+
+  submit(accepted: AcceptedEntry): Promise<Integrated> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ accepted, resolve, reject });
+      if (this.queue.length >= this.options.batchSize) this.flushSoon(0);
+      else this.flushSoon(this.options.intervalMs);
+    });
+  }
+
+  /** Waits for everything submitted so far to be integrated. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0) await this.flush();
+    await this.flushing;
+  }
+
+  private flushSoon(delayMs: number): void {
+    if (this.timer && delayMs > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
+  }
+
+  private flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const batch = this.queue.splice(0, this.options.batchSize);
+      if (batch.length === 0) return;
+      if (this.queue.length > 0) this.flushSoon(0);
+      try {
+        await this.integrate(batch);
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    });
+    return this.flushing;
+  }
+
+  private async integrate(batch: Pending[]): Promise<void> {
+    // Duplicates, of entries already logged or within this batch, are answered with the first copy.
+    const fresh: Pending[] = [];
+    const duplicates: { pending: Pending; of: Buffer }[] = [];
+    const seen = new Set<string>();
+    for (const pending of batch) {
+      const key = pending.accepted.leafHash.toString('hex');
+      const stored = await this.storage.entryByLeafHash(pending.accepted.leafHash);
+      if (stored || seen.has(key)) duplicates.push({ pending, of: pending.accepted.leafHash });
+      else {
+        seen.add(key);
+        fresh.push(pending);
+      }
+    }
+    if (fresh.length > 0) {
+      const written = await this.writeBatch(fresh.map((p) => p.accepted));
+      fresh.forEach((p, i) => {
+        p.resolve({
+          entry: written.entries[i] as StoredEntry,
+          checkpoint: written.checkpoint,
+          existing: false,
+        });
+      });
+    }
+    for (const { pending, of } of duplicates) {
+      const entry = await this.storage.entryByLeafHash(of);
+      const checkpoint = await this.storage.latestCheckpoint();
+      if (entry && checkpoint) pending.resolve({ entry, checkpoint, existing: true });
+      else pending.reject(new Error('duplicate entry vanished'));
+    }
+  }
+
+  private async writeBatch(
+    accepted: AcceptedEntry[],
+  ): Promise<{ entries: StoredEntry[]; checkpoint: StoredCheckpoint }> {
+    const tree = this.tree.clone();
+    const integratedTime = Math.floor(Date.now() / 1000);
+    const logId = this.key.logId.toString('hex');
+    const entries: StoredEntry[] = [];
+    const nodes: { node: { level: number; index: number }; hash: Buffer }[] = [];
+    const index: { key: string; index: number }[] = [];
+    for (const entry of accepted) {
+      const logIndex = tree.size;
+      nodes.push(...tree.append(entry.leafHash));
+      // The SignedEntryTimestamp: the log's promise to include this body at this index (Rekor v1).
+      const promise = canonicalJson({
+        body: entry.body.toString('base64'),
+        integratedTime,
+        logID: logId,
+        logIndex,
+      });
+      const set = (await this.key.signer.sign(Buffer.from(promise))).toString('base64');
+      entries.push({ index: logIndex, leafHash: entry.leafHash, body: entry.body, integratedTime, set });
+      for (const key of entry.indexKeys) index.push({ key, index: logIndex });
+    }
+    const rootHash = tree.root();
+    const body = checkpointBody({ origin: this.options.origin, size: tree.size, rootHash, extensions: [] });
+    const note = await signNote(body, noteSigner(this.key, this.options.signerName));
+    const checkpoint = { size: tree.size, rootHash, note };
+    await this.storage.appendBatch({ entries, nodes, index, checkpoint });
+    this.tree = tree;
+    return { entries, checkpoint };
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+  }
+}

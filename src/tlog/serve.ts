@@ -1,0 +1,51 @@
+/** Starting the log service from a data directory: key (created on first start), SQLite store, HTTP. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { TransparencyLog } from './log.js';
+import { createLogKey, loadLogKey } from './log-key.js';
+import { buildTlogApp } from './server.js';
+import { SqliteLogStorage } from './sqlite-storage.js';
+
+export interface TlogServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Checkpoint signer name; defaults to the listen host, which clients match against the log URL. */
+  hostname?: string;
+  batchSize?: number;
+  intervalMs?: number;
+  maxBodyBytes?: number;
+}
+
+export interface RunningTlog {
+  url: string;
+  log: TransparencyLog;
+  close(): Promise<void>;
+}
+
+export function logKeyPath(dataDir: string): string {
+  return join(dataDir, 'log-key.pem');
+}
+
+export async function startTlog(options: TlogServeOptions): Promise<RunningTlog> {
+  const keyPath = logKeyPath(options.dataDir);
+  const key = existsSync(keyPath) ? await loadLogKey(keyPath) : await createLogKey(keyPath);
+  const storage = new SqliteLogStorage(join(options.dataDir, 'log.db'));
+  const log = await TransparencyLog.open(storage, key, {
+    hostname: options.hostname ?? options.host,
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
+  });
+  const app = buildTlogApp(log, options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {});
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    log,
+    close: async () => {
+      await app.close();
+      await log.close();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * The embedded log store: one SQLite file in WAL mode with synchronous=FULL, so a committed batch survives
+ * a crash or kill -9; better-sqlite3's synchronous transactions make each batch all-or-nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { SigilError } from '../core/index.js';
+import type { NodeId } from './merkle.js';
+import type { Batch, LogStorage, StoredCheckpoint, StoredEntry } from './storage.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+  idx INTEGER PRIMARY KEY,
+  leaf_hash BLOB NOT NULL UNIQUE,
+  body BLOB NOT NULL,
+  integrated_time INTEGER NOT NULL,
+  sete TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root_hash BLOB NOT NULL, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS search (key TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (key, idx)) WITHOUT ROWID;
+`;
+
+interface EntryRow {
+  idx: number;
+  leaf_hash: Buffer;
+  body: Buffer;
+  integrated_time: number;
+  sete: string;
+}
+
+function toEntry(row: EntryRow | undefined): StoredEntry | undefined {
+  return (
+    row && {
+      index: row.idx,
+      leafHash: row.leaf_hash,
+      body: row.body,
+      integratedTime: row.integrated_time,
+      set: row.sete,
+    }
+  );
+}
+
+export class SqliteLogStorage implements LogStorage {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(SCHEMA);
+    this.db
+      .prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('tree_id', ?)")
+      .run(randomTreeId().toString());
+    this.statements = {
+      treeId: this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'tree_id'"),
+      latest: this.db.prepare<[], { size: number; root_hash: Buffer; note: string }>(
+        'SELECT size, root_hash, note FROM checkpoints ORDER BY size DESC LIMIT 1',
+      ),
+      byIndex: this.db.prepare<[number], EntryRow>('SELECT * FROM entries WHERE idx = ?'),
+      byLeaf: this.db.prepare<[Buffer], EntryRow>('SELECT * FROM entries WHERE leaf_hash = ?'),
+      search: this.db.prepare<[string], { idx: number }>('SELECT idx FROM search WHERE key = ? ORDER BY idx'),
+      node: this.db.prepare<[number, number], { hash: Buffer }>(
+        'SELECT hash FROM nodes WHERE level = ? AND idx = ?',
+      ),
+      insertEntry: this.db.prepare(
+        'INSERT INTO entries (idx, leaf_hash, body, integrated_time, sete) VALUES (?, ?, ?, ?, ?)',
+      ),
+      insertNode: this.db.prepare('INSERT OR REPLACE INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      insertSearch: this.db.prepare('INSERT OR IGNORE INTO search (key, idx) VALUES (?, ?)'),
+      insertCheckpoint: this.db.prepare('INSERT INTO checkpoints (size, root_hash, note) VALUES (?, ?, ?)'),
+    };
+  }
+
+  async treeId(): Promise<bigint> {
+    return BigInt(this.statements.treeId.get()?.value ?? '0');
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint | undefined> {
+    const row = this.statements.latest.get();
+    return row && { size: row.size, rootHash: row.root_hash, note: row.note };
+  }
+
+  async entryByIndex(index: number): Promise<StoredEntry | undefined> {
+    return toEntry(this.statements.byIndex.get(index));
+  }
+
+  async entryByLeafHash(leafHash: Buffer): Promise<StoredEntry | undefined> {
+    return toEntry(this.statements.byLeaf.get(leafHash));
+  }
+
+  async search(key: string): Promise<number[]> {
+    return this.statements.search.all(key).map((r) => r.idx);
+  }
+
+  async getNodeHashes(nodes: readonly NodeId[]): Promise<Buffer[]> {
+    return nodes.map(({ level, index }) => {
+      const row = this.statements.node.get(level, index);
+      if (!row) throw new SigilError('IO_ERROR', `log store is missing tree node ${level}/${index}`);
+      return row.hash;
+    });
+  }
+
+  async appendBatch(batch: Batch): Promise<void> {
+    const s = this.statements;
+    this.db.transaction(() => {
+      for (const e of batch.entries) s.insertEntry.run(e.index, e.leafHash, e.body, e.integratedTime, e.set);
+      for (const { node, hash } of batch.nodes) s.insertNode.run(node.level, node.index, hash);
+      for (const { key, index } of batch.index) s.insertSearch.run(key, index);
+      s.insertCheckpoint.run(batch.checkpoint.size, batch.checkpoint.rootHash, batch.checkpoint.note);
+    })();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/** A positive int64, as Trillian tree IDs are; it prefixes entry UUIDs. */
+function randomTreeId(): bigint {
+  return randomBytes(8).readBigUInt64BE() & 0x7fffffffffffffffn;
+}
