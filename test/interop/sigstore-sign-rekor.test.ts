@@ -43,6 +43,8 @@ describe('interop: @sigstore/sign → sigil tlog → @sigstore/verify', () => {
           hashAlgorithm: 1, // SHA2_256
           publicKey: { rawBytes: keyDer, keyDetails: 5, validFor: { start: new Date(Date.now() - 60_000) } }, // PKIX_ECDSA_P256_SHA_256
           logId: { keyId: tlog.log.key.logId },
+          checkpointKeyId: undefined,
+          operator: 'sigil test',
         },
       ],
       certificateAuthorities: [],
