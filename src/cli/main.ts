@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerSignCommands } from './commands/sign.js';
+import { registerTlogCommands } from './commands/tlog.js';
 import { attachBooleanValues } from './options.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -39,6 +40,7 @@ registerKeyCommands(program);
 registerSignCommands(program);
 registerBlobCommands(program);
 registerRegistryCommands(program);
+registerTlogCommands(program);
 registerDemoCommand(program);
 
 await program.parseAsync(attachBooleanValues(program, process.argv));

@@ -44,3 +44,11 @@ export function parsePositiveInt(value: string): number {
     throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
 }
+
+export function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  }
+  return n;
+}

@@ -5,6 +5,7 @@
 import { type Digest, toBase64 } from '../core/index.js';
 import { type Signer, verifySignature } from '../crypto/index.js';
 import {
+  ANNOTATION_BUNDLE,
   ANNOTATION_SIGNATURE,
   artifactTag,
   buildSignatureImage,
@@ -12,10 +13,12 @@ import {
   configCreated,
   type LayerDescriptor,
   OCI_MANIFEST_MEDIA_TYPE,
+  rekorBundleJson,
   SIMPLE_SIGNING_MEDIA_TYPE,
   signatureLayer,
 } from '../formats/index.js';
 import { type ImageReference, isIndex, type RegistryClient, repositoryName } from '../oci/index.js';
+import { hashedRekordProposal, type RekorClient } from '../tlog/index.js';
 import { readSignatureLayers } from './signature-image.js';
 import { signatureRepository } from './signature-repository.js';
 
@@ -28,6 +31,8 @@ export interface SignImageOptions {
   signContainerIdentity?: string;
   /** cosign's --upload=false: sign but push nothing. */
   upload?: boolean;
+  /** The transparency log to record the signature in (its SET goes into the bundle annotation). */
+  tlog?: RekorClient;
   progress?: (message: string) => void;
 }
 
@@ -50,7 +55,20 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
     digest,
     options.annotations,
   );
-  const signature = toBase64(await signer.sign(payload));
+  const rawSignature = await signer.sign(payload);
+  const signature = toBase64(rawSignature);
+  const annotations: Record<string, string> = {};
+  if (options.tlog) {
+    progress(`Uploading the signature to the transparency log at ${options.tlog.baseUrl}`);
+    const logged = await options.tlog.createEntry(
+      hashedRekordProposal(payload, rawSignature, signer.publicKey),
+    );
+    progress(`tlog entry created with index: ${logged.entry.logIndex}`);
+    annotations[ANNOTATION_BUNDLE] = rekorBundleJson({
+      SignedEntryTimestamp: logged.entry.verification.signedEntryTimestamp,
+      Payload: logged.entry,
+    });
+  }
   if (options.upload === false) return { digest, payload, signature, appended: false };
 
   const target = signatureRepository(image);
@@ -58,7 +76,7 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
   const signatureReference = `${repositoryName(target)}:${tag}`;
   progress(`Pushing signature to: ${repositoryName(target)}`);
   const existing = await readSignatureLayers(client, target, tag, SIMPLE_SIGNING_MEDIA_TYPE);
-  const layer = signatureLayer(payload, signature);
+  const layer = signatureLayer(payload, signature, annotations);
   if (existing && alreadySigned(existing.layers, layer.descriptor, payload, signer)) {
     progress('An identical signature is already present; nothing to append');
     return { digest, payload, signature, signatureReference, appended: false };

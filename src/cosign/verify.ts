@@ -12,11 +12,19 @@ import {
   ANNOTATION_SIGNATURE,
   artifactTag,
   type LayerDescriptor,
+  parseRekorBundle,
   parseSimpleSigningPayload,
   SIMPLE_SIGNING_MEDIA_TYPE,
   type SimpleSigningPayload,
 } from '../formats/index.js';
 import { type ImageReference, type RegistryClient, type Repository, repositoryName } from '../oci/index.js';
+import {
+  assertBodyMatches,
+  leafHash,
+  type RekorClient,
+  verifyRekorEntry,
+  verifySignedEntryTimestamp,
+} from '../tlog/index.js';
 import { claimProblems } from '../verify/index.js';
 import { readSignatureLayers } from './signature-image.js';
 import { signatureRepository } from './signature-repository.js';
@@ -28,6 +36,8 @@ export interface VerifyImageOptions {
   annotations?: Record<string, string>;
   /** cosign's --insecure-ignore-tlog: accept signatures without a transparency-log entry. */
   ignoreTlog: boolean;
+  /** The trusted log: its key checks SETs; with a client, inclusion proofs are fetched and checked too. */
+  tlog?: { publicKey: KeyObject; client?: RekorClient };
   checkDockerReference: boolean;
   /** Layers fetched at once; the registry sees at most this many concurrent blob requests. */
   concurrency?: number;
@@ -96,8 +106,7 @@ async function verifyLayer(
       ...(options.annotations ? { annotations: options.annotations } : {}),
     });
     if (problems.length > 0) return { reason: problems.join(', ') };
-    const tlogProblem = tlogPolicy(layer, options.ignoreTlog);
-    if (tlogProblem) return { reason: tlogProblem };
+    if (!options.ignoreTlog) await checkLogEntry(layer, payload, options);
     return { layer, payload, claims };
   } catch (err) {
     return { reason: messageOf(err) };
@@ -105,16 +114,39 @@ async function verifyLayer(
 }
 
 /**
- * Signatures must be in a transparency log unless the caller opts out. Checking a log bundle needs the
- * log's key, which a later part of sigil provides; until then a logged signature cannot be checked and
- * is rejected rather than trusted.
+ * Signatures must be in a transparency log unless the caller opts out (cosign's rule). The entry must be
+ * promised by the trusted log (SET), be about this very signature, key and payload, and, when the log is
+ * reachable, be included in its tree under a checkpoint the log signed.
  */
-function tlogPolicy(layer: LayerDescriptor, ignoreTlog: boolean): string | undefined {
-  if (ignoreTlog) return undefined;
-  if (layer.annotations?.[ANNOTATION_BUNDLE] === undefined) {
-    return 'signature has no transparency log entry (use --insecure-ignore-tlog to accept unlogged signatures)';
+async function checkLogEntry(
+  layer: LayerDescriptor,
+  payload: Buffer,
+  options: VerifyImageOptions,
+): Promise<void> {
+  const annotation = layer.annotations?.[ANNOTATION_BUNDLE];
+  if (annotation === undefined) {
+    throw new SigilError(
+      'TLOG_ENTRY_MISMATCH',
+      'signature has no transparency log entry (use --insecure-ignore-tlog to accept unlogged signatures)',
+    );
   }
-  return 'signature carries a transparency log bundle, but no trusted log key is configured to check it';
+  if (!options.tlog) {
+    throw new SigilError(
+      'TLOG_ENTRY_MISMATCH',
+      'signature carries a transparency log bundle, but no trusted log key is configured (SIGSTORE_REKOR_PUBLIC_KEY)',
+    );
+  }
+  const bundle = parseRekorBundle(annotation, 'bundle annotation');
+  const signature = fromBase64(layer.annotations?.[ANNOTATION_SIGNATURE] ?? '', 'signature annotation');
+  verifySignedEntryTimestamp(bundle.Payload, bundle.SignedEntryTimestamp, options.tlog);
+  assertBodyMatches(bundle.Payload.body, payload, signature, options.publicKey);
+  if (options.tlog.client) {
+    const uuid = leafHash(Buffer.from(bundle.Payload.body, 'base64')).toString('hex');
+    const { entry } = await options.tlog.client.entryByUuid(uuid);
+    if (entry.body !== bundle.Payload.body)
+      throw new SigilError('TLOG_ENTRY_MISMATCH', 'the log holds a different body under this entry');
+    verifyRekorEntry(entry, options.tlog);
+  }
 }
 
 /** Promise.all over `items` with at most `limit` calls in flight, results in input order. */

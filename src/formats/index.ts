@@ -1,4 +1,5 @@
 export * from './bundle.js';
 export * from './cosign-layout.js';
 export * from './dsse.js';
+export * from './rekor-bundle.js';
 export * from './simple-signing.js';

@@ -1,4 +1,6 @@
 export * from './checkpoint.js';
+export * from './client.js';
+export * from './hashedrekord.js';
 export * from './kinds.js';
 export * from './log.js';
 export * from './log-key.js';
@@ -8,3 +10,4 @@ export * from './serve.js';
 export * from './server.js';
 export * from './sqlite-storage.js';
 export * from './storage.js';
+export * from './verify-entry.js';

@@ -38,12 +38,10 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status === 413)
-      return reply
-        .status(400)
-        .send({
-          code: 400,
-          message: `request body larger than ${options.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes`,
-        });
+      return reply.status(400).send({
+        code: 400,
+        message: `request body larger than ${options.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes`,
+      });
     if (status && status >= 400 && status < 500)
       return reply.status(400).send({ code: 400, message: (error as Error).message });
     return reply.status(500).send({ code: 500, message: (error as Error).message });
@@ -53,12 +51,10 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
     const { uuid, entry, existing } = await log.add(request.body);
     reply.header('Location', `/api/v1/log/entries/${uuid}`).header('ETag', uuid);
     if (existing) {
-      return reply
-        .status(409)
-        .send({
-          code: 409,
-          message: `An equivalent entry already exists in the transparency log with UUID ${uuid}`,
-        });
+      return reply.status(409).send({
+        code: 409,
+        message: `An equivalent entry already exists in the transparency log with UUID ${uuid}`,
+      });
     }
     return reply.status(201).send({ [uuid]: entry });
   });

@@ -1,7 +1,9 @@
+import type { KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import { SigilError, writeFileAtomic } from '../../core/index.js';
 import { signImage, verificationJson, verifyImage } from '../../cosign/index.js';
 import { formatReference, parseReference, RegistryClient } from '../../oci/index.js';
+import { RekorClient } from '../../tlog/index.js';
 import { loadSigner, loadVerificationKey } from '../keys.js';
 import { collectAnnotation, parseBool, parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
@@ -17,6 +19,7 @@ function registryClient(opts: RegistryOptions): RegistryClient {
 
 interface SignOptions extends RegistryOptions {
   key?: string;
+  rekorUrl?: string;
   annotations: Record<string, string>;
   tlogUpload: boolean;
   upload: boolean;
@@ -29,6 +32,7 @@ interface SignOptions extends RegistryOptions {
 
 interface VerifyOptions extends RegistryOptions {
   key?: string;
+  rekorUrl?: string;
   annotations: Record<string, string>;
   insecureIgnoreTlog: boolean;
   checkDockerReference: boolean;
@@ -51,6 +55,7 @@ export function registerSignCommands(program: Command): void {
       {},
     )
     .option('--tlog-upload [bool]', 'upload the signature to the transparency log', parseBool, true)
+    .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to upload to')
     .option('--upload [bool]', 'push the signature to the registry', parseBool, true)
     .option('--sign-container-identity <ref>', 'the docker-reference to sign instead of the image repository')
     .option('--output-signature <file>', 'also write the base64 signature to this file')
@@ -79,11 +84,11 @@ Examples:
             'sigil generate-key-pair creates a key pair',
           );
         }
-        if (opts.tlogUpload) {
+        if (opts.tlogUpload && !opts.rekorUrl) {
           throw new SigilError(
-            'UNSUPPORTED',
+            'BAD_INPUT',
             'no transparency log is configured to upload the signature to',
-            'pass --tlog-upload=false to sign without a transparency log',
+            'pass --rekor-url (e.g. a log started with sigil tlog serve), or --tlog-upload=false',
           );
         }
         const references = images.map(parseReference);
@@ -98,6 +103,7 @@ Examples:
             annotations: opts.annotations,
             upload: opts.upload,
             progress: info,
+            ...(opts.tlogUpload && opts.rekorUrl ? { tlog: new RekorClient(opts.rekorUrl) } : {}),
             ...(opts.signContainerIdentity ? { signContainerIdentity: opts.signContainerIdentity } : {}),
           });
           results.push({ image: formatReference(image), ...result });
@@ -142,6 +148,10 @@ Examples:
       'accept signatures that are not in a transparency log',
       parseBool,
       false,
+    )
+    .option(
+      '--rekor-url <url>',
+      'the transparency log to fetch inclusion proofs from (its key: SIGSTORE_REKOR_PUBLIC_KEY)',
     )
     .option(
       '--check-docker-reference [bool]',
@@ -190,6 +200,7 @@ Examples:
             image,
             publicKey,
             ignoreTlog: opts.insecureIgnoreTlog,
+            ...trustedLog(opts.rekorUrl),
             checkDockerReference: opts.checkDockerReference,
             ...(Object.keys(opts.annotations).length > 0 ? { annotations: opts.annotations } : {}),
           });
@@ -203,4 +214,15 @@ Examples:
         }
       }),
     );
+}
+
+/**
+ * The log signatures must be recorded in: its public key from SIGSTORE_REKOR_PUBLIC_KEY (cosign's variable
+ * for private deployments), never fetched from the log itself; with --rekor-url, inclusion proofs too.
+ */
+function trustedLog(rekorUrl: string | undefined): { tlog?: { publicKey: KeyObject; client?: RekorClient } } {
+  const keyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
+  if (!keyFile) return {};
+  const publicKey = loadVerificationKey(keyFile);
+  return { tlog: { publicKey, ...(rekorUrl ? { client: new RekorClient(rekorUrl) } : {}) } };
 }

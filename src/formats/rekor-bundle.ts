@@ -1,0 +1,42 @@
+/**
+ * cosign's `dev.sigstore.cosign/bundle` annotation: the log's SignedEntryTimestamp and the entry it
+ * covers, `{"SignedEntryTimestamp": b64, "Payload": {"body", "integratedTime", "logIndex", "logID"}}`.
+ */
+import { isRecord, parseJson, SigilError } from '../core/index.js';
+
+export interface RekorBundle {
+  SignedEntryTimestamp: string;
+  Payload: { body: string; integratedTime: number; logIndex: number; logID: string };
+}
+
+export function rekorBundleJson(bundle: RekorBundle): string {
+  const { body, integratedTime, logIndex, logID } = bundle.Payload;
+  return JSON.stringify({
+    SignedEntryTimestamp: bundle.SignedEntryTimestamp,
+    Payload: { body, integratedTime, logIndex, logID },
+  });
+}
+
+export function parseRekorBundle(text: string, where: string): RekorBundle {
+  const json = parseJson(text, where);
+  const payload = isRecord(json) ? json.Payload : undefined;
+  if (
+    !isRecord(json) ||
+    typeof json.SignedEntryTimestamp !== 'string' ||
+    !isRecord(payload) ||
+    typeof payload.body !== 'string' ||
+    typeof payload.integratedTime !== 'number' ||
+    typeof payload.logIndex !== 'number' ||
+    typeof payload.logID !== 'string'
+  ) {
+    throw new SigilError(
+      'BAD_BUNDLE',
+      `${where}: expected {"SignedEntryTimestamp", "Payload": {"body", "integratedTime", "logIndex", "logID"}}`,
+    );
+  }
+  const { body, integratedTime, logIndex, logID } = payload;
+  return {
+    SignedEntryTimestamp: json.SignedEntryTimestamp,
+    Payload: { body, integratedTime, logIndex, logID },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The log end to end through the binary: `sigil tlog serve` as its own process, `sign --rekor-url`
+ * records the signature, `verify` checks SET, body and inclusion proof, and the ways it must fail.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { artifactTag, buildSignatureImage, OCI_MANIFEST_MEDIA_TYPE } from '../../src/formats/index.js';
+import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../../src/oci/index.js';
+import { errorLine, sigil, workDir } from '../helpers/cli.js';
+import { startTlogProcess, type TlogProcess } from '../helpers/tlog-process.js';
+
+describe('sigil tlog + sign/verify with a transparency log', () => {
+  let dir: string;
+  let tlog: TlogProcess;
+  let registry: Awaited<ReturnType<typeof startRegistry>>;
+  const client = new RegistryClient({});
+  let env: Record<string, string>;
+  const image = (repo: string) => `${registry.address}/${repo}:v1`;
+  const run = (...args: string[]) => sigil(args, { cwd: dir, env });
+
+  before(async () => {
+    dir = await workDir();
+    registry = await startRegistry({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: join(await mkdtemp(join(tmpdir(), 'sigil-reg-')), 'r'),
+    });
+    tlog = await startTlogProcess(join(dir, 'tlog'), ['--batch-interval', '5']);
+    env = { COSIGN_PASSWORD: 'pw', SIGSTORE_REKOR_PUBLIC_KEY: join(dir, 'tlog', 'log-key.pem.pub') };
+    assert.equal((await run('generate-key-pair')).code, 0);
+    assert.equal((await run('generate-key-pair', '--output-key-prefix', 'other')).code, 0);
+  });
+  after(async () => {
+    await tlog?.stop();
+    await registry?.close();
+  });
+
+  it('signs with --rekor-url and verifies the SET, the entry body and the inclusion proof', async () => {
+    await pushTestImage(client, parseReference(image('logged')), { files: { a: 'logged' } });
+    const signed = await run('sign', '--key', 'cosign.key', '--rekor-url', tlog.url, image('logged'));
+    assert.equal(signed.code, 0, signed.stderr);
+    assert.match(signed.stderr, /tlog entry created with index: \d+/);
+    const offline = await run('verify', '--key', 'cosign.pub', image('logged'));
+    assert.equal(offline.code, 0, offline.stderr);
+    const online = await run('verify', '--key', 'cosign.pub', '--rekor-url', tlog.url, image('logged'));
+    assert.equal(online.code, 0, online.stderr);
+  });
+
+  it("fails closed without the log key, and with another log's key", async () => {
+    const noKey = await sigil(['verify', '--key', 'cosign.pub', image('logged')], {
+      cwd: dir,
+      env: { COSIGN_PASSWORD: 'pw' },
+    });
+    assert.equal(noKey.code, 1);
+    assert.match(errorLine(noKey), /no trusted log key/);
+    const wrongKey = await sigil(['verify', '--key', 'cosign.pub', image('logged')], {
+      cwd: dir,
+      env: { SIGSTORE_REKOR_PUBLIC_KEY: join(dir, 'other.pub') },
+    });
+    assert.equal(wrongKey.code, 1);
+    assert.match(errorLine(wrongKey), /not the trusted log/);
+  });
+
+  it('rejects a genuine log entry that belongs to another signature (GHSA-whqx-f9j3-ch6m)', async () => {
+    const victim = await pushTestImage(client, parseReference(image('victim')), { files: { a: 'victim' } });
+    const signed = await pushTestImage(client, parseReference(image('donor')), { files: { a: 'donor' } });
+    assert.equal((await run('sign', '--key', 'cosign.key', '--rekor-url', tlog.url, image('donor'))).code, 0);
+    assert.equal((await run('sign', '--key', 'cosign.key', '--tlog-upload=false', image('victim'))).code, 0);
+    // Graft the donor's (valid, logged) bundle annotation onto the victim's unlogged signature.
+    const donorRepo = parseReference(image('donor'));
+    const victimRepo = parseReference(image('victim'));
+    const donor = await client.getManifest(donorRepo, artifactTag(signed, 'sig'));
+    const unlogged = await client.getManifest(victimRepo, artifactTag(victim, 'sig'));
+    const donorLayer = 'layers' in donor.manifest ? donor.manifest.layers[0] : undefined;
+    const victimLayer = 'layers' in unlogged.manifest ? unlogged.manifest.layers[0] : undefined;
+    assert.ok(donorLayer?.annotations && victimLayer?.annotations);
+    const grafted = {
+      ...victimLayer,
+      annotations: {
+        ...victimLayer.annotations,
+        'dev.sigstore.cosign/bundle': donorLayer.annotations['dev.sigstore.cosign/bundle'] ?? '',
+      },
+    };
+    const forged = buildSignatureImage([grafted as never]);
+    await client.pushBlob(victimRepo, forged.config);
+    await client.putManifest(
+      victimRepo,
+      artifactTag(victim, 'sig'),
+      forged.manifest,
+      OCI_MANIFEST_MEDIA_TYPE,
+    );
+    const result = await run('verify', '--key', 'cosign.pub', image('victim'));
+    assert.equal(result.code, 1);
+    assert.match(errorLine(result), /does not match the signature/);
+  });
+
+  it('reads entries back: tlog get, search and the monitor', async () => {
+    const get = await run('tlog', 'get', '--rekor-url', tlog.url, '--log-index', '0');
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, /^LogID: [0-9a-f]{64}\nIndex: 0\n/);
+    const search = await run('tlog', 'search', '--rekor-url', tlog.url, '--public-key', 'cosign.pub');
+    assert.equal(search.code, 0, search.stderr);
+    assert.equal(search.stdout.trim().split('\n').length, 2);
+    const state = join(dir, 'monitor.json');
+    const first = await run('tlog', 'verify', '--rekor-url', tlog.url, '--state-file', state);
+    assert.equal(first.code, 0, first.stderr);
+    await pushTestImage(client, parseReference(image('later')), { files: { a: 'later' } });
+    assert.equal((await run('sign', '--key', 'cosign.key', '--rekor-url', tlog.url, image('later'))).code, 0);
+    const second = await run('tlog', 'verify', '--rekor-url', tlog.url, '--state-file', state, '-o', 'json');
+    assert.equal(second.code, 0, second.stderr);
+    const report = JSON.parse(second.stdout);
+    assert.equal(report.previousTreeSize, 2);
+    assert.equal(report.treeSize, 3);
+  });
+});
