@@ -1,7 +1,9 @@
 /** `npm run bench`: every benchmark in turn; each prints its own figures. */
+import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
 
 console.log(`sigil benchmarks: node ${process.version}, ${process.platform}/${process.arch}`);
 await benchVerifyImage();
 await benchVerifyBlob();
+await benchTlog();

@@ -35,18 +35,35 @@ function text(value: unknown, path: string): string {
   return value;
 }
 
+// Parsing a PEM key costs more than checking a signature with it, and CI signers reuse one key, so keys are
+// remembered by their exact text (bounded: the cache is dropped when full).
+const KEY_CACHE_LIMIT = 4096;
+const keyCache = new Map<string, ParsedKey>();
+
+interface ParsedKey {
+  key: KeyObject;
+  /** The search-index key: `key:` + hex SHA-256 of the DER public key. */
+  fingerprint: string;
+}
+
 /** A key or certificate given as base64 of PEM, as Rekor's types carry it. */
-function publicKeyOf(base64Pem: string, path: string): KeyObject {
+function publicKeyOf(base64Pem: string, path: string): ParsedKey {
+  const cached = keyCache.get(base64Pem);
+  if (cached) return cached;
   const pem = fromBase64(base64Pem, path).toString('utf8');
+  let key: KeyObject;
   try {
-    return loadPublicKeyPem(pem, path);
+    key = loadPublicKeyPem(pem, path);
   } catch (err) {
     return reject((err as Error).message);
   }
-}
-
-function keyFingerprint(key: KeyObject): string {
-  return `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`;
+  const parsed = {
+    key,
+    fingerprint: `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`,
+  };
+  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+  keyCache.set(base64Pem, parsed);
+  return parsed;
 }
 
 /** Validates a proposed entry (the POST body) and returns what the log stores; BAD_INPUT with the reason otherwise. */
@@ -80,7 +97,7 @@ function hashedRekord(spec: Record<string, unknown>): AcceptedEntry {
     field(signature.publicKey, 'spec.signature.publicKey').content,
     'spec.signature.publicKey.content',
   );
-  const key = publicKeyOf(keyContent, 'spec.signature.publicKey.content');
+  const { key, fingerprint } = publicKeyOf(keyContent, 'spec.signature.publicKey.content');
   const sig = fromBase64(content, 'spec.signature.content');
   if (!verifyPrehashed(key, algorithm as DigestAlgorithm, Buffer.from(value, 'hex'), sig)) {
     reject('spec.signature.content does not verify against the public key and digest');
@@ -89,7 +106,7 @@ function hashedRekord(spec: Record<string, unknown>): AcceptedEntry {
     data: { hash: { algorithm, value } },
     signature: { content, publicKey: { content: keyContent } },
   };
-  return finish('hashedrekord', '0.0.1', canonicalSpec, [`${algorithm}:${value}`, keyFingerprint(key)]);
+  return finish('hashedrekord', '0.0.1', canonicalSpec, [`${algorithm}:${value}`, fingerprint]);
 }
 
 function dsse(spec: Record<string, unknown>): AcceptedEntry {
@@ -100,7 +117,7 @@ function dsse(spec: Record<string, unknown>): AcceptedEntry {
     reject('spec.proposedContent.verifiers must list keys');
   const verifiers = verifierTexts.map((v, i) => {
     const path = `spec.proposedContent.verifiers[${i}]`;
-    return { text: text(v, path), key: publicKeyOf(text(v, path), path) };
+    return { text: text(v, path), ...publicKeyOf(text(v, path), path) };
   });
   const envelope = parseDsseEnvelope(envelopeText, 'spec.proposedContent.envelope');
   const signed = preAuthEncoding(envelope.payloadType, envelope.payload);
@@ -117,6 +134,6 @@ function dsse(spec: Record<string, unknown>): AcceptedEntry {
   };
   return finish('dsse', '0.0.1', canonicalSpec, [
     `sha256:${payloadHash}`,
-    ...verifiers.map((v) => keyFingerprint(v.key)),
+    ...verifiers.map((v) => v.fingerprint),
   ]);
 }

@@ -44,7 +44,12 @@ function toEntry(row: EntryRow | undefined): StoredEntry | undefined {
   );
 }
 
+// Tree nodes never change once written, so upper levels (few, and read by every proof) are kept in memory.
+const CACHED_LEVEL = 2;
+const NODE_CACHE_LIMIT = 1 << 20;
+
 export class SqliteLogStorage implements LogStorage {
+  private readonly nodeCache = new Map<number, Buffer>();
   private readonly db: Database.Database;
   private readonly statements;
 
@@ -100,8 +105,15 @@ export class SqliteLogStorage implements LogStorage {
 
   async getNodeHashes(nodes: readonly NodeId[]): Promise<Buffer[]> {
     return nodes.map(({ level, index }) => {
+      const cacheKey = level * 2 ** 40 + index;
+      const cached = level >= CACHED_LEVEL ? this.nodeCache.get(cacheKey) : undefined;
+      if (cached) return cached;
       const row = this.statements.node.get(level, index);
       if (!row) throw new SigilError('IO_ERROR', `log store is missing tree node ${level}/${index}`);
+      if (level >= CACHED_LEVEL) {
+        if (this.nodeCache.size >= NODE_CACHE_LIMIT) this.nodeCache.clear();
+        this.nodeCache.set(cacheKey, row.hash);
+      }
       return row.hash;
     });
   }
