@@ -5,6 +5,7 @@ export * from './kinds.js';
 export * from './log.js';
 export * from './log-key.js';
 export * from './merkle.js';
+export * from './postgres-storage.js';
 export * from './sequencer.js';
 export * from './serve.js';
 export * from './server.js';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransparencyLog } from './log.js';
 import { createLogKey, loadLogKey } from './log-key.js';
+import { PostgresLogStorage } from './postgres-storage.js';
 import { buildTlogApp } from './server.js';
 import { SqliteLogStorage } from './sqlite-storage.js';
 
@@ -10,6 +11,8 @@ export interface TlogServeOptions {
   host: string;
   port: number;
   dataDir: string;
+  /** A postgres:// URL: the log lives in PostgreSQL instead of SQLite (the key stays in the data directory). */
+  database?: string;
   /** Checkpoint signer name; defaults to the listen host, which clients match against the log URL. */
   hostname?: string;
   batchSize?: number;
@@ -30,7 +33,9 @@ export function logKeyPath(dataDir: string): string {
 export async function startTlog(options: TlogServeOptions): Promise<RunningTlog> {
   const keyPath = logKeyPath(options.dataDir);
   const key = existsSync(keyPath) ? await loadLogKey(keyPath) : await createLogKey(keyPath);
-  const storage = new SqliteLogStorage(join(options.dataDir, 'log.db'));
+  const storage = options.database
+    ? await PostgresLogStorage.connect(options.database)
+    : new SqliteLogStorage(join(options.dataDir, 'log.db'));
   const log = await TransparencyLog.open(storage, key, {
     hostname: options.hostname ?? options.host,
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),

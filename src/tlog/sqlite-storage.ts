@@ -6,9 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { SigilError } from '../core/index.js';
 import type { NodeId } from './merkle.js';
-import type { Batch, LogStorage, StoredCheckpoint, StoredEntry } from './storage.js';
+import {
+  type Batch,
+  type LogStorage,
+  NodeCache,
+  type StoredCheckpoint,
+  type StoredEntry,
+} from './storage.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,12 +49,8 @@ function toEntry(row: EntryRow | undefined): StoredEntry | undefined {
   );
 }
 
-// Tree nodes never change once written, so upper levels (few, and read by every proof) are kept in memory.
-const CACHED_LEVEL = 2;
-const NODE_CACHE_LIMIT = 1 << 20;
-
 export class SqliteLogStorage implements LogStorage {
-  private readonly nodeCache = new Map<number, Buffer>();
+  private readonly nodeCache = new NodeCache();
   private readonly db: Database.Database;
   private readonly statements;
 
@@ -103,19 +104,10 @@ export class SqliteLogStorage implements LogStorage {
     return this.statements.search.all(key).map((r) => r.idx);
   }
 
-  async getNodeHashes(nodes: readonly NodeId[]): Promise<Buffer[]> {
-    return nodes.map(({ level, index }) => {
-      const cacheKey = level * 2 ** 40 + index;
-      const cached = level >= CACHED_LEVEL ? this.nodeCache.get(cacheKey) : undefined;
-      if (cached) return cached;
-      const row = this.statements.node.get(level, index);
-      if (!row) throw new SigilError('IO_ERROR', `log store is missing tree node ${level}/${index}`);
-      if (level >= CACHED_LEVEL) {
-        if (this.nodeCache.size >= NODE_CACHE_LIMIT) this.nodeCache.clear();
-        this.nodeCache.set(cacheKey, row.hash);
-      }
-      return row.hash;
-    });
+  getNodeHashes(nodes: readonly NodeId[]): Promise<Buffer[]> {
+    return this.nodeCache.read(nodes, async (missing) =>
+      missing.map(({ level, index }) => this.statements.node.get(level, index)?.hash),
+    );
   }
 
   async appendBatch(batch: Batch): Promise<void> {

@@ -3,6 +3,7 @@
  * same sequencer and the same tests. A batch is written in one transaction: entries, the tree nodes they
  * complete, the search index and the signed checkpoint appear together or not at all.
  */
+import { SigilError } from '../core/index.js';
 import type { NodeHashReader, NodeId } from './merkle.js';
 
 export interface StoredEntry {
@@ -39,4 +40,37 @@ export interface LogStorage extends NodeHashReader {
   /** Durable when the promise resolves (the database has synced the transaction). */
   appendBatch(batch: Batch): Promise<void>;
   close(): Promise<void>;
+}
+
+// Tree nodes never change once written, so upper levels (few, and read by every proof) are kept in memory.
+const CACHED_LEVEL = 2;
+const NODE_CACHE_LIMIT = 1 << 20;
+
+/** Reads node hashes through a memory cache of the upper levels; `load` fetches the ones not cached. */
+export class NodeCache {
+  private readonly nodes = new Map<number, Buffer>();
+
+  async read(
+    nodes: readonly NodeId[],
+    load: (missing: NodeId[]) => Promise<(Buffer | undefined)[]>,
+  ): Promise<Buffer[]> {
+    const found = nodes.map((n) => (n.level >= CACHED_LEVEL ? this.nodes.get(cacheKey(n)) : undefined));
+    const missing = nodes.filter((_, i) => found[i] === undefined);
+    const loaded = missing.length > 0 ? await load(missing) : [];
+    let next = 0;
+    return nodes.map((node, i) => {
+      const hash = found[i] ?? loaded[next++];
+      if (!hash)
+        throw new SigilError('IO_ERROR', `log store is missing tree node ${node.level}/${node.index}`);
+      if (node.level >= CACHED_LEVEL && found[i] === undefined) {
+        if (this.nodes.size >= NODE_CACHE_LIMIT) this.nodes.clear();
+        this.nodes.set(cacheKey(node), hash);
+      }
+      return hash;
+    });
+  }
+}
+
+function cacheKey(node: NodeId): number {
+  return node.level * 2 ** 40 + node.index;
 }

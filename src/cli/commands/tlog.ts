@@ -50,6 +50,10 @@ export function registerTlogCommands(program: Command): void {
     .description('Serve the transparency log: SQLite in the data directory, key created on first start')
     .option('--addr <host:port>', 'address to listen on', '127.0.0.1:3000')
     .option('--data-dir <dir>', 'where the log keeps its key and database', './.sigil/tlog')
+    .option(
+      '--database <url>',
+      'postgres://user@host/db: keep the log in PostgreSQL (default: SQLite in --data-dir)',
+    )
     .option('--hostname <name>', 'the name checkpoints are signed under (clients match it to the log URL)')
     .option('--batch-size <n>', 'entries integrated per batch at most', parsePositiveInt, 512)
     .option('--batch-interval <ms>', 'longest wait before a batch is integrated', parsePositiveInt, 20)
@@ -59,6 +63,7 @@ export function registerTlogCommands(program: Command): void {
       `
 Examples:
   sigil tlog serve --addr 127.0.0.1:3000 --data-dir ./.sigil/tlog
+  sigil tlog serve --database postgres://sigil@db.internal/sigil
   sigil sign --key cosign.key --rekor-url http://127.0.0.1:3000 IMAGE`,
     )
     .action(
@@ -80,6 +85,7 @@ Examples:
             intervalMs: opts.batchInterval,
             maxBodyBytes: opts.maxEntryBytes,
             ...(opts.hostname ? { hostname: opts.hostname } : {}),
+            ...(opts.database ? { database: opts.database } : {}),
           });
           info(
             `transparency log listening on ${running.url} (data in ${opts.dataDir}, log ID ${running.log.logId})`,
