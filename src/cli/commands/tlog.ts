@@ -72,6 +72,7 @@ Examples:
           addr: string;
           dataDir: string;
           hostname?: string;
+          database?: string;
           batchSize: number;
           batchInterval: number;
           maxEntryBytes: number;
