@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateKeyPair, keySigner, publicKeyPem } from '../src/crypto/index.js';
 import { preAuthEncoding } from '../src/formats/index.js';
+import { postgresBinDir, startPostgres } from '../test/helpers/postgres.js';
 import { startTlogProcess } from '../test/helpers/tlog-process.js';
 import { memoryLine } from './stats.js';
 
@@ -148,27 +149,43 @@ async function directoryBytes(dir: string): Promise<number> {
 }
 
 export async function benchTlog(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-tlog-'));
-  const server = await startTlogProcess(dataDir);
-  try {
-    console.log(
-      `\n# transparency log: sigil tlog serve (SQLite, WAL, synchronous=FULL), ${CLIENTS} concurrent clients, loopback HTTP`,
-    );
-    const dsse = await load(server.url, DSSE_ENTRIES, dsseProposal, 'dsse');
-    console.log(describeLoad('dsse 0.0.1 (ECDSA P-256)', dsse));
-    const hashed = await load(server.url, HASHEDREKORD_ENTRIES, hashedRekordProposal, 'hashedrekord');
-    console.log(describeLoad('hashedrekord 0.0.1 (ECDSA P-256)', hashed));
-    const size = ((await (await fetch(`${server.url}/api/v1/log`)).json()) as { treeSize: number }).treeSize;
-    console.log(
-      `inclusion-proof reads (GET entry + proof, 64 clients): ${(await proofReads(server.url, size)).toFixed(0)}/s`,
-    );
-    const bytes = await directoryBytes(dataDir);
-    console.log(
-      `tree size reached: ${size}; on disk ${(bytes / 2 ** 20).toFixed(1)} MiB = ${(bytes / size).toFixed(0)} bytes/entry`,
-    );
-    console.log(memoryLine());
-  } finally {
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
+  const backends: [string, (dataDir: string) => Promise<{ args: string[]; stop(): Promise<void> }>][] = [
+    ['SQLite (WAL, synchronous=FULL)', async () => ({ args: [], stop: async () => {} })],
+  ];
+  if (postgresBinDir()) {
+    backends.push([
+      'PostgreSQL (synchronous_commit=on)',
+      async () => {
+        const pg = await startPostgres();
+        return { args: ['--database', pg.url], stop: pg.stop };
+      },
+    ]);
+  } else {
+    console.log('(PostgreSQL is not installed: its column is skipped)');
+  }
+  for (const [name, prepare] of backends) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sigil-bench-tlog-'));
+    const backend = await prepare(dataDir);
+    const server = await startTlogProcess(dataDir, backend.args);
+    try {
+      console.log(`\n# transparency log on ${name}: sigil tlog serve, ${CLIENTS} concurrent clients, loopback HTTP`);
+      const dsse = await load(server.url, DSSE_ENTRIES, dsseProposal, 'dsse');
+      console.log(describeLoad('dsse 0.0.1 (ECDSA P-256)', dsse));
+      const hashed = await load(server.url, HASHEDREKORD_ENTRIES, hashedRekordProposal, 'hashedrekord');
+      console.log(describeLoad('hashedrekord 0.0.1 (ECDSA P-256)', hashed));
+      const size = ((await (await fetch(`${server.url}/api/v1/log`)).json()) as { treeSize: number }).treeSize;
+      console.log(`inclusion-proof reads (GET entry + proof, 64 clients): ${(await proofReads(server.url, size)).toFixed(0)}/s`);
+      if (backend.args.length === 0) {
+        const bytes = await directoryBytes(dataDir);
+        console.log(`tree size reached: ${size}; on disk ${(bytes / 2 ** 20).toFixed(1)} MiB = ${(bytes / size).toFixed(0)} bytes/entry`);
+      } else {
+        console.log(`tree size reached: ${size}`);
+      }
+      console.log(memoryLine());
+    } finally {
+      await server.stop();
+      await backend.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   }
 }
