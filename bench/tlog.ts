@@ -168,16 +168,23 @@ export async function benchTlog(): Promise<void> {
     const backend = await prepare(dataDir);
     const server = await startTlogProcess(dataDir, backend.args);
     try {
-      console.log(`\n# transparency log on ${name}: sigil tlog serve, ${CLIENTS} concurrent clients, loopback HTTP`);
+      console.log(
+        `\n# transparency log on ${name}: sigil tlog serve, ${CLIENTS} concurrent clients, loopback HTTP`,
+      );
       const dsse = await load(server.url, DSSE_ENTRIES, dsseProposal, 'dsse');
       console.log(describeLoad('dsse 0.0.1 (ECDSA P-256)', dsse));
       const hashed = await load(server.url, HASHEDREKORD_ENTRIES, hashedRekordProposal, 'hashedrekord');
       console.log(describeLoad('hashedrekord 0.0.1 (ECDSA P-256)', hashed));
-      const size = ((await (await fetch(`${server.url}/api/v1/log`)).json()) as { treeSize: number }).treeSize;
-      console.log(`inclusion-proof reads (GET entry + proof, 64 clients): ${(await proofReads(server.url, size)).toFixed(0)}/s`);
+      const size = ((await (await fetch(`${server.url}/api/v1/log`)).json()) as { treeSize: number })
+        .treeSize;
+      console.log(
+        `inclusion-proof reads (GET entry + proof, 64 clients): ${(await proofReads(server.url, size)).toFixed(0)}/s`,
+      );
       if (backend.args.length === 0) {
         const bytes = await directoryBytes(dataDir);
-        console.log(`tree size reached: ${size}; on disk ${(bytes / 2 ** 20).toFixed(1)} MiB = ${(bytes / size).toFixed(0)} bytes/entry`);
+        console.log(
+          `tree size reached: ${size}; on disk ${(bytes / 2 ** 20).toFixed(1)} MiB = ${(bytes / size).toFixed(0)} bytes/entry`,
+        );
       } else {
         console.log(`tree size reached: ${size}`);
       }

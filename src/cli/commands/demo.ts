@@ -16,6 +16,7 @@ import {
   signatureLayers,
 } from '../../formats/index.js';
 import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../../oci/index.js';
+import { startTlog } from '../../tlog/index.js';
 import { info } from '../output.js';
 import { action } from '../run.js';
 
@@ -33,34 +34,46 @@ export function registerDemoCommand(program: Command): void {
 async function runDemo(opts: { keep?: boolean }): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sigil-demo-'));
   const registry = await startRegistry({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'registry') });
+  const tlog = await startTlog({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'tlog'), intervalMs: 5 });
   try {
     const image = `${registry.address}/demo/hello:v1`;
     const client = new RegistryClient({});
-    step(1, `Start the embedded OCI registry: ${registry.url} (data in ${dir}/registry)`);
+    step(
+      1,
+      `Start the embedded OCI registry (${registry.url}) and transparency log (${tlog.url}, log ID ${tlog.log.logId})`,
+    );
     step(2, `Build a tiny OCI image without Docker and push it as ${image}`);
     const digest = await pushTestImage(client, parseReference(image), {
       files: { 'hello.txt': 'hello from sigil\n' },
     });
     info(`    pushed ${digest}`);
 
-    const env = { ...process.env, COSIGN_PASSWORD: 'demo-password' };
+    // The log's public key is trusted explicitly, as cosign users do for a private Rekor.
+    const env = {
+      ...process.env,
+      COSIGN_PASSWORD: 'demo-password',
+      SIGSTORE_REKOR_PUBLIC_KEY: join(dir, 'tlog', 'log-key.pem.pub'),
+    };
     const key = join(dir, 'cosign');
     step(3, 'Generate a key pair (cosign format, encrypted with COSIGN_PASSWORD)');
     await sigil(['generate-key-pair', '--output-key-prefix', key], env, 0);
 
-    step(4, 'Sign the image: the digest the tag points to is signed, the signature pushed next to it');
-    await sigil(['sign', '--key', `${key}.key`, '--tlog-upload=false', '-a', 'env=demo', image], env, 0);
+    step(4, 'Sign the image: the digest the tag points to is signed, recorded in the log, pushed next to it');
+    await sigil(['sign', '--key', `${key}.key`, '--rekor-url', tlog.url, '-a', 'env=demo', image], env, 0);
 
-    step(5, "Verify with the public key: cosign's JSON on stdout, exit code 0");
-    await sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', '-a', 'env=demo', image], env, 0);
+    step(
+      5,
+      "Verify: signature, claims, log promise (SET), entry body and inclusion proof; cosign's JSON, exit 0",
+    );
+    await sigil(['verify', '--key', `${key}.pub`, '--rekor-url', tlog.url, '-a', 'env=demo', image], env, 0);
 
     step(6, 'Tamper with the signed payload in the registry: verification must fail');
     await tamperPayload(client, image, digest);
-    await sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', image], env, 1);
+    await sigil(['verify', '--key', `${key}.pub`, '--rekor-url', tlog.url, image], env, 1);
 
     step(7, 'Push a different, unsigned image under the same tag: verification must fail');
     await pushTestImage(client, parseReference(image), { files: { 'hello.txt': 'not what was signed\n' } });
-    await sigil(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', image], env, 1);
+    await sigil(['verify', '--key', `${key}.pub`, '--rekor-url', tlog.url, image], env, 1);
 
     step(8, 'Verify the original digest with a key that did not sign it: verification must fail');
     await sigil(['generate-key-pair', '--output-key-prefix', join(dir, 'other')], env, 0);
@@ -69,15 +82,24 @@ async function runDemo(opts: { keep?: boolean }): Promise<void> {
         'verify',
         '--key',
         join(dir, 'other.pub'),
-        '--insecure-ignore-tlog',
+        '--rekor-url',
+        tlog.url,
         `${registry.address}/demo/hello@${digest}`,
       ],
       env,
       1,
     );
 
-    info('\nDemo complete: signed, verified, and every tampering was caught.');
+    step(9, 'Monitor the log: its signed tree head verifies and extends the last one seen');
+    await sigil(
+      ['tlog', 'verify', '--rekor-url', tlog.url, '--state-file', join(dir, 'monitor.json')],
+      env,
+      0,
+    );
+
+    info('\nDemo complete: signed, logged, verified, and every tampering was caught.');
   } finally {
+    await tlog.close();
     await registry.close();
     if (opts.keep) info(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
