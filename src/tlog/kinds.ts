@@ -1,5 +1,5 @@
 /**
- * Entry kinds the log accepts (Rekor v1 types): `hashedrekord` 0.0.1 and `dsse` 0.0.1. A proposed entry is
+ * Entry kinds the log accepts (Rekor v1 types): `hashedrekord` 0.0.1, `dsse` 0.0.1 and `intoto` 0.0.2. A proposed entry is
  * checked before anything is stored: its signature must verify against the key or certificate it names.
  * What is stored and hashed into the tree is the canonical JSON (RFC 8785) of the entry as Rekor stores it.
  */
@@ -74,7 +74,10 @@ export function acceptProposedEntry(input: unknown): AcceptedEntry {
   const spec = field(entry.spec, 'spec');
   if (kind === 'hashedrekord' && apiVersion === '0.0.1') return hashedRekord(spec);
   if (kind === 'dsse' && apiVersion === '0.0.1') return dsse(spec);
-  return reject(`unsupported entry kind ${kind} ${apiVersion} (supported: hashedrekord 0.0.1, dsse 0.0.1)`);
+  if (kind === 'intoto' && apiVersion === '0.0.2') return intoto(spec);
+  return reject(
+    `unsupported entry kind ${kind} ${apiVersion} (supported: hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2)`,
+  );
 }
 
 function finish(kind: string, apiVersion: string, spec: unknown, indexKeys: string[]): AcceptedEntry {
@@ -135,5 +138,61 @@ function dsse(spec: Record<string, unknown>): AcceptedEntry {
   return finish('dsse', '0.0.1', canonicalSpec, [
     `sha256:${payloadHash}`,
     ...verifiers.map((v) => v.fingerprint),
+  ]);
+}
+
+/**
+ * intoto 0.0.2 carries the envelope with its payload and signatures base64-encoded twice (Rekor's wire
+ * form). The stored body keeps the signatures and hashes, not the payload, as Rekor does.
+ */
+function intoto(spec: Record<string, unknown>): AcceptedEntry {
+  const content = field(spec.content, 'spec.content');
+  const envelope = field(content.envelope, 'spec.content.envelope');
+  const payloadType = text(envelope.payloadType, 'spec.content.envelope.payloadType');
+  const twice = (value: unknown, path: string) =>
+    fromBase64(fromBase64(text(value, path), path).toString('utf8'), path);
+  const payload = twice(envelope.payload, 'spec.content.envelope.payload');
+  if (!Array.isArray(envelope.signatures) || envelope.signatures.length === 0)
+    reject('spec.content.envelope.signatures is empty');
+  const signed = preAuthEncoding(payloadType, payload);
+  const parsed = envelope.signatures.map((value, i) => {
+    const path = `spec.content.envelope.signatures[${i}]`;
+    const signature = field(value, path);
+    const publicKey = text(signature.publicKey, `${path}.publicKey`);
+    const { fingerprint, key } = publicKeyOf(publicKey, `${path}.publicKey`);
+    const sig = twice(signature.sig, `${path}.sig`);
+    if (!verifySignature(key, signed, sig)) reject(`${path} does not verify against its public key`);
+    const keyid =
+      typeof signature.keyid === 'string' && signature.keyid !== '' ? { keyid: signature.keyid } : {};
+    return {
+      stored: { ...keyid, publicKey, sig: text(signature.sig, `${path}.sig`) },
+      fingerprint,
+      sig,
+      pem: fromBase64(publicKey, path).toString('utf8'),
+      keyid,
+    };
+  });
+  const payloadHash = sha256(payload).toString('hex');
+  const claimed = isRecord(content.payloadHash) ? content.payloadHash.value : undefined;
+  if (claimed !== undefined && claimed !== payloadHash)
+    reject('spec.content.payloadHash does not match the payload');
+  // The envelope hash as clients compute it: canonical JSON of the envelope with single base64 and PEM keys.
+  const envelopeHash = sha256(
+    canonicalJson({
+      payloadType,
+      payload: payload.toString('base64'),
+      signatures: parsed.map((p) => ({ ...p.keyid, sig: p.sig.toString('base64'), publicKey: p.pem })),
+    }),
+  ).toString('hex');
+  const canonicalSpec = {
+    content: {
+      envelope: { payloadType, signatures: parsed.map((p) => p.stored) },
+      hash: { algorithm: 'sha256', value: envelopeHash },
+      payloadHash: { algorithm: 'sha256', value: payloadHash },
+    },
+  };
+  return finish('intoto', '0.0.2', canonicalSpec, [
+    `sha256:${payloadHash}`,
+    ...parsed.map((p) => p.fingerprint),
   ]);
 }

@@ -82,6 +82,17 @@ describe('interop: @sigstore/sign → sigil tlog → @sigstore/verify', () => {
     verifier().verify(toSignedEntity(bundle));
   });
 
+  it('logs an intoto 0.0.2 entry whose bundle verifies', async () => {
+    const witness = new RekorWitness({ rekorBaseURL: tlog.url, entryType: 'intoto' });
+    const builder = new DSSEBundleBuilder({ signer, witnesses: [witness] });
+    const bundle = await builder.create({
+      data: Buffer.from('{"_type":"https://in-toto.io/Statement/v1","n":2}'),
+      type: 'application/vnd.in-toto+json',
+    });
+    assert.equal(bundle.verificationMaterial.tlogEntries[0]?.kindVersion?.kind, 'intoto');
+    verifier().verify(toSignedEntity(bundle));
+  });
+
   it('answers a resubmission with 409 and the existing entry (fetchOnConflict)', async () => {
     const witness = new RekorWitness({ rekorBaseURL: tlog.url, fetchOnConflict: true });
     const builder = new MessageSignatureBundleBuilder({ signer, witnesses: [witness] });

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isSigilError } from '../../src/core/index.js';
+import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
+import { preAuthEncoding } from '../../src/formats/index.js';
+import { acceptProposedEntry } from '../../src/tlog/index.js';
+
+const { privateKey, publicKey } = generateKeyPair();
+const other = generateKeyPair().publicKey;
+const b64 = (data: string | Buffer) => Buffer.from(data).toString('base64');
+const pem = (key = publicKey) => publicKeyPem(key);
+const payload = Buffer.from('{"_type":"https://in-toto.io/Statement/v1"}');
+const type = 'application/vnd.in-toto+json';
+const sig = await keySigner(privateKey).sign(preAuthEncoding(type, payload));
+
+function dsse(envelopePayload = payload, verifier = pem()) {
+  const envelope = JSON.stringify({
+    payloadType: type,
+    payload: envelopePayload.toString('base64'),
+    signatures: [{ sig: sig.toString('base64') }],
+  });
+  return {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: { proposedContent: { envelope, verifiers: [b64(verifier)] } },
+  };
+}
+
+function intoto(envelopePayload = payload, key = pem(), payloadHash?: string) {
+  return {
+    apiVersion: '0.0.2',
+    kind: 'intoto',
+    spec: {
+      content: {
+        envelope: {
+          payloadType: type,
+          payload: b64(b64(envelopePayload)),
+          signatures: [{ sig: b64(b64(sig)), publicKey: b64(key) }],
+        },
+        ...(payloadHash ? { payloadHash: { algorithm: 'sha256', value: payloadHash } } : {}),
+      },
+    },
+  };
+}
+
+function rejected(entry: unknown, fragment: string): void {
+  assert.throws(
+    () => acceptProposedEntry(entry),
+    (err) =>
+      (isSigilError(err, 'BAD_INPUT') || isSigilError(err, 'BAD_JSON')) && err.message.includes(fragment),
+  );
+}
+
+describe('log entry kinds', () => {
+  it('accepts dsse and intoto entries and stores canonical bodies without the intoto payload', () => {
+    const d = acceptProposedEntry(dsse());
+    assert.equal(JSON.parse(d.body.toString()).kind, 'dsse');
+    const i = acceptProposedEntry(intoto());
+    const body = JSON.parse(i.body.toString());
+    assert.equal(body.spec.content.envelope.payload, undefined);
+    assert.equal(body.spec.content.payloadHash.value.length, 64);
+    assert.deepEqual(Object.keys(body), ['apiVersion', 'kind', 'spec']);
+  });
+
+  it('rejects a dsse envelope whose payload was changed or whose verifier did not sign it', () => {
+    rejected(dsse(Buffer.from('{"changed":true}')), 'does not verify');
+    rejected(dsse(payload, pem(other)), 'does not verify');
+    rejected(
+      { ...dsse(), spec: { proposedContent: { envelope: '{', verifiers: [b64(pem())] } } },
+      'envelope',
+    );
+  });
+
+  it('rejects an intoto entry with a changed payload, a wrong key or a false payload hash', () => {
+    rejected(intoto(Buffer.from('{"changed":true}')), 'does not verify');
+    rejected(intoto(payload, pem(other)), 'does not verify');
+    rejected(intoto(payload, pem(), 'a'.repeat(64)), 'payloadHash');
+  });
+
+  it('rejects unknown kinds and versions', () => {
+    rejected({ ...dsse(), apiVersion: '0.0.9' }, 'unsupported entry kind dsse 0.0.9');
+    rejected({ kind: 'hashedrekord' }, 'apiVersion');
+  });
+});
