@@ -11,4 +11,5 @@ export * from './serve.js';
 export * from './server.js';
 export * from './sqlite-storage.js';
 export * from './storage.js';
+export * from './tiles.js';
 export * from './verify-entry.js';

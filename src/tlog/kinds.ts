@@ -80,8 +80,13 @@ export function acceptProposedEntry(input: unknown): AcceptedEntry {
   );
 }
 
+// Entry bundles of the tiles API prefix each body with a uint16 length.
+const MAX_BODY_BYTES = 65_535;
+
 function finish(kind: string, apiVersion: string, spec: unknown, indexKeys: string[]): AcceptedEntry {
   const body = Buffer.from(canonicalJson({ apiVersion, kind, spec }));
+  if (body.length > MAX_BODY_BYTES)
+    reject(`the entry's canonical body is ${body.length} bytes, more than ${MAX_BODY_BYTES}`);
   return { kind, apiVersion, body, leafHash: leafHash(body), indexKeys };
 }
 

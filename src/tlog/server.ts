@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { fromBase64, isRecord, isSigilError, sha256 } from '../core/index.js';
 import { loadPublicKeyPem, publicKeyPem } from '../crypto/index.js';
 import type { TransparencyLog } from './log.js';
+import { registerTileRoutes } from './tiles.js';
 
 export interface TlogServerOptions {
   /** Largest accepted request body; larger submissions are rejected with 400. */
@@ -129,6 +130,7 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
     reply.header('Content-Type', 'application/x-pem-file').send(publicKeyPem(log.key.publicKey)),
   );
 
+  registerTileRoutes(app, log);
   return app;
 }
 
