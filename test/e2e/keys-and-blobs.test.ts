@@ -220,6 +220,11 @@ describe('sigil --help', () => {
     'sign-blob',
     'verify-blob',
     'registry serve',
+    'tlog init',
+    'tlog serve',
+    'tlog get',
+    'tlog search',
+    'tlog verify',
   ]) {
     it(`${command} --help shows examples`, async () => {
       const result = await sigil([...command.split(' '), '--help']);

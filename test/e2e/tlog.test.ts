@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { artifactTag, buildSignatureImage, OCI_MANIFEST_MEDIA_TYPE } from '../../src/formats/index.js';
 import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../../src/oci/index.js';
 import { errorLine, sigil, workDir } from '../helpers/cli.js';
-import { startTlogProcess, type TlogProcess } from '../helpers/tlog-process.js';
+import { freePort, startTlogProcess, type TlogProcess } from '../helpers/tlog-process.js';
 
 describe('sigil tlog + sign/verify with a transparency log', () => {
   let dir: string;
@@ -114,5 +114,33 @@ describe('sigil tlog + sign/verify with a transparency log', () => {
     const report = JSON.parse(second.stdout);
     assert.equal(report.previousTreeSize, 2);
     assert.equal(report.treeSize, 3);
+  });
+
+  it('gives one clear line for bad tlog input, and pushes nothing when the log is unreachable', async () => {
+    const neither = await run('tlog', 'get', '--rekor-url', tlog.url);
+    assert.equal(neither.code, 1);
+    assert.match(errorLine(neither), /exactly one of --log-index and --uuid/);
+    const missing = await run('tlog', 'get', '--rekor-url', tlog.url, '--log-index', '999999');
+    assert.equal(missing.code, 1);
+    assert.match(errorLine(missing), /404/);
+    const badUuid = await run('tlog', 'get', '--rekor-url', tlog.url, '--uuid', 'zz');
+    assert.equal(badUuid.code, 1);
+    assert.match(errorLine(badUuid), /invalid entry UUID/);
+    const digest = await pushTestImage(client, parseReference(image('nolog')), { files: { a: 'nolog' } });
+    const down = await run(
+      'sign',
+      '--key',
+      'cosign.key',
+      '--rekor-url',
+      `http://127.0.0.1:${await freePort()}`,
+      image('nolog'),
+    );
+    assert.match(errorLine(down), /ECONNREFUSED/);
+    assert.equal(down.code, 1);
+    errorLine(down);
+    assert.equal(
+      await client.headManifest(parseReference(image('nolog')), artifactTag(digest, 'sig')),
+      undefined,
+    );
   });
 });
