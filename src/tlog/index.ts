@@ -2,6 +2,7 @@ export * from './checkpoint.js';
 export * from './client.js';
 export * from './hashedrekord.js';
 export * from './kinds.js';
+export * from './kinds-v2.js';
 export * from './log.js';
 export * from './log-key.js';
 export * from './merkle.js';

@@ -2,8 +2,11 @@
  * The transparency log as a service object: storage, sequencer and key together, answering in Rekor v1's
  * shapes (entries keyed by UUID, inclusion proofs with checkpoints). The HTTP routes only translate.
  */
+
+import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { SigilError } from '../core/index.js';
 import { acceptProposedEntry } from './kinds.js';
+import { acceptV2Request } from './kinds-v2.js';
 import type { LogKey } from './log-key.js';
 import { CompactTree, consistencyProof, inclusionProof } from './merkle.js';
 import { Sequencer } from './sequencer.js';
@@ -63,9 +66,31 @@ export class TransparencyLog {
 
   /** Validates and integrates a proposed entry; `existing` when the same entry was logged before. */
   async add(proposed: unknown): Promise<{ uuid: string; entry: RekorEntry; existing: boolean }> {
-    const accepted = acceptProposedEntry(proposed);
-    const { entry, checkpoint, existing } = await this.sequencer.submit(accepted);
+    const { entry, checkpoint, existing } = await this.sequencer.submit(acceptProposedEntry(proposed));
     return { uuid: this.uuid(entry), entry: await this.present(entry, checkpoint), existing };
+  }
+
+  /** A Rekor v2 write: answered with a TransparencyLogEntry (inclusion proof and checkpoint, no SET). */
+  async addV2(request: unknown): Promise<{ entry: unknown; existing: boolean }> {
+    const accepted = acceptV2Request(request);
+    const { entry, checkpoint, existing } = await this.sequencer.submit(accepted);
+    const hashes = await inclusionProof(entry.index, checkpoint.size, this.storage);
+    const logEntry: TransparencyLogEntry = {
+      logIndex: String(entry.index),
+      logId: { keyId: this.key.logId },
+      kindVersion: { kind: accepted.kind, version: accepted.apiVersion },
+      integratedTime: '0',
+      inclusionPromise: undefined,
+      inclusionProof: {
+        logIndex: String(entry.index),
+        rootHash: checkpoint.rootHash,
+        treeSize: String(checkpoint.size),
+        hashes,
+        checkpoint: { envelope: checkpoint.note },
+      },
+      canonicalizedBody: entry.body,
+    };
+    return { entry: TransparencyLogEntry.toJSON(logEntry), existing };
   }
 
   async checkpoint(): Promise<StoredCheckpoint> {

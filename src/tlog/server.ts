@@ -60,6 +60,11 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
     return reply.status(201).send({ [uuid]: entry });
   });
 
+  app.post('/api/v2/log/entries', async (request, reply) => {
+    const { entry, existing } = await log.addV2(request.body);
+    return reply.status(existing ? 409 : 201).send(entry);
+  });
+
   app.get('/api/v1/log/entries/:uuid', async (request) => {
     const { uuid } = request.params as { uuid: string };
     const found = await log.byUuid(uuid);

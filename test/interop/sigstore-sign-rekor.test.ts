@@ -33,7 +33,7 @@ describe('interop: @sigstore/sign → sigil tlog → @sigstore/verify', () => {
   });
   after(() => tlog?.close());
 
-  function verifier(): Verifier {
+  function verifier(timestampThreshold = 1): Verifier {
     const keyDer = tlog.log.key.publicKey.export({ type: 'spki', format: 'der' });
     const root: TrustedRoot = {
       mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
@@ -52,7 +52,7 @@ describe('interop: @sigstore/sign → sigil tlog → @sigstore/verify', () => {
       timestampAuthorities: [],
     };
     const trust = toTrustMaterial(root, () => ({ publicKey, validFor: () => true }));
-    return new Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold: 1 });
+    return new Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 0, timestampThreshold });
   }
 
   it('logs a hashedrekord entry whose bundle verifies (SET, inclusion proof, checkpoint)', async () => {
@@ -92,6 +92,31 @@ describe('interop: @sigstore/sign → sigil tlog → @sigstore/verify', () => {
     assert.equal(bundle.verificationMaterial.tlogEntries[0]?.kindVersion?.kind, 'intoto');
     verifier().verify(toSignedEntity(bundle));
   });
+
+  for (const kind of ['hashedrekord', 'dsse'] as const) {
+    it(`logs a Rekor v2 ${kind} 0.0.2 entry (majorApiVersion 2) whose bundle verifies`, async () => {
+      const witness = new RekorWitness({ rekorBaseURL: tlog.url, majorApiVersion: 2 });
+      const bundle =
+        kind === 'hashedrekord'
+          ? await new MessageSignatureBundleBuilder({ signer, witnesses: [witness] }).create({
+              data: Buffer.from('v2 artifact'),
+            })
+          : await new DSSEBundleBuilder({ signer, witnesses: [witness] }).create({
+              data: Buffer.from('{"v":2}'),
+              type: 'application/vnd.in-toto+json',
+            });
+      const entry = bundle.verificationMaterial.tlogEntries[0];
+      assert.deepEqual(entry?.kindVersion, { kind, version: '0.0.2' });
+      assert.equal(entry?.inclusionPromise, undefined);
+      // v2 entries carry no signed time; key-based verification needs none.
+      const trust = verifier(0);
+      trust.verify(
+        kind === 'hashedrekord' ? toSignedEntity(bundle, Buffer.from('v2 artifact')) : toSignedEntity(bundle),
+      );
+      if (kind === 'hashedrekord')
+        assert.throws(() => verifier(0).verify(toSignedEntity(bundle, Buffer.from('other'))));
+    });
+  }
 
   it('answers a resubmission with 409 and the existing entry (fetchOnConflict)', async () => {
     const witness = new RekorWitness({ rekorBaseURL: tlog.url, fetchOnConflict: true });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { isSigilError } from '../../src/core/index.js';
 import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
 import { preAuthEncoding } from '../../src/formats/index.js';
-import { acceptProposedEntry } from '../../src/tlog/index.js';
+import { acceptProposedEntry, acceptV2Request } from '../../src/tlog/index.js';
 
 const { privateKey, publicKey } = generateKeyPair();
 const other = generateKeyPair().publicKey;
@@ -80,5 +80,35 @@ describe('log entry kinds', () => {
   it('rejects unknown kinds and versions', () => {
     rejected({ ...dsse(), apiVersion: '0.0.9' }, 'unsupported entry kind dsse 0.0.9');
     rejected({ kind: 'hashedrekord' }, 'apiVersion');
+  });
+});
+
+describe('Rekor v2 write requests', () => {
+  const data = Buffer.from('v2 data');
+  const digest = (await import('node:crypto')).createHash('sha256').update(data).digest();
+  const signature = await keySigner(privateKey).sign(data);
+  const request = (d: Buffer, key = publicKey) => ({
+    hashedRekordRequestV002: {
+      digest: d.toString('base64'),
+      signature: {
+        content: signature.toString('base64'),
+        verifier: { publicKey: { rawBytes: key.export({ type: 'spki', format: 'der' }).toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+      },
+    },
+  });
+
+  it('accepts a valid hashedRekordRequestV002 as a hashedrekord 0.0.2 entry', () => {
+    const accepted = acceptV2Request(request(digest));
+    assert.equal(accepted.apiVersion, '0.0.2');
+    assert.equal(JSON.parse(accepted.body.toString()).spec.hashedRekordV002.data.algorithm, 'SHA2_256');
+  });
+
+  it('rejects another digest, another key and empty requests', () => {
+    const fail = (input: unknown, fragment: string) =>
+      assert.throws(() => acceptV2Request(input), (err) => isSigilError(err, 'BAD_INPUT') && err.message.includes(fragment));
+    fail(request(Buffer.alloc(32, 1)), 'does not verify');
+    fail(request(digest, other), 'does not verify');
+    fail(request(Buffer.alloc(5)), '32-byte');
+    fail({}, 'neither');
   });
 });
