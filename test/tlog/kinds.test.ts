@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isSigilError } from '../../src/core/index.js';
 import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
@@ -83,16 +84,21 @@ describe('log entry kinds', () => {
   });
 });
 
+const v2Data = Buffer.from('v2 data');
+const v2Signature = await keySigner(privateKey).sign(v2Data);
+
 describe('Rekor v2 write requests', () => {
-  const data = Buffer.from('v2 data');
-  const digest = (await import('node:crypto')).createHash('sha256').update(data).digest();
-  const signature = await keySigner(privateKey).sign(data);
+  const digest = createHash('sha256').update(v2Data).digest();
+  const signature = v2Signature;
   const request = (d: Buffer, key = publicKey) => ({
     hashedRekordRequestV002: {
       digest: d.toString('base64'),
       signature: {
         content: signature.toString('base64'),
-        verifier: { publicKey: { rawBytes: key.export({ type: 'spki', format: 'der' }).toString('base64') }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' },
+        verifier: {
+          publicKey: { rawBytes: key.export({ type: 'spki', format: 'der' }).toString('base64') },
+          keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+        },
       },
     },
   });
@@ -105,7 +111,10 @@ describe('Rekor v2 write requests', () => {
 
   it('rejects another digest, another key and empty requests', () => {
     const fail = (input: unknown, fragment: string) =>
-      assert.throws(() => acceptV2Request(input), (err) => isSigilError(err, 'BAD_INPUT') && err.message.includes(fragment));
+      assert.throws(
+        () => acceptV2Request(input),
+        (err) => isSigilError(err, 'BAD_INPUT') && err.message.includes(fragment),
+      );
     fail(request(Buffer.alloc(32, 1)), 'does not verify');
     fail(request(digest, other), 'does not verify');
     fail(request(Buffer.alloc(5)), '32-byte');
