@@ -3,7 +3,7 @@
  * checked before anything is stored: its signature must verify against the key or certificate it names.
  * What is stored and hashed into the tree is the canonical JSON (RFC 8785) of the entry as Rekor stores it.
  */
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
 import { canonicalJson, fromBase64, isRecord, SigilError, sha256 } from '../core/index.js';
 import { type DigestAlgorithm, loadPublicKeyPem, verifyPrehashed, verifySignature } from '../crypto/index.js';
 import { parseDsseEnvelope, preAuthEncoding } from '../formats/index.js';
@@ -15,7 +15,7 @@ export interface AcceptedEntry {
   /** Canonical JSON body: what the leaf hash covers and what `body` returns (base64). */
   body: Buffer;
   leafHash: Buffer;
-  /** Search keys: `sha256:<hex>` artifact hashes and `key:<hex>` public-key fingerprints. */
+  /** Search keys: `sha256:<hex>` artifact hashes, `key:<hex>` key fingerprints, certificate `email:` / `subject:`. */
   indexKeys: string[];
 }
 
@@ -42,8 +42,19 @@ const keyCache = new Map<string, ParsedKey>();
 
 interface ParsedKey {
   key: KeyObject;
-  /** The search-index key: `key:` + hex SHA-256 of the DER public key. */
-  fingerprint: string;
+  /** Search keys: `key:` + hex SHA-256 of the DER public key; for certificates also `email:` / `subject:` SANs. */
+  indexKeys: string[];
+}
+
+/** The identities a certificate's SAN names (`email:…`, `subject:<URI>`), for searching by signer. */
+function certificateIdentities(pem: string): string[] {
+  if (!pem.includes('BEGIN CERTIFICATE')) return [];
+  const san = new X509Certificate(pem).subjectAltName ?? '';
+  return san.split(', ').flatMap((name) => {
+    if (name.startsWith('email:')) return [`email:${name.slice('email:'.length).toLowerCase()}`];
+    if (name.startsWith('URI:')) return [`subject:${name.slice('URI:'.length)}`];
+    return [];
+  });
 }
 
 /** A key or certificate given as base64 of PEM, as Rekor's types carry it. */
@@ -59,7 +70,10 @@ function publicKeyOf(base64Pem: string, path: string): ParsedKey {
   }
   const parsed = {
     key,
-    fingerprint: `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`,
+    indexKeys: [
+      `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`,
+      ...certificateIdentities(pem),
+    ],
   };
   if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
   keyCache.set(base64Pem, parsed);
@@ -105,7 +119,7 @@ function hashedRekord(spec: Record<string, unknown>): AcceptedEntry {
     field(signature.publicKey, 'spec.signature.publicKey').content,
     'spec.signature.publicKey.content',
   );
-  const { key, fingerprint } = publicKeyOf(keyContent, 'spec.signature.publicKey.content');
+  const { key, indexKeys } = publicKeyOf(keyContent, 'spec.signature.publicKey.content');
   const sig = fromBase64(content, 'spec.signature.content');
   if (!verifyPrehashed(key, algorithm as DigestAlgorithm, Buffer.from(value, 'hex'), sig)) {
     reject('spec.signature.content does not verify against the public key and digest');
@@ -114,7 +128,7 @@ function hashedRekord(spec: Record<string, unknown>): AcceptedEntry {
     data: { hash: { algorithm, value } },
     signature: { content, publicKey: { content: keyContent } },
   };
-  return finish('hashedrekord', '0.0.1', canonicalSpec, [`${algorithm}:${value}`, fingerprint]);
+  return finish('hashedrekord', '0.0.1', canonicalSpec, [`${algorithm}:${value}`, ...indexKeys]);
 }
 
 function dsse(spec: Record<string, unknown>): AcceptedEntry {
@@ -142,7 +156,7 @@ function dsse(spec: Record<string, unknown>): AcceptedEntry {
   };
   return finish('dsse', '0.0.1', canonicalSpec, [
     `sha256:${payloadHash}`,
-    ...verifiers.map((v) => v.fingerprint),
+    ...verifiers.flatMap((v) => v.indexKeys),
   ]);
 }
 
@@ -164,14 +178,14 @@ function intoto(spec: Record<string, unknown>): AcceptedEntry {
     const path = `spec.content.envelope.signatures[${i}]`;
     const signature = field(value, path);
     const publicKey = text(signature.publicKey, `${path}.publicKey`);
-    const { fingerprint, key } = publicKeyOf(publicKey, `${path}.publicKey`);
+    const { indexKeys, key } = publicKeyOf(publicKey, `${path}.publicKey`);
     const sig = twice(signature.sig, `${path}.sig`);
     if (!verifySignature(key, signed, sig)) reject(`${path} does not verify against its public key`);
     const keyid =
       typeof signature.keyid === 'string' && signature.keyid !== '' ? { keyid: signature.keyid } : {};
     return {
       stored: { ...keyid, publicKey, sig: text(signature.sig, `${path}.sig`) },
-      fingerprint,
+      indexKeys,
       sig,
       pem: fromBase64(publicKey, path).toString('utf8'),
       keyid,
@@ -198,6 +212,6 @@ function intoto(spec: Record<string, unknown>): AcceptedEntry {
   };
   return finish('intoto', '0.0.2', canonicalSpec, [
     `sha256:${payloadHash}`,
-    ...parsed.map((p) => p.fingerprint),
+    ...parsed.flatMap((p) => p.indexKeys),
   ]);
 }

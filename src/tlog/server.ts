@@ -103,7 +103,8 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
       );
       keys.push(`key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`);
     }
-    if (keys.length === 0) throw new HttpError(400, 'give hash or publicKey to search for');
+    if (typeof body.email === 'string') keys.push(`email:${body.email.toLowerCase()}`);
+    if (keys.length === 0) throw new HttpError(400, 'give hash, publicKey or email to search for');
     const results = await Promise.all(keys.map((k) => log.search(k)));
     const operator = body.operator === 'and' ? 'and' : 'or';
     const combined =

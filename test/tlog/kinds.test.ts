@@ -121,3 +121,56 @@ describe('Rekor v2 write requests', () => {
     fail({}, 'neither');
   });
 });
+
+describe('search keys of certificate signers', () => {
+  it('files a hashedrekord signed under a certificate by its SAN email and URI', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createPrivateKey } = await import('node:crypto');
+    const dir = mkdtempSync(join(tmpdir(), 'sigil-cert-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-subj',
+        '/CN=ci',
+        '-days',
+        '1',
+        '-addext',
+        'subjectAltName=email:CI@Example.com,URI:https://github.com/org/repo/.github/workflows/ci.yml@refs/heads/main',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const certKey = createPrivateKey(readFileSync(join(dir, 'key.pem')));
+    const data = Buffer.from('certified');
+    const accepted = acceptProposedEntry({
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
+        signature: {
+          content: (await keySigner(certKey).sign(data)).toString('base64'),
+          publicKey: { content: b64(readFileSync(join(dir, 'cert.pem'))) },
+        },
+      },
+    });
+    assert.ok(accepted.indexKeys.includes('email:ci@example.com'));
+    assert.ok(
+      accepted.indexKeys.includes(
+        'subject:https://github.com/org/repo/.github/workflows/ci.yml@refs/heads/main',
+      ),
+    );
+  });
+});

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import {
   isRecord,
   parseJson,
@@ -34,12 +34,16 @@ export function registerTlogCommands(program: Command): void {
 
   tlog
     .command('init')
-    .description('Create the log signing key (ECDSA P-256) in the data directory')
+    .description('Create the log signing key in the data directory (refuses to replace an existing one)')
     .option('--data-dir <dir>', 'where the log keeps its key and database', './.sigil/tlog')
-    .addHelpText('after', '\nExample:\n  sigil tlog init --data-dir ./.sigil/tlog')
+    .option('--key-type <type>', 'ecdsa-p256 or ed25519', parseLogKeyType, 'ecdsa-p256')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sigil tlog init --data-dir ./.sigil/tlog\n  sigil tlog init --key-type ed25519',
+    )
     .action(
-      action(async (opts: { dataDir: string }) => {
-        const key = await createLogKey(logKeyPath(opts.dataDir));
+      action(async (opts: { dataDir: string; keyType: 'ecdsa-p256' | 'ed25519' }) => {
+        const key = await createLogKey(logKeyPath(opts.dataDir), opts.keyType);
         info(`Log key written to ${logKeyPath(opts.dataDir)} (public key: ${logKeyPath(opts.dataDir)}.pub)`);
         printResult(`log ID: ${key.logId.toString('hex')}`);
       }),
@@ -257,6 +261,12 @@ Examples:
         },
       ),
     );
+}
+
+function parseLogKeyType(value: string): 'ecdsa-p256' | 'ed25519' {
+  if (value !== 'ecdsa-p256' && value !== 'ed25519')
+    throw new InvalidArgumentError('must be ecdsa-p256 or ed25519');
+  return value;
 }
 
 interface MonitorState {
