@@ -7,11 +7,20 @@ import type { KeyObject } from 'node:crypto';
 import { isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
 import { loadPublicKeyPem, publicKeyPem } from '../crypto/index.js';
 
+export interface HashedRekordProposal {
+  apiVersion: string;
+  kind: string;
+  spec: {
+    data: { hash: { algorithm: string; value: string } };
+    signature: { content: string; publicKey: { content: string } };
+  };
+}
+
 export function hashedRekordProposal(
   artifact: Uint8Array,
   signature: Uint8Array,
   publicKey: KeyObject,
-): unknown {
+): HashedRekordProposal {
   return {
     apiVersion: '0.0.1',
     kind: 'hashedrekord',

@@ -184,7 +184,7 @@ export function verifyInclusion(
 ): void {
   checkHash(leaf, 'leaf hash');
   checkHash(root, 'root hash');
-  proof.forEach((p, i) => checkHash(p, `proof hash ${i}`));
+  for (const [i, p] of proof.entries()) checkHash(p, `proof hash ${i}`);
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
     fail(`leaf index ${index} is outside a tree of size ${size}`);
   }
@@ -229,7 +229,7 @@ export function verifyConsistency(
   }
   checkHash(root1, 'first root');
   checkHash(root2, 'second root');
-  proof.forEach((p, i) => checkHash(p, `proof hash ${i}`));
+  for (const [i, p] of proof.entries()) checkHash(p, `proof hash ${i}`);
   if (proof.length === 0) fail('empty proof between different sizes');
   const isPowerOfTwo = (size1 & (size1 - 1)) === 0;
   const path = isPowerOfTwo ? [root1, ...proof] : [...proof];

@@ -9,6 +9,8 @@ import { SigilError } from '../core/index.js';
 import type { NodeId } from './merkle.js';
 import {
   type Batch,
+  type EntryRow,
+  entryFromRow,
   type LogStorage,
   NodeCache,
   type StoredCheckpoint,
@@ -28,26 +30,6 @@ CREATE TABLE IF NOT EXISTS tlog_nodes (level INT NOT NULL, idx BIGINT NOT NULL, 
 CREATE TABLE IF NOT EXISTS tlog_checkpoints (size BIGINT PRIMARY KEY, root_hash BYTEA NOT NULL, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tlog_search (key TEXT NOT NULL, idx BIGINT NOT NULL, PRIMARY KEY (key, idx));
 `;
-
-interface EntryRow {
-  idx: string;
-  leaf_hash: Buffer;
-  body: Buffer;
-  integrated_time: string;
-  sete: string;
-}
-
-function toEntry(row: EntryRow | undefined): StoredEntry | undefined {
-  return (
-    row && {
-      index: Number(row.idx),
-      leafHash: row.leaf_hash,
-      body: row.body,
-      integratedTime: Number(row.integrated_time),
-      set: row.sete,
-    }
-  );
-}
 
 export class PostgresLogStorage implements LogStorage {
   private readonly nodeCache = new NodeCache();
@@ -107,13 +89,13 @@ export class PostgresLogStorage implements LogStorage {
   }
 
   async entryByIndex(index: number): Promise<StoredEntry | undefined> {
-    return toEntry(
+    return entryFromRow(
       (await this.pool.query<EntryRow>('SELECT * FROM tlog_entries WHERE idx = $1', [index])).rows[0],
     );
   }
 
   async entryByLeafHash(leafHash: Buffer): Promise<StoredEntry | undefined> {
-    return toEntry(
+    return entryFromRow(
       (await this.pool.query<EntryRow>('SELECT * FROM tlog_entries WHERE leaf_hash = $1', [leafHash]))
         .rows[0],
     );

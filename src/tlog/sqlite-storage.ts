@@ -9,6 +9,8 @@ import Database from 'better-sqlite3';
 import type { NodeId } from './merkle.js';
 import {
   type Batch,
+  type EntryRow,
+  entryFromRow,
   type LogStorage,
   NodeCache,
   type StoredCheckpoint,
@@ -28,26 +30,6 @@ CREATE TABLE IF NOT EXISTS nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, 
 CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, root_hash BLOB NOT NULL, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS search (key TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (key, idx)) WITHOUT ROWID;
 `;
-
-interface EntryRow {
-  idx: number;
-  leaf_hash: Buffer;
-  body: Buffer;
-  integrated_time: number;
-  sete: string;
-}
-
-function toEntry(row: EntryRow | undefined): StoredEntry | undefined {
-  return (
-    row && {
-      index: row.idx,
-      leafHash: row.leaf_hash,
-      body: row.body,
-      integratedTime: row.integrated_time,
-      set: row.sete,
-    }
-  );
-}
 
 export class SqliteLogStorage implements LogStorage {
   private readonly nodeCache = new NodeCache();
@@ -93,11 +75,11 @@ export class SqliteLogStorage implements LogStorage {
   }
 
   async entryByIndex(index: number): Promise<StoredEntry | undefined> {
-    return toEntry(this.statements.byIndex.get(index));
+    return entryFromRow(this.statements.byIndex.get(index));
   }
 
   async entryByLeafHash(leafHash: Buffer): Promise<StoredEntry | undefined> {
-    return toEntry(this.statements.byLeaf.get(leafHash));
+    return entryFromRow(this.statements.byLeaf.get(leafHash));
   }
 
   async search(key: string): Promise<number[]> {

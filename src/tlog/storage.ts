@@ -15,6 +15,27 @@ export interface StoredEntry {
   set: string;
 }
 
+/** An entries-table row as both stores read it (PostgreSQL returns BIGINT columns as strings). */
+export interface EntryRow {
+  idx: number | string;
+  leaf_hash: Buffer;
+  body: Buffer;
+  integrated_time: number | string;
+  sete: string;
+}
+
+export function entryFromRow(row: EntryRow | undefined): StoredEntry | undefined {
+  return (
+    row && {
+      index: Number(row.idx),
+      leafHash: row.leaf_hash,
+      body: row.body,
+      integratedTime: Number(row.integrated_time),
+      set: row.sete,
+    }
+  );
+}
+
 export interface StoredCheckpoint {
   size: number;
   rootHash: Buffer;

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { artifactTag, buildSignatureImage, OCI_MANIFEST_MEDIA_TYPE } from '../../src/formats/index.js';
 import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../../src/oci/index.js';
 import { errorLine, sigil, workDir } from '../helpers/cli.js';
-import { freePort, startTlogProcess, type TlogProcess } from '../helpers/tlog-process.js';
+import { freePort } from '../helpers/ports.js';
+import { startTlogProcess, type TlogProcess } from '../helpers/tlog-process.js';
 
 describe('sigil tlog + sign/verify with a transparency log', () => {
   let dir: string;

@@ -1,7 +1,7 @@
 /** `sigil tlog serve` as a separate process, so tests can kill it (-9) like a crash would. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { SIGIL_BIN } from './cli.js';
+import { freePort } from './ports.js';
 
 export interface TlogProcess {
   url: string;
@@ -48,16 +48,4 @@ export async function startTlogProcess(
         child.kill(signal);
       }),
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isSigilError } from '../../src/core/index.js';
-import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
+import { generateKeyPair } from '../../src/crypto/index.js';
 import {
   createLogKey,
   loadLogKey,
@@ -13,6 +12,7 @@ import {
   TransparencyLog,
   verifyRekorEntry,
 } from '../../src/tlog/index.js';
+import { signedHashedRekord } from '../helpers/tlog-entries.js';
 
 describe('log keys', () => {
   for (const type of ['ecdsa-p256', 'ed25519'] as const) {
@@ -28,19 +28,8 @@ describe('log keys', () => {
         hostname: 'log.example',
         intervalMs: 1,
       });
-      const { privateKey, publicKey } = generateKeyPair();
-      const data = Buffer.from('x');
-      const { entry } = await log.add({
-        apiVersion: '0.0.1',
-        kind: 'hashedrekord',
-        spec: {
-          data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-          signature: {
-            content: (await keySigner(privateKey).sign(data)).toString('base64'),
-            publicKey: { content: Buffer.from(publicKeyPem(publicKey)).toString('base64') },
-          },
-        },
-      });
+      const { privateKey } = generateKeyPair();
+      const { entry } = await log.add(await signedHashedRekord(privateKey, 'x'));
       verifyRekorEntry(entry, { publicKey: key.publicKey });
       assert.throws(
         () => verifyRekorEntry(entry, { publicKey: generateKeyPair(type).publicKey }),

@@ -2,13 +2,14 @@
  * The log's promises under stress: bad submissions change nothing; concurrent submissions get distinct,
  * contiguous indices; and kill -9 at any moment loses no acknowledged entry and leaves a consistent tree.
  */
+
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateKeyPair, keySigner, loadPublicKeyPem, publicKeyPem } from '../../src/crypto/index.js';
+import { generateKeyPair, loadPublicKeyPem } from '../../src/crypto/index.js';
 import {
   leafHash,
   parseRekorEntry,
@@ -18,23 +19,10 @@ import {
   verifyConsistency,
   verifyRekorEntry,
 } from '../../src/tlog/index.js';
+import { signedHashedRekord } from '../helpers/tlog-entries.js';
 import { startTlogProcess } from '../helpers/tlog-process.js';
 
-const { privateKey, publicKey } = generateKeyPair();
-const keyContent = Buffer.from(publicKeyPem(publicKey)).toString('base64');
-
-async function proposal(text: string) {
-  const data = Buffer.from(text);
-  const signature = await keySigner(privateKey).sign(data);
-  return {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-      signature: { content: signature.toString('base64'), publicKey: { content: keyContent } },
-    },
-  };
-}
+const { privateKey } = generateKeyPair();
 
 const post = (url: string, body: unknown) =>
   fetch(`${url}/api/v1/log/entries`, {
@@ -59,7 +47,7 @@ describe('tlog: bad submissions', () => {
   after(() => tlog.close());
 
   it('answers 400 with the reason and changes nothing', async () => {
-    const good = await proposal('good');
+    const good = await signedHashedRekord(privateKey, 'good');
     const cases: [string, unknown, RegExp][] = [
       ['malformed JSON', '{"kind": ', /JSON|body/i],
       ['wrong kind', { ...good, kind: 'rpm' }, /unsupported entry kind rpm/],
@@ -107,7 +95,9 @@ describe('tlog: bad submissions', () => {
 
   it('gives concurrent submissions distinct, contiguous indices whose proofs verify', async () => {
     const start = await treeSize(tlog.url);
-    const bodies = await Promise.all(Array.from({ length: 300 }, (_, i) => proposal(`concurrent ${i}`)));
+    const bodies = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => signedHashedRekord(privateKey, `concurrent ${i}`)),
+    );
     const answers = await Promise.all(
       bodies.map(async (b) => (await post(tlog.url, b)).json() as Promise<Record<string, unknown>>),
     );
@@ -175,7 +165,7 @@ describe('tlog: kill -9 never loses an acknowledged entry', () => {
       let stop = false;
       const clients = Array.from({ length: 16 }, async (_, c) => {
         for (let i = 0; !stop; i++) {
-          const body = await proposal(`round ${round} client ${c} entry ${i}`);
+          const body = await signedHashedRekord(privateKey, `round ${round} client ${c} entry ${i}`);
           try {
             const response = await post(server.url, body);
             if (response.status !== 201) continue;
@@ -190,7 +180,12 @@ describe('tlog: kill -9 never loses an acknowledged entry', () => {
           }
         }
       });
-      await new Promise((r) => setTimeout(r, 150 + Math.random() * 250));
+      // Kill once this round has had acknowledgements (however loaded the machine), at a random moment.
+      const target = acknowledged.size + 8;
+      for (let waited = 0; acknowledged.size < target && waited < 15_000; waited += 20) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * 150));
       await server.stop('SIGKILL');
       stop = true;
       await Promise.all(clients);

@@ -2,13 +2,14 @@
  * One suite for every log store (SQLite, PostgreSQL): the log built on it answers the same, proofs
  * verify, duplicates are found, a reopened store resumes the same tree.
  */
+
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
+import { generateKeyPair } from '../../src/crypto/index.js';
 import {
   type LogStorage,
   logKeyFrom,
@@ -19,24 +20,10 @@ import {
 } from '../../src/tlog/index.js';
 import { peerMissing } from '../helpers/peers.js';
 import { type PostgresServer, postgresBinDir, startPostgres } from '../helpers/postgres.js';
+import { signedHashedRekord } from '../helpers/tlog-entries.js';
 
 const logKey = logKeyFrom(generateKeyPair().privateKey);
 const { privateKey, publicKey } = generateKeyPair();
-
-async function proposal(text: string) {
-  const data = Buffer.from(text);
-  return {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-      signature: {
-        content: (await keySigner(privateKey).sign(data)).toString('base64'),
-        publicKey: { content: Buffer.from(publicKeyPem(publicKey)).toString('base64') },
-      },
-    },
-  };
-}
 
 function storageSuite(name: string, open: () => Promise<LogStorage>, skip: string | false = false): void {
   describe(`log storage: ${name}`, { skip }, () => {
@@ -44,7 +31,9 @@ function storageSuite(name: string, open: () => Promise<LogStorage>, skip: strin
       const log = await TransparencyLog.open(await open(), logKey, { hostname: 'localhost', intervalMs: 1 });
       try {
         const results = await Promise.all(
-          Array.from({ length: 40 }, async (_, i) => log.add(await proposal(`${name} ${i}`))),
+          Array.from({ length: 40 }, async (_, i) =>
+            log.add(await signedHashedRekord(privateKey, `${name} ${i}`)),
+          ),
         );
         assert.deepEqual(
           results.map((r) => r.entry.logIndex).sort((a, b) => a - b),
@@ -73,7 +62,7 @@ function storageSuite(name: string, open: () => Promise<LogStorage>, skip: strin
     it('resumes the same tree when reopened', async () => {
       const log = await TransparencyLog.open(await open(), logKey, { hostname: 'localhost', intervalMs: 1 });
       const before = await log.checkpoint();
-      const added = await log.add(await proposal(`${name} after reopen`));
+      const added = await log.add(await signedHashedRekord(privateKey, `${name} after reopen`));
       assert.equal(added.entry.logIndex, before.size);
       verifyRekorEntry(added.entry, { publicKey: logKey.publicKey });
       await log.close();

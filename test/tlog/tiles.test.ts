@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
+import { generateKeyPair } from '../../src/crypto/index.js';
 import {
   leafHash,
   parseTilePath,
@@ -14,8 +13,9 @@ import {
   tilePath,
   verifyCheckpoint,
 } from '../../src/tlog/index.js';
+import { signedHashedRekord } from '../helpers/tlog-entries.js';
 
-const { privateKey, publicKey } = generateKeyPair();
+const { privateKey } = generateKeyPair();
 
 describe('tlog-tiles read API', () => {
   let tlog: RunningTlog;
@@ -29,18 +29,7 @@ describe('tlog-tiles read API', () => {
     });
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
-        const data = Buffer.from(`tile entry ${i}`);
-        await tlog.log.add({
-          apiVersion: '0.0.1',
-          kind: 'hashedrekord',
-          spec: {
-            data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-            signature: {
-              content: (await keySigner(privateKey).sign(data)).toString('base64'),
-              publicKey: { content: Buffer.from(publicKeyPem(publicKey)).toString('base64') },
-            },
-          },
-        });
+        await tlog.log.add(await signedHashedRekord(privateKey, `tile entry ${i}`));
       }),
     );
   });
