@@ -94,9 +94,7 @@ export class TransparencyLog {
   }
 
   async checkpoint(): Promise<StoredCheckpoint> {
-    const latest = await this.storage.latestCheckpoint();
-    if (!latest) throw new SigilError('IO_ERROR', 'the log has no checkpoint');
-    return latest;
+    return this.sequencer.checkpoint;
   }
 
   async byIndex(index: number): Promise<{ uuid: string; entry: RekorEntry } | undefined> {

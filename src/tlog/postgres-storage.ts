@@ -101,6 +101,14 @@ export class PostgresLogStorage implements LogStorage {
     );
   }
 
+  async loggedLeafHashes(leafHashes: readonly Buffer[]): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ leaf_hash: Buffer }>(
+      'SELECT leaf_hash FROM tlog_entries WHERE leaf_hash = ANY($1::bytea[])',
+      [leafHashes],
+    );
+    return new Set(rows.map((r) => r.leaf_hash.toString('hex')));
+  }
+
   async search(key: string): Promise<number[]> {
     const { rows } = await this.pool.query<{ idx: string }>(
       'SELECT idx FROM tlog_search WHERE key = $1 ORDER BY idx',

@@ -43,13 +43,20 @@ export class Sequencer {
     private readonly key: LogKey,
     private readonly options: SequencerOptions,
     private tree: CompactTree,
+    private latest: StoredCheckpoint | undefined,
   ) {}
+
+  /** The newest signed checkpoint. This sequencer is the tree's only writer, so memory is authoritative. */
+  get checkpoint(): StoredCheckpoint {
+    if (!this.latest) throw new Error('the sequencer has not written its first checkpoint');
+    return this.latest;
+  }
 
   /** Resumes from the store's latest checkpoint (a crash between batches leaves nothing to repair). */
   static async start(storage: LogStorage, key: LogKey, options: SequencerOptions): Promise<Sequencer> {
     const latest = await storage.latestCheckpoint();
     const tree = latest ? await CompactTree.load(latest.size, storage) : CompactTree.empty();
-    const sequencer = new Sequencer(storage, key, options, tree);
+    const sequencer = new Sequencer(storage, key, options, tree, latest);
     if (!latest) await sequencer.writeBatch([]);
     return sequencer;
   }
@@ -95,11 +102,10 @@ export class Sequencer {
     // Duplicates, of entries already logged or within this batch, are answered with the first copy.
     const fresh: Pending[] = [];
     const duplicates: { pending: Pending; of: Buffer }[] = [];
-    const seen = new Set<string>();
+    const seen = await this.storage.loggedLeafHashes(batch.map((p) => p.accepted.leafHash));
     for (const pending of batch) {
       const key = pending.accepted.leafHash.toString('hex');
-      const stored = await this.storage.entryByLeafHash(pending.accepted.leafHash);
-      if (stored || seen.has(key)) duplicates.push({ pending, of: pending.accepted.leafHash });
+      if (seen.has(key)) duplicates.push({ pending, of: pending.accepted.leafHash });
       else {
         seen.add(key);
         fresh.push(pending);
@@ -117,8 +123,7 @@ export class Sequencer {
     }
     for (const { pending, of } of duplicates) {
       const entry = await this.storage.entryByLeafHash(of);
-      const checkpoint = await this.storage.latestCheckpoint();
-      if (entry && checkpoint) pending.resolve({ entry, checkpoint, existing: true });
+      if (entry) pending.resolve({ entry, checkpoint: this.checkpoint, existing: true });
       else pending.reject(new Error('duplicate entry vanished'));
     }
   }
@@ -152,6 +157,7 @@ export class Sequencer {
     const checkpoint = { size: tree.size, rootHash, note };
     await this.storage.appendBatch({ entries, nodes, index, checkpoint });
     this.tree = tree;
+    this.latest = checkpoint;
     return { entries, checkpoint };
   }
 

@@ -82,6 +82,10 @@ export class SqliteLogStorage implements LogStorage {
     return entryFromRow(this.statements.byLeaf.get(leafHash));
   }
 
+  async loggedLeafHashes(leafHashes: readonly Buffer[]): Promise<Set<string>> {
+    return new Set(leafHashes.filter((h) => this.statements.byLeaf.get(h)).map((h) => h.toString('hex')));
+  }
+
   async search(key: string): Promise<number[]> {
     return this.statements.search.all(key).map((r) => r.idx);
   }

@@ -56,6 +56,8 @@ export interface LogStorage extends NodeHashReader {
   latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
   entryByIndex(index: number): Promise<StoredEntry | undefined>;
   entryByLeafHash(leafHash: Buffer): Promise<StoredEntry | undefined>;
+  /** Which of these leaf hashes (hex) are already logged: one query for a whole batch. */
+  loggedLeafHashes(leafHashes: readonly Buffer[]): Promise<Set<string>>;
   /** Indexes of entries filed under a search key. */
   search(key: string): Promise<number[]>;
   /** Durable when the promise resolves (the database has synced the transaction). */
