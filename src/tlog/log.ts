@@ -11,12 +11,15 @@ import type { LogKey } from './log-key.js';
 import { CompactTree, consistencyProof, inclusionProof } from './merkle.js';
 import { Sequencer } from './sequencer.js';
 import type { LogStorage, StoredCheckpoint, StoredEntry } from './storage.js';
+import { EntryVerifierPool } from './verify-pool.js';
 
 export interface LogOptions {
   /** The name checkpoints are signed under; clients match it against the log's URL (Rekor: its hostname). */
   hostname: string;
   batchSize?: number;
   intervalMs?: number;
+  /** Worker threads that check submissions; 0 checks them on the serving thread. */
+  verifyWorkers?: number;
 }
 
 export interface RekorEntry {
@@ -42,6 +45,7 @@ export class TransparencyLog {
     readonly key: LogKey,
     readonly treeId: bigint,
     private readonly sequencer: Sequencer,
+    private readonly pool: EntryVerifierPool | undefined,
   ) {}
 
   static async open(storage: LogStorage, key: LogKey, options: LogOptions): Promise<TransparencyLog> {
@@ -52,7 +56,14 @@ export class TransparencyLog {
       batchSize: options.batchSize ?? 512,
       intervalMs: options.intervalMs ?? 20,
     });
-    return new TransparencyLog(storage, key, treeId, sequencer);
+    const workers = options.verifyWorkers ?? 0;
+    return new TransparencyLog(
+      storage,
+      key,
+      treeId,
+      sequencer,
+      workers > 0 ? new EntryVerifierPool(workers) : undefined,
+    );
   }
 
   get logId(): string {
@@ -66,13 +77,14 @@ export class TransparencyLog {
 
   /** Validates and integrates a proposed entry; `existing` when the same entry was logged before. */
   async add(proposed: unknown): Promise<{ uuid: string; entry: RekorEntry; existing: boolean }> {
-    const { entry, checkpoint, existing } = await this.sequencer.submit(acceptProposedEntry(proposed));
+    const accepted = this.pool ? await this.pool.accept('v1', proposed) : acceptProposedEntry(proposed);
+    const { entry, checkpoint, existing } = await this.sequencer.submit(accepted);
     return { uuid: this.uuid(entry), entry: await this.present(entry, checkpoint), existing };
   }
 
   /** A Rekor v2 write: answered with a TransparencyLogEntry (inclusion proof and checkpoint, no SET). */
   async addV2(request: unknown): Promise<{ entry: unknown; existing: boolean }> {
-    const accepted = acceptV2Request(request);
+    const accepted = this.pool ? await this.pool.accept('v2', request) : acceptV2Request(request);
     const { entry, checkpoint, existing } = await this.sequencer.submit(accepted);
     const hashes = await inclusionProof(entry.index, checkpoint.size, this.storage);
     const logEntry: TransparencyLogEntry = {
@@ -155,6 +167,7 @@ export class TransparencyLog {
   async close(): Promise<void> {
     await this.sequencer.drain();
     this.sequencer.close();
+    await this.pool?.close();
     await this.storage.close();
   }
 }

@@ -18,6 +18,8 @@ export interface TlogServeOptions {
   batchSize?: number;
   intervalMs?: number;
   maxBodyBytes?: number;
+  /** Worker threads checking submissions (default 0: on the serving thread). */
+  verifyWorkers?: number;
 }
 
 export interface RunningTlog {
@@ -38,6 +40,7 @@ export async function startTlog(options: TlogServeOptions): Promise<RunningTlog>
     : new SqliteLogStorage(join(options.dataDir, 'log.db'));
   const log = await TransparencyLog.open(storage, key, {
     hostname: options.hostname ?? options.host,
+    ...(options.verifyWorkers ? { verifyWorkers: options.verifyWorkers } : {}),
     ...(options.batchSize ? { batchSize: options.batchSize } : {}),
     ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
   });

@@ -3,6 +3,7 @@
  * records the signature, `verify` checks SET, body and inclusion proof, and the ways it must fail.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,5 +144,26 @@ describe('sigil tlog + sign/verify with a transparency log', () => {
       await client.headManifest(parseReference(image('nolog')), artifactTag(digest, 'sig')),
       undefined,
     );
+  });
+
+  it('rejects a forged submission through the verification workers with 400 and the reason', async () => {
+    const forged = {
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: 'a'.repeat(64) } },
+        signature: {
+          content: Buffer.from('not a signature').toString('base64'),
+          publicKey: { content: Buffer.from(readFileSync(join(dir, 'cosign.pub'))).toString('base64') },
+        },
+      },
+    };
+    const response = await fetch(`${tlog.url}/api/v1/log/entries`, {
+      method: 'POST',
+      body: JSON.stringify(forged),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { message: string }).message, /does not verify/);
   });
 });

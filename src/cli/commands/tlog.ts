@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import {
@@ -62,6 +62,12 @@ export function registerTlogCommands(program: Command): void {
     .option('--batch-size <n>', 'entries integrated per batch at most', parsePositiveInt, 512)
     .option('--batch-interval <ms>', 'longest wait before a batch is integrated', parsePositiveInt, 20)
     .option('--max-entry-bytes <n>', 'largest accepted submission', parsePositiveInt, 1024 * 1024)
+    .option(
+      '--verify-workers <n>',
+      'worker threads that check submitted signatures (0: none)',
+      parseNonNegativeInt,
+      Math.max(1, availableParallelism() - 1),
+    )
     .addHelpText(
       'after',
       `
@@ -80,6 +86,7 @@ Examples:
           batchSize: number;
           batchInterval: number;
           maxEntryBytes: number;
+          verifyWorkers: number;
         }) => {
           const { host, port } = parseAddress(opts.addr);
           const running = await startTlog({
@@ -89,6 +96,7 @@ Examples:
             batchSize: opts.batchSize,
             intervalMs: opts.batchInterval,
             maxBodyBytes: opts.maxEntryBytes,
+            verifyWorkers: opts.verifyWorkers,
             ...(opts.hostname ? { hostname: opts.hostname } : {}),
             ...(opts.database ? { database: opts.database } : {}),
           });
