@@ -5,6 +5,7 @@
 import { toBase64 } from '../core/index.js';
 import { keyIdHint, publicKeyPem, type Signer } from '../crypto/index.js';
 import { legacyBlobBundleJson, messageSignatureBundle } from '../formats/index.js';
+import { hashedRekordProposal, type RekorClient, toBundleEntry } from '../tlog/index.js';
 
 export interface BlobSignature {
   signature: string;
@@ -16,14 +17,34 @@ export async function signBlob(
   signer: Signer,
   artifact: Uint8Array,
   bundleFormat: 'sigstore' | 'legacy' | 'none',
+  tlog?: RekorClient,
 ): Promise<BlobSignature> {
   const raw = await signer.sign(artifact);
   const signature = toBase64(raw);
+  const logged = tlog
+    ? await tlog.createEntry(hashedRekordProposal(artifact, raw, signer.publicKey))
+    : undefined;
   if (bundleFormat === 'none') return { signature };
   if (bundleFormat === 'legacy') {
     const cert = toBase64(Buffer.from(publicKeyPem(signer.publicKey)));
-    return { signature, bundle: legacyBlobBundleJson({ base64Signature: signature, cert }) };
+    const rekorBundle = logged && {
+      SignedEntryTimestamp: logged.entry.verification.signedEntryTimestamp,
+      Payload: logged.entry,
+    };
+    return {
+      signature,
+      bundle: legacyBlobBundleJson({
+        base64Signature: signature,
+        cert,
+        ...(rekorBundle ? { rekorBundle } : {}),
+      }),
+    };
   }
-  const bundle = messageSignatureBundle({ artifact, signature: raw, keyHint: keyIdHint(signer.publicKey) });
+  const bundle = messageSignatureBundle({
+    artifact,
+    signature: raw,
+    keyHint: keyIdHint(signer.publicKey),
+    ...(logged ? { tlogEntries: [toBundleEntry(logged.entry)] } : {}),
+  });
   return { signature, bundle: JSON.stringify(bundle) };
 }

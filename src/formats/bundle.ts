@@ -8,11 +8,12 @@ import {
   bundleFromJSON,
   bundleToJSON,
   type SerializedBundle,
+  type TransparencyLogEntry,
   toMessageSignatureBundle,
 } from '@sigstore/bundle';
 import { fromBase64, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
 
-export type { Bundle, SerializedBundle };
+export type { Bundle, SerializedBundle, TransparencyLogEntry };
 
 /** A bundle for a signature over a blob, identified by a key hint (key-based) or a certificate (keyless). */
 export function messageSignatureBundle(options: {
@@ -20,6 +21,7 @@ export function messageSignatureBundle(options: {
   signature: Uint8Array;
   keyHint?: string;
   certificate?: Uint8Array;
+  tlogEntries?: TransparencyLogEntry[];
 }): SerializedBundle {
   const bundle = toMessageSignatureBundle({
     digest: sha256(options.artifact),
@@ -27,6 +29,7 @@ export function messageSignatureBundle(options: {
     ...(options.keyHint !== undefined ? { keyHint: options.keyHint } : {}),
     ...(options.certificate !== undefined ? { certificate: Buffer.from(options.certificate) } : {}),
   });
+  if (options.tlogEntries) bundle.verificationMaterial.tlogEntries = options.tlogEntries;
   return bundleToJSON(bundle);
 }
 

@@ -2,6 +2,8 @@
  * A client of Rekor v1's REST API (ours or any Rekor): submit entries, fetch them by index or UUID,
  * search the index, read the signed tree head and consistency proofs. Answers are shape-checked before use.
  */
+
+import type { TransparencyLogEntry } from '@sigstore/bundle';
 import { isRecord, messageOf, SigilError } from '../core/index.js';
 import type { RekorEntry } from './log.js';
 
@@ -177,5 +179,31 @@ export function parseRekorEntry(value: unknown, where: string): RekorEntry {
         treeSize: proof.treeSize,
       },
     },
+  };
+}
+
+/** A v1 entry as a Sigstore bundle carries it: SET as inclusion promise, proof with its checkpoint. */
+export function toBundleEntry(entry: RekorEntry): TransparencyLogEntry {
+  const body = JSON.parse(Buffer.from(entry.body, 'base64').toString('utf8')) as {
+    kind?: string;
+    apiVersion?: string;
+  };
+  const proof = entry.verification.inclusionProof;
+  return {
+    logIndex: String(entry.logIndex),
+    logId: { keyId: Buffer.from(entry.logID, 'hex') },
+    kindVersion: { kind: body.kind ?? '', version: body.apiVersion ?? '' },
+    integratedTime: String(entry.integratedTime),
+    inclusionPromise: {
+      signedEntryTimestamp: Buffer.from(entry.verification.signedEntryTimestamp, 'base64'),
+    },
+    inclusionProof: {
+      logIndex: String(proof.logIndex),
+      rootHash: Buffer.from(proof.rootHash, 'hex'),
+      treeSize: String(proof.treeSize),
+      hashes: proof.hashes.map((h) => Buffer.from(h, 'hex')),
+      checkpoint: { envelope: proof.checkpoint },
+    },
+    canonicalizedBody: Buffer.from(entry.body, 'base64'),
   };
 }

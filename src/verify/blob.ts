@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
-import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { HashAlgorithm, PublicKeyDetails, type TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
 import { fromBase64, SigilError, sha256 } from '../core/index.js';
 import { verifySignature } from '../crypto/index.js';
@@ -21,6 +21,8 @@ export interface BlobVerifyOptions {
   artifact: Uint8Array;
   /** Accept a signature that carries no transparency-log entry (cosign's --insecure-ignore-tlog). */
   ignoreTlog: boolean;
+  /** The trusted transparency log's public key: bundles' log entries are checked against it. */
+  tlogKey?: KeyObject;
 }
 
 /** A bare signature (the output of `sign-blob` without --bundle) carries no log entry at all. */
@@ -50,7 +52,7 @@ function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void 
   }
   const entries = bundle.verificationMaterial.tlogEntries;
   if (entries.length === 0) requireNoTlog(options, 'the bundle');
-  else if (!options.ignoreTlog) throw noLogTrust();
+  else if (!options.ignoreTlog && !options.tlogKey) throw noLogTrust();
   if (bundle.content.$case === 'messageSignature') {
     const claimed = bundle.content.messageSignature.messageDigest?.digest;
     if (claimed && !sha256(options.artifact).equals(claimed)) {
@@ -65,11 +67,20 @@ function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void 
   const checked = options.ignoreTlog
     ? { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [] } }
     : bundle;
-  const trust = toTrustMaterial(EMPTY_TRUSTED_ROOT, () => ({
+  const logKey = options.ignoreTlog ? undefined : options.tlogKey;
+  const root = logKey
+    ? trustedRootWithLog(logKey, checkpointName(entries[0]?.inclusionProof?.checkpoint?.envelope))
+    : EMPTY_TRUSTED_ROOT;
+  const trust = toTrustMaterial(root, () => ({
     publicKey: options.publicKey,
     validFor: () => true,
   }));
-  const verifier = new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 });
+  // With a trusted log, every entry must be proven by it (SET and inclusion proof with checkpoint).
+  const verifier = new Verifier(trust, {
+    tlogThreshold: logKey ? entries.length : 0,
+    ctlogThreshold: 0,
+    timestampThreshold: 0,
+  });
   try {
     verifier.verify(toSignedEntity(checked, Buffer.from(options.artifact)));
   } catch (err) {
@@ -102,6 +113,33 @@ function noLogTrust(): SigilError {
     'the signature carries a transparency log entry, but no trusted log key is configured to check it',
     'pass --insecure-ignore-tlog to skip the log check',
   );
+}
+
+/** The name a Rekor checkpoint is signed under (`<name> - <tree ID>`), which verifiers match to the log URL. */
+function checkpointName(envelope: string | undefined): string {
+  return /^(\S+) - /.exec(envelope ?? '')?.[1] ?? 'unknown';
+}
+
+/** A trust root holding only the configured log key (key details by key type, valid from the epoch). */
+function trustedRootWithLog(logKey: KeyObject, name: string): TrustedRoot {
+  const rawBytes = logKey.export({ type: 'spki', format: 'der' });
+  const keyDetails =
+    logKey.asymmetricKeyType === 'ed25519'
+      ? PublicKeyDetails.PKIX_ED25519
+      : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256;
+  return {
+    ...EMPTY_TRUSTED_ROOT,
+    tlogs: [
+      {
+        baseUrl: `https://${name}`,
+        hashAlgorithm: HashAlgorithm.SHA2_256,
+        publicKey: { rawBytes, keyDetails, validFor: { start: new Date(0), end: undefined } },
+        logId: { keyId: sha256(rawBytes) },
+        checkpointKeyId: undefined,
+        operator: 'configured log',
+      },
+    ],
+  };
 }
 
 const EMPTY_TRUSTED_ROOT: TrustedRoot = {

@@ -3,7 +3,7 @@
  * records the signature, `verify` checks SET, body and inclusion proof, and the ways it must fail.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,5 +165,86 @@ describe('sigil tlog + sign/verify with a transparency log', () => {
     });
     assert.equal(response.status, 400);
     assert.match(((await response.json()) as { message: string }).message, /does not verify/);
+  });
+
+  it('sign-blob --rekor-url writes a bundle whose log entry verify-blob checks against the trusted log key', async () => {
+    writeFileSync(join(dir, 'release.txt'), 'release 2.0\n');
+    writeFileSync(join(dir, 'forged.txt'), 'release 2.1\n');
+    const signed = await run(
+      'sign-blob',
+      '--key',
+      'cosign.key',
+      '--rekor-url',
+      tlog.url,
+      '--bundle',
+      'release.sigstore.json',
+      'release.txt',
+    );
+    assert.equal(signed.code, 0, signed.stderr);
+    const bundle = JSON.parse(readFileSync(join(dir, 'release.sigstore.json'), 'utf8'));
+    assert.equal(bundle.verificationMaterial.tlogEntries.length, 1);
+    const ok = await run(
+      'verify-blob',
+      '--key',
+      'cosign.pub',
+      '--bundle',
+      'release.sigstore.json',
+      'release.txt',
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    const noLogKey = await sigil(
+      ['verify-blob', '--key', 'cosign.pub', '--bundle', 'release.sigstore.json', 'release.txt'],
+      { cwd: dir, env: {} },
+    );
+    assert.equal(noLogKey.code, 1);
+    assert.match(errorLine(noLogKey), /no trusted log key/);
+    const otherLog = await sigil(
+      ['verify-blob', '--key', 'cosign.pub', '--bundle', 'release.sigstore.json', 'release.txt'],
+      {
+        cwd: dir,
+        env: { SIGSTORE_REKOR_PUBLIC_KEY: join(dir, 'other.pub') },
+      },
+    );
+    assert.equal(otherLog.code, 1);
+    const forged = await run(
+      'verify-blob',
+      '--key',
+      'cosign.pub',
+      '--bundle',
+      'release.sigstore.json',
+      'forged.txt',
+    );
+    assert.equal(forged.code, 1);
+    // The entry is swapped for one logging another artifact: the body no longer matches the signature.
+    const other = await run(
+      'sign-blob',
+      '--key',
+      'cosign.key',
+      '--rekor-url',
+      tlog.url,
+      '--bundle',
+      'forged.sigstore.json',
+      'forged.txt',
+    );
+    assert.equal(other.code, 0, other.stderr);
+    const swapped = {
+      ...bundle,
+      verificationMaterial: {
+        ...bundle.verificationMaterial,
+        tlogEntries: JSON.parse(readFileSync(join(dir, 'forged.sigstore.json'), 'utf8')).verificationMaterial
+          .tlogEntries,
+      },
+    };
+    writeFileSync(join(dir, 'swapped.sigstore.json'), JSON.stringify(swapped));
+    const mismatch = await run(
+      'verify-blob',
+      '--key',
+      'cosign.pub',
+      '--bundle',
+      'swapped.sigstore.json',
+      'release.txt',
+    );
+    assert.equal(mismatch.code, 1);
+    errorLine(mismatch);
   });
 });

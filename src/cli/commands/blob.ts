@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { signBlob } from '../../cosign/index.js';
 import { parseBlobBundle } from '../../formats/index.js';
+import { RekorClient } from '../../tlog/index.js';
 import { verifyBlobBundle, verifyBlobSignature } from '../../verify/index.js';
 import { loadSigner, loadVerificationKey } from '../keys.js';
 import { parseBool, parseOutput } from '../options.js';
@@ -11,6 +12,7 @@ import { action } from '../run.js';
 
 interface SignBlobOptions {
   key?: string;
+  rekorUrl?: string;
   bundle?: string;
   newBundleFormat: boolean;
   outputSignature?: string;
@@ -41,29 +43,32 @@ export function registerBlobCommands(program: Command): void {
     )
     .option('--output-signature <file>', 'write the base64 signature to this file instead of stdout')
     .option('--tlog-upload [bool]', 'upload the signature to the transparency log', parseBool, true)
+    .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to upload to')
     .option('-y, --yes', 'skip confirmation prompts')
     .addHelpText(
       'after',
       `
 Examples:
   sigil sign-blob --key cosign.key --tlog-upload=false artifact.tgz > artifact.sig
-  sigil sign-blob --key cosign.key --tlog-upload=false --bundle artifact.sigstore.json artifact.tgz`,
+  sigil sign-blob --key cosign.key --tlog-upload=false --bundle artifact.sigstore.json artifact.tgz
+  sigil sign-blob --key cosign.key --rekor-url http://127.0.0.1:3000 --bundle artifact.sigstore.json artifact.tgz`,
     )
     .action(
       action(async (file: string, opts: SignBlobOptions) => {
         if (!opts.key)
           throw new SigilError('UNSUPPORTED', 'keyless signing is not available yet: pass --key');
-        if (opts.tlogUpload) {
+        if (opts.tlogUpload && !opts.rekorUrl) {
           throw new SigilError(
-            'UNSUPPORTED',
+            'BAD_INPUT',
             'no transparency log is configured to upload the signature to',
-            'pass --tlog-upload=false to sign without a transparency log',
+            'pass --rekor-url (e.g. a log started with sigil tlog serve), or --tlog-upload=false',
           );
         }
         const artifact = readUserFile(file, 'file to sign');
         const signer = await loadSigner(opts.key);
         const format = opts.bundle ? (opts.newBundleFormat ? 'sigstore' : 'legacy') : 'none';
-        const result = await signBlob(signer, artifact, format);
+        const tlog = opts.tlogUpload && opts.rekorUrl ? new RekorClient(opts.rekorUrl) : undefined;
+        const result = await signBlob(signer, artifact, format, tlog);
         if (opts.bundle && result.bundle) {
           await writeFileAtomic(opts.bundle, result.bundle);
           info(`Wrote bundle to file ${opts.bundle}`);
@@ -107,7 +112,14 @@ Examples:
         }
         const publicKey = loadVerificationKey(opts.key);
         const artifact = readUserFile(file, 'signed file');
-        const options = { publicKey, artifact, ignoreTlog: opts.insecureIgnoreTlog };
+        // The log's key comes from configuration (cosign's SIGSTORE_REKOR_PUBLIC_KEY), never from the bundle.
+        const logKeyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
+        const options = {
+          publicKey,
+          artifact,
+          ignoreTlog: opts.insecureIgnoreTlog,
+          ...(logKeyFile ? { tlogKey: loadVerificationKey(logKeyFile) } : {}),
+        };
         if (opts.insecureIgnoreTlog) {
           warn(
             'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
