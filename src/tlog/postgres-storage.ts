@@ -166,6 +166,7 @@ export class PostgresLogStorage implements LogStorage {
         batch.checkpoint.note,
       ]);
       await client.query('COMMIT');
+      this.nodeCache.remember(batch.nodes);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw new SigilError('IO_ERROR', `PostgreSQL: batch not written: ${(err as Error).message}`);

@@ -104,6 +104,7 @@ export class SqliteLogStorage implements LogStorage {
       for (const { key, index } of batch.index) s.insertSearch.run(key, index);
       s.insertCheckpoint.run(batch.checkpoint.size, batch.checkpoint.rootHash, batch.checkpoint.note);
     })();
+    this.nodeCache.remember(batch.nodes);
   }
 
   async close(): Promise<void> {

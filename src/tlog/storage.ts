@@ -65,19 +65,26 @@ export interface LogStorage extends NodeHashReader {
   close(): Promise<void>;
 }
 
-// Tree nodes never change once written, so upper levels (few, and read by every proof) are kept in memory.
+// Tree nodes never change once written. Upper levels (few, read by every proof) stay in memory once read;
+// freshly written nodes of every level are remembered too, because the proofs answered right after a batch
+// need exactly those.
 const CACHED_LEVEL = 2;
 const NODE_CACHE_LIMIT = 1 << 20;
 
-/** Reads node hashes through a memory cache of the upper levels; `load` fetches the ones not cached. */
+/** Reads node hashes through a memory cache; `load` fetches the ones not cached. */
 export class NodeCache {
   private readonly nodes = new Map<number, Buffer>();
+
+  /** Nodes just written by a batch. */
+  remember(written: readonly { node: NodeId; hash: Buffer }[]): void {
+    for (const { node, hash } of written) this.put(node, hash);
+  }
 
   async read(
     nodes: readonly NodeId[],
     load: (missing: NodeId[]) => Promise<(Buffer | undefined)[]>,
   ): Promise<Buffer[]> {
-    const found = nodes.map((n) => (n.level >= CACHED_LEVEL ? this.nodes.get(cacheKey(n)) : undefined));
+    const found = nodes.map((n) => this.nodes.get(cacheKey(n)));
     const missing = nodes.filter((_, i) => found[i] === undefined);
     const loaded = missing.length > 0 ? await load(missing) : [];
     let next = 0;
@@ -85,12 +92,14 @@ export class NodeCache {
       const hash = found[i] ?? loaded[next++];
       if (!hash)
         throw new SigilError('IO_ERROR', `log store is missing tree node ${node.level}/${node.index}`);
-      if (node.level >= CACHED_LEVEL && found[i] === undefined) {
-        if (this.nodes.size >= NODE_CACHE_LIMIT) this.nodes.clear();
-        this.nodes.set(cacheKey(node), hash);
-      }
+      if (node.level >= CACHED_LEVEL && found[i] === undefined) this.put(node, hash);
       return hash;
     });
+  }
+
+  private put(node: NodeId, hash: Buffer): void {
+    if (this.nodes.size >= NODE_CACHE_LIMIT) this.nodes.clear();
+    this.nodes.set(cacheKey(node), hash);
   }
 }
 
