@@ -12,6 +12,8 @@ import { verifyBlobBundle } from '../src/verify/index.js';
 import { formatTiming, measure, memoryLine } from './stats.js';
 
 const COUNT = 1000;
+// Each tool verifies the 1,000 bundles this many times (after one warm-up pass), so a run lasts long enough to time.
+const PASSES = 5;
 
 export async function benchVerifyBlob(): Promise<void> {
   const { privateKey, publicKey } = generateKeyPair('ecdsa-p256');
@@ -23,8 +25,8 @@ export async function benchVerifyBlob(): Promise<void> {
     cases.push({ artifact, bundle: bundle as string });
   }
 
-  const ours = await measure(COUNT, (i) => {
-    const c = cases[i]!;
+  const ours = await timed((i) => {
+    const c = cases[i % COUNT]!;
     verifyBlobBundle(
       { publicKey, artifact: c.artifact, ignoreTlog: true },
       parseBlobBundle(c.bundle, 'bench'),
@@ -46,14 +48,21 @@ export async function benchVerifyBlob(): Promise<void> {
       timestampThreshold: 0,
     },
   );
-  const theirs = await measure(COUNT, (i) => {
-    const c = cases[i]!;
+  const theirs = await timed((i) => {
+    const c = cases[i % COUNT]!;
     verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(c.bundle)), c.artifact));
   });
 
-  console.log(`\n# verify-blob: ${COUNT} key-signed Sigstore bundles (ECDSA P-256, 1 KiB artifacts)`);
+  console.log(
+    `\n# verify-blob: the same ${COUNT} key-signed Sigstore bundles (ECDSA P-256, 1 KiB artifacts), ${PASSES} passes each`,
+  );
   console.log(formatTiming('sigil verify-blob (parse + checks + verify)', ours));
   console.log(formatTiming('@sigstore/verify (bundleFromJSON + Verifier)', theirs));
   console.log(`ratio sigil/@sigstore/verify: ${(ours.perSecond / theirs.perSecond).toFixed(2)}x`);
   console.log(memoryLine());
+}
+
+async function timed(fn: (i: number) => unknown) {
+  await measure(COUNT, fn);
+  return measure(COUNT * PASSES, fn);
 }

@@ -68,19 +68,14 @@ function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void 
     ? { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [] } }
     : bundle;
   const logKey = options.ignoreTlog ? undefined : options.tlogKey;
-  const root = logKey
-    ? trustedRootWithLog(logKey, checkpointName(entries[0]?.inclusionProof?.checkpoint?.envelope))
-    : EMPTY_TRUSTED_ROOT;
-  const trust = toTrustMaterial(root, () => ({
-    publicKey: options.publicKey,
-    validFor: () => true,
-  }));
   // With a trusted log, every entry must be proven by it (SET and inclusion proof with checkpoint).
-  const verifier = new Verifier(trust, {
-    tlogThreshold: logKey ? entries.length : 0,
-    ctlogThreshold: 0,
-    timestampThreshold: 0,
-  });
+  const verifier = logKey
+    ? keyVerifier(
+        options.publicKey,
+        trustedRootWithLog(logKey, checkpointName(entries[0]?.inclusionProof?.checkpoint?.envelope)),
+        entries.length,
+      )
+    : (keyOnlyVerifiers.get(options.publicKey) ?? cacheKeyOnlyVerifier(options.publicKey));
   try {
     verifier.verify(toSignedEntity(checked, Buffer.from(options.artifact)));
   } catch (err) {
@@ -113,6 +108,20 @@ function noLogTrust(): SigilError {
     'the signature carries a transparency log entry, but no trusted log key is configured to check it',
     'pass --insecure-ignore-tlog to skip the log check',
   );
+}
+
+// Building trust material costs as much as a verification; verifying many bundles with one key reuses it.
+const keyOnlyVerifiers = new WeakMap<KeyObject, Verifier>();
+
+function cacheKeyOnlyVerifier(publicKey: KeyObject): Verifier {
+  const verifier = keyVerifier(publicKey, EMPTY_TRUSTED_ROOT, 0);
+  keyOnlyVerifiers.set(publicKey, verifier);
+  return verifier;
+}
+
+function keyVerifier(publicKey: KeyObject, root: TrustedRoot, tlogThreshold: number): Verifier {
+  const trust = toTrustMaterial(root, () => ({ publicKey, validFor: () => true }));
+  return new Verifier(trust, { tlogThreshold, ctlogThreshold: 0, timestampThreshold: 0 });
 }
 
 /** The name a Rekor checkpoint is signed under (`<name> - <tree ID>`), which verifiers match to the log URL. */
