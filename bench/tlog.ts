@@ -3,7 +3,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { generateKeyPair, keySigner, publicKeyPem } from '../src/crypto/index.js';
+import { generateKeyPair, keySigner, publicKeyPem, verifierPem } from '../src/crypto/index.js';
 import { preAuthEncoding } from '../src/formats/index.js';
 import { hashedRekordProposal } from '../src/tlog/index.js';
 import { postgresBinDir, startPostgres } from '../test/helpers/postgres.js';
@@ -38,7 +38,7 @@ async function dsseProposal(n: number): Promise<unknown> {
 
 async function hashedRekordEntry(n: number): Promise<unknown> {
   const data = Buffer.from(`artifact number ${n}`);
-  return hashedRekordProposal(data, await signer.sign(data), publicKey);
+  return hashedRekordProposal(data, await signer.sign(data), verifierPem(signer));
 }
 
 // node:http with keep-alive: the bench's client must cost less than the server it measures (fetch costs more).

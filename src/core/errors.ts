@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'BAD_JSON'
   | 'BAD_MANIFEST'
   | 'BAD_BUNDLE'
+  | 'BAD_TOKEN'
+  | 'BAD_CERTIFICATE'
   | 'DIGEST_MISMATCH'
   | 'SIGNATURE_MISMATCH'
   | 'NO_SIGNATURES'
@@ -23,6 +25,9 @@ export type ErrorCode =
   | 'REGISTRY_NOT_FOUND'
   | 'REGISTRY_ERROR'
   | 'REGISTRY_UNREACHABLE'
+  | 'SERVICE_UNREACHABLE'
+  | 'SERVICE_ERROR'
+  | 'NOT_FOUND'
   | 'FILE_EXISTS'
   | 'IO_ERROR'
   | 'UNSUPPORTED';

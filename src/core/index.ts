@@ -4,5 +4,6 @@ export * from './encoding.js';
 export * from './errors.js';
 export * from './files.js';
 export * from './go-json.js';
+export * from './http.js';
 export * from './json.js';
 export * from './pem.js';

@@ -2,8 +2,8 @@
  * `sign-blob`: a signature over a file's bytes, as base64 (what cosign prints) and, when asked for, a
  * bundle: the Sigstore bundle v0.3 (cosign's default, `--new-bundle-format`) or cosign's legacy bundle.
  */
-import { toBase64 } from '../core/index.js';
-import { keyIdHint, publicKeyPem, type Signer } from '../crypto/index.js';
+import { decodePem, toBase64 } from '../core/index.js';
+import { keyIdHint, type Signer, verifierPem } from '../crypto/index.js';
 import { legacyBlobBundleJson, messageSignatureBundle } from '../formats/index.js';
 import { hashedRekordProposal, type RekorClient, toBundleEntry } from '../tlog/index.js';
 
@@ -22,11 +22,11 @@ export async function signBlob(
   const raw = await signer.sign(artifact);
   const signature = toBase64(raw);
   const logged = tlog
-    ? await tlog.createEntry(hashedRekordProposal(artifact, raw, signer.publicKey))
+    ? await tlog.createEntry(hashedRekordProposal(artifact, raw, verifierPem(signer)))
     : undefined;
   if (bundleFormat === 'none') return { signature };
   if (bundleFormat === 'legacy') {
-    const cert = toBase64(Buffer.from(publicKeyPem(signer.publicKey)));
+    const cert = toBase64(Buffer.from(verifierPem(signer)));
     const rekorBundle = logged && {
       SignedEntryTimestamp: logged.entry.verification.signedEntryTimestamp,
       Payload: logged.entry,
@@ -40,10 +40,13 @@ export async function signBlob(
       }),
     };
   }
+  const leaf = signer.certificateChain?.[0];
   const bundle = messageSignatureBundle({
     artifact,
     signature: raw,
-    keyHint: keyIdHint(signer.publicKey),
+    ...(leaf
+      ? { certificate: decodePem(leaf, 'certificate', ['CERTIFICATE']).der }
+      : { keyHint: keyIdHint(signer.publicKey) }),
     ...(logged ? { tlogEntries: [toBundleEntry(logged.entry)] } : {}),
   });
   return { signature, bundle: JSON.stringify(bundle) };

@@ -3,9 +3,11 @@
  * image for that digest (existing signatures are kept; an identical signature is not added twice).
  */
 import { type Digest, toBase64 } from '../core/index.js';
-import { type Signer, verifySignature } from '../crypto/index.js';
+import { type Signer, verifierPem, verifySignature } from '../crypto/index.js';
 import {
   ANNOTATION_BUNDLE,
+  ANNOTATION_CERTIFICATE,
+  ANNOTATION_CHAIN,
   ANNOTATION_SIGNATURE,
   artifactTag,
   buildSignatureImage,
@@ -58,10 +60,15 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
   const rawSignature = await signer.sign(payload);
   const signature = toBase64(rawSignature);
   const annotations: Record<string, string> = {};
+  const [certificate, ...chain] = signer.certificateChain ?? [];
+  if (certificate) {
+    annotations[ANNOTATION_CERTIFICATE] = certificate;
+    annotations[ANNOTATION_CHAIN] = chain.join('');
+  }
   if (options.tlog) {
     progress(`Uploading the signature to the transparency log at ${options.tlog.baseUrl}`);
     const logged = await options.tlog.createEntry(
-      hashedRekordProposal(payload, rawSignature, signer.publicKey),
+      hashedRekordProposal(payload, rawSignature, verifierPem(signer)),
     );
     progress(`tlog entry created with index: ${logged.entry.logIndex}`);
     annotations[ANNOTATION_BUNDLE] = rekorBundleJson({

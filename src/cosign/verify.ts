@@ -9,11 +9,15 @@ import { type Digest, fromBase64, goJson, messageOf, SigilError, sortedKeys } fr
 import { verifySignature } from '../crypto/index.js';
 import {
   ANNOTATION_BUNDLE,
+  ANNOTATION_CERTIFICATE,
+  ANNOTATION_CHAIN,
   ANNOTATION_SIGNATURE,
   artifactTag,
   type LayerDescriptor,
+  layoutSignatureBundle,
   parseRekorBundle,
   parseSimpleSigningPayload,
+  rekorBundleToTlogEntryJson,
   SIMPLE_SIGNING_MEDIA_TYPE,
   type SimpleSigningPayload,
 } from '../formats/index.js';
@@ -25,14 +29,21 @@ import {
   verifyRekorEntry,
   verifySignedEntryTimestamp,
 } from '../tlog/index.js';
-import { claimProblems } from '../verify/index.js';
+import {
+  claimProblems,
+  type KeylessTrust,
+  type KeylessVerification,
+  verifyKeylessBundle,
+} from '../verify/index.js';
 import { readSignatureLayers } from './signature-image.js';
 import { signatureRepository } from './signature-repository.js';
 
 export interface VerifyImageOptions {
   client: RegistryClient;
   image: ImageReference;
-  publicKey: KeyObject;
+  /** The signer's key; or `keyless`: the trusted root and the identities to accept. */
+  publicKey?: KeyObject;
+  keyless?: KeylessTrust;
   annotations?: Record<string, string>;
   /** cosign's --insecure-ignore-tlog: accept signatures without a transparency-log entry. */
   ignoreTlog: boolean;
@@ -47,6 +58,8 @@ export interface VerifiedSignature {
   layer: LayerDescriptor;
   payload: Buffer;
   claims: SimpleSigningPayload;
+  /** Keyless signatures: the certificate's identity. */
+  keyless?: KeylessVerification;
 }
 
 export interface ImageVerification {
@@ -95,8 +108,12 @@ async function verifyLayer(
     const encoded = layer.annotations?.[ANNOTATION_SIGNATURE];
     if (!encoded) return { reason: `missing ${ANNOTATION_SIGNATURE} annotation` };
     const payload = await options.client.getBlob(repo, layer.digest);
-    if (!verifySignature(options.publicKey, payload, fromBase64(encoded, 'signature annotation'))) {
-      return { reason: 'invalid signature for the given public key' };
+    const keyless = options.keyless ? verifyKeylessLayer(layer, payload, options.keyless) : undefined;
+    if (!keyless) {
+      if (!options.publicKey) return { reason: 'no public key to verify with' };
+      if (!verifySignature(options.publicKey, payload, fromBase64(encoded, 'signature annotation'))) {
+        return { reason: 'invalid signature for the given public key' };
+      }
     }
     const claims = parseSimpleSigningPayload(payload, 'signature payload');
     const problems = claimProblems(claims, {
@@ -106,11 +123,45 @@ async function verifyLayer(
       ...(options.annotations ? { annotations: options.annotations } : {}),
     });
     if (problems.length > 0) return { reason: problems.join(', ') };
+    if (keyless) return { layer, payload, claims, keyless };
     if (!options.ignoreTlog) await checkLogEntry(layer, payload, options);
     return { layer, payload, claims };
   } catch (err) {
     return { reason: messageOf(err) };
   }
+}
+
+/**
+ * A keyless signature layer carries its certificate, chain and log entry in annotations; as a bundle they
+ * go through the keyless verifier (chain, SCT, SET and entry-matches-signature, identity policy).
+ */
+function verifyKeylessLayer(
+  layer: LayerDescriptor,
+  payload: Buffer,
+  trust: KeylessTrust,
+): KeylessVerification {
+  const annotations = layer.annotations ?? {};
+  const certificate = annotations[ANNOTATION_CERTIFICATE];
+  if (!certificate)
+    throw new SigilError(
+      'BAD_CERTIFICATE',
+      `no ${ANNOTATION_CERTIFICATE} annotation: signed with a key, not keyless`,
+    );
+  const chain = annotations[ANNOTATION_CHAIN];
+  const logged = annotations[ANNOTATION_BUNDLE];
+  const bundle = layoutSignatureBundle({
+    payload,
+    signatureBase64: annotations[ANNOTATION_SIGNATURE] ?? '',
+    certificates: [certificate, ...(chain ? splitPemChain(chain) : [])],
+    tlogEntries: logged
+      ? [rekorBundleToTlogEntryJson(parseRekorBundle(logged, 'bundle annotation'), 'bundle annotation')]
+      : [],
+  });
+  return verifyKeylessBundle(bundle, payload, trust);
+}
+
+function splitPemChain(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
 }
 
 /**
@@ -139,6 +190,7 @@ async function checkLogEntry(
   const bundle = parseRekorBundle(annotation, 'bundle annotation');
   const signature = fromBase64(layer.annotations?.[ANNOTATION_SIGNATURE] ?? '', 'signature annotation');
   verifySignedEntryTimestamp(bundle.Payload, bundle.SignedEntryTimestamp, options.tlog);
+  if (!options.publicKey) throw new SigilError('BAD_INPUT', 'no public key to verify with');
   assertBodyMatches(bundle.Payload.body, payload, signature, options.publicKey);
   if (options.tlog.client) {
     const uuid = leafHash(Buffer.from(bundle.Payload.body, 'base64')).toString('hex');

@@ -11,7 +11,7 @@ import {
   type TransparencyLogEntry,
   toMessageSignatureBundle,
 } from '@sigstore/bundle';
-import { fromBase64, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
+import { decodePem, fromBase64, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
 
 export type { Bundle, SerializedBundle, TransparencyLogEntry };
 
@@ -91,4 +91,37 @@ export function legacyBlobBundleJson(bundle: LegacyBlobBundle): string {
     ...(bundle.cert ? { cert: bundle.cert } : {}),
     ...(bundle.rekorBundle ? { rekorBundle: bundle.rekorBundle } : {}),
   });
+}
+
+export const BUNDLE_V01_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
+
+/**
+ * A signature from cosign's OCI layout (payload, signature, certificate chain, log entry) as a v0.1
+ * Sigstore bundle, the version whose log entries may carry a SET without an inclusion proof, so that
+ * one verifier checks both storage formats the same way.
+ */
+export function layoutSignatureBundle(options: {
+  payload: Uint8Array;
+  signatureBase64: string;
+  /** PEM certificates, leaf first. */
+  certificates: string[];
+  tlogEntries: Record<string, unknown>[];
+}): Bundle {
+  const chain = options.certificates.map((pem) => ({
+    rawBytes: decodePem(pem, 'certificate', ['CERTIFICATE']).der.toString('base64'),
+  }));
+  return parseSigstoreBundle(
+    {
+      mediaType: BUNDLE_V01_MEDIA_TYPE,
+      verificationMaterial: {
+        x509CertificateChain: { certificates: chain },
+        tlogEntries: options.tlogEntries,
+      },
+      messageSignature: {
+        messageDigest: { algorithm: 'SHA2_256', digest: sha256(options.payload).toString('base64') },
+        signature: options.signatureBase64,
+      },
+    },
+    'signature layer',
+  );
 }

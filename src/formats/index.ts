@@ -3,3 +3,4 @@ export * from './cosign-layout.js';
 export * from './dsse.js';
 export * from './rekor-bundle.js';
 export * from './simple-signing.js';
+export * from './trust-config.js';

@@ -40,3 +40,23 @@ export function parseRekorBundle(text: string, where: string): RekorBundle {
     Payload: { body, integratedTime, logIndex, logID },
   };
 }
+
+/**
+ * The same entry as a Sigstore bundle's TransparencyLogEntry (protobuf JSON): the SET becomes the
+ * inclusion promise and the kind/version come from the logged body, so a bundle verifier can check it.
+ */
+export function rekorBundleToTlogEntryJson(bundle: RekorBundle, where: string): Record<string, unknown> {
+  const { body, integratedTime, logIndex, logID } = bundle.Payload;
+  const parsed = parseJson(Buffer.from(body, 'base64'), `${where}: body`);
+  if (!isRecord(parsed) || typeof parsed.kind !== 'string' || typeof parsed.apiVersion !== 'string') {
+    throw new SigilError('BAD_BUNDLE', `${where}: the logged body has no kind and apiVersion`);
+  }
+  return {
+    logIndex: String(logIndex),
+    logId: { keyId: Buffer.from(logID, 'hex').toString('base64') },
+    kindVersion: { kind: parsed.kind, version: parsed.apiVersion },
+    integratedTime: String(integratedTime),
+    inclusionPromise: { signedEntryTimestamp: bundle.SignedEntryTimestamp },
+    canonicalizedBody: body,
+  };
+}

@@ -4,7 +4,7 @@
  */
 
 import type { TransparencyLogEntry } from '@sigstore/bundle';
-import { isRecord, messageOf, SigilError } from '../core/index.js';
+import { callService, isRecord, SigilError } from '../core/index.js';
 import type { RekorEntry } from './log.js';
 
 export interface LogInfo {
@@ -92,40 +92,13 @@ export class RekorClient {
     return (await this.call('GET', '/api/v1/log/publicKey')).text();
   }
 
-  private async call(method: string, path: string, body?: unknown, accept: number[] = []): Promise<Response> {
-    const url = `${this.baseUrl.replace(/\/$/, '')}${path}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        ...(body === undefined
-          ? {}
-          : {
-              body: JSON.stringify(body),
-              headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-            }),
-      });
-    } catch (err) {
-      throw new SigilError(
-        'REGISTRY_UNREACHABLE',
-        `${method} ${url}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`,
-        'is the transparency log running at --rekor-url?',
-      );
-    }
-    if (response.ok || accept.includes(response.status)) return response;
-    const text = await response.text();
-    let message = text.slice(0, 200);
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (isRecord(parsed) && typeof parsed.message === 'string') message = parsed.message;
-    } catch {
-      // not JSON: the text itself
-    }
-    throw new SigilError(
-      response.status === 404 ? 'REGISTRY_NOT_FOUND' : 'REGISTRY_ERROR',
-      `${method} ${url}: ${response.status} ${message}`,
-    );
+  private call(method: string, path: string, body?: unknown, accept: number[] = []): Promise<Response> {
+    return callService(method, `${this.baseUrl.replace(/\/$/, '')}${path}`, {
+      body,
+      accept,
+      timeoutMs: this.timeoutMs,
+      unreachableHint: 'is the transparency log running at --rekor-url?',
+    });
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
-import { loadPublicKeyPem, publicKeyPem } from '../crypto/index.js';
+import { loadPublicKeyPem } from '../crypto/index.js';
 
 export interface HashedRekordProposal {
   apiVersion: string;
@@ -19,7 +19,8 @@ export interface HashedRekordProposal {
 export function hashedRekordProposal(
   artifact: Uint8Array,
   signature: Uint8Array,
-  publicKey: KeyObject,
+  /** The signer's PEM public key, or its PEM certificate for keyless signatures. */
+  verifier: string,
 ): HashedRekordProposal {
   return {
     apiVersion: '0.0.1',
@@ -28,7 +29,7 @@ export function hashedRekordProposal(
       data: { hash: { algorithm: 'sha256', value: sha256(artifact).toString('hex') } },
       signature: {
         content: Buffer.from(signature).toString('base64'),
-        publicKey: { content: Buffer.from(publicKeyPem(publicKey)).toString('base64') },
+        publicKey: { content: Buffer.from(verifier).toString('base64') },
       },
     },
   };

@@ -3,6 +3,7 @@
  * shapes (entries keyed by UUID, inclusion proofs with checkpoints). The HTTP routes only translate.
  */
 
+import type { KeyObject } from 'node:crypto';
 import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { SigilError } from '../core/index.js';
 import { acceptProposedEntry } from './kinds.js';
@@ -64,6 +65,10 @@ export class TransparencyLog {
       sequencer,
       workers > 0 ? new EntryVerifierPool(workers) : undefined,
     );
+  }
+
+  get publicKey(): KeyObject {
+    return this.key.publicKey;
   }
 
   get logId(): string {

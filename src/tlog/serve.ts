@@ -1,6 +1,7 @@
 /** Starting the log service from a data directory: key (created on first start), SQLite store, HTTP. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { listenUrl } from '../core/index.js';
 import { TransparencyLog } from './log.js';
 import { createLogKey, loadLogKey } from './log-key.js';
 import { PostgresLogStorage } from './postgres-storage.js';
@@ -45,11 +46,8 @@ export async function startTlog(options: TlogServeOptions): Promise<RunningTlog>
     ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}),
   });
   const app = buildTlogApp(log, options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {});
-  await app.listen({ host: options.host, port: options.port });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
   return {
-    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    url: await listenUrl(app, options.host, options.port),
     log,
     close: async () => {
       await app.close();

@@ -9,15 +9,25 @@ import { HashAlgorithm, PublicKeyDetails, type TrustedRoot } from '@sigstore/pro
 import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
 import { fromBase64, SigilError, sha256 } from '../core/index.js';
 import { verifySignature } from '../crypto/index.js';
-import type { BlobBundle } from '../formats/index.js';
+import {
+  type BlobBundle,
+  layoutSignatureBundle,
+  parseRekorBundle,
+  rekorBundleToTlogEntryJson,
+} from '../formats/index.js';
+import { type KeylessTrust, type KeylessVerification, verifyKeylessBundle } from './keyless.js';
 
 export interface BlobVerification {
   /** Where the signature came from, for the report. */
   source: 'signature' | 'legacy-bundle' | 'sigstore-bundle';
+  /** Keyless: the verified certificate and its identity. */
+  keyless?: KeylessVerification;
 }
 
 export interface BlobVerifyOptions {
-  publicKey: KeyObject;
+  /** The signer's key; or, for keyless signatures, `keyless` with the trusted root and identity policy. */
+  publicKey?: KeyObject;
+  keyless?: KeylessTrust;
   artifact: Uint8Array;
   /** Accept a signature that carries no transparency-log entry (cosign's --insecure-ignore-tlog). */
   ignoreTlog: boolean;
@@ -33,6 +43,7 @@ export function verifyBlobSignature(options: BlobVerifyOptions, signatureBase64:
 }
 
 export function verifyBlobBundle(options: BlobVerifyOptions, parsed: BlobBundle): BlobVerification {
+  if (options.keyless) return verifyKeylessBlob(options.keyless, options.artifact, parsed);
   if (parsed.format === 'legacy') {
     if (parsed.bundle.rekorBundle === undefined) requireNoTlog(options, 'the bundle');
     else if (!options.ignoreTlog) throw noLogTrust();
@@ -43,25 +54,55 @@ export function verifyBlobBundle(options: BlobVerifyOptions, parsed: BlobBundle)
   return { source: 'sigstore-bundle' };
 }
 
+function verifyKeylessBlob(trust: KeylessTrust, artifact: Uint8Array, parsed: BlobBundle): BlobVerification {
+  if (parsed.format === 'sigstore') {
+    checkMessageDigest(parsed.bundle, artifact);
+    return { source: 'sigstore-bundle', keyless: verifyKeylessBundle(parsed.bundle, artifact, trust) };
+  }
+  const { base64Signature, cert, rekorBundle } = parsed.bundle;
+  if (cert === undefined)
+    throw new SigilError('BAD_BUNDLE', 'the bundle has no certificate: it was signed with a key');
+  const bundle = layoutSignatureBundle({
+    payload: artifact,
+    signatureBase64: base64Signature,
+    certificates: [fromBase64(cert, 'bundle cert').toString('utf8')],
+    tlogEntries:
+      rekorBundle === undefined
+        ? []
+        : [
+            rekorBundleToTlogEntryJson(
+              parseRekorBundle(JSON.stringify(rekorBundle), 'rekorBundle'),
+              'rekorBundle',
+            ),
+          ],
+  });
+  return { source: 'legacy-bundle', keyless: verifyKeylessBundle(bundle, artifact, trust) };
+}
+
+function checkMessageDigest(bundle: Bundle, artifact: Uint8Array): void {
+  if (bundle.content.$case !== 'messageSignature') return;
+  const claimed = bundle.content.messageSignature.messageDigest?.digest;
+  if (claimed && !sha256(artifact).equals(claimed)) {
+    throw new SigilError(
+      'DIGEST_MISMATCH',
+      'the bundle is for a different artifact: its message digest does not match the file',
+    );
+  }
+}
+
 function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void {
+  const publicKey = requireKey(options);
   if (bundle.verificationMaterial.content.$case !== 'publicKey') {
     throw new SigilError(
-      'UNSUPPORTED',
-      'certificate-based bundles need a trusted root (keyless verification)',
+      'BAD_INPUT',
+      'the bundle is signed with a certificate (keyless)',
+      'verify with --certificate-identity and --certificate-oidc-issuer instead of --key',
     );
   }
   const entries = bundle.verificationMaterial.tlogEntries;
   if (entries.length === 0) requireNoTlog(options, 'the bundle');
   else if (!options.ignoreTlog && !options.tlogKey) throw noLogTrust();
-  if (bundle.content.$case === 'messageSignature') {
-    const claimed = bundle.content.messageSignature.messageDigest?.digest;
-    if (claimed && !sha256(options.artifact).equals(claimed)) {
-      throw new SigilError(
-        'DIGEST_MISMATCH',
-        'the bundle is for a different artifact: its message digest does not match the file',
-      );
-    }
-  }
+  checkMessageDigest(bundle, options.artifact);
   // With the log ignored, entries are dropped rather than half-checked: @sigstore/verify would otherwise
   // try to verify them against a log we have no key for.
   const checked = options.ignoreTlog
@@ -71,11 +112,11 @@ function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void 
   // With a trusted log, every entry must be proven by it (SET and inclusion proof with checkpoint).
   const verifier = logKey
     ? keyVerifier(
-        options.publicKey,
+        publicKey,
         trustedRootWithLog(logKey, checkpointName(entries[0]?.inclusionProof?.checkpoint?.envelope)),
         entries.length,
       )
-    : (keyOnlyVerifiers.get(options.publicKey) ?? cacheKeyOnlyVerifier(options.publicKey));
+    : (keyOnlyVerifiers.get(publicKey) ?? cacheKeyOnlyVerifier(publicKey));
   try {
     verifier.verify(toSignedEntity(checked, Buffer.from(options.artifact)));
   } catch (err) {
@@ -86,8 +127,13 @@ function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void 
   }
 }
 
+function requireKey(options: BlobVerifyOptions): KeyObject {
+  if (!options.publicKey) throw new SigilError('BAD_INPUT', 'no public key to verify with');
+  return options.publicKey;
+}
+
 function checkSignature(options: BlobVerifyOptions, signature: Buffer): void {
-  if (!verifySignature(options.publicKey, options.artifact, signature)) {
+  if (!verifySignature(requireKey(options), options.artifact, signature)) {
     throw new SigilError('SIGNATURE_MISMATCH', 'invalid signature when validating ASN.1 encoded signature');
   }
 }

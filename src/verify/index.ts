@@ -1,2 +1,5 @@
 export * from './blob.js';
+export * from './certificate-identity.js';
 export * from './claims.js';
+export * from './identity-policy.js';
+export * from './keyless.js';

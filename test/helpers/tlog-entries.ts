@@ -1,6 +1,6 @@
 /** Proposed log entries for tests: a hashedrekord over `data`, signed with `privateKey`. */
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { keySigner } from '../../src/crypto/index.js';
+import type { KeyObject } from 'node:crypto';
+import { keySigner, verifierPem } from '../../src/crypto/index.js';
 import { type HashedRekordProposal, hashedRekordProposal } from '../../src/tlog/index.js';
 
 export async function signedHashedRekord(
@@ -8,5 +8,6 @@ export async function signedHashedRekord(
   data: string | Buffer,
 ): Promise<HashedRekordProposal> {
   const bytes = Buffer.from(data);
-  return hashedRekordProposal(bytes, await keySigner(privateKey).sign(bytes), createPublicKey(privateKey));
+  const signer = keySigner(privateKey);
+  return hashedRekordProposal(bytes, await signer.sign(bytes), verifierPem(signer));
 }

@@ -1,0 +1,105 @@
+/**
+ * Fulcio v2 `CreateSigningCertificateRequest` in its JSON form: the OIDC token plus either a public key
+ * with a proof of possession (a signature over the token's challenge claim) or a PKCS#10 CSR (whose own
+ * signature is the proof).
+ */
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { z } from 'zod';
+import { decodePem, fromBase64, SigilError } from '../core/index.js';
+import { assertSupportedKey, loadPublicKeyPem, verifySignature } from '../crypto/index.js';
+
+export interface SigningCertRequest {
+  token: string;
+  publicKey: KeyObject;
+  /** Checks the proof of possession against the token's challenge claim. */
+  proves(challenge: string): boolean;
+}
+
+const requestSchema = z.object({
+  credentials: z.object({ oidcIdentityToken: z.string().min(1) }),
+  publicKeyRequest: z
+    .object({
+      publicKey: z.object({ algorithm: z.string().optional(), content: z.string().min(1) }),
+      proofOfPossession: z.string().min(1),
+    })
+    .optional(),
+  certificateSigningRequest: z.string().min(1).optional(),
+});
+
+export function parseSigningCertRequest(body: unknown): SigningCertRequest {
+  const parsed = requestSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SigilError(
+      'BAD_INPUT',
+      `signing certificate request: ${issue?.path.join('.') || 'body'}: ${issue?.message}`,
+    );
+  }
+  const { credentials, publicKeyRequest, certificateSigningRequest } = parsed.data;
+  if (publicKeyRequest && certificateSigningRequest) {
+    throw new SigilError('BAD_INPUT', 'signing certificate request: give a public key or a CSR, not both');
+  }
+  if (certificateSigningRequest) return fromCsr(credentials.oidcIdentityToken, certificateSigningRequest);
+  if (!publicKeyRequest) {
+    throw new SigilError(
+      'BAD_INPUT',
+      'signing certificate request: publicKeyRequest or certificateSigningRequest is required',
+    );
+  }
+  const publicKey = supportedKey(
+    loadPublicKeyPem(publicKeyRequest.publicKey.content, 'publicKeyRequest.publicKey'),
+  );
+  const signature = fromBase64(publicKeyRequest.proofOfPossession, 'publicKeyRequest.proofOfPossession');
+  return {
+    token: credentials.oidcIdentityToken,
+    publicKey,
+    proves: (challenge) => verifySignature(publicKey, Buffer.from(challenge, 'utf8'), signature),
+  };
+}
+
+const CSR_SIGNATURE_HASHES: Record<string, string> = {
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.113549.1.1.11': 'sha256',
+};
+
+/** A CSR proves possession by its own signature; the field holds base64 of the PEM (protobuf bytes). */
+function fromCsr(token: string, field: string): SigningCertRequest {
+  const pem = fromBase64(field, 'certificateSigningRequest').toString('utf8');
+  const { der } = decodePem(pem, 'certificateSigningRequest', ['CERTIFICATE REQUEST']);
+  let csr: CertificationRequest;
+  try {
+    csr = AsnConvert.parse(der, CertificationRequest);
+  } catch {
+    throw new SigilError('BAD_INPUT', 'certificateSigningRequest: not a PKCS#10 certification request');
+  }
+  const spki = Buffer.from(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
+  const publicKey = supportedKey(createPublicKey({ key: spki, format: 'der', type: 'spki' }));
+  const algorithm = csr.signatureAlgorithm.algorithm;
+  const hash = publicKey.asymmetricKeyType === 'ed25519' ? null : CSR_SIGNATURE_HASHES[algorithm];
+  if (hash === undefined) {
+    throw new SigilError(
+      'UNSUPPORTED',
+      `certificateSigningRequest: signature algorithm ${algorithm} is not supported`,
+    );
+  }
+  const info = csr.certificationRequestInfoRaw ?? AsnConvert.serialize(csr.certificationRequestInfo);
+  const valid = safeVerify(hash, Buffer.from(info), publicKey, Buffer.from(csr.signature));
+  return { token, publicKey, proves: () => valid };
+}
+
+function safeVerify(hash: string | null, data: Buffer, key: KeyObject, signature: Buffer): boolean {
+  try {
+    return verify(hash, data, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+function supportedKey(key: KeyObject): KeyObject {
+  if (key.type !== 'public') throw new SigilError('BAD_KEY', 'publicKeyRequest.publicKey: not a public key');
+  return assertSupportedKey(key, 'the public key to certify');
+}

@@ -1,0 +1,51 @@
+/**
+ * Fulcio v2 REST routes (`sigil ca serve`): `POST /api/v2/signingCert`, `GET /api/v2/trustBundle`,
+ * `GET /api/v2/configuration`, with Fulcio's JSON shapes and `{"code","message"}` errors (400 for a bad
+ * request, 401 for a token that does not verify).
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { isSigilError, listenUrl } from '../core/index.js';
+import type { CertificateAuthority } from './authority.js';
+import { parseSigningCertRequest } from './request.js';
+
+export function buildCaApp(ca: CertificateAuthority): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  app.setErrorHandler((error, _request, reply) => {
+    const status = isSigilError(error, 'BAD_TOKEN')
+      ? 401
+      : isSigilError(error) || ((error as { statusCode?: number }).statusCode ?? 500) < 500
+        ? 400
+        : 500;
+    return reply.status(status).send({ code: status, message: (error as Error).message });
+  });
+
+  app.post('/api/v2/signingCert', async (request, reply) => {
+    const issued = await ca.issue(parseSigningCertRequest(request.body));
+    return reply
+      .status(201)
+      .send({ signedCertificateEmbeddedSct: { chain: { certificates: issued.chain } } });
+  });
+
+  app.get('/api/v2/trustBundle', async () => ({
+    chains: [{ certificates: ca.chain.map((cert) => cert.toString()) }],
+  }));
+
+  app.get('/api/v2/configuration', async () => ({
+    issuers: ca.tokens.issuers.map((issuer) => ({
+      issuerUrl: issuer.issuerUrl,
+      audience: issuer.clientId,
+      challengeClaim: issuer.type === 'email' ? 'email' : 'sub',
+    })),
+  }));
+  return app;
+}
+
+export interface RunningCa {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startCa(ca: CertificateAuthority, host: string, port: number): Promise<RunningCa> {
+  const app = buildCaApp(ca);
+  return { url: await listenUrl(app, host, port), close: () => app.close() };
+}

@@ -1,0 +1,125 @@
+/**
+ * `sigil serve`: the private Sigstore in one process on embedded defaults: certificate authority (with
+ * its CT log), transparency log, development OIDC issuer, and OCI registry, each on its own port, with
+ * the trust documents clients need (`trusted_root.json`, `signing_config.json`) written to the data
+ * directory. State survives restarts (CA keys, log, registry); dev-issuer keys are new on every start.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CertificateAuthority,
+  type IssuerConfig,
+  initCaMaterial,
+  loadCaMaterial,
+  startCa,
+  TokenVerifier,
+} from '../ca/index.js';
+import { writeFileAtomic } from '../core/index.js';
+import { signingConfigJson, trustedRootJson } from '../formats/index.js';
+import { startRegistry } from '../oci/index.js';
+import { type DevTokenRequest, startDevIssuer } from '../oidc/index.js';
+import { logKeyPath, startTlog } from '../tlog/index.js';
+
+export interface StackOptions {
+  dataDir: string;
+  host: string;
+  /** Ports per service; 0 (the default) picks a free one. */
+  ports?: Partial<Record<'registry' | 'tlog' | 'ca' | 'oidc', number>>;
+  /** Issuers trusted besides the dev issuer (e.g. GitHub Actions for real CI tokens). */
+  extraIssuers?: IssuerConfig[];
+  /** Sequencer interval of the log, in ms (short for interactive use). */
+  tlogIntervalMs?: number;
+}
+
+export interface RunningStack {
+  urls: { registry: string; tlog: string; ca: string; oidc: string };
+  /** host:port of the registry, for image references. */
+  registryAddress: string;
+  /** The dev issuer's issuer URL per identity kind. */
+  issuers: Record<'email' | 'github-actions' | 'gitlab', string>;
+  trustedRootPath: string;
+  signingConfigPath: string;
+  mintToken(request: DevTokenRequest): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const { dataDir, host } = options;
+  const port = (name: keyof NonNullable<StackOptions['ports']>) => options.ports?.[name] ?? 0;
+  const caDir = join(dataDir, 'ca');
+  const material = existsSync(join(caDir, 'chain.pem'))
+    ? await loadCaMaterial(caDir)
+    : await initCaMaterial(caDir);
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const oidc = await startDevIssuer(host, port('oidc'));
+    closers.push(oidc.close);
+    const tlog = await startTlog({
+      host,
+      port: port('tlog'),
+      dataDir: join(dataDir, 'tlog'),
+      intervalMs: options.tlogIntervalMs ?? 5,
+    });
+    closers.push(tlog.close);
+    const issuers: IssuerConfig[] = [
+      { issuerUrl: oidc.issuers.email, clientId: 'sigstore', type: 'email' },
+      { issuerUrl: oidc.issuers['github-actions'], clientId: 'sigstore', type: 'github-workflow' },
+      { issuerUrl: oidc.issuers.gitlab, clientId: 'sigstore', type: 'gitlab-pipeline' },
+      ...(options.extraIssuers ?? []),
+    ];
+    const authority = new CertificateAuthority(material, new TokenVerifier(issuers));
+    const ca = await startCa(authority, host, port('ca'));
+    closers.push(ca.close);
+    const registry = await startRegistry({
+      host,
+      port: port('registry'),
+      dataDir: join(dataDir, 'registry'),
+    });
+    closers.push(registry.close);
+
+    const trustedRootPath = join(dataDir, 'trusted_root.json');
+    const signingConfigPath = join(dataDir, 'signing_config.json');
+    const caSince = new Date(material.chain[0]?.validFrom ?? 0);
+    // Integrated times are whole seconds: the log's window starts at its key's creation, floored to one.
+    const logSince = new Date(Math.floor(statSync(logKeyPath(join(dataDir, 'tlog'))).mtimeMs / 1000) * 1000);
+    const root = trustedRootJson({
+      tlogs: [{ baseUrl: tlog.url, publicKey: tlog.log.publicKey, validFrom: logSince }],
+      certificateAuthorities: [
+        {
+          uri: ca.url,
+          chain: material.chain,
+          organization: 'sigil',
+          commonName: 'sigil',
+          validFrom: caSince,
+        },
+      ],
+      ctlogs: [{ baseUrl: ca.url, publicKey: authority.ctLogPublicKey, validFrom: caSince }],
+      timestampAuthorities: [],
+    });
+    await writeFileAtomic(trustedRootPath, `${JSON.stringify(root, null, 2)}\n`);
+    const config = signingConfigJson({
+      caUrl: ca.url,
+      oidcUrl: oidc.url,
+      rekorUrl: tlog.url,
+      rekorApiVersion: 1,
+      validFrom: caSince,
+    });
+    await writeFileAtomic(signingConfigPath, `${JSON.stringify(config, null, 2)}\n`);
+    return {
+      urls: { registry: registry.url, tlog: tlog.url, ca: ca.url, oidc: oidc.url },
+      registryAddress: registry.address,
+      issuers: oidc.issuers,
+      trustedRootPath,
+      signingConfigPath,
+      mintToken: oidc.mint,
+      close: () => closeAll(closers),
+    };
+  } catch (err) {
+    await closeAll(closers);
+    throw err;
+  }
+}
+
+async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
+  for (const close of closers.reverse()) await close();
+}

@@ -1,0 +1,98 @@
+/**
+ * Which certificate identities a keyless verification accepts, with cosign's semantics: the identity
+ * is compared with every subject alternative name, the issuer with the OIDC issuer extension, and
+ * optional GitHub workflow fields with their extensions. Exact values must be equal. Regular expressions
+ * are matched as Go's regexp.MatchString does in cosign: a search, NOT anchored unless the pattern says
+ * so, so `^https://github.com/org/` accepts `https://github.com/org/repo/...` and nothing under
+ * `https://github.com/org-evil/`, while `github.com/org` alone would match anywhere in the name.
+ */
+import { SigilError } from '../core/index.js';
+import type { CertificateIdentity } from './certificate-identity.js';
+
+export interface IdentityPolicy {
+  identity?: string;
+  identityRegexp?: string;
+  issuer?: string;
+  issuerRegexp?: string;
+  githubWorkflowTrigger?: string;
+  githubWorkflowSha?: string;
+  githubWorkflowName?: string;
+  githubWorkflowRepository?: string;
+  githubWorkflowRef?: string;
+}
+
+export interface CompiledIdentityPolicy {
+  matches(identity: CertificateIdentity): string | undefined;
+  /** Patterns with no `^`...`$` anchors: worth a warning, since they match anywhere in the value. */
+  unanchored: string[];
+}
+
+const GITHUB_FIELDS = [
+  'githubWorkflowTrigger',
+  'githubWorkflowSha',
+  'githubWorkflowName',
+  'githubWorkflowRepository',
+  'githubWorkflowRef',
+] as const;
+
+/** Checks the policy is complete (cosign requires both an identity and an issuer) and compiles it. */
+export function compileIdentityPolicy(policy: IdentityPolicy): CompiledIdentityPolicy {
+  if (policy.identity === undefined && policy.identityRegexp === undefined) {
+    throw new SigilError(
+      'BAD_INPUT',
+      '--certificate-identity or --certificate-identity-regexp is required for verification in keyless mode',
+    );
+  }
+  if (policy.issuer === undefined && policy.issuerRegexp === undefined) {
+    throw new SigilError(
+      'BAD_INPUT',
+      '--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode',
+    );
+  }
+  const identityPattern = compile(policy.identityRegexp, '--certificate-identity-regexp');
+  const issuerPattern = compile(policy.issuerRegexp, '--certificate-oidc-issuer-regexp');
+  const unanchored = [policy.identityRegexp, policy.issuerRegexp].filter(
+    (pattern): pattern is string =>
+      pattern !== undefined && !/^\^.*\$$/s.test(pattern.replace(/^\(\?i\)/, '')),
+  );
+  return {
+    unanchored,
+    matches(identity) {
+      const issuer = identity.issuer;
+      if (issuer === undefined) return 'the certificate names no OIDC issuer';
+      const issuerOk = policy.issuer !== undefined ? issuer === policy.issuer : issuerPattern?.test(issuer);
+      if (!issuerOk) return `issuer ${issuer} does not match ${describe(policy.issuer, policy.issuerRegexp)}`;
+      const subjectOk = identity.subjects.some((subject) =>
+        policy.identity !== undefined ? subject === policy.identity : identityPattern?.test(subject),
+      );
+      if (!subjectOk) {
+        return `none of the certificate's identities [${identity.subjects.join(', ')}] matches ${describe(policy.identity, policy.identityRegexp)}`;
+      }
+      for (const field of GITHUB_FIELDS) {
+        const want = policy[field];
+        if (want !== undefined && identity[field] !== want) {
+          return `${field} is ${identity[field] ?? 'absent'}, expected ${want}`;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+function describe(exact: string | undefined, pattern: string | undefined): string {
+  return exact !== undefined ? `"${exact}"` : `/${pattern}/`;
+}
+
+/** Go RE2 syntax as far as JavaScript shares it; a leading `(?i)` becomes the `i` flag. */
+function compile(pattern: string | undefined, flag: string): RegExp | undefined {
+  if (pattern === undefined) return undefined;
+  const insensitive = pattern.startsWith('(?i)');
+  try {
+    return new RegExp(insensitive ? pattern.slice(4) : pattern, insensitive ? 'iu' : 'u');
+  } catch (err) {
+    throw new SigilError(
+      'BAD_INPUT',
+      `${flag}: invalid regular expression ${pattern}: ${(err as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Keyless verification: a bundle whose signer is a certificate is checked by @sigstore/verify against a
+ * trusted root (chain to a trusted CA valid at the logged or timestamped signing time, SCT from a
+ * trusted CT log, log entry promised or proven by a trusted log and matching this signature), and then
+ * the certificate's identity is matched against the caller's policy, which @sigstore/verify alone would
+ * match unanchored and without the GitHub workflow fields.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Bundle } from '@sigstore/bundle';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
+import { type ErrorCode, isRecord, parseJson, SigilError } from '../core/index.js';
+import { type CertificateIdentity, certificateIdentity } from './certificate-identity.js';
+import type { CompiledIdentityPolicy } from './identity-policy.js';
+
+export interface KeylessTrust {
+  root: TrustedRoot;
+  policy: CompiledIdentityPolicy;
+  /** cosign's --insecure-ignore-tlog: no log entry required (a signed timestamp still is). */
+  ignoreTlog?: boolean;
+  /** cosign's --insecure-ignore-sct: no SCT required in the certificate. */
+  ignoreSct?: boolean;
+}
+
+export interface KeylessVerification {
+  certificate: X509Certificate;
+  identity: CertificateIdentity;
+}
+
+export function parseTrustedRoot(text: string | Uint8Array, where: string): TrustedRoot {
+  const json = parseJson(text, where);
+  if (!isRecord(json) || typeof json.mediaType !== 'string' || !json.mediaType.includes('trustedroot')) {
+    throw new SigilError(
+      'BAD_JSON',
+      `${where}: not a Sigstore trusted root (mediaType ${String(isRecord(json) && json.mediaType)})`,
+    );
+  }
+  try {
+    return TrustedRoot.fromJSON(json);
+  } catch (err) {
+    throw new SigilError('BAD_JSON', `${where}: invalid trusted root: ${(err as Error).message}`);
+  }
+}
+
+export function verifyKeylessBundle(
+  bundle: Bundle,
+  artifact: Uint8Array,
+  trust: KeylessTrust,
+): KeylessVerification {
+  const leaf = leafCertificate(bundle);
+  try {
+    verifierFor(trust).verify(toSignedEntity(bundle, Buffer.from(artifact)));
+  } catch (err) {
+    if (err instanceof VerificationError)
+      throw new SigilError(codeFor(err.code), `keyless verification failed: ${err.message}`);
+    throw err;
+  }
+  const identity = certificateIdentity(leaf);
+  const mismatch = trust.policy.matches(identity);
+  if (mismatch) throw new SigilError('IDENTITY_MISMATCH', `certificate identity rejected: ${mismatch}`);
+  return { certificate: leaf, identity };
+}
+
+function leafCertificate(bundle: Bundle): X509Certificate {
+  const material = bundle.verificationMaterial.content;
+  const der =
+    material.$case === 'certificate'
+      ? material.certificate.rawBytes
+      : material.$case === 'x509CertificateChain'
+        ? material.x509CertificateChain.certificates[0]?.rawBytes
+        : undefined;
+  if (!der)
+    throw new SigilError('BAD_BUNDLE', 'the signature carries no certificate (it was signed with a key)');
+  try {
+    return new X509Certificate(der);
+  } catch {
+    throw new SigilError('BAD_CERTIFICATE', 'the signing certificate is not a valid X.509 certificate');
+  }
+}
+
+// Trust material costs as much to build as a verification; one per root and option set is kept.
+const verifiers = new WeakMap<TrustedRoot, Map<string, Verifier>>();
+
+function verifierFor(trust: KeylessTrust): Verifier {
+  const key = `${trust.ignoreTlog === true}/${trust.ignoreSct === true}`;
+  let byOptions = verifiers.get(trust.root);
+  if (!byOptions) {
+    byOptions = new Map();
+    verifiers.set(trust.root, byOptions);
+  }
+  let verifier = byOptions.get(key);
+  if (!verifier) {
+    verifier = new Verifier(toTrustMaterial(trust.root), {
+      tlogThreshold: trust.ignoreTlog ? 0 : 1,
+      ctlogThreshold: trust.ignoreSct ? 0 : 1,
+      timestampThreshold: 1,
+    });
+    byOptions.set(key, verifier);
+  }
+  return verifier;
+}
+
+function codeFor(code: string): ErrorCode {
+  if (code.startsWith('CERTIFICATE')) return 'BAD_CERTIFICATE';
+  if (code.startsWith('TLOG') || code.startsWith('TIMESTAMP')) return 'TLOG_ENTRY_MISMATCH';
+  return 'SIGNATURE_MISMATCH';
+}
