@@ -1,5 +1,6 @@
 export * from './authority.js';
 export * from './client.js';
+export * from './config.js';
 export * from './material.js';
 export * from './profile.js';
 export * from './request.js';

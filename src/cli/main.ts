@@ -5,6 +5,7 @@ import { registerBlobCommands } from './commands/blob.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerServeCommands } from './commands/serve.js';
 import { registerSignCommands } from './commands/sign.js';
 import { registerTlogCommands } from './commands/tlog.js';
 import { attachBooleanValues } from './options.js';
@@ -41,6 +42,7 @@ registerSignCommands(program);
 registerBlobCommands(program);
 registerRegistryCommands(program);
 registerTlogCommands(program);
+registerServeCommands(program);
 registerDemoCommand(program);
 
 await program.parseAsync(attachBooleanValues(program, process.argv));

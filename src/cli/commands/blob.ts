@@ -5,14 +5,22 @@ import { signBlob } from '../../cosign/index.js';
 import { parseBlobBundle } from '../../formats/index.js';
 import { RekorClient } from '../../tlog/index.js';
 import { verifyBlobBundle, verifyBlobSignature } from '../../verify/index.js';
+import {
+  addKeylessSignOptions,
+  addKeylessVerifyOptions,
+  type KeylessSignOptions,
+  type KeylessVerifyOptions,
+  keylessServices,
+  loadKeylessSigner,
+  verificationSigners,
+} from '../keyless.js';
 import { loadSigner, loadVerificationKey } from '../keys.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
 
-interface SignBlobOptions {
+interface SignBlobOptions extends KeylessSignOptions {
   key?: string;
-  rekorUrl?: string;
   bundle?: string;
   newBundleFormat: boolean;
   outputSignature?: string;
@@ -20,7 +28,7 @@ interface SignBlobOptions {
   yes?: boolean;
 }
 
-interface VerifyBlobOptions {
+interface VerifyBlobOptions extends KeylessVerifyOptions {
   key?: string;
   signature?: string;
   bundle?: string;
@@ -29,11 +37,13 @@ interface VerifyBlobOptions {
 }
 
 export function registerBlobCommands(program: Command): void {
-  program
+  const signBlobCommand = program
     .command('sign-blob')
-    .description('Sign a file; print the base64 signature and optionally write a bundle')
+    .description(
+      'Sign a file with a key or keyless; print the base64 signature and optionally write a bundle',
+    )
     .argument('<file>', 'the file to sign')
-    .option('--key <file>', 'private key file (encrypted cosign format)')
+    .option('--key <file>', 'private key file (encrypted cosign format); without it, sign keyless')
     .option('--bundle <file>', 'write a bundle holding the signature and verification material')
     .option(
       '--new-bundle-format [bool]',
@@ -51,40 +61,43 @@ export function registerBlobCommands(program: Command): void {
 Examples:
   sigil sign-blob --key cosign.key --tlog-upload=false artifact.tgz > artifact.sig
   sigil sign-blob --key cosign.key --tlog-upload=false --bundle artifact.sigstore.json artifact.tgz
-  sigil sign-blob --key cosign.key --rekor-url http://127.0.0.1:3000 --bundle artifact.sigstore.json artifact.tgz`,
-    )
-    .action(
-      action(async (file: string, opts: SignBlobOptions) => {
-        if (!opts.key)
-          throw new SigilError('UNSUPPORTED', 'keyless signing is not available yet: pass --key');
-        if (opts.tlogUpload && !opts.rekorUrl) {
-          throw new SigilError(
-            'BAD_INPUT',
-            'no transparency log is configured to upload the signature to',
-            'pass --rekor-url (e.g. a log started with sigil tlog serve), or --tlog-upload=false',
-          );
-        }
-        const artifact = readUserFile(file, 'file to sign');
-        const signer = await loadSigner(opts.key);
-        const format = opts.bundle ? (opts.newBundleFormat ? 'sigstore' : 'legacy') : 'none';
-        const tlog = opts.tlogUpload && opts.rekorUrl ? new RekorClient(opts.rekorUrl) : undefined;
-        const result = await signBlob(signer, artifact, format, tlog);
-        if (opts.bundle && result.bundle) {
-          await writeFileAtomic(opts.bundle, result.bundle);
-          info(`Wrote bundle to file ${opts.bundle}`);
-        }
-        if (opts.outputSignature) {
-          await writeFileAtomic(opts.outputSignature, result.signature);
-          info(`Signature wrote in the file ${opts.outputSignature}`);
-        } else {
-          printResult(result.signature);
-        }
-      }),
+  sigil sign-blob --key cosign.key --rekor-url http://127.0.0.1:3000 --bundle artifact.sigstore.json artifact.tgz
+  sigil sign-blob --yes --bundle artifact.sigstore.json artifact.tgz    # keyless, on \`sigil serve\``,
     );
+  addKeylessSignOptions(signBlobCommand).action(
+    action(async (file: string, opts: SignBlobOptions) => {
+      const keyless = opts.key ? undefined : keylessServices(opts);
+      if (keyless?.rekorUrl) opts.rekorUrl ??= keyless.rekorUrl;
+      if (opts.tlogUpload && !opts.rekorUrl) {
+        throw new SigilError(
+          'BAD_INPUT',
+          'no transparency log is configured to upload the signature to',
+          'pass --rekor-url (e.g. a log started with sigil tlog serve), or --tlog-upload=false',
+        );
+      }
+      const artifact = readUserFile(file, 'file to sign');
+      const signer = opts.key
+        ? await loadSigner(opts.key)
+        : await loadKeylessSigner(opts, keyless?.fulcioUrl ?? '');
+      const format = opts.bundle ? (opts.newBundleFormat ? 'sigstore' : 'legacy') : 'none';
+      const tlog = opts.tlogUpload && opts.rekorUrl ? new RekorClient(opts.rekorUrl) : undefined;
+      const result = await signBlob(signer, artifact, format, tlog);
+      if (opts.bundle && result.bundle) {
+        await writeFileAtomic(opts.bundle, result.bundle);
+        info(`Wrote bundle to file ${opts.bundle}`);
+      }
+      if (opts.outputSignature) {
+        await writeFileAtomic(opts.outputSignature, result.signature);
+        info(`Signature wrote in the file ${opts.outputSignature}`);
+      } else {
+        printResult(result.signature);
+      }
+    }),
+  );
 
-  program
+  const verifyBlobCommand = program
     .command('verify-blob')
-    .description('Verify a signature or bundle over a file with a public key')
+    .description('Verify a signature or bundle over a file with a public key or signer identities (keyless)')
     .argument('<file>', 'the signed file')
     .option('--key <file>', 'public key file (PEM)')
     .option('--signature <file|base64>', 'the signature: a file holding it, or the base64 text itself')
@@ -101,38 +114,46 @@ Examples:
       `
 Examples:
   sigil verify-blob --key cosign.pub --signature artifact.sig --insecure-ignore-tlog artifact.tgz
-  sigil verify-blob --key cosign.pub --bundle artifact.sigstore.json --insecure-ignore-tlog artifact.tgz`,
-    )
-    .action(
-      action(async (file: string, opts: VerifyBlobOptions) => {
-        if (!opts.key)
-          throw new SigilError('UNSUPPORTED', 'keyless verification is not available yet: pass --key');
-        if (!opts.signature && !opts.bundle) {
-          throw new SigilError('BAD_INPUT', 'nothing to verify: pass --signature or --bundle');
-        }
-        const publicKey = loadVerificationKey(opts.key);
-        const artifact = readUserFile(file, 'signed file');
-        // The log's key comes from configuration (cosign's SIGSTORE_REKOR_PUBLIC_KEY), never from the bundle.
-        const logKeyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
-        const options = {
-          publicKey,
-          artifact,
-          ignoreTlog: opts.insecureIgnoreTlog,
-          ...(logKeyFile ? { tlogKey: loadVerificationKey(logKeyFile) } : {}),
-        };
-        if (opts.insecureIgnoreTlog) {
-          warn(
-            'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
-          );
-        }
-        const result = opts.bundle
-          ? verifyBlobBundle(options, parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle))
-          : verifyBlobSignature(options, signatureText(opts.signature as string));
-        if (opts.output === 'json')
-          printResult(JSON.stringify({ verified: true, file, source: result.source }));
-        else info('Verified OK');
-      }),
+  sigil verify-blob --key cosign.pub --bundle artifact.sigstore.json --insecure-ignore-tlog artifact.tgz
+  sigil verify-blob --bundle artifact.sigstore.json --certificate-identity dev@example.com \\
+    --certificate-oidc-issuer https://accounts.google.com --trusted-root trusted_root.json artifact.tgz`,
     );
+  addKeylessVerifyOptions(verifyBlobCommand).action(
+    action(async (file: string, opts: VerifyBlobOptions) => {
+      if (!opts.signature && !opts.bundle) {
+        throw new SigilError('BAD_INPUT', 'nothing to verify: pass --signature or --bundle');
+      }
+      const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
+      const artifact = readUserFile(file, 'signed file');
+      // The log's key comes from configuration (cosign's SIGSTORE_REKOR_PUBLIC_KEY), never from the bundle.
+      const logKeyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
+      const options = {
+        ...signers,
+        artifact,
+        ignoreTlog: opts.insecureIgnoreTlog,
+        ...(logKeyFile ? { tlogKey: loadVerificationKey(logKeyFile) } : {}),
+      };
+      if (opts.insecureIgnoreTlog) {
+        warn(
+          'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
+        );
+      }
+      const result = opts.bundle
+        ? verifyBlobBundle(options, parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle))
+        : verifyBlobSignature(options, signatureText(opts.signature as string));
+      if (opts.output === 'json') {
+        const identity = result.keyless?.identity;
+        printResult(
+          JSON.stringify({
+            verified: true,
+            file,
+            source: result.source,
+            ...(identity ? { identities: identity.subjects, issuer: identity.issuer ?? null } : {}),
+          }),
+        );
+      } else info('Verified OK');
+    }),
+  );
 }
 
 /** cosign's --signature takes a file name or the base64 signature itself; an existing file wins. */

@@ -4,6 +4,15 @@ import { SigilError, writeFileAtomic } from '../../core/index.js';
 import { signImage, verificationJson, verifyImage } from '../../cosign/index.js';
 import { formatReference, parseReference, RegistryClient } from '../../oci/index.js';
 import { RekorClient } from '../../tlog/index.js';
+import {
+  addKeylessSignOptions,
+  addKeylessVerifyOptions,
+  type KeylessSignOptions,
+  type KeylessVerifyOptions,
+  keylessServices,
+  loadKeylessSigner,
+  verificationSigners,
+} from '../keyless.js';
 import { loadSigner, loadVerificationKey } from '../keys.js';
 import { collectAnnotation, parseBool, parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
@@ -17,9 +26,8 @@ function registryClient(opts: RegistryOptions): RegistryClient {
   return new RegistryClient({ insecure: opts.allowInsecureRegistry });
 }
 
-interface SignOptions extends RegistryOptions {
+interface SignOptions extends RegistryOptions, KeylessSignOptions {
   key?: string;
-  rekorUrl?: string;
   annotations: Record<string, string>;
   tlogUpload: boolean;
   upload: boolean;
@@ -30,7 +38,7 @@ interface SignOptions extends RegistryOptions {
   output: 'text' | 'json';
 }
 
-interface VerifyOptions extends RegistryOptions {
+interface VerifyOptions extends RegistryOptions, KeylessVerifyOptions {
   key?: string;
   rekorUrl?: string;
   annotations: Record<string, string>;
@@ -40,14 +48,16 @@ interface VerifyOptions extends RegistryOptions {
 }
 
 export function registerSignCommands(program: Command): void {
-  program
+  const sign = program
     .command('sign')
-    .description("Sign the digest of container images and push the signatures to the images' registry")
+    .description(
+      "Sign the digest of container images and push the signatures to the images' registry, with a key or keyless",
+    )
     .argument(
       '<image...>',
       'image references: registry/repo:tag (the digest it resolves to is signed) or repo@sha256:...',
     )
-    .option('--key <file>', 'private key file (encrypted cosign format)')
+    .option('--key <file>', 'private key file (encrypted cosign format); without it, sign keyless')
     .option(
       '-a, --annotations <key=value>',
       'extra key=value pairs to sign (repeatable)',
@@ -73,68 +83,70 @@ export function registerSignCommands(program: Command): void {
       `
 Examples:
   sigil sign --key cosign.key --tlog-upload=false 127.0.0.1:5000/app:v1
-  sigil sign --key cosign.key -a env=prod -a git_sha=$GITHUB_SHA ghcr.io/org/app@sha256:...`,
-    )
-    .action(
-      action(async (images: string[], opts: SignOptions) => {
-        if (!opts.key) {
-          throw new SigilError(
-            'UNSUPPORTED',
-            'keyless signing is not available yet: pass --key',
-            'sigil generate-key-pair creates a key pair',
-          );
-        }
-        if (opts.tlogUpload && !opts.rekorUrl) {
-          throw new SigilError(
-            'BAD_INPUT',
-            'no transparency log is configured to upload the signature to',
-            'pass --rekor-url (e.g. a log started with sigil tlog serve), or --tlog-upload=false',
-          );
-        }
-        const references = images.map(parseReference);
-        const signer = await loadSigner(opts.key);
-        const client = registryClient(opts);
-        const results = [];
-        for (const image of references) {
-          const result = await signImage({
-            client,
-            signer,
-            image,
-            annotations: opts.annotations,
-            upload: opts.upload,
-            progress: info,
-            ...(opts.tlogUpload && opts.rekorUrl ? { tlog: new RekorClient(opts.rekorUrl) } : {}),
-            ...(opts.signContainerIdentity ? { signContainerIdentity: opts.signContainerIdentity } : {}),
-          });
-          results.push({ image: formatReference(image), ...result });
-        }
-        if (opts.outputSignature)
-          await writeFileAtomic(opts.outputSignature, results.map((r) => r.signature).join('\n'));
-        if (opts.outputPayload) {
-          await writeFileAtomic(
-            opts.outputPayload,
-            Buffer.concat(results.flatMap((r, i) => (i ? [Buffer.from('\n'), r.payload] : [r.payload]))),
-          );
-        }
-        if (opts.output === 'json') {
-          printResult(
-            JSON.stringify(
-              results.map((r) => ({
-                image: r.image,
-                digest: r.digest,
-                signature: r.signature,
-                signatureReference: r.signatureReference ?? null,
-                appended: r.appended,
-              })),
-            ),
-          );
-        }
-      }),
+  sigil sign --key cosign.key -a env=prod -a git_sha=$GITHUB_SHA ghcr.io/org/app@sha256:...
+  sigil sign --yes 127.0.0.1:5000/app@sha256:...     # keyless, on the stack \`sigil serve\` runs
+  sigil sign --yes --fulcio-url https://ca.internal --rekor-url https://log.internal \\
+    --identity-token "$(cat token.jwt)" registry.internal/app@sha256:...`,
     );
+  addKeylessSignOptions(sign).action(
+    action(async (images: string[], opts: SignOptions) => {
+      const keyless = opts.key ? undefined : keylessServices(opts);
+      if (keyless?.rekorUrl) opts.rekorUrl ??= keyless.rekorUrl;
+      if (opts.tlogUpload && !opts.rekorUrl) {
+        throw new SigilError(
+          'BAD_INPUT',
+          'no transparency log is configured to upload the signature to',
+          'pass --rekor-url (e.g. a log started with sigil tlog serve), or --tlog-upload=false',
+        );
+      }
+      const references = images.map(parseReference);
+      const signer = opts.key
+        ? await loadSigner(opts.key)
+        : await loadKeylessSigner(opts, keyless?.fulcioUrl ?? '');
+      const client = registryClient(opts);
+      const results = [];
+      for (const image of references) {
+        const result = await signImage({
+          client,
+          signer,
+          image,
+          annotations: opts.annotations,
+          upload: opts.upload,
+          progress: info,
+          ...(opts.tlogUpload && opts.rekorUrl ? { tlog: new RekorClient(opts.rekorUrl) } : {}),
+          ...(opts.signContainerIdentity ? { signContainerIdentity: opts.signContainerIdentity } : {}),
+        });
+        results.push({ image: formatReference(image), ...result });
+      }
+      if (opts.outputSignature)
+        await writeFileAtomic(opts.outputSignature, results.map((r) => r.signature).join('\n'));
+      if (opts.outputPayload) {
+        await writeFileAtomic(
+          opts.outputPayload,
+          Buffer.concat(results.flatMap((r, i) => (i ? [Buffer.from('\n'), r.payload] : [r.payload]))),
+        );
+      }
+      if (opts.output === 'json') {
+        printResult(
+          JSON.stringify(
+            results.map((r) => ({
+              image: r.image,
+              digest: r.digest,
+              signature: r.signature,
+              signatureReference: r.signatureReference ?? null,
+              appended: r.appended,
+            })),
+          ),
+        );
+      }
+    }),
+  );
 
-  program
+  const verify = program
     .command('verify')
-    .description('Verify the signatures of container images against a public key')
+    .description(
+      'Verify the signatures of container images against a public key or signer identities (keyless)',
+    )
     .argument('<image...>', 'image references')
     .option('--key <file>', 'public key file (PEM)')
     .option(
@@ -179,41 +191,48 @@ Exit code 0 when every image has at least one valid signature, 1 otherwise.
 
 Examples:
   sigil verify --key cosign.pub --insecure-ignore-tlog 127.0.0.1:5000/app:v1
-  sigil verify --key cosign.pub -a env=prod ghcr.io/org/app@sha256:... | jq .`,
-    )
-    .action(
-      action(async (images: string[], opts: VerifyOptions) => {
-        if (!opts.key) {
-          throw new SigilError('UNSUPPORTED', 'keyless verification is not available yet: pass --key');
-        }
-        const references = images.map(parseReference);
-        const publicKey = loadVerificationKey(opts.key);
-        const client = registryClient(opts);
-        if (opts.insecureIgnoreTlog) {
-          warn(
-            'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
-          );
-        }
-        for (const image of references) {
-          const result = await verifyImage({
-            client,
-            image,
-            publicKey,
-            ignoreTlog: opts.insecureIgnoreTlog,
-            ...trustedLog(opts.rekorUrl),
-            checkDockerReference: opts.checkDockerReference,
-            ...(Object.keys(opts.annotations).length > 0 ? { annotations: opts.annotations } : {}),
-          });
-          info(`\nVerification for ${formatReference(image)} --`);
-          info('The following checks were performed on each of these signatures:');
-          if (Object.keys(opts.annotations).length > 0) info('  - The specified annotations were verified.');
-          info('  - The cosign claims were validated');
-          info('  - The signatures were verified against the specified public key');
-          if (opts.output === 'json') printResult(verificationJson(result));
-          else for (const v of result.verified) printResult(v.payload.toString('utf8'));
-        }
-      }),
+  sigil verify --key cosign.pub -a env=prod ghcr.io/org/app@sha256:... | jq .
+  sigil verify --certificate-identity-regexp '^https://github.com/org/' \\
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com \\
+    --trusted-root trusted_root.json ghcr.io/org/app@sha256:...`,
     );
+  addKeylessVerifyOptions(verify).action(
+    action(async (images: string[], opts: VerifyOptions) => {
+      const references = images.map(parseReference);
+      const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
+      const client = registryClient(opts);
+      if (opts.insecureIgnoreTlog) {
+        warn(
+          'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
+        );
+      }
+      for (const image of references) {
+        const result = await verifyImage({
+          client,
+          image,
+          ...signers,
+          ignoreTlog: opts.insecureIgnoreTlog,
+          ...trustedLog(opts.rekorUrl),
+          checkDockerReference: opts.checkDockerReference,
+          ...(Object.keys(opts.annotations).length > 0 ? { annotations: opts.annotations } : {}),
+        });
+        info(`\nVerification for ${formatReference(image)} --`);
+        info('The following checks were performed on each of these signatures:');
+        if (Object.keys(opts.annotations).length > 0) info('  - The specified annotations were verified.');
+        info('  - The cosign claims were validated');
+        if ('keyless' in signers) {
+          info('  - Existence of the claims in the transparency log was verified offline');
+          info(
+            '  - The code-signing certificate was verified using trusted certificate authority certificates',
+          );
+        } else {
+          info('  - The signatures were verified against the specified public key');
+        }
+        if (opts.output === 'json') printResult(verificationJson(result));
+        else for (const v of result.verified) printResult(v.payload.toString('utf8'));
+      }
+    }),
+  );
 }
 
 /**

@@ -1,0 +1,220 @@
+/** `sigil serve` (the whole private stack), `sigil ca` and `sigil oidc` (the parts alone). */
+import type { Command } from 'commander';
+import {
+  CertificateAuthority,
+  type IssuerConfig,
+  initCaMaterial,
+  loadCaMaterial,
+  parseFulcioConfig,
+  startCa,
+  TokenVerifier,
+} from '../../ca/index.js';
+import { readUserFile, SigilError } from '../../core/index.js';
+import { DEV_IDENTITY_KINDS, type DevIdentityKind, startDevIssuer } from '../../oidc/index.js';
+import { startStack } from '../../server/index.js';
+import { parseAddress } from '../address.js';
+import { parseOutput } from '../options.js';
+import { info, printResult, warn } from '../output.js';
+import { action } from '../run.js';
+import { closeOnSignal } from '../serving.js';
+
+const DEV_ISSUER_WARNING =
+  'the development OIDC issuer gives any identity to anyone who asks: use it for local work and tests only';
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the private Sigstore stack: CA, transparency log, dev OIDC issuer and OCI registry')
+    .option('--data-dir <dir>', 'where keys, the log, the registry and the trust files live', './.sigil')
+    .option('--host <host>', 'address every service listens on', '127.0.0.1')
+    .option('--registry-port <port>', 'OCI registry port', '5000')
+    .option('--tlog-port <port>', 'transparency log port', '3000')
+    .option('--ca-port <port>', 'certificate authority port', '5555')
+    .option('--oidc-port <port>', 'dev OIDC issuer port', '8080')
+    .option('--ca-config <file>', "extra trusted OIDC issuers, in Fulcio's config format")
+    .option('--output <format>', 'text or json (the URLs and file paths)', parseOutput, 'text')
+    .addHelpText(
+      'after',
+      `
+Writes <data-dir>/trusted_root.json (for verifiers) and <data-dir>/signing_config.json (for signers);
+sigil sign/verify in the directory above <data-dir> find them without flags.
+
+Examples:
+  sigil serve
+  TOKEN=$(sigil oidc token --issuer-url http://127.0.0.1:8080 --kind github-actions --repository org/app)
+  sigil sign --yes --identity-token "$TOKEN" 127.0.0.1:5000/app@sha256:...
+  sigil verify --certificate-identity-regexp '^https://github.com/org/' \\
+    --certificate-oidc-issuer http://127.0.0.1:8080/github-actions 127.0.0.1:5000/app@sha256:...`,
+    )
+    .action(
+      action(async (opts: ServeOptions) => {
+        const stack = await startStack({
+          dataDir: opts.dataDir,
+          host: opts.host,
+          ports: {
+            registry: Number(opts.registryPort),
+            tlog: Number(opts.tlogPort),
+            ca: Number(opts.caPort),
+            oidc: Number(opts.oidcPort),
+          },
+          ...(opts.caConfig ? { extraIssuers: readIssuers(opts.caConfig) } : {}),
+        });
+        if (opts.output === 'json') {
+          printResult(
+            JSON.stringify({
+              ...stack.urls,
+              issuers: stack.issuers,
+              trustedRoot: stack.trustedRootPath,
+              signingConfig: stack.signingConfigPath,
+            }),
+          );
+        } else {
+          info(`registry            ${stack.urls.registry}`);
+          info(`transparency log    ${stack.urls.tlog}`);
+          info(`certificate auth.   ${stack.urls.ca}`);
+          info(
+            `dev OIDC issuer     ${stack.urls.oidc}  (issuers: ${Object.values(stack.issuers).join(', ')})`,
+          );
+          info(`trusted root        ${stack.trustedRootPath}`);
+          info(`signing config      ${stack.signingConfigPath}`);
+        }
+        warn(DEV_ISSUER_WARNING);
+        closeOnSignal(stack.close);
+      }),
+    );
+
+  const ca = program.command('ca').description('The certificate authority (Fulcio v2 API) alone');
+  ca.command('init')
+    .description('Create the CA: root, intermediate, their keys, and the CT log key')
+    .option('--data-dir <dir>', 'where the CA files are written', './.sigil/ca')
+    .option('--organization <name>', 'organization name in the CA certificates', 'sigil')
+    .addHelpText('after', '\nExample:\n  sigil ca init --data-dir ./.sigil/ca --organization "Example Corp"')
+    .action(
+      action(async (opts: { dataDir: string; organization: string }) => {
+        const material = await initCaMaterial(opts.dataDir, opts.organization);
+        info(
+          `CA created in ${opts.dataDir}: ${material.chain.map((cert) => cert.subject.replace(/\n/g, ', ')).join(' <- ')}`,
+        );
+      }),
+    );
+  ca.command('serve')
+    .description('Issue short-lived code-signing certificates for OIDC identities')
+    .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5555')
+    .option('--data-dir <dir>', 'the CA files (sigil ca init)', './.sigil/ca')
+    .requiredOption('--config <file>', "trusted OIDC issuers, in Fulcio's config format")
+    .addHelpText(
+      'after',
+      `
+Config example (Fulcio's format):
+  {"OIDCIssuers": {"https://token.actions.githubusercontent.com":
+     {"IssuerURL": "https://token.actions.githubusercontent.com", "ClientID": "sigstore", "Type": "github-workflow"}}}
+
+Example:
+  sigil ca serve --addr 0.0.0.0:5555 --data-dir ./.sigil/ca --config fulcio-config.json`,
+    )
+    .action(
+      action(async (opts: { addr: string; dataDir: string; config: string }) => {
+        const { host, port } = parseAddress(opts.addr);
+        const authority = new CertificateAuthority(
+          await loadCaMaterial(opts.dataDir),
+          new TokenVerifier(readIssuers(opts.config)),
+        );
+        const server = await startCa(authority, host, port);
+        info(`certificate authority listening on ${server.url}`);
+        closeOnSignal(server.close);
+      }),
+    );
+
+  const oidc = program.command('oidc').description('The development OIDC issuer');
+  oidc
+    .command('serve')
+    .description('Serve discovery, JWKS and a token endpoint minting tokens for people and CI jobs')
+    .option('--addr <host:port>', 'address to listen on', '127.0.0.1:8080')
+    .addHelpText(
+      'after',
+      `
+Issuers: <url>/email, <url>/github-actions, <url>/gitlab (one per identity kind).
+
+Examples:
+  sigil oidc serve --addr 127.0.0.1:8080
+  curl -s -X POST -H 'content-type: application/json' \\
+    -d '{"kind":"github-actions","repository":"org/app"}' http://127.0.0.1:8080/token`,
+    )
+    .action(
+      action(async (opts: { addr: string }) => {
+        const { host, port } = parseAddress(opts.addr);
+        const server = await startDevIssuer(host, port);
+        info(
+          `dev OIDC issuer listening on ${server.url} (issuers: ${Object.values(server.issuers).join(', ')})`,
+        );
+        warn(DEV_ISSUER_WARNING);
+        closeOnSignal(server.close);
+      }),
+    );
+  oidc
+    .command('token')
+    .description('Get an identity token from a dev OIDC issuer (prints the JWT)')
+    .requiredOption('--issuer-url <url>', 'the dev issuer (sigil oidc serve or sigil serve)')
+    .option('--kind <kind>', `identity kind: ${DEV_IDENTITY_KINDS.join(', ')}`, 'email')
+    .option('--email <email>', 'email identity')
+    .option('--repository <owner/name>', 'CI repository')
+    .option('--ref <ref>', 'git ref, e.g. refs/heads/main')
+    .option('--workflow <file>', 'GitHub workflow file name, e.g. release.yml')
+    .option('--audience <aud>', 'token audience', 'sigstore')
+    .option('--ttl <seconds>', 'lifetime in seconds (negative: an expired token, for tests)', '600')
+    .addHelpText(
+      'after',
+      '\nExample:\n  sigil oidc token --issuer-url http://127.0.0.1:8080 --kind github-actions --repository org/app',
+    )
+    .action(
+      action(async (opts: TokenOptions) => {
+        const response = await fetch(`${opts.issuerUrl.replace(/\/$/, '')}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            kind: opts.kind,
+            audience: opts.audience,
+            ttlSeconds: Number(opts.ttl),
+            ...(opts.email ? { email: opts.email } : {}),
+            ...(opts.repository ? { repository: opts.repository } : {}),
+            ...(opts.ref ? { ref: opts.ref } : {}),
+            ...(opts.workflow ? { workflow: opts.workflow } : {}),
+          }),
+        });
+        const answer = (await response.json()) as { id_token?: string; error_description?: string };
+        if (!response.ok || !answer.id_token) {
+          throw new SigilError(
+            'SERVICE_ERROR',
+            `${opts.issuerUrl}/token: ${response.status} ${answer.error_description ?? ''}`,
+          );
+        }
+        printResult(answer.id_token);
+      }),
+    );
+}
+
+interface ServeOptions {
+  dataDir: string;
+  host: string;
+  registryPort: string;
+  tlogPort: string;
+  caPort: string;
+  oidcPort: string;
+  caConfig?: string;
+  output: 'text' | 'json';
+}
+
+interface TokenOptions {
+  issuerUrl: string;
+  kind: DevIdentityKind;
+  email?: string;
+  repository?: string;
+  ref?: string;
+  workflow?: string;
+  audience: string;
+  ttl: string;
+}
+
+function readIssuers(path: string): IssuerConfig[] {
+  return parseFulcioConfig(readUserFile(path, 'CA config'), path);
+}
