@@ -146,7 +146,7 @@ function loadKeylessTrust(opts: KeylessVerifyOptions, ignoreTlog: boolean): Keyl
     ...defined('githubWorkflowRef', opts.certificateGithubWorkflowRef),
   });
   for (const pattern of policy.unanchored) {
-    warn(`the regular expression ${pattern} is not anchored (^...$): it matches anywhere in the value`);
+    warn(`the regular expression ${pattern} is not anchored with ^: it matches anywhere in the value`);
   }
   const path =
     opts.trustedRoot ??

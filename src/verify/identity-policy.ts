@@ -23,7 +23,7 @@ export interface IdentityPolicy {
 
 export interface CompiledIdentityPolicy {
   matches(identity: CertificateIdentity): string | undefined;
-  /** Patterns with no `^`...`$` anchors: worth a warning, since they match anywhere in the value. */
+  /** Patterns not anchored at the start (`^`): worth a warning, since they match anywhere in the value. */
   unanchored: string[];
 }
 
@@ -53,7 +53,7 @@ export function compileIdentityPolicy(policy: IdentityPolicy): CompiledIdentityP
   const issuerPattern = compile(policy.issuerRegexp, '--certificate-oidc-issuer-regexp');
   const unanchored = [policy.identityRegexp, policy.issuerRegexp].filter(
     (pattern): pattern is string =>
-      pattern !== undefined && !/^\^.*\$$/s.test(pattern.replace(/^\(\?i\)/, '')),
+      pattern !== undefined && !pattern.replace(/^\(\?i\)/, '').startsWith('^'),
   );
   return {
     unanchored,

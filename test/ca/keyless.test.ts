@@ -3,13 +3,24 @@
  * independent check, by @sigstore/verify given only the trusted_root.json the stack wrote.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import { decodeJwt } from 'jose';
+import {
+  CertificateAuthority,
+  createCaMaterial,
+  loadCaMaterial,
+  parseSigningCertRequest,
+  TokenVerifier,
+} from '../../src/ca/index.js';
 import { isSigilError } from '../../src/core/index.js';
 import { keylessSigner, signBlob } from '../../src/cosign/index.js';
+import { generateKeyPair, keySigner } from '../../src/crypto/index.js';
 import { parseBlobBundle } from '../../src/formats/index.js';
 import { type RunningStack, startStack } from '../../src/server/index.js';
 import { RekorClient } from '../../src/tlog/index.js';
@@ -29,8 +40,11 @@ describe('keyless signing on the local stack', () => {
   let root: TrustedRoot;
   const identity = 'https://github.com/org/app/.github/workflows/release.yml@refs/heads/main';
 
+  let dataDir: string;
+
   before(async () => {
-    stack = await startStack({ dataDir: await workDir(), host: '127.0.0.1' });
+    dataDir = await workDir();
+    stack = await startStack({ dataDir, host: '127.0.0.1' });
     root = parseTrustedRoot(readFileSync(stack.trustedRootPath), 'trusted_root.json');
     const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
     const signer = await keylessSigner(stack.urls.ca, token);
@@ -171,5 +185,126 @@ describe('keyless signing on the local stack', () => {
     const unlogged = JSON.parse(bundleJson);
     unlogged.verificationMaterial.tlogEntries = [];
     rejects(() => verify(policy, artifact, JSON.stringify(unlogged)), 'TLOG_ENTRY_MISMATCH');
+  });
+
+  const policy = () => ({ identity, issuer: stack.issuers['github-actions'] });
+  const withRoot = (edit: (json: Record<string, unknown>) => void, json = bundleJson, data = artifact) => {
+    const rootJson = JSON.parse(readFileSync(stack.trustedRootPath, 'utf8'));
+    edit(rootJson);
+    return () =>
+      verifyBlobBundle(
+        {
+          artifact: data,
+          ignoreTlog: false,
+          keyless: {
+            root: parseTrustedRoot(JSON.stringify(rootJson), 'root'),
+            policy: compileIdentityPolicy(policy()),
+          },
+        },
+        parseBlobBundle(json, 'bundle'),
+      );
+  };
+
+  it('rejects a certificate from another CA', () => {
+    const otherChain = createCaMaterial('other').chain;
+    rejects(
+      withRoot((root) => {
+        const [authority] = root.certificateAuthorities as Array<{ certChain: { certificates: unknown[] } }>;
+        if (authority)
+          authority.certChain.certificates = otherChain.map((cert) => ({
+            rawBytes: cert.raw.toString('base64'),
+          }));
+      }),
+      'BAD_CERTIFICATE',
+    );
+  });
+
+  it('rejects an SCT from a CT log the trusted root does not list', () => {
+    const stranger = generateKeyPair('ecdsa-p256').publicKey.export({ type: 'spki', format: 'der' });
+    rejects(
+      withRoot((root) => {
+        const [ctlog] = root.ctlogs as Array<{ publicKey: { rawBytes: string }; logId: { keyId: string } }>;
+        if (ctlog) {
+          ctlog.publicKey.rawBytes = stranger.toString('base64');
+          ctlog.logId.keyId = createHash('sha256').update(stranger).digest('base64');
+        }
+      }),
+      'BAD_CERTIFICATE',
+      /SCT/,
+    );
+  });
+
+  it('rejects a log entry from a log the trusted root does not list', () => {
+    rejects(
+      withRoot((root) => {
+        root.tlogs = [];
+      }),
+      'TLOG_ENTRY_MISMATCH',
+    );
+  });
+
+  it('rejects a certificate that had expired when the signature was logged', async () => {
+    const material = await loadCaMaterial(join(dataDir, 'ca'));
+    const authority = new CertificateAuthority(
+      material,
+      new TokenVerifier([
+        { issuerUrl: stack.issuers['github-actions'], clientId: 'sigstore', type: 'github-workflow' },
+      ]),
+    );
+    const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
+    const ephemeral = keySigner(generateKeyPair('ecdsa-p256').privateKey);
+    const sub = String(decodeJwt(token).sub);
+    const request = parseSigningCertRequest({
+      credentials: { oidcIdentityToken: token },
+      publicKeyRequest: {
+        publicKey: { content: ephemeral.publicKey.export({ type: 'spki', format: 'pem' }) },
+        proofOfPossession: (await ephemeral.sign(Buffer.from(sub))).toString('base64'),
+      },
+    });
+    // Issued an hour ago: it expired 50 minutes before the log integrates the signature below.
+    const { chain } = await authority.issue(request, new Date(Date.now() - 3600_000));
+    const signed = await signBlob(
+      { ...ephemeral, certificateChain: chain },
+      artifact,
+      'sigstore',
+      new RekorClient(stack.urls.tlog),
+    );
+    rejects(() => verify(policy(), artifact, signed.bundle), 'BAD_CERTIFICATE');
+  });
+
+  it('rejects a certificate-signed bundle with no log entry and no timestamp, even with the log check off', async () => {
+    const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
+    const signed = await signBlob(await keylessSigner(stack.urls.ca, token), artifact, 'sigstore');
+    const root = parseTrustedRoot(readFileSync(stack.trustedRootPath), 'root');
+    rejects(
+      () =>
+        verifyBlobBundle(
+          {
+            artifact,
+            ignoreTlog: true,
+            keyless: { root, policy: compileIdentityPolicy(policy()), ignoreTlog: true },
+          },
+          parseBlobBundle(signed.bundle ?? '', 'bundle'),
+        ),
+      'TLOG_ENTRY_MISMATCH',
+      /timestamp/,
+    );
+  });
+
+  it('verifies the legacy bundle format with the same checks', async () => {
+    const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
+    const signed = await signBlob(
+      await keylessSigner(stack.urls.ca, token),
+      artifact,
+      'legacy',
+      new RekorClient(stack.urls.tlog),
+    );
+    const result = verify(policy(), artifact, signed.bundle);
+    assert.equal(result.source, 'legacy-bundle');
+    rejects(
+      () => verify({ ...policy(), identity: 'someone@else' }, artifact, signed.bundle),
+      'IDENTITY_MISMATCH',
+    );
+    rejects(() => verify(policy(), Buffer.from('other'), signed.bundle), 'TLOG_ENTRY_MISMATCH');
   });
 });
