@@ -99,6 +99,7 @@ export function signingConfigJson(input: SigningConfigInput): Record<string, unk
     rekorTlogUrls: [service(input.rekorUrl, input.rekorApiVersion)],
     tsaUrls: input.tsaUrl ? [service(input.tsaUrl, 1)] : [],
     rekorTlogConfig: { selector: 'ANY' },
-    tsaConfig: { selector: 'ANY' },
+    // @sigstore/sign requires a TSA whenever tsaConfig is present.
+    ...(input.tsaUrl ? { tsaConfig: { selector: 'ANY' } } : {}),
   };
 }
