@@ -1,0 +1,129 @@
+/**
+ * Keyless image signing as a user does it: `sigil serve`'s stack, a GitHub-Actions-shaped token from the
+ * dev issuer, `sigil sign --yes` (no key), and `sigil verify` with identity flags; the trust files are
+ * found under ./.sigil as `sigil serve` writes them.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { formatReference, parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
+import { type RunningStack, startStack } from '../../src/server/index.js';
+import { errorLine, sigil, workDir } from '../helpers/cli.js';
+
+describe('keyless sign and verify of an image', () => {
+  let stack: RunningStack;
+  let dir: string;
+  let image: string;
+  let issuer: string;
+  const identity = 'https://github.com/org/app/.github/workflows/release.yml@refs/heads/main';
+
+  before(async () => {
+    dir = await workDir();
+    stack = await startStack({ dataDir: join(dir, '.sigil'), host: '127.0.0.1' });
+    issuer = stack.issuers['github-actions'];
+    const reference = parseReference(`${stack.registryAddress}/org/app:v1`);
+    const digest = await pushTestImage(new RegistryClient({}), reference, { files: { 'app.txt': 'v1\n' } });
+    image = formatReference({ ...reference, tag: undefined, digest });
+    const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
+    const signed = await sigil(['sign', '--yes', '--identity-token', token, image], { cwd: dir });
+    assert.equal(signed.code, 0, signed.stderr);
+  });
+  after(() => stack.close());
+
+  const verify = (...flags: string[]) => sigil(['verify', ...flags, image], { cwd: dir });
+
+  it('verifies with an exact identity and issuer, printing cosign-style JSON', async () => {
+    const result = await verify('--certificate-identity', identity, '--certificate-oidc-issuer', issuer);
+    assert.equal(result.code, 0, result.stderr);
+    const [claims] = JSON.parse(result.stdout);
+    assert.equal(claims.critical.image['docker-manifest-digest'], image.split('@')[1]);
+    assert.match(result.stderr, /code-signing certificate was verified/);
+  });
+
+  it('verifies with an anchored regexp and GitHub workflow flags', async () => {
+    const result = await verify(
+      '--certificate-identity-regexp',
+      '^https://github.com/org/',
+      '--certificate-oidc-issuer',
+      issuer,
+      '--certificate-github-workflow-repository',
+      'org/app',
+      '--certificate-github-workflow-trigger',
+      'push',
+    );
+    assert.equal(result.code, 0, result.stderr);
+  });
+
+  it('rejects a wrong identity, a look-alike organisation, a wrong issuer and a wrong workflow field', async () => {
+    for (const flags of [
+      ['--certificate-identity', `${identity}-not`, '--certificate-oidc-issuer', issuer],
+      ['--certificate-identity-regexp', '^https://github.com/org-evil/', '--certificate-oidc-issuer', issuer],
+      ['--certificate-identity', identity, '--certificate-oidc-issuer', stack.issuers.email],
+      [
+        '--certificate-identity',
+        identity,
+        '--certificate-oidc-issuer',
+        issuer,
+        '--certificate-github-workflow-ref',
+        'refs/heads/dev',
+      ],
+    ]) {
+      const result = await verify(...flags);
+      assert.equal(result.code, 1, `${flags.join(' ')} was accepted`);
+      assert.match(errorLine(result), /no matching signatures/);
+    }
+  });
+
+  it('requires identity flags, as cosign does, and refuses --key with them', async () => {
+    const missing = await verify('--certificate-oidc-issuer', issuer);
+    assert.equal(missing.code, 1);
+    assert.match(errorLine(missing), /--certificate-identity or --certificate-identity-regexp is required/);
+    const both = await verify(
+      '--key',
+      'cosign.pub',
+      '--certificate-identity',
+      identity,
+      '--certificate-oidc-issuer',
+      issuer,
+    );
+    assert.equal(both.code, 1);
+    assert.match(errorLine(both), /mutually exclusive/);
+  });
+
+  it('refuses to sign with an expired token or a token from an unconfigured issuer', async () => {
+    const expired = await stack.mintToken({ kind: 'github-actions', ttlSeconds: -60 });
+    const late = await sigil(['sign', '--yes', '--identity-token', expired, image], { cwd: dir });
+    assert.equal(late.code, 1);
+    assert.match(errorLine(late), /expired/);
+    const unsigned = await sigil(['sign', '--yes', image], {
+      cwd: dir,
+      env: { SIGSTORE_ID_TOKEN: 'not-a-jwt' },
+    });
+    assert.equal(unsigned.code, 1);
+    assert.match(errorLine(unsigned), /JWT/);
+  });
+
+  it('tells GitHub Actions users to grant id-token: write when no token is available', async () => {
+    const result = await sigil(['sign', '--yes', image], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /id-token: write/);
+  });
+
+  it('rejects the signature under a trusted root from another deployment', async () => {
+    const other = await startStack({ dataDir: join(await workDir(), '.sigil'), host: '127.0.0.1' });
+    try {
+      const result = await verify(
+        '--certificate-identity',
+        identity,
+        '--certificate-oidc-issuer',
+        issuer,
+        '--trusted-root',
+        other.trustedRootPath,
+      );
+      assert.equal(result.code, 1);
+      assert.match(errorLine(result), /no matching signatures/);
+    } finally {
+      await other.close();
+    }
+  });
+});
