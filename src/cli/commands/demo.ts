@@ -2,11 +2,12 @@
  * `sigil demo` (npm run demo): the main job end to end on the embedded defaults, as a user would type it.
  * Each step prints the command it runs; the sigil commands run as child processes of this very binary.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { decodeJwt } from 'jose';
 import { type Digest, SigilError } from '../../core/index.js';
 import {
   artifactTag,
@@ -97,12 +98,100 @@ async function runDemo(opts: { keep?: boolean }): Promise<void> {
       0,
     );
 
-    info('\nDemo complete: signed, logged, verified, and every tampering was caught.');
+    await keylessDemo(dir, env);
+
+    info(
+      '\nDemo complete: signed (with a key and keyless), logged, verified, and every tampering was caught.',
+    );
   } finally {
     await tlog.close();
     await registry.close();
     if (opts.keep) info(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Keyless, as a CI job does it: the private Sigstore (`sigil serve`) runs in the background, a token shaped
+ * like a GitHub Actions one buys a 10-minute certificate, and verification names the identity it expects.
+ */
+async function keylessDemo(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  step(10, 'Start the private Sigstore in the background: sigil serve (CA, log, dev OIDC issuer, registry)');
+  const dataDir = join(dir, 'stack');
+  const serve = spawn(
+    process.execPath,
+    [
+      SIGIL,
+      'serve',
+      '--data-dir',
+      dataDir,
+      ...['registry', 'tlog', 'ca', 'oidc'].flatMap((s) => [`--${s}-port`, '0']),
+      '--output',
+      'json',
+    ],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const urls = JSON.parse(await firstLine(serve)) as {
+      registry: string;
+      oidc: string;
+      issuers: Record<string, string>;
+      trustedRoot: string;
+      signingConfig: string;
+    };
+    info(`$ sigil serve --data-dir ${dataDir}\n    ${JSON.stringify(urls)}`);
+    const registry = new URL(urls.registry).host;
+    const reference = parseReference(`${registry}/demo-org/hello:v1`);
+    const digest = await pushTestImage(new RegistryClient({}), reference, {
+      files: { 'hello.txt': 'keyless hello\n' },
+    });
+    const image = `${registry}/demo-org/hello@${digest}`;
+    info(`    pushed ${image}`);
+
+    step(
+      11,
+      'Get an OIDC token shaped like a GitHub Actions one (repository demo-org/hello) from the dev issuer',
+    );
+    const token = (
+      await sigilOutput(
+        [
+          'oidc',
+          'token',
+          '--issuer-url',
+          urls.oidc,
+          '--kind',
+          'github-actions',
+          '--repository',
+          'demo-org/hello',
+        ],
+        env,
+      )
+    ).trim();
+    info(`    token for ${JSON.stringify(decodeJwt(token).sub)}, valid 10 minutes`);
+
+    step(
+      12,
+      'Sign keyless (token in SIGSTORE_ID_TOKEN): ephemeral key -> CA certificate with SCT -> log -> registry',
+    );
+    await sigil(
+      ['sign', '--yes', '--signing-config', urls.signingConfig, image],
+      { ...env, SIGSTORE_ID_TOKEN: token },
+      0,
+    );
+
+    const issuer = urls.issuers['github-actions'] ?? '';
+    step(13, 'Verify keyless: trusted CA chain, SCT, log promise, and the identity the policy names');
+    const verify = ['verify', '--trusted-root', urls.trustedRoot, '--certificate-oidc-issuer', issuer];
+    await sigil([...verify, '--certificate-identity-regexp', '^https://github.com/demo-org/', image], env, 0);
+
+    step(14, 'Verify with the identity of another organisation: verification must fail');
+    await sigil(
+      [...verify, '--certificate-identity-regexp', '^https://github.com/demo-org-evil/', image],
+      env,
+      1,
+    );
+  } finally {
+    serve.kill('SIGTERM');
   }
 }
 
@@ -128,6 +217,36 @@ async function sigil(args: string[], env: NodeJS.ProcessEnv, expectedStatus: num
       `demo step failed: "sigil ${args[0]}" exited ${status}, expected ${expectedStatus}`,
     );
   }
+}
+
+/** Runs sigil and returns what it printed on stdout (stderr passes through). */
+async function sigilOutput(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  info(`$ sigil ${args.join(' ')}`);
+  const child = spawn(process.execPath, [SIGIL, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  if (status !== 0)
+    throw new SigilError('BAD_INPUT', `demo step failed: "sigil ${args[0]}" exited ${status}`);
+  return out;
+}
+
+/** The first line a background child prints on stdout (`sigil serve --output json` prints its URLs). */
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (chunk) => {
+      buffered += chunk;
+      const end = buffered.indexOf('\n');
+      if (end >= 0) resolve(buffered.slice(0, end));
+    });
+    child.once('exit', (code) => reject(new SigilError('BAD_INPUT', `demo: sigil serve exited ${code}`)));
+  });
 }
 
 /** Replaces the signed payload with an edited copy, keeping the original signature annotation. */
