@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn; each prints its own figures. */
+import { benchKeyless } from './keyless.js';
 import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
@@ -6,4 +7,5 @@ import { benchVerifyImage } from './verify-image.js';
 console.log(`sigil benchmarks: node ${process.version}, ${process.platform}/${process.arch}`);
 await benchVerifyImage();
 await benchVerifyBlob();
+await benchKeyless();
 await benchTlog();

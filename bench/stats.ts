@@ -9,15 +9,20 @@ export interface Timing {
   p99ms: number;
 }
 
-/** Runs `fn` `count` times in sequence and measures each call. */
-export async function measure(count: number, fn: (i: number) => unknown): Promise<Timing> {
+/** Runs `fn` `count` times, `concurrency` calls in flight (default: in sequence), and measures each call. */
+export async function measure(count: number, fn: (i: number) => unknown, concurrency = 1): Promise<Timing> {
   const latencies: number[] = [];
   const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    await fn(i);
-    latencies.push(performance.now() - t0);
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const t0 = performance.now();
+      await fn(i);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;

@@ -1,0 +1,231 @@
+/**
+ * The timestamp authority: key material (a P-256 root and a timestamping leaf) and the signer that
+ * turns a TimeStampReq into a TimeStampResp. Certificates follow what sigstore's verifiers require of
+ * a TSA: the leaf is an end entity whose only extended key usage is id-kp-timeStamping, marked critical.
+ */
+import { createPrivateKey, createPublicKey, type KeyObject, webcrypto, X509Certificate } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, ExtendedKeyUsage, id_ce_extKeyUsage } from '@peculiar/asn1-x509';
+import * as x509 from '@peculiar/x509';
+import { decodePemBlocks, encodePem, messageOf, SigilError } from '../core/index.js';
+import type { HashName } from './oids.js';
+import { OID } from './oids.js';
+import { parseTimestampRequest } from './request.js';
+import { buildTimestampResponse, type TokenSigner } from './token.js';
+
+// @peculiar/x509 signs through WebCrypto; Node's implementation is the one provider it needs here.
+x509.cryptoProvider.set(webcrypto);
+
+export interface TsaMaterialOptions {
+  commonName?: string;
+  organization?: string;
+  validityDays?: number;
+}
+
+export interface TsaMaterial {
+  /** Leaf first, root last, as sigstore's `/api/v1/timestamp/certchain` serves it. */
+  chainPem: string;
+  /** PKCS#8 PEM of the leaf's private key. */
+  keyPem: string;
+}
+
+const P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+/** Backdating covers verifiers whose clocks run a little behind ours. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export async function createTsaMaterial(options: TsaMaterialOptions = {}): Promise<TsaMaterial> {
+  const commonName = options.commonName ?? 'sigil timestamp authority';
+  const organization = options.organization ?? 'sigil';
+  const notBefore = new Date(Date.now() - CLOCK_SKEW_MS);
+  const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * 86_400_000);
+  const rootKeys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
+  const leafKeys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
+
+  const root = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerialHex(),
+    name: [{ O: [organization] }, { CN: [`${commonName} root`] }],
+    notBefore,
+    notAfter,
+    keys: rootKeys,
+    signingAlgorithm: P256,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
+    ],
+  });
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialHex(),
+    subject: [{ O: [organization] }, { CN: [commonName] }],
+    issuer: root.subjectName,
+    notBefore,
+    notAfter,
+    publicKey: leafKeys.publicKey,
+    signingKey: rootKeys.privateKey,
+    signingAlgorithm: P256,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([OID.timeStamping], true),
+      await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
+    ],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey);
+  return {
+    chainPem:
+      encodePem('CERTIFICATE', new Uint8Array(leaf.rawData)) +
+      encodePem('CERTIFICATE', new Uint8Array(root.rawData)),
+    keyPem: encodePem('PRIVATE KEY', new Uint8Array(pkcs8)),
+  };
+}
+
+/** A positive serial of 16 random bytes (hex, top bit clear so it needs no sign octet). */
+function randomSerialHex(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = (bytes[0] ?? 0) & 0x7f || 0x01;
+  return Buffer.from(bytes).toString('hex');
+}
+
+export interface LoadTsaOptions {
+  chainPem: string;
+  keyPem: string;
+  /** TSA policy stamped into each TSTInfo; sigstore's default unless given. */
+  policy?: string;
+  /** With certReq, include the issuing certificates as well as the leaf (default: leaf only, as sigstore). */
+  includeChain?: boolean;
+  /** The clock; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+export interface Tsa {
+  readonly chainPem: string;
+  readonly policy: string;
+  /** A DER TimeStampResp (status granted) for a DER TimeStampReq; BAD_INPUT for a request refused. */
+  timestamp(requestDer: Uint8Array): Promise<Uint8Array>;
+}
+
+export function loadTsa(options: LoadTsaOptions): Tsa {
+  const chain = parseChain(options.chainPem);
+  const [leaf, ...issuers] = chain;
+  if (!leaf) throw new SigilError('BAD_CERTIFICATE', 'TSA certificate chain is empty');
+  checkLeaf(leaf);
+  const privateKey = loadKey(options.keyPem, leaf.node);
+  const signer: TokenSigner = {
+    leaf: leaf.parsed,
+    leafDer: leaf.der,
+    issuers: issuers.map((cert) => cert.parsed),
+    privateKey,
+    ...signatureAlgorithm(privateKey),
+  };
+  const policy = options.policy ?? OID.sigstorePolicy;
+  const now = options.now ?? (() => new Date());
+  const chainPem = chain.map((cert) => encodePem('CERTIFICATE', cert.der)).join('');
+  return {
+    chainPem,
+    policy,
+    async timestamp(requestDer) {
+      const request = parseTimestampRequest(requestDer);
+      if (request.policy !== undefined && request.policy !== policy) {
+        throw new SigilError(
+          'BAD_INPUT',
+          `timestamp request asks for policy ${request.policy}; this TSA stamps under ${policy} only`,
+        );
+      }
+      // Whole seconds: the stated accuracy is one second, and @sigstore/core reads fractions only as
+      // exactly three digits, which DER (no trailing zeros) cannot promise.
+      const genTime = new Date(Math.floor(now().getTime() / 1000) * 1000);
+      return buildTimestampResponse(request, signer, {
+        policy,
+        genTime,
+        includeChain: options.includeChain ?? false,
+      });
+    },
+  };
+}
+
+interface ChainCertificate {
+  der: Buffer;
+  parsed: Certificate;
+  node: X509Certificate;
+}
+
+function parseChain(chainPem: string): ChainCertificate[] {
+  const where = 'TSA certificate chain';
+  const chain = decodePemBlocks(chainPem, where).map((block, index): ChainCertificate => {
+    if (block.label !== 'CERTIFICATE') {
+      throw new SigilError('BAD_PEM', `${where}: block ${index + 1} is "${block.label}", not CERTIFICATE`);
+    }
+    try {
+      const parsed = AsnConvert.parse(block.der, Certificate);
+      // The signer identifier and ESSCertIDv2 are re-encoded from the parsed leaf; they must come out
+      // byte for byte as in the certificate, or verifiers will not match the token to it.
+      if (!Buffer.from(AsnConvert.serialize(parsed)).equals(block.der)) {
+        throw new Error('it does not re-encode to the same DER');
+      }
+      return { der: block.der, parsed, node: new X509Certificate(block.der) };
+    } catch (err) {
+      throw new SigilError('BAD_CERTIFICATE', `${where}: certificate ${index + 1}: ${messageOf(err)}`);
+    }
+  });
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const [child, parent] = [chain[i], chain[i + 1]];
+    if (
+      child &&
+      parent &&
+      !(child.node.checkIssued(parent.node) && child.node.verify(parent.node.publicKey))
+    ) {
+      throw new SigilError(
+        'BAD_CERTIFICATE',
+        `${where}: certificate ${i + 1} is not issued by certificate ${i + 2}`,
+        'list the chain leaf first, root last',
+      );
+    }
+  }
+  return chain;
+}
+
+/** RFC 3161 2.3: the one EKU is id-kp-timeStamping, critical (sigstore's verifier insists on both). */
+function checkLeaf(leaf: ChainCertificate): void {
+  const ekuExtension = leaf.parsed.tbsCertificate.extensions?.find((ext) => ext.extnID === id_ce_extKeyUsage);
+  const eku = ekuExtension ? AsnConvert.parse(ekuExtension.extnValue, ExtendedKeyUsage) : [];
+  if (!ekuExtension?.critical || eku.length !== 1 || eku[0] !== OID.timeStamping) {
+    throw new SigilError(
+      'BAD_CERTIFICATE',
+      'TSA leaf certificate must have one critical extended key usage, id-kp-timeStamping',
+    );
+  }
+  if (leaf.node.ca) throw new SigilError('BAD_CERTIFICATE', 'TSA leaf certificate must not be a CA');
+  if (new Date(leaf.node.validTo).getTime() < Date.now()) {
+    throw new SigilError('BAD_CERTIFICATE', `TSA leaf certificate expired on ${leaf.node.validTo}`);
+  }
+}
+
+function loadKey(keyPem: string, leaf: X509Certificate): KeyObject {
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(keyPem);
+  } catch (err) {
+    throw new SigilError('BAD_KEY', `TSA signing key: ${messageOf(err)}`);
+  }
+  const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
+  if (!spki(createPublicKey(privateKey)).equals(spki(leaf.publicKey))) {
+    throw new SigilError('BAD_KEY', 'TSA signing key does not match the leaf certificate of the chain');
+  }
+  return privateKey;
+}
+
+const ECDSA: Record<string, { hash: HashName; signatureOid: string }> = {
+  prime256v1: { hash: 'sha256', signatureOid: '1.2.840.10045.4.3.2' },
+  secp384r1: { hash: 'sha384', signatureOid: '1.2.840.10045.4.3.3' },
+  secp521r1: { hash: 'sha512', signatureOid: '1.2.840.10045.4.3.4' },
+};
+
+function signatureAlgorithm(key: KeyObject): { hash: HashName; signatureOid: string } {
+  const algorithm =
+    key.asymmetricKeyType === 'ec' ? ECDSA[key.asymmetricKeyDetails?.namedCurve ?? ''] : undefined;
+  if (!algorithm) {
+    throw new SigilError('BAD_KEY', 'TSA signing key must be ECDSA P-256, P-384 or P-521');
+  }
+  return algorithm;
+}

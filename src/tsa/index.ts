@@ -1,0 +1,27 @@
+/** RFC 3161 timestamp authority (sigstore timestamp-authority API), its HTTP routes, and a client. */
+export {
+  createTsaMaterial,
+  type LoadTsaOptions,
+  loadTsa,
+  type Tsa,
+  type TsaMaterial,
+  type TsaMaterialOptions,
+} from './authority.js';
+export {
+  fetchTimestampCertChain,
+  parseTimestampToken,
+  requestTimestamp,
+  type TimestampClientOptions,
+  type TimestampInfo,
+  timestampEndpoint,
+} from './client.js';
+export type { HashName } from './oids.js';
+export { encodeTimestampRequest, type TimestampRequestFields } from './request.js';
+export {
+  CERTCHAIN_PATH,
+  type RunningTsa,
+  registerTsaRoutes,
+  type StartTsaOptions,
+  startTsa,
+  TIMESTAMP_PATH,
+} from './routes.js';
