@@ -6,13 +6,20 @@
  */
 import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { sha256 } from '../core/index.js';
-import { describeKey } from './keys.js';
+import { describeKey, publicKeyPem } from './keys.js';
 
 export interface Signer {
   publicKey: KeyObject;
   /** e.g. `ECDSA P-256`; for messages. */
   algorithm: string;
   sign(data: Uint8Array): Promise<Buffer>;
+  /** Keyless signers: the certificate for `publicKey` (PEM), then its CA chain up to the root. */
+  certificateChain?: readonly string[];
+}
+
+/** What a log entry or bundle names as the verifier: the leaf certificate if there is one, else the key. */
+export function verifierPem(signer: Signer): string {
+  return signer.certificateChain?.[0] ?? publicKeyPem(signer.publicKey);
 }
 
 /** The hash paired with a key, or null for Ed25519, which signs the message itself. */

@@ -4,7 +4,9 @@
  * the trust documents clients need (`trusted_root.json`, `signing_config.json`) written to the data
  * directory. State survives restarts (CA keys, log, registry); dev-issuer keys are new on every start.
  */
+import { X509Certificate } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CertificateAuthority,
@@ -14,25 +16,28 @@ import {
   startCa,
   TokenVerifier,
 } from '../ca/index.js';
-import { writeFileAtomic } from '../core/index.js';
+import { decodePemBlocks, writeFileAtomic } from '../core/index.js';
 import { signingConfigJson, trustedRootJson } from '../formats/index.js';
 import { startRegistry } from '../oci/index.js';
 import { type DevTokenRequest, startDevIssuer } from '../oidc/index.js';
 import { logKeyPath, startTlog } from '../tlog/index.js';
+import { createTsaMaterial, startTsa, type TsaMaterial } from '../tsa/index.js';
 
 export interface StackOptions {
   dataDir: string;
   host: string;
   /** Ports per service; 0 (the default) picks a free one. */
-  ports?: Partial<Record<'registry' | 'tlog' | 'ca' | 'oidc', number>>;
+  ports?: Partial<Record<'registry' | 'tlog' | 'ca' | 'oidc' | 'tsa', number>>;
   /** Issuers trusted besides the dev issuer (e.g. GitHub Actions for real CI tokens). */
   extraIssuers?: IssuerConfig[];
   /** Sequencer interval of the log, in ms (short for interactive use). */
   tlogIntervalMs?: number;
+  /** The log API signers are pointed at: 1 (Rekor v1, SETs) or 2 (Rekor v2, signing times from the TSA). */
+  rekorApiVersion?: 1 | 2;
 }
 
 export interface RunningStack {
-  urls: { registry: string; tlog: string; ca: string; oidc: string };
+  urls: { registry: string; tlog: string; ca: string; oidc: string; tsa: string };
   /** host:port of the registry, for image references. */
   registryAddress: string;
   /** The dev issuer's issuer URL per identity kind. */
@@ -76,6 +81,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       dataDir: join(dataDir, 'registry'),
     });
     closers.push(registry.close);
+    const tsaMaterial = await loadOrCreateTsaMaterial(join(dataDir, 'tsa'));
+    const tsa = await startTsa({ host, port: port('tsa'), ...tsaMaterial });
+    closers.push(tsa.close);
+    const tsaChain = decodePemBlocks(tsaMaterial.chainPem, 'TSA chain').map(
+      (block) => new X509Certificate(block.der),
+    );
 
     const trustedRootPath = join(dataDir, 'trusted_root.json');
     const signingConfigPath = join(dataDir, 'signing_config.json');
@@ -94,19 +105,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         },
       ],
       ctlogs: [{ baseUrl: ca.url, publicKey: authority.ctLogPublicKey, validFrom: caSince }],
-      timestampAuthorities: [],
+      timestampAuthorities: [
+        {
+          uri: tsa.url,
+          chain: tsaChain,
+          organization: 'sigil',
+          commonName: 'sigil timestamp authority',
+          validFrom: new Date(tsaChain[0]?.validFrom ?? 0),
+        },
+      ],
     });
     await writeFileAtomic(trustedRootPath, `${JSON.stringify(root, null, 2)}\n`);
     const config = signingConfigJson({
       caUrl: ca.url,
       oidcUrl: oidc.url,
       rekorUrl: tlog.url,
-      rekorApiVersion: 1,
+      rekorApiVersion: options.rekorApiVersion ?? 1,
+      tsaUrl: tsa.url,
       validFrom: caSince,
     });
     await writeFileAtomic(signingConfigPath, `${JSON.stringify(config, null, 2)}\n`);
     return {
-      urls: { registry: registry.url, tlog: tlog.url, ca: ca.url, oidc: oidc.url },
+      urls: { registry: registry.url, tlog: tlog.url, ca: ca.url, oidc: oidc.url, tsa: tsa.url },
       registryAddress: registry.address,
       issuers: oidc.issuers,
       trustedRootPath,
@@ -118,6 +138,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await closeAll(closers);
     throw err;
   }
+}
+
+/** The TSA's chain and key (`chain.pem`, `key.pem`), created on first start. */
+async function loadOrCreateTsaMaterial(dir: string): Promise<TsaMaterial> {
+  const chainPath = join(dir, 'chain.pem');
+  const keyPath = join(dir, 'key.pem');
+  if (existsSync(chainPath))
+    return { chainPem: await readFile(chainPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
+  await mkdir(dir, { recursive: true });
+  const material = await createTsaMaterial();
+  await writeFileAtomic(keyPath, material.keyPem, { mode: 0o600, exclusive: true });
+  await writeFileAtomic(chainPath, material.chainPem);
+  return material;
 }
 
 async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {

@@ -72,4 +72,60 @@ describe('interop: @sigstore/sign (signing config) → sigil CA + log → @sigst
     const signer = new Verifier(toTrustMaterial(trustedRoot())).verify(toSignedEntity(bundle));
     assert.equal(signer.identity?.extensions?.issuer, stack.issuers['github-actions']);
   });
+
+  it('signs with Rekor v2 + the TSA: the bundle carries a signed timestamp and verifies with both verifiers', async () => {
+    const v2 = await startStack({
+      dataDir: join(await workDir(), '.sigil'),
+      host: '127.0.0.1',
+      rekorApiVersion: 2,
+    });
+    try {
+      const config = SigningConfig.fromJSON(JSON.parse(readFileSync(v2.signingConfigPath, 'utf8')));
+      assert.equal(config.rekorTlogUrls[0]?.majorApiVersion, 2);
+      const token = await v2.mintToken({ kind: 'email', email: 'release@example.com' });
+      const data = Buffer.from('artifact logged in a Rekor v2 log\n');
+      const bundle = await bundleBuilderFromSigningConfig({
+        signingConfig: config,
+        identityProvider: { getToken: async () => token },
+        bundleType: 'messageSignature',
+      }).create({ data });
+      assert.equal(bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length, 1);
+      const entry = bundle.verificationMaterial.tlogEntries[0];
+      assert.equal(entry?.kindVersion?.version, '0.0.2');
+      assert.equal(entry?.inclusionPromise, undefined);
+      const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(v2.trustedRootPath, 'utf8')));
+      new Verifier(toTrustMaterial(root)).verify(toSignedEntity(bundle, data));
+
+      const v2dir = join(v2.trustedRootPath, '..');
+      writeFileSync(join(v2dir, 'a.txt'), data);
+      writeFileSync(join(v2dir, 'a.sigstore.json'), JSON.stringify(bundleToJSON(bundle)));
+      const verify = (identity: string, file = 'a.txt') =>
+        sigil(
+          [
+            'verify-blob',
+            '--bundle',
+            'a.sigstore.json',
+            '--trusted-root',
+            v2.trustedRootPath,
+            '--certificate-identity',
+            identity,
+            '--certificate-oidc-issuer',
+            v2.issuers.email,
+            file,
+          ],
+          { cwd: v2dir },
+        );
+      const ok = await verify('release@example.com');
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal((await verify('other@example.com')).code, 1);
+      // Without the TSA in the trusted root the signing time is unproven: no timestamp, no verification.
+      const rootJson = JSON.parse(readFileSync(v2.trustedRootPath, 'utf8'));
+      rootJson.timestampAuthorities = [];
+      assert.throws(() =>
+        new Verifier(toTrustMaterial(TrustedRoot.fromJSON(rootJson))).verify(toSignedEntity(bundle, data)),
+      );
+    } finally {
+      await v2.close();
+    }
+  });
 });

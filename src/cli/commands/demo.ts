@@ -125,7 +125,7 @@ async function keylessDemo(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
       'serve',
       '--data-dir',
       dataDir,
-      ...['registry', 'tlog', 'ca', 'oidc'].flatMap((s) => [`--${s}-port`, '0']),
+      ...['registry', 'tlog', 'ca', 'oidc', 'tsa'].flatMap((s) => [`--${s}-port`, '0']),
       '--output',
       'json',
     ],

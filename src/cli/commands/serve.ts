@@ -31,6 +31,12 @@ export function registerServeCommands(program: Command): void {
     .option('--tlog-port <port>', 'transparency log port', '3000')
     .option('--ca-port <port>', 'certificate authority port', '5555')
     .option('--oidc-port <port>', 'dev OIDC issuer port', '8080')
+    .option('--tsa-port <port>', 'timestamp authority port', '3030')
+    .option(
+      '--rekor-api-version <n>',
+      'log API named in signing_config.json: 1 (Rekor v1, SETs) or 2 (Rekor v2, times from the TSA)',
+      '1',
+    )
     .option('--ca-config <file>', "extra trusted OIDC issuers, in Fulcio's config format")
     .option('--output <format>', 'text or json (the URLs and file paths)', parseOutput, 'text')
     .addHelpText(
@@ -56,7 +62,9 @@ Examples:
             tlog: Number(opts.tlogPort),
             ca: Number(opts.caPort),
             oidc: Number(opts.oidcPort),
+            tsa: Number(opts.tsaPort),
           },
+          rekorApiVersion: parseApiVersion(opts.rekorApiVersion),
           ...(opts.caConfig ? { extraIssuers: readIssuers(opts.caConfig) } : {}),
         });
         if (opts.output === 'json') {
@@ -75,6 +83,7 @@ Examples:
           info(
             `dev OIDC issuer     ${stack.urls.oidc}  (issuers: ${Object.values(stack.issuers).join(', ')})`,
           );
+          info(`timestamp authority ${stack.urls.tsa}`);
           info(`trusted root        ${stack.trustedRootPath}`);
           info(`signing config      ${stack.signingConfigPath}`);
         }
@@ -200,6 +209,8 @@ interface ServeOptions {
   tlogPort: string;
   caPort: string;
   oidcPort: string;
+  tsaPort: string;
+  rekorApiVersion: string;
   caConfig?: string;
   output: 'text' | 'json';
 }
@@ -213,6 +224,12 @@ interface TokenOptions {
   workflow?: string;
   audience: string;
   ttl: string;
+}
+
+function parseApiVersion(value: string): 1 | 2 {
+  if (value !== '1' && value !== '2')
+    throw new SigilError('BAD_INPUT', `--rekor-api-version must be 1 or 2, not "${value}"`);
+  return value === '1' ? 1 : 2;
 }
 
 function readIssuers(path: string): IssuerConfig[] {
