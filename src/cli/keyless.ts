@@ -26,6 +26,7 @@ export interface KeylessSignOptions {
   identityToken?: string;
   oidcIssuer?: string;
   oidcClientId: string;
+  timestampServerUrl?: string;
 }
 
 export function addKeylessSignOptions(command: Command): Command {
@@ -37,7 +38,11 @@ export function addKeylessSignOptions(command: Command): Command {
     )
     .option('--identity-token <token|file>', 'OIDC identity token for keyless signing, or a file holding it')
     .option('--oidc-issuer <url>', 'the OIDC issuer for interactive login')
-    .option('--oidc-client-id <id>', 'the OIDC client id for interactive login', 'sigstore');
+    .option('--oidc-client-id <id>', 'the OIDC client id for interactive login', 'sigstore')
+    .option(
+      '--timestamp-server-url <url>',
+      'an RFC 3161 timestamp authority to countersign the signature (a trusted signing time)',
+    );
 }
 
 /** The CA and log a keyless signature uses: flags first, then the signing config. */

@@ -6,6 +6,7 @@ import { decodePem, toBase64 } from '../core/index.js';
 import { keyIdHint, type Signer, verifierPem } from '../crypto/index.js';
 import { legacyBlobBundleJson, messageSignatureBundle } from '../formats/index.js';
 import { hashedRekordProposal, type RekorClient, toBundleEntry } from '../tlog/index.js';
+import { requestTimestamp } from '../tsa/index.js';
 
 export interface BlobSignature {
   signature: string;
@@ -18,8 +19,11 @@ export async function signBlob(
   artifact: Uint8Array,
   bundleFormat: 'sigstore' | 'legacy' | 'none',
   tlog?: RekorClient,
+  /** An RFC 3161 timestamp authority (cosign's --timestamp-server-url): a trusted signing time for the bundle. */
+  tsaUrl?: string,
 ): Promise<BlobSignature> {
   const raw = await signer.sign(artifact);
+  const timestamp = tsaUrl ? await requestTimestamp(tsaUrl, raw) : undefined;
   const signature = toBase64(raw);
   const logged = tlog
     ? await tlog.createEntry(hashedRekordProposal(artifact, raw, verifierPem(signer)))
@@ -48,6 +52,7 @@ export async function signBlob(
       ? { certificate: decodePem(leaf, 'certificate', ['CERTIFICATE']).der }
       : { keyHint: keyIdHint(signer.publicKey) }),
     ...(logged ? { tlogEntries: [toBundleEntry(logged.entry)] } : {}),
+    ...(timestamp ? { rfc3161Timestamps: [timestamp] } : {}),
   });
   return { signature, bundle: JSON.stringify(bundle) };
 }

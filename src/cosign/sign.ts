@@ -8,6 +8,7 @@ import {
   ANNOTATION_BUNDLE,
   ANNOTATION_CERTIFICATE,
   ANNOTATION_CHAIN,
+  ANNOTATION_RFC3161_TIMESTAMP,
   ANNOTATION_SIGNATURE,
   artifactTag,
   buildSignatureImage,
@@ -18,9 +19,11 @@ import {
   rekorBundleJson,
   SIMPLE_SIGNING_MEDIA_TYPE,
   signatureLayer,
+  timestampAnnotationJson,
 } from '../formats/index.js';
 import { type ImageReference, isIndex, type RegistryClient, repositoryName } from '../oci/index.js';
 import { hashedRekordProposal, type RekorClient } from '../tlog/index.js';
+import { requestTimestamp } from '../tsa/index.js';
 import { readSignatureLayers } from './signature-image.js';
 import { signatureRepository } from './signature-repository.js';
 
@@ -35,6 +38,8 @@ export interface SignImageOptions {
   upload?: boolean;
   /** The transparency log to record the signature in (its SET goes into the bundle annotation). */
   tlog?: RekorClient;
+  /** An RFC 3161 timestamp authority (cosign's --timestamp-server-url): a trusted signing time. */
+  tsaUrl?: string;
   progress?: (message: string) => void;
 }
 
@@ -64,6 +69,12 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
   if (certificate) {
     annotations[ANNOTATION_CERTIFICATE] = certificate;
     annotations[ANNOTATION_CHAIN] = chain.join('');
+  }
+  if (options.tsaUrl) {
+    progress(`Requesting a signed timestamp from ${options.tsaUrl}`);
+    annotations[ANNOTATION_RFC3161_TIMESTAMP] = timestampAnnotationJson(
+      await requestTimestamp(options.tsaUrl, rawSignature),
+    );
   }
   if (options.tlog) {
     progress(`Uploading the signature to the transparency log at ${options.tlog.baseUrl}`);

@@ -11,12 +11,14 @@ import {
   ANNOTATION_BUNDLE,
   ANNOTATION_CERTIFICATE,
   ANNOTATION_CHAIN,
+  ANNOTATION_RFC3161_TIMESTAMP,
   ANNOTATION_SIGNATURE,
   artifactTag,
   type LayerDescriptor,
   layoutSignatureBundle,
   parseRekorBundle,
   parseSimpleSigningPayload,
+  parseTimestampAnnotation,
   rekorBundleToTlogEntryJson,
   SIMPLE_SIGNING_MEDIA_TYPE,
   type SimpleSigningPayload,
@@ -149,6 +151,7 @@ function verifyKeylessLayer(
     );
   const chain = annotations[ANNOTATION_CHAIN];
   const logged = annotations[ANNOTATION_BUNDLE];
+  const timestamp = annotations[ANNOTATION_RFC3161_TIMESTAMP];
   const bundle = layoutSignatureBundle({
     payload,
     signatureBase64: annotations[ANNOTATION_SIGNATURE] ?? '',
@@ -156,6 +159,9 @@ function verifyKeylessLayer(
     tlogEntries: logged
       ? [rekorBundleToTlogEntryJson(parseRekorBundle(logged, 'bundle annotation'), 'bundle annotation')]
       : [],
+    ...(timestamp
+      ? { rfc3161Timestamps: [parseTimestampAnnotation(timestamp, ANNOTATION_RFC3161_TIMESTAMP)] }
+      : {}),
   });
   return verifyKeylessBundle(bundle, payload, trust);
 }

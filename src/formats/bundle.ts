@@ -22,6 +22,8 @@ export function messageSignatureBundle(options: {
   keyHint?: string;
   certificate?: Uint8Array;
   tlogEntries?: TransparencyLogEntry[];
+  /** DER RFC 3161 timestamp responses over the signature. */
+  rfc3161Timestamps?: Uint8Array[];
 }): SerializedBundle {
   const bundle = toMessageSignatureBundle({
     digest: sha256(options.artifact),
@@ -30,6 +32,11 @@ export function messageSignatureBundle(options: {
     ...(options.certificate !== undefined ? { certificate: Buffer.from(options.certificate) } : {}),
   });
   if (options.tlogEntries) bundle.verificationMaterial.tlogEntries = options.tlogEntries;
+  if (options.rfc3161Timestamps) {
+    bundle.verificationMaterial.timestampVerificationData = {
+      rfc3161Timestamps: options.rfc3161Timestamps.map((der) => ({ signedTimestamp: Buffer.from(der) })),
+    };
+  }
   return bundleToJSON(bundle);
 }
 
@@ -106,6 +113,8 @@ export function layoutSignatureBundle(options: {
   /** PEM certificates, leaf first. */
   certificates: string[];
   tlogEntries: Record<string, unknown>[];
+  /** base64 DER RFC 3161 timestamp responses over the signature. */
+  rfc3161Timestamps?: string[];
 }): Bundle {
   const chain = options.certificates.map((pem) => ({
     rawBytes: decodePem(pem, 'certificate', ['CERTIFICATE']).der.toString('base64'),
@@ -116,6 +125,13 @@ export function layoutSignatureBundle(options: {
       verificationMaterial: {
         x509CertificateChain: { certificates: chain },
         tlogEntries: options.tlogEntries,
+        ...(options.rfc3161Timestamps?.length
+          ? {
+              timestampVerificationData: {
+                rfc3161Timestamps: options.rfc3161Timestamps.map((signedTimestamp) => ({ signedTimestamp })),
+              },
+            }
+          : {}),
       },
       messageSignature: {
         messageDigest: { algorithm: 'SHA2_256', digest: sha256(options.payload).toString('base64') },

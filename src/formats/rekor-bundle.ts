@@ -60,3 +60,17 @@ export function rekorBundleToTlogEntryJson(bundle: RekorBundle, where: string): 
     canonicalizedBody: body,
   };
 }
+
+/** cosign's `dev.sigstore.cosign/rfc3161timestamp` annotation: `{"SignedRFC3161Timestamp": b64 DER}`. */
+export function timestampAnnotationJson(der: Uint8Array): string {
+  return JSON.stringify({ SignedRFC3161Timestamp: Buffer.from(der).toString('base64') });
+}
+
+/** The base64 timestamp response inside the annotation. */
+export function parseTimestampAnnotation(text: string, where: string): string {
+  const json = parseJson(text, where);
+  if (!isRecord(json) || typeof json.SignedRFC3161Timestamp !== 'string') {
+    throw new SigilError('BAD_BUNDLE', `${where}: expected {"SignedRFC3161Timestamp": base64}`);
+  }
+  return json.SignedRFC3161Timestamp;
+}

@@ -52,8 +52,7 @@ export function compileIdentityPolicy(policy: IdentityPolicy): CompiledIdentityP
   const identityPattern = compile(policy.identityRegexp, '--certificate-identity-regexp');
   const issuerPattern = compile(policy.issuerRegexp, '--certificate-oidc-issuer-regexp');
   const unanchored = [policy.identityRegexp, policy.issuerRegexp].filter(
-    (pattern): pattern is string =>
-      pattern !== undefined && !pattern.replace(/^\(\?i\)/, '').startsWith('^'),
+    (pattern): pattern is string => pattern !== undefined && !pattern.replace(/^\(\?i\)/, '').startsWith('^'),
   );
   return {
     unanchored,

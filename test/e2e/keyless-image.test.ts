@@ -126,4 +126,33 @@ describe('keyless sign and verify of an image', () => {
       await other.close();
     }
   });
+
+  it('with the log off, a TSA timestamp is what proves the signing time (cosign --timestamp-server-url)', async () => {
+    const reference = parseReference(`${stack.registryAddress}/org/timestamped:v1`);
+    const digest = await pushTestImage(new RegistryClient({}), reference, { files: { 't.txt': 't\n' } });
+    const stamped = formatReference({ ...reference, tag: undefined, digest });
+    const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
+    const sign = (target: string, ...flags: string[]) =>
+      sigil(['sign', '--yes', '--identity-token', token, '--tlog-upload=false', ...flags, target], {
+        cwd: dir,
+      });
+    assert.equal((await sign(stamped, '--timestamp-server-url', stack.urls.tsa)).code, 0);
+    const flags = [
+      '--certificate-identity',
+      identity,
+      '--certificate-oidc-issuer',
+      issuer,
+      '--insecure-ignore-tlog',
+    ];
+    const ok = await sigil(['verify', ...flags, stamped], { cwd: dir });
+    assert.equal(ok.code, 0, ok.stderr);
+
+    const bareRef = parseReference(`${stack.registryAddress}/org/untimestamped:v1`);
+    const bareDigest = await pushTestImage(new RegistryClient({}), bareRef, { files: { 'u.txt': 'u\n' } });
+    const bare = formatReference({ ...bareRef, tag: undefined, digest: bareDigest });
+    assert.equal((await sign(bare)).code, 0);
+    const refused = await sigil(['verify', ...flags, bare], { cwd: dir });
+    assert.equal(refused.code, 1);
+    assert.match(errorLine(refused), /timestamp/);
+  });
 });

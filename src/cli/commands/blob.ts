@@ -81,7 +81,7 @@ Examples:
         : await loadKeylessSigner(opts, keyless?.fulcioUrl ?? '');
       const format = opts.bundle ? (opts.newBundleFormat ? 'sigstore' : 'legacy') : 'none';
       const tlog = opts.tlogUpload && opts.rekorUrl ? new RekorClient(opts.rekorUrl) : undefined;
-      const result = await signBlob(signer, artifact, format, tlog);
+      const result = await signBlob(signer, artifact, format, tlog, opts.timestampServerUrl);
       if (opts.bundle && result.bundle) {
         await writeFileAtomic(opts.bundle, result.bundle);
         info(`Wrote bundle to file ${opts.bundle}`);

@@ -114,6 +114,7 @@ Examples:
           upload: opts.upload,
           progress: info,
           ...(opts.tlogUpload && opts.rekorUrl ? { tlog: new RekorClient(opts.rekorUrl) } : {}),
+          ...(opts.timestampServerUrl ? { tsaUrl: opts.timestampServerUrl } : {}),
           ...(opts.signContainerIdentity ? { signContainerIdentity: opts.signContainerIdentity } : {}),
         });
         results.push({ image: formatReference(image), ...result });
