@@ -11,7 +11,10 @@ export async function listenUrl(app: FastifyInstance, host: string, port: number
 }
 
 export interface ServiceCallOptions {
+  /** A JSON body, sent as application/json. */
   body?: unknown;
+  /** A binary body with its media types, for services that do not speak JSON (RFC 3161 timestamps). */
+  binary?: { body: Uint8Array; contentType: string; accept: string };
   timeoutMs: number;
   /** Statuses the caller handles itself (e.g. 409 from a log). */
   accept?: readonly number[];
@@ -20,8 +23,8 @@ export interface ServiceCallOptions {
 }
 
 /**
- * One JSON call to a Sigstore service (CA, log, TSA): an unreachable service and an error answer each
- * become one SigilError line naming the method, URL, status and the service's own message.
+ * One call to a Sigstore service (CA, log, TSA): an unreachable service and an error answer each become
+ * one SigilError line naming the method, URL, status and the service's own message.
  */
 export async function callService(
   method: string,
@@ -33,12 +36,7 @@ export async function callService(
     response = await fetch(url, {
       method,
       signal: AbortSignal.timeout(options.timeoutMs),
-      ...(options.body === undefined
-        ? {}
-        : {
-            body: JSON.stringify(options.body),
-            headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-          }),
+      ...requestBody(options),
     });
   } catch (err) {
     throw new SigilError(
@@ -59,4 +57,16 @@ export async function callService(
   const code =
     response.status === 404 ? 'NOT_FOUND' : response.status === 401 ? 'BAD_TOKEN' : 'SERVICE_ERROR';
   throw new SigilError(code, `${method} ${url}: ${response.status} ${message}`);
+}
+
+function requestBody(options: ServiceCallOptions): RequestInit {
+  if (options.binary) {
+    const { body, contentType, accept } = options.binary;
+    return { body, headers: { 'Content-Type': contentType, Accept: accept } };
+  }
+  if (options.body === undefined) return {};
+  return {
+    body: JSON.stringify(options.body),
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+  };
 }

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SignedData } from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { PKIStatus, TimeStampResp, TSTInfo } from '@peculiar/asn1-tsp';
-import { isRecord, messageOf, SigilError } from '../core/index.js';
+import { callService, messageOf, SigilError } from '../core/index.js';
 import { integerValue } from './der.js';
 import { type HashName, hashByOid, OID } from './oids.js';
 import { encodeTimestampRequest } from './request.js';
@@ -43,10 +43,14 @@ export async function requestTimestamp(
   const digest = createHash(hash).update(signature).digest();
   const nonce = BigInt(`0x${randomBytes(8).toString('hex')}`);
   const endpoint = timestampEndpoint(url);
-  const response = await send(endpoint, options.timeoutMs, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/timestamp-query', Accept: 'application/timestamp-reply' },
-    body: encodeTimestampRequest({ hash, digest, nonce, certReq: true }),
+  const response = await callService('POST', endpoint, {
+    binary: {
+      body: encodeTimestampRequest({ hash, digest, nonce, certReq: true }),
+      contentType: 'application/timestamp-query',
+      accept: 'application/timestamp-reply',
+    },
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    unreachableHint: HINT,
   });
   const der = new Uint8Array(await response.arrayBuffer());
   const token = parseTimestampToken(der);
@@ -68,7 +72,8 @@ export async function fetchTimestampCertChain(
   options: TimestampClientOptions = {},
 ): Promise<string> {
   const endpoint = `${timestampEndpoint(url)}/certchain`;
-  return (await send(endpoint, options.timeoutMs, { method: 'GET' })).text();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return (await callService('GET', endpoint, { timeoutMs, unreachableHint: HINT })).text();
 }
 
 export interface TimestampInfo {
@@ -131,32 +136,4 @@ function parse<T>(der: ArrayBuffer | Uint8Array, type: new () => T, what: string
   } catch (err) {
     throw new SigilError('BAD_INPUT', `malformed ${what} (${messageOf(err)})`);
   }
-}
-
-/** One call; unreachable and non-2xx become SigilErrors naming method, URL, status and the TSA's message. */
-async function send(url: string, timeoutMs: number | undefined, init: RequestInit): Promise<Response> {
-  const method = init.method ?? 'GET';
-  let response: Response;
-  try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs ?? DEFAULT_TIMEOUT_MS) });
-  } catch (err) {
-    throw new SigilError(
-      'SERVICE_UNREACHABLE',
-      `${method} ${url}: ${messageOf((err as { cause?: unknown }).cause ?? err)}`,
-      HINT,
-    );
-  }
-  if (response.ok) return response;
-  const text = await response.text();
-  let message = text.slice(0, 200);
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isRecord(parsed) && typeof parsed.message === 'string') message = parsed.message;
-  } catch {
-    // not JSON: the text itself
-  }
-  throw new SigilError(
-    response.status === 404 ? 'NOT_FOUND' : 'SERVICE_ERROR',
-    `${method} ${url}: ${response.status} ${message}`,
-  );
 }
