@@ -4,6 +4,7 @@ import { startRegistry } from '../../oci/index.js';
 import { parseAddress } from '../address.js';
 import { info } from '../output.js';
 import { action } from '../run.js';
+import { closeOnSignal } from '../serving.js';
 
 export function registerRegistryCommands(program: Command): void {
   const registry = program
@@ -41,9 +42,7 @@ Examples:
           ...(username !== undefined && password !== undefined ? { auth: { username, password } } : {}),
         });
         info(`registry listening on ${server.url} (data in ${opts.dataDir})`);
-        const stop = () => void server.close().then(() => process.exit(0));
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        closeOnSignal(server.close);
       }),
     );
 }

@@ -24,6 +24,7 @@ import { parseAddress } from '../address.js';
 import { parseNonNegativeInt, parseOutput, parsePositiveInt } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
+import { closeOnSignal } from '../serving.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
 
@@ -103,9 +104,7 @@ Examples:
           info(
             `transparency log listening on ${running.url} (data in ${opts.dataDir}, log ID ${running.log.logId})`,
           );
-          const stop = () => void running.close().then(() => process.exit(0));
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+          closeOnSignal(running.close);
         },
       ),
     );
