@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
-import { HashAlgorithm, PublicKeyDetails, type TrustedRoot } from '@sigstore/protobuf-specs';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
 import { fromBase64, SigilError, sha256 } from '../core/index.js';
 import { verifySignature } from '../crypto/index.js';
@@ -14,6 +14,7 @@ import {
   layoutSignatureBundle,
   parseRekorBundle,
   rekorBundleToTlogEntryJson,
+  trustedRootJson,
 } from '../formats/index.js';
 import { type KeylessTrust, type KeylessVerification, verifyKeylessBundle } from './keyless.js';
 
@@ -175,32 +176,18 @@ function checkpointName(envelope: string | undefined): string {
   return /^(\S+) - /.exec(envelope ?? '')?.[1] ?? 'unknown';
 }
 
-/** A trust root holding only the configured log key (key details by key type, valid from the epoch). */
+/** A trust root holding only the configured log key, valid from the epoch. */
 function trustedRootWithLog(logKey: KeyObject, name: string): TrustedRoot {
-  const rawBytes = logKey.export({ type: 'spki', format: 'der' });
-  const keyDetails =
-    logKey.asymmetricKeyType === 'ed25519'
-      ? PublicKeyDetails.PKIX_ED25519
-      : PublicKeyDetails.PKIX_ECDSA_P256_SHA_256;
-  return {
-    ...EMPTY_TRUSTED_ROOT,
-    tlogs: [
-      {
-        baseUrl: `https://${name}`,
-        hashAlgorithm: HashAlgorithm.SHA2_256,
-        publicKey: { rawBytes, keyDetails, validFor: { start: new Date(0), end: undefined } },
-        logId: { keyId: sha256(rawBytes) },
-        checkpointKeyId: undefined,
-        operator: 'configured log',
-      },
-    ],
-  };
+  return TrustedRoot.fromJSON(
+    trustedRootJson({
+      tlogs: [{ baseUrl: `https://${name}`, publicKey: logKey, validFrom: new Date(0) }],
+      certificateAuthorities: [],
+      ctlogs: [],
+      timestampAuthorities: [],
+    }),
+  );
 }
 
-const EMPTY_TRUSTED_ROOT: TrustedRoot = {
-  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
-  tlogs: [],
-  certificateAuthorities: [],
-  ctlogs: [],
-  timestampAuthorities: [],
-};
+const EMPTY_TRUSTED_ROOT = TrustedRoot.fromJSON(
+  trustedRootJson({ tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }),
+);
