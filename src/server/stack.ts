@@ -6,7 +6,6 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CertificateAuthority,
@@ -21,7 +20,7 @@ import { signingConfigJson, trustedRootJson } from '../formats/index.js';
 import { startRegistry } from '../oci/index.js';
 import { type DevTokenRequest, startDevIssuer } from '../oidc/index.js';
 import { logKeyPath, startTlog } from '../tlog/index.js';
-import { createTsaMaterial, startTsa, type TsaMaterial } from '../tsa/index.js';
+import { loadOrCreateTsaMaterial, startTsa } from '../tsa/index.js';
 
 export interface StackOptions {
   dataDir: string;
@@ -138,19 +137,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await closeAll(closers);
     throw err;
   }
-}
-
-/** The TSA's chain and key (`chain.pem`, `key.pem`), created on first start. */
-async function loadOrCreateTsaMaterial(dir: string): Promise<TsaMaterial> {
-  const chainPath = join(dir, 'chain.pem');
-  const keyPath = join(dir, 'key.pem');
-  if (existsSync(chainPath))
-    return { chainPem: await readFile(chainPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
-  await mkdir(dir, { recursive: true });
-  const material = await createTsaMaterial();
-  await writeFileAtomic(keyPath, material.keyPem, { mode: 0o600, exclusive: true });
-  await writeFileAtomic(chainPath, material.chainPem);
-  return material;
 }
 
 async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {

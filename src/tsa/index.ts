@@ -15,6 +15,7 @@ export {
   type TimestampInfo,
   timestampEndpoint,
 } from './client.js';
+export { loadOrCreateTsaMaterial } from './material-files.js';
 export type { HashName } from './oids.js';
 export { encodeTimestampRequest, type TimestampRequestFields } from './request.js';
 export {
