@@ -9,7 +9,7 @@ import {
   startCa,
   TokenVerifier,
 } from '../../ca/index.js';
-import { readUserFile, SigilError } from '../../core/index.js';
+import { callService, readUserFile, SigilError } from '../../core/index.js';
 import { DEV_IDENTITY_KINDS, type DevIdentityKind, startDevIssuer } from '../../oidc/index.js';
 import { startStack } from '../../server/index.js';
 import { parseAddress } from '../address.js';
@@ -177,10 +177,9 @@ Examples:
     )
     .action(
       action(async (opts: TokenOptions) => {
-        const response = await fetch(`${opts.issuerUrl.replace(/\/$/, '')}/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
+        const url = `${opts.issuerUrl.replace(/\/$/, '')}/token`;
+        const response = await callService('POST', url, {
+          body: {
             kind: opts.kind,
             audience: opts.audience,
             ttlSeconds: Number(opts.ttl),
@@ -188,14 +187,13 @@ Examples:
             ...(opts.repository ? { repository: opts.repository } : {}),
             ...(opts.ref ? { ref: opts.ref } : {}),
             ...(opts.workflow ? { workflow: opts.workflow } : {}),
-          }),
+          },
+          timeoutMs: 10_000,
+          unreachableHint: 'is `sigil oidc serve` (or `sigil serve`) running at --issuer-url?',
         });
-        const answer = (await response.json()) as { id_token?: string; error_description?: string };
-        if (!response.ok || !answer.id_token) {
-          throw new SigilError(
-            'SERVICE_ERROR',
-            `${opts.issuerUrl}/token: ${response.status} ${answer.error_description ?? ''}`,
-          );
+        const answer = (await response.json()) as { id_token?: unknown };
+        if (typeof answer.id_token !== 'string') {
+          throw new SigilError('SERVICE_ERROR', `POST ${url}: the answer has no id_token`);
         }
         printResult(answer.id_token);
       }),

@@ -1,8 +1,9 @@
 /**
- * The few HTTP calls the sources make (discovery, token endpoints, GitHub's token service): network
- * failures and non-JSON answers become one-line SigilErrors that name the URL.
+ * The few HTTP calls the sources make (discovery, token endpoints, GitHub's token service) go through
+ * core's callService; OAuth answers are read whatever their status (an error answer is a JSON body the
+ * flows must interpret), and non-JSON answers become one-line SigilErrors that name the URL.
  */
-import { isRecord, messageOf, SigilError } from '../../core/index.js';
+import { callService, isRecord, SigilError } from '../../core/index.js';
 
 export interface HttpCall {
   method: 'GET' | 'POST';
@@ -22,29 +23,9 @@ export interface HttpAnswer {
 }
 
 export async function send(what: string, url: string, call: HttpCall): Promise<HttpAnswer> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...call.headers };
-  let body: string | undefined;
-  if (call.form) {
-    headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(call.form).toString();
-  }
-  try {
-    const response = await fetch(url, {
-      method: call.method,
-      headers,
-      body,
-      redirect: 'follow',
-      signal: AbortSignal.timeout(call.timeoutMs),
-    });
-    return { url, status: response.status, ok: response.ok, text: await response.text() };
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause ?? err;
-    throw new SigilError(
-      'SERVICE_UNREACHABLE',
-      `${what}: ${call.method} ${url}: ${oneLine(messageOf(cause))}`,
-      call.unreachableHint,
-    );
-  }
+  const { method, ...options } = call;
+  const response = await callService(method, url, { ...options, accept: 'any', context: what });
+  return { url, status: response.status, ok: response.ok, text: await response.text() };
 }
 
 /** The answer's JSON object, or an error naming the URL and status. */
