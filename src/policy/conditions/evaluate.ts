@@ -1,0 +1,76 @@
+import { isSigilError, SigilError } from '../../core/errors.js';
+import { applyOperator, conditionOperators, isConditionOperator } from './operators.js';
+import { substituteVariables } from './substitute.js';
+import type { AnyAllConditions, Condition, ConditionOutcome } from './types.js';
+
+type Verdict = { passed: true } | { passed: false; reason: string };
+
+const PASSED: ConditionOutcome = { passed: true, message: '' };
+
+/**
+ * Evaluates Kyverno condition blocks over `data`: every block must pass; within a block every `all` condition and,
+ * when `any` is non-empty, at least one `any` condition. A variable that selects nothing fails its condition (fail
+ * closed) with the substitution error as the reason. Throws SigilError BAD_INPUT for an unknown operator.
+ */
+export function evaluateConditions(blocks: AnyAllConditions[], data: unknown): ConditionOutcome {
+  for (const [b, block] of blocks.entries()) {
+    for (const [i, condition] of (block.all ?? []).entries()) {
+      const verdict = evaluateCondition(condition, data, `conditions[${b}].all[${i}]`);
+      if (!verdict.passed) return { passed: false, message: verdict.reason };
+    }
+    const any = block.any ?? [];
+    if (any.length === 0) continue;
+    const reasons: string[] = [];
+    for (const [i, condition] of any.entries()) {
+      const verdict = evaluateCondition(condition, data, `conditions[${b}].any[${i}]`);
+      if (verdict.passed) break;
+      reasons.push(verdict.reason);
+    }
+    if (reasons.length === any.length)
+      return { passed: false, message: `none of conditions[${b}].any passed: ${reasons.join('; ')}` };
+  }
+  return PASSED;
+}
+
+function evaluateCondition(condition: Condition, data: unknown, where: string): Verdict {
+  const operator = condition.operator;
+  if (!isConditionOperator(operator)) {
+    throw new SigilError(
+      'BAD_INPUT',
+      `${where}.operator: unknown operator ${JSON.stringify(operator)}`,
+      `use one of ${conditionOperators.join(', ')}`,
+    );
+  }
+  let key: unknown;
+  let value: unknown;
+  try {
+    key = substituteVariables(condition.key, data);
+    value = substituteVariables(condition.value, data);
+  } catch (err) {
+    if (!isSigilError(err)) throw err;
+    return { passed: false, reason: withMessage(condition, data, `${where}: ${err.message}`) };
+  }
+  if (applyOperator(operator, key, value)) return { passed: true };
+  const described = `${where}: ${describe(condition.key, key)} ${operator} ${describe(condition.value, value)} is false`;
+  return { passed: false, reason: withMessage(condition, data, described) };
+}
+
+/** The resolved value, with the expression it came from when it was substituted. */
+function describe(written: unknown, resolved: unknown): string {
+  const shown = JSON.stringify(resolved) ?? 'null';
+  return typeof written === 'string' && written !== resolved
+    ? `${shown} (from ${JSON.stringify(written)})`
+    : shown;
+}
+
+/** The policy author's message (itself substituted, as Kyverno does) leads; our description of the failure follows. */
+function withMessage(condition: Condition, data: unknown, described: string): string {
+  if (condition.message === undefined || condition.message === '') return described;
+  let message = condition.message;
+  try {
+    message = substituteVariables(message, data);
+  } catch {
+    // The author's message names a variable the data lacks: show it as written rather than lose the failure.
+  }
+  return `${message} (${described})`;
+}
