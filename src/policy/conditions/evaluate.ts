@@ -1,6 +1,6 @@
 import { isSigilError, SigilError } from '../../core/errors.js';
 import { applyOperator, conditionOperators, isConditionOperator } from './operators.js';
-import { substituteVariables } from './substitute.js';
+import { substituteVariables, substituteVariablesAt } from './substitute.js';
 import type { AnyAllConditions, Condition, ConditionOutcome } from './types.js';
 
 type Verdict = { passed: true } | { passed: false; reason: string };
@@ -13,6 +13,7 @@ const PASSED: ConditionOutcome = { passed: true, message: '' };
  * closed) with the substitution error as the reason. Throws SigilError BAD_INPUT for an unknown operator.
  */
 export function evaluateConditions(blocks: AnyAllConditions[], data: unknown): ConditionOutcome {
+  checkOperators(blocks);
   for (const [b, block] of blocks.entries()) {
     for (const [i, condition] of (block.all ?? []).entries()) {
       const verdict = evaluateCondition(condition, data, `conditions[${b}].all[${i}]`);
@@ -32,20 +33,32 @@ export function evaluateConditions(blocks: AnyAllConditions[], data: unknown): C
   return PASSED;
 }
 
+/** A misspelt operator is a policy error wherever it sits, not only when evaluation happens to reach it. */
+function checkOperators(blocks: AnyAllConditions[]): void {
+  for (const [b, block] of blocks.entries()) {
+    for (const part of ['all', 'any'] as const) {
+      for (const [i, condition] of (block[part] ?? []).entries()) {
+        if (!isConditionOperator(condition.operator)) {
+          throw new SigilError(
+            'BAD_INPUT',
+            `conditions[${b}].${part}[${i}].operator: unknown operator ${JSON.stringify(condition.operator)}`,
+            `use one of ${conditionOperators.join(', ')}`,
+          );
+        }
+      }
+    }
+  }
+}
+
 function evaluateCondition(condition: Condition, data: unknown, where: string): Verdict {
   const operator = condition.operator;
-  if (!isConditionOperator(operator)) {
-    throw new SigilError(
-      'BAD_INPUT',
-      `${where}.operator: unknown operator ${JSON.stringify(operator)}`,
-      `use one of ${conditionOperators.join(', ')}`,
-    );
-  }
+  if (!isConditionOperator(operator))
+    throw new SigilError('BAD_INPUT', `${where}.operator: unknown operator ${JSON.stringify(operator)}`);
   let key: unknown;
   let value: unknown;
   try {
-    key = substituteVariables(condition.key, data);
-    value = substituteVariables(condition.value, data);
+    key = substituteVariablesAt(condition.key, data, '/key');
+    value = substituteVariablesAt(condition.value, data, '/value');
   } catch (err) {
     if (!isSigilError(err)) throw err;
     return { passed: false, reason: withMessage(condition, data, `${where}: ${err.message}`) };

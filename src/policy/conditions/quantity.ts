@@ -38,9 +38,24 @@ export function parseQuantity(text: string): Quantity | undefined {
   return { value: Number(number) * scale, suffix: exponent !== undefined ? '' : suffix };
 }
 
-/** Writes `value` with `suffix` when that gives a whole number, else as a plain number (Kubernetes' canonical form is richer; policies only read these back). */
+const DECIMAL_LARGEST_FIRST = ['E', 'P', 'T', 'G', 'M', 'k', '', 'm', 'u', 'n'];
+const BINARY_LARGEST_FIRST = ['Ei', 'Pi', 'Ti', 'Gi', 'Mi', 'Ki'];
+
+/**
+ * Kubernetes' canonical form: the largest suffix of the operand's family (binary for `Ki`…, else decimal) that
+ * writes `value` as a whole number, so 2000m reads back as "2" and 1536Mi stays "1536Mi".
+ */
 export function formatQuantity(value: number, suffix: string): string {
-  const scale = SUFFIXES[suffix] ?? 1;
-  const scaled = value / scale;
-  return Number.isInteger(scaled) ? `${scaled}${suffix}` : `${value}`;
+  const families = suffix.endsWith('i')
+    ? [BINARY_LARGEST_FIRST, DECIMAL_LARGEST_FIRST]
+    : [DECIMAL_LARGEST_FIRST];
+  for (const family of families) {
+    for (const candidate of family) {
+      const scaled = value / (SUFFIXES[candidate] ?? 1);
+      // toPrecision absorbs float noise such as 0.1 * 3 before deciding that a value is whole.
+      const rounded = Number(scaled.toPrecision(12));
+      if (Number.isInteger(rounded) && rounded !== 0) return `${rounded}${candidate}`;
+    }
+  }
+  return String(value);
 }

@@ -16,6 +16,11 @@ export function substituteVariables<T>(value: T, data: unknown): T {
   return substituteAt(value, data, '') as T;
 }
 
+/** substituteVariables for a value that sits at `basePath` (a JSON pointer) in a larger document, so errors name its place. */
+export function substituteVariablesAt<T>(value: T, data: unknown, basePath: string): T {
+  return substituteAt(value, data, basePath) as T;
+}
+
 function substituteAt(value: unknown, data: unknown, path: string): unknown {
   if (typeof value === 'string') return substituteString(value, data, path || '/');
   if (Array.isArray(value)) return value.map((item, i) => substituteAt(item, data, `${path}/${i}`));

@@ -9,18 +9,46 @@ type Operand =
   | { kind: 'quantity'; value: number; suffix: string }
   | { kind: 'duration'; value: number };
 
-function operand(functionName: string, value: JSONValue): Operand {
-  if (typeof value === 'number') return { kind: 'number', value };
+/** What a string could be: `10m` is both 10 milli and 10 minutes, and its partner decides (Kyverno's rule). */
+interface Candidate {
+  number?: number;
+  quantity?: { value: number; suffix: string };
+  duration?: number;
+}
+
+function candidate(functionName: string, value: JSONValue): Candidate {
+  if (typeof value === 'number') return { number: value };
   if (typeof value === 'string') {
-    const seconds = parseGoDuration(value);
-    if (seconds !== undefined && value !== '0') return { kind: 'duration', value: seconds };
     const quantity = parseQuantity(value);
-    if (quantity !== undefined) return { kind: 'quantity', value: quantity.value, suffix: quantity.suffix };
+    const duration = parseGoDuration(value);
+    if (quantity !== undefined || duration !== undefined) return { quantity, duration };
   }
   throw new FunctionError(
     functionName,
     `${JSON.stringify(value)} is neither a number, a quantity nor a duration`,
   );
+}
+
+const onlyDuration = (c: Candidate) => c.duration !== undefined && c.quantity === undefined;
+
+function resolve(c: Candidate, durationContext: boolean): Operand {
+  if (c.number !== undefined) return { kind: 'number', value: c.number };
+  if (c.duration !== undefined && (c.quantity === undefined || durationContext))
+    return { kind: 'duration', value: c.duration };
+  const quantity = c.quantity as { value: number; suffix: string };
+  return { kind: 'quantity', ...quantity };
+}
+
+/** Both operands, an ambiguous one read as a duration when the other can only be a duration. */
+function operands(
+  functionName: string,
+  a: JSONValue | undefined,
+  b: JSONValue | undefined,
+): [Operand, Operand] {
+  const x = candidate(functionName, a ?? null);
+  const y = candidate(functionName, b ?? null);
+  const durationContext = onlyDuration(x) || onlyDuration(y);
+  return [resolve(x, durationContext), resolve(y, durationContext)];
 }
 
 function result(op: Operand): JSONValue {
@@ -62,20 +90,18 @@ export const arithmeticFunctions: CustomFunction[] = [
   {
     name: 'add',
     signature: [numberOrString, numberOrString],
-    run: ([a, b]) => sameKind('add', operand('add', a ?? null), operand('add', b ?? null), (x, y) => x + y),
+    run: ([a, b]) => sameKind('add', ...operands('add', a, b), (x, y) => x + y),
   },
   {
     name: 'subtract',
     signature: [numberOrString, numberOrString],
-    run: ([a, b]) =>
-      sameKind('subtract', operand('subtract', a ?? null), operand('subtract', b ?? null), (x, y) => x - y),
+    run: ([a, b]) => sameKind('subtract', ...operands('subtract', a, b), (x, y) => x - y),
   },
   {
     name: 'multiply',
     signature: [numberOrString, numberOrString],
     run: ([a, b]) => {
-      const x = operand('multiply', a ?? null);
-      const y = operand('multiply', b ?? null);
+      const [x, y] = operands('multiply', a, b);
       if (x.kind !== 'number' && y.kind !== 'number') throw mismatch('multiply', x, y);
       const scaled = x.kind === 'number' ? y : x;
       return result({ ...scaled, value: x.value * y.value });
@@ -85,8 +111,7 @@ export const arithmeticFunctions: CustomFunction[] = [
     name: 'divide',
     signature: [numberOrString, numberOrString],
     run: ([a, b]) => {
-      const x = operand('divide', a ?? null);
-      const y = operand('divide', b ?? null);
+      const [x, y] = operands('divide', a, b);
       if (y.value === 0) throw new FunctionError('divide', 'division by zero');
       if (y.kind === 'number') return result({ ...x, value: x.value / y.value });
       if (x.kind !== y.kind) throw mismatch('divide', x, y);
@@ -97,8 +122,7 @@ export const arithmeticFunctions: CustomFunction[] = [
     name: 'modulo',
     signature: [numberOrString, numberOrString],
     run: ([a, b]) => {
-      const x = operand('modulo', a ?? null);
-      const y = operand('modulo', b ?? null);
+      const [x, y] = operands('modulo', a, b);
       if (y.value === 0) throw new FunctionError('modulo', 'division by zero');
       if (x.kind === 'number' && (!Number.isInteger(x.value) || !Number.isInteger(y.value))) {
         throw new FunctionError('modulo', 'both numbers must be integers');
@@ -124,13 +148,11 @@ export const arithmeticFunctions: CustomFunction[] = [
     run: ([items]) => {
       const list = items as JSONValue[];
       if (list.length === 0) throw new FunctionError('sum', 'at least one element is required');
-      const operands = list.map((item) => operand('sum', item));
-      let total = operands[0] as Operand;
-      for (const next of operands.slice(1)) {
-        const combined = sameKind('sum', total, next, (x, y) => x + y);
-        total = operand('sum', combined);
-      }
-      return result(total);
+      // Adds pairwise left to right, so each step resolves `10m`-style ambiguity against its partner as add() does.
+      let total: JSONValue = list[0] ?? null;
+      for (const next of list.slice(1))
+        total = sameKind('sum', ...operands('sum', total, next), (x, y) => x + y);
+      return typeof total === 'number' ? total : result(resolve(candidate('sum', total), false));
     },
   },
 ];

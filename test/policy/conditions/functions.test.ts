@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { queryJmesPath } from '../../../src/policy/conditions/index.js';
+
+/** One row: expression, data, expected result. */
+type Row = [expression: string, expected: unknown];
+
+function check(rows: Row[], data: unknown = {}): void {
+  for (const [expression, expected] of rows)
+    assert.deepEqual(queryJmesPath(expression, data), expected, expression);
+}
+
+test('string functions', () => {
+  check([
+    ["compare('a', 'b')", -1],
+    ["compare('b', 'b')", 0],
+    ["equal_fold('Go', 'GO')", true],
+    ["replace('a-b-a', 'a', 'x', `1`)", 'x-b-a'],
+    ["replace('a-b-a', 'a', 'x', `-1`)", 'x-b-x'],
+    ["replace('a-b-a', 'a', 'x')", 'x-b-x'],
+    ["replace_all('a-b-a', 'a', 'x')", 'x-b-x'],
+    ["to_upper('abc')", 'ABC'],
+    ["to_lower('ABC')", 'abc'],
+    ["trim('--a-b--', '-')", 'a-b'],
+    ["trim_prefix('v1.2.3', 'v')", '1.2.3'],
+    ["trim_prefix('1.2.3', 'v')", '1.2.3'],
+    ["split('a,b,c', ',')", ['a', 'b', 'c']],
+    ["join('-', ['a', 'b'])", 'a-b'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${1} is Go's regexp template syntax, not a JS placeholder
+    ["regex_replace_all('([a-z]+)-(\\d+)', 'web-12', '$2.${1}')", '12.web'],
+    ["regex_replace_all_literal('\\d', 'a1b2', '$1')", 'a$1b$1'],
+    ["regex_match('^ghcr\\.io/', 'ghcr.io/org/app')", true],
+    ["regex_match('^ghcr\\.io/', 'docker.io/app')", false],
+    ["pattern_match('ghcr.io/*', 'ghcr.io/org/app')", true],
+    ["truncate('abcdef', `3`)", 'abc'],
+    ["truncate('ab', `3`)", 'ab'],
+    ["semver_compare('1.2.3', '>=1.0.0 <2.0.0')", true],
+    ["semver_compare('2.0.0', '>=1.0.0 <2.0.0 || 3.0.0')", false],
+    ["semver_compare('3.0.0', '>=1.0.0 <2.0.0 || 3.0.0')", true],
+    ["path_canonicalize('/a/b/../c/./d//')", '/a/c/d'],
+    ["path_canonicalize('/../etc')", '/etc'],
+    ["path_canonicalize('a/../..')", '..'],
+  ]);
+  check(
+    [
+      ['label_match(selector, labels)', true],
+      ['label_match(labels, selector)', false],
+    ],
+    {
+      selector: { app: 'shop' },
+      labels: { app: 'shop', tier: 'front' },
+    },
+  );
+});
+
+test('arithmetic over numbers, quantities and durations', () => {
+  check([
+    ['add(`1`, `2`)', 3],
+    ["add('1Gi', '512Mi')", '1536Mi'],
+    ["add('1h', '30m')", '1h30m0s'],
+    ["subtract('2h', '30m')", '1h30m0s'],
+    ['multiply(`3`, `4`)', 12],
+    ["multiply('500m', `4`)", '2'],
+    ["multiply(`2`, '1h')", '2h0m0s'],
+    ['divide(`7`, `2`)', 3.5],
+    ["divide('1Gi', '512Mi')", 2],
+    ["divide('1h', '30m')", 2],
+    ['modulo(`7`, `3`)', 1],
+    ["modulo('10s', '3s')", '1s'],
+    ['round(`3.14159`, `2`)', 3.14],
+    ['sum([`1`, `2`, `3`])', 6],
+    ["sum(['1h', '30m'])", '1h30m0s'],
+  ]);
+  assert.throws(
+    () => queryJmesPath("add('1Gi', '1h')", {}),
+    /add\(\): cannot combine a quantity with a duration/,
+  );
+  assert.throws(() => queryJmesPath('divide(`1`, `0`)', {}), /division by zero/);
+  assert.throws(() => queryJmesPath('modulo(`1.5`, `1`)', {}), /integers/);
+  assert.throws(() => queryJmesPath("add('x', `1`)", {}), /neither a number, a quantity nor a duration/);
+});
+
+test('encoding and data functions', () => {
+  check([
+    ["base64_encode('hello')", 'aGVsbG8='],
+    ["base64_decode('aGVsbG8=')", 'hello'],
+    ['parse_json(\'{"a": [1, true]}\')', { a: [1, true] }],
+    ["parse_yaml('a: 1\nb: [x]')", { a: 1, b: ['x'] }],
+    [
+      "items({b: `2`, a: `1`}, 'key', 'value')",
+      [
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2 },
+      ],
+    ],
+    ["items(['x'], 'i', 'v')", [{ i: 0, v: 'x' }]],
+    ['items({a: `1`})', [['a', 1]]],
+    ["object_from_lists(['a', 'b'], [`1`])", { a: 1, b: null }],
+    ["lookup({a: `1`}, 'a')", 1],
+    ['lookup([`5`, `6`], `1`)', 6],
+    ["lookup({a: `1`}, 'b')", null],
+    ["to_boolean('True')", true],
+  ]);
+  assert.throws(() => queryJmesPath("base64_decode('not base64!')", {}), /not standard base64/);
+  assert.throws(() => queryJmesPath("parse_json('{')", {}), /parse_json\(\)/);
+});
+
+test('time functions', () => {
+  check([
+    ["time_add('2023-01-01T00:00:00Z', '1h30m')", '2023-01-01T01:30:00Z'],
+    ["time_diff('2023-01-01T00:00:00Z', '2023-01-02T01:00:00Z')", '25h0m0s'],
+    ["time_since('', '2023-01-01T00:00:00Z', '2023-01-01T00:00:10Z')", '10s'],
+    ["time_before('2023-01-01T00:00:00Z', '2023-01-02T00:00:00Z')", true],
+    ["time_after('2023-01-01T00:00:00Z', '2023-01-02T00:00:00Z')", false],
+    ["time_between('2023-01-01T12:00:00Z', '2023-01-01T00:00:00Z', '2023-01-02T00:00:00Z')", true],
+    ["time_utc('2023-01-01T02:00:00+02:00')", '2023-01-01T00:00:00Z'],
+    ["time_parse('2006-01-02T15:04:05Z07:00', '2023-05-06T07:08:09+01:00')", '2023-05-06T06:08:09Z'],
+    ["time_to_cron('2023-02-03T04:05:00Z')", '5 4 3 2 5'],
+    ["time_truncate('2023-01-01T05:47:13Z', '1h')", '2023-01-01T05:00:00Z'],
+  ]);
+  const now = Date.parse(queryJmesPath('time_now_utc()', {}) as string);
+  assert.ok(Math.abs(now - Date.now()) < 60_000, 'time_now_utc is the current time');
+  assert.throws(() => queryJmesPath("time_add('yesterday', '1h')", {}), /not an RFC 3339 time/);
+  assert.throws(() => queryJmesPath("time_parse('Jan 2', 'Feb 3')", {}), /layout "Jan 2" is not supported/);
+});
+
+test('an unknown function or a wrong argument type is an error', () => {
+  assert.throws(() => queryJmesPath('nope(`1`)', {}), /Unknown function: nope/);
+  assert.throws(() => queryJmesPath('to_upper(`1`)', {}), /to_upper/);
+});
