@@ -1,6 +1,6 @@
-import { isSigilError, SigilError } from '../../core/errors.js';
+import { SigilError } from '../../core/errors.js';
 import { applyOperator, conditionOperators, isConditionOperator } from './operators.js';
-import { substituteVariables, substituteVariablesAt } from './substitute.js';
+import { substituteVariables, substituteVariablesAt, VariableResolutionError } from './substitute.js';
 import type { AnyAllConditions, Condition, ConditionOutcome } from './types.js';
 
 type Verdict = { passed: true } | { passed: false; reason: string };
@@ -58,13 +58,29 @@ function evaluateCondition(condition: Condition, data: unknown, where: string): 
   let value: unknown;
   try {
     key = substituteVariablesAt(condition.key, data, '/key');
+  } catch (err) {
+    return unresolved(condition, data, where, 'key', err);
+  }
+  try {
     value = substituteVariablesAt(condition.value, data, '/value');
   } catch (err) {
-    if (!isSigilError(err)) throw err;
-    return { passed: false, reason: withMessage(condition, data, `${where}: ${err.message}`) };
+    return unresolved(condition, data, where, 'value', err);
   }
   if (applyOperator(operator, key, value)) return { passed: true };
   const described = `${where}: ${describe(condition.key, key)} ${operator} ${describe(condition.value, value)} is false`;
+  return { passed: false, reason: withMessage(condition, data, described) };
+}
+
+/** A side that did not resolve fails its condition, worded as Kyverno words it. */
+function unresolved(
+  condition: Condition,
+  data: unknown,
+  where: string,
+  side: 'key' | 'value',
+  err: unknown,
+): Verdict {
+  if (!(err instanceof VariableResolutionError)) throw err;
+  const described = `${where}: failed to substitute variables in condition ${side}: ${err.detail}`;
   return { passed: false, reason: withMessage(condition, data, described) };
 }
 

@@ -16,7 +16,11 @@ test('a whole-string variable keeps the JSON type of its result', () => {
     app: 'shop',
     tier: 'front',
   });
-  assert.deepEqual(substituteVariables('  {{ images }} ', data), ['a', 'b']);
+  assert.equal(
+    substituteVariables(' {{ images }}', data),
+    ' ["a","b"]',
+    'only an exact match keeps the type',
+  );
   assert.equal(substituteVariables("{{ request.object.metadata.name == 'web' }}", data), true);
 });
 
@@ -47,12 +51,20 @@ test('substitution reaches every string at any depth and leaves other values alo
   assert.deepEqual(input.list[1], '{{ images[0] }}', 'the input is not modified');
 });
 
-test('escaped variables stay as written', () => {
+test('escaped variables are not evaluated and lose their backslash', () => {
   assert.equal(
     substituteVariables('\\{{ request.object.metadata.name }}', data),
-    '\\{{ request.object.metadata.name }}',
+    '{{ request.object.metadata.name }}',
   );
-  assert.equal(substituteVariables('a \\{{ x }} b {{ images[0] }}', data), 'a \\{{ x }} b a');
+  assert.equal(substituteVariables('a \\{{ x }} b {{ images[0] }}', data), 'a {{ x }} b a');
+});
+
+test('nested variables resolve inside out', () => {
+  assert.equal(substituteVariables("{{ request.object.metadata.labels.{{ 'app' }} }}", data), 'shop');
+  assert.equal(
+    substituteVariables('name-{{ request.object.metadata.{{ key }} }}', { ...data, key: 'name' }),
+    'name-web',
+  );
 });
 
 test('JMESPath multiselect hashes inside a variable', () => {
@@ -65,7 +77,7 @@ test('a variable that selects nothing is an error naming it and its path', () =>
     (err: unknown) =>
       isSigilError(err, 'BAD_INPUT') &&
       err.message ===
-        'variable substitution failed: failed to resolve {{ request.object.spec.missing }} at path /conditions/0/key: it selects nothing',
+        'variable substitution failed: failed to resolve request.object.spec.missing at path /conditions/0/key: JMESPath query selected nothing',
   );
   assert.equal(substituteVariables("{{ request.object.spec.missing || 'none' }}", data), 'none');
 });
@@ -73,7 +85,7 @@ test('a variable that selects nothing is an error naming it and its path', () =>
 test('a malformed expression or unknown function is an error naming the variable', () => {
   assert.throws(
     () => substituteVariables('{{ images[ }}', data),
-    /failed to resolve \{\{ images\[ \}\} at path \/: invalid JMESPath expression/,
+    /variable substitution failed: failed to resolve images\[ at path \/: invalid JMESPath expression/,
   );
   assert.throws(() => substituteVariables('{{ no_such_fn(images) }}', data), /Unknown function: no_such_fn/);
 });
