@@ -4,8 +4,15 @@ import { arithmeticFunctions } from './functions/arithmetic.js';
 import { dataFunctions } from './functions/data.js';
 import { stringFunctions } from './functions/strings.js';
 import { timeFunctions } from './functions/time.js';
+import { x509Functions } from './functions/x509.js';
 
-const customFunctions = [...stringFunctions, ...arithmeticFunctions, ...dataFunctions, ...timeFunctions];
+const customFunctions = [
+  ...stringFunctions,
+  ...arithmeticFunctions,
+  ...dataFunctions,
+  ...timeFunctions,
+  ...x509Functions,
+];
 
 // The function table is global to the library; registering once at module load is what every caller needs.
 for (const fn of customFunctions) {

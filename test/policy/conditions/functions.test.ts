@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
 import { test } from 'node:test';
+import * as x509 from '@peculiar/x509';
 import { queryJmesPath } from '../../../src/policy/conditions/index.js';
 
 /** One row: expression, data, expected result. */
@@ -37,6 +39,7 @@ test('string functions', () => {
     ["semver_compare('1.2.3', '>=1.0.0 <2.0.0')", true],
     ["semver_compare('2.0.0', '>=1.0.0 <2.0.0 || 3.0.0')", false],
     ["semver_compare('3.0.0', '>=1.0.0 <2.0.0 || 3.0.0')", true],
+    ["semver_compare('not-a-version', '<0.0.1')", true], // Kyverno compares an unparseable version as 0.0.0
     ["path_canonicalize('/a/b/../c/./d//')", '/a/c/d'],
     ["path_canonicalize('/../etc')", '/etc'],
     ["path_canonicalize('a/../..')", '..'],
@@ -103,6 +106,8 @@ test('encoding and data functions', () => {
   ]);
   assert.throws(() => queryJmesPath("base64_decode('not base64!')", {}), /not standard base64/);
   assert.throws(() => queryJmesPath("parse_json('{')", {}), /parse_json\(\)/);
+  assert.throws(() => queryJmesPath("to_boolean('yes')", {}), /lowercase argument must be 'true' or 'false'/);
+  assert.throws(() => queryJmesPath("semver_compare('1.0.0', 'about one')", {}), /not a semantic version range/);
 });
 
 test('time functions', () => {
@@ -127,4 +132,66 @@ test('time functions', () => {
 test('an unknown function or a wrong argument type is an error', () => {
   assert.throws(() => queryJmesPath('nope(`1`)', {}), /Unknown function: nope/);
   assert.throws(() => queryJmesPath('to_upper(`1`)', {}), /to_upper/);
+});
+
+test('x509_decode reads an RSA certificate as Go marshals x509.Certificate', async () => {
+  const keys = await webcrypto.subtle.generateKey(
+    {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+    true,
+    ['sign', 'verify'],
+  );
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: '0102',
+      name: 'CN=signer.example.com, O=Example Org, C=DE',
+      notBefore: new Date('2024-01-01T00:00:00Z'),
+      notAfter: new Date('2025-01-01T00:00:00Z'),
+      keys,
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5' },
+      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'signer.example.com' }])],
+    },
+    webcrypto,
+  );
+  const decoded = queryJmesPath('x509_decode(pem)', { pem: cert.toString('pem') }) as Record<string, unknown>;
+  assert.deepEqual(decoded.Subject, {
+    Country: ['DE'],
+    Organization: ['Example Org'],
+    OrganizationalUnit: null,
+    Locality: null,
+    Province: null,
+    StreetAddress: null,
+    PostalCode: null,
+    SerialNumber: '',
+    CommonName: 'signer.example.com',
+  });
+  assert.equal(decoded.SerialNumber, '258');
+  assert.equal(decoded.NotBefore, '2024-01-01T00:00:00Z');
+  assert.equal(decoded.NotAfter, '2025-01-01T00:00:00Z');
+  assert.deepEqual(decoded.DNSNames, ['signer.example.com']);
+  assert.equal((decoded.PublicKey as { E: number }).E, 65537);
+  assert.match((decoded.PublicKey as { N: string }).N, /^\d{600,}$/);
+  assert.throws(
+    () => queryJmesPath("x509_decode('not pem')", {}),
+    /x509_decode\(\): x509_decode argument: no PEM block found/,
+  );
+});
+
+test('x509_decode refuses non-RSA keys, as Kyverno does', async () => {
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ]);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    { name: 'CN=ec', keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } },
+    webcrypto,
+  );
+  assert.throws(
+    () => queryJmesPath('x509_decode(pem)', { pem: cert.toString('pem') }),
+    /certificate should use rsa algorithm/,
+  );
 });

@@ -1,6 +1,5 @@
 import {
   type JSONValue,
-  TYPE_ANY,
   TYPE_ARRAY,
   TYPE_NUMBER,
   TYPE_OBJECT,
@@ -101,11 +100,14 @@ export const dataFunctions: CustomFunction[] = [
   },
   {
     name: 'to_boolean',
-    signature: [{ types: [TYPE_ANY] }],
+    signature: [{ types: [TYPE_STRING] }],
     run: ([value]) => {
       const text = String(value).toLowerCase();
       if (text === 'true' || text === 'false') return text === 'true';
-      throw new FunctionError('to_boolean', `${JSON.stringify(value)} is not a boolean`);
+      throw new FunctionError(
+        'to_boolean',
+        `lowercase argument must be 'true' or 'false' (provided: ${JSON.stringify(value)})`,
+      );
     },
   },
 ];

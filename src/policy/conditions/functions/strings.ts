@@ -143,9 +143,8 @@ export const stringFunctions: CustomFunction[] = [
     name: 'semver_compare',
     signature: [str, str],
     run: ([version, range]) => {
-      const parsed = parseSemVer(asString(version));
-      if (parsed === undefined)
-        throw new FunctionError('semver_compare', `${JSON.stringify(version)} is not a semantic version`);
+      // Kyverno ignores a version that does not parse and compares blang/semver's zero value, 0.0.0.
+      const parsed = parseSemVer(asString(version)) ?? { major: 0, minor: 0, patch: 0, prerelease: [] };
       const result = satisfiesSemVerRange(parsed, asString(range));
       if (result === undefined)
         throw new FunctionError('semver_compare', `${JSON.stringify(range)} is not a semantic version range`);
