@@ -185,21 +185,55 @@ function setOperator(quantifier: 'any' | 'all', wantMember: boolean): Operator {
   };
 }
 
-/** The deprecated In: every key element matches a value element (value patterns only, no ranges). */
-function inList(key: unknown, value: unknown): boolean {
-  const keys = readKeySet(key);
-  const set = readValueSet(value);
-  if (keys === undefined || set.kind !== 'list') return false;
-  return keys.every((k) => set.items.some((item) => wildcardMatch(item, k)));
+/**
+ * The deprecated In / NotIn, which predate the set operators and keep their own rules: a scalar key is matched
+ * as a wildcard pattern against a list value (or the value string as a pattern against it, or membership in a
+ * JSON array string); an array key must be a subset of the value, compared exactly. Undefined when the types do
+ * not fit, which fails both In and NotIn.
+ */
+function inMembership(key: unknown, value: unknown): { all: boolean; any: boolean } | undefined {
+  const jsonStrings = (text: string): string[] | undefined => {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      return Array.isArray(parsed) && parsed.every((item) => typeof item === 'string') ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  if (typeof key === 'string' || typeof key === 'number') {
+    const k = String(key);
+    let found: boolean | undefined;
+    if (Array.isArray(value)) found = value.some((item) => wildcardMatch(k, asText(item)));
+    else if (typeof value === 'string') found = wildcardMatch(value, k) || jsonStrings(value)?.includes(k);
+    return found === undefined ? undefined : { all: found, any: found };
+  }
+  if (!Array.isArray(key) || !key.every((item) => typeof item === 'string')) return undefined;
+  let values: string[] | undefined;
+  if (Array.isArray(value)) values = value.every((item) => typeof item === 'string') ? value : undefined;
+  else if (typeof value === 'string')
+    values = key.length === 1 && key[0] === value ? [value] : jsonStrings(value);
+  if (values === undefined) return undefined;
+  const members = key.map((k) => values.includes(k));
+  return { all: members.every(Boolean), any: members.some(Boolean) };
 }
+
+const inList: Operator = (key, value) => inMembership(key, value)?.all === true;
+/** NotIn: some key element is missing from the value. */
+const notInList: Operator = (key, value) => {
+  const membership = inMembership(key, value);
+  return membership !== undefined && !membership.all;
+};
 
 // ---- table --------------------------------------------------------------------------------------------------
 
 const OPERATORS = {
   Equals: equals,
   NotEquals: (key, value) => !equals(key, value),
+  // Kyverno still accepts the singular spellings.
+  Equal: equals,
+  NotEqual: (key, value) => !equals(key, value),
   In: inList,
-  NotIn: (key, value) => !inList(key, value),
+  NotIn: notInList,
   AnyIn: setOperator('any', true),
   AllIn: setOperator('all', true),
   AnyNotIn: setOperator('any', false),

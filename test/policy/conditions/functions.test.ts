@@ -107,7 +107,10 @@ test('encoding and data functions', () => {
   assert.throws(() => queryJmesPath("base64_decode('not base64!')", {}), /not standard base64/);
   assert.throws(() => queryJmesPath("parse_json('{')", {}), /parse_json\(\)/);
   assert.throws(() => queryJmesPath("to_boolean('yes')", {}), /lowercase argument must be 'true' or 'false'/);
-  assert.throws(() => queryJmesPath("semver_compare('1.0.0', 'about one')", {}), /not a semantic version range/);
+  assert.throws(
+    () => queryJmesPath("semver_compare('1.0.0', 'about one')", {}),
+    /not a semantic version range/,
+  );
 });
 
 test('time functions', () => {

@@ -40,6 +40,8 @@ test('Equals / NotEquals follow Kyverno type rules', () => {
     [[1], 'Equals', '[1]', false],
     [null, 'Equals', null, false],
     ['a', 'NotEquals', 'b', true],
+    ['a', 'Equal', 'a', true], // Kyverno's singular spellings
+    ['a', 'NotEqual', 'a', false],
     ['nginx:1.21', 'NotEquals', 'nginx:*', false],
     [1, 'NotEquals', '2', true],
   ]);
@@ -119,7 +121,13 @@ test('deprecated In / NotIn keep working', () => {
     ['c', 'In', ['a', 'b'], false],
     [['a', 'b'], 'In', ['a', 'b', 'c'], true],
     [['a', 'x'], 'In', ['a', 'b', 'c'], false],
-    ['nginx', 'In', ['ngi*'], true],
+    ['ngi*', 'In', ['nginx'], true], // In treats the key as the pattern against list values
+    ['nginx', 'In', ['ngi*'], false],
+    ['nginx', 'In', 'ngi*', true], // and a string value as the pattern
+    [['a', 'b'], 'In', ['a', 1], false], // non-string list: wrong types fail In…
+    [['a', 'b'], 'NotIn', ['a', 1], false], // …and NotIn alike
+    [['a', 'x'], 'NotIn', ['a', 'b'], true],
+    [{ a: 1 }, 'NotIn', ['a'], false],
     ['a', 'In', '["a"]', true],
     ['c', 'NotIn', ['a', 'b'], true],
     ['a', 'NotIn', ['a', 'b'], false],
