@@ -2,6 +2,7 @@ import jmespath, { type JSONValue } from '@jmespath-community/jmespath';
 import { messageOf, SigilError } from '../../core/errors.js';
 import { arithmeticFunctions } from './functions/arithmetic.js';
 import { dataFunctions } from './functions/data.js';
+import { imageFunctions } from './functions/image.js';
 import { stringFunctions } from './functions/strings.js';
 import { timeFunctions } from './functions/time.js';
 import { x509Functions } from './functions/x509.js';
@@ -12,6 +13,7 @@ const customFunctions = [
   ...dataFunctions,
   ...timeFunctions,
   ...x509Functions,
+  ...imageFunctions,
 ];
 
 // The function table is global to the library; registering once at module load is what every caller needs.

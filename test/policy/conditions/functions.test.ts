@@ -103,9 +103,19 @@ test('encoding and data functions', () => {
     ['lookup([`5`, `6`], `1`)', 6],
     ["lookup({a: `1`}, 'b')", null],
     ["to_boolean('True')", true],
+    ["image_normalize('nginx')", 'docker.io/library/nginx:latest'],
+    ["image_normalize('ghcr.io/org/app:v1')", 'ghcr.io/org/app:v1'],
+    [
+      "image_normalize('localhost:5000/app:v1@sha256:0000000000000000000000000000000000000000000000000000000000000000')",
+      'localhost:5000/app@sha256:0000000000000000000000000000000000000000000000000000000000000000',
+    ],
   ]);
   assert.throws(() => queryJmesPath("base64_decode('not base64!')", {}), /not standard base64/);
   assert.throws(() => queryJmesPath("parse_json('{')", {}), /parse_json\(\)/);
+  assert.throws(
+    () => queryJmesPath("image_normalize('Bad Image')", {}),
+    /image_normalize\(\): invalid image reference/,
+  );
   assert.throws(() => queryJmesPath("to_boolean('yes')", {}), /lowercase argument must be 'true' or 'false'/);
   assert.throws(
     () => queryJmesPath("semver_compare('1.0.0', 'about one')", {}),
