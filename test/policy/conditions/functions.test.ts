@@ -132,14 +132,30 @@ test('time functions', () => {
     ["time_after('2023-01-01T00:00:00Z', '2023-01-02T00:00:00Z')", false],
     ["time_between('2023-01-01T12:00:00Z', '2023-01-01T00:00:00Z', '2023-01-02T00:00:00Z')", true],
     ["time_utc('2023-01-01T02:00:00+02:00')", '2023-01-01T00:00:00Z'],
-    ["time_parse('2006-01-02T15:04:05Z07:00', '2023-05-06T07:08:09+01:00')", '2023-05-06T06:08:09Z'],
+    ["time_parse('2006-01-02T15:04:05Z07:00', '2023-05-06T07:08:09+01:00')", '2023-05-06T07:08:09+01:00'],
+    ["time_parse('Mon Jan _2 15:04:05 MST 2006', 'Tue Mar  7 14:05:09 UTC 2023')", '2023-03-07T14:05:09Z'],
+    ["time_parse('Jan 2, 2006 at 3:04pm (MST)', 'Feb 3, 2013 at 7:54pm (PST)')", '2013-02-03T19:54:00Z'],
+    [
+      "time_parse('02/01/2006 15:04:05.000 -0700', '31/12/2022 23:59:58.250 -0500')",
+      '2022-12-31T23:59:58-05:00',
+    ],
+    ["time_parse('1136239445', '1136239445')", '2006-01-02T22:04:05Z'],
+    ["time_since('2006-01-02', '2023-01-01', '2023-01-03')", '48h0m0s'],
+    ["time_add('2023-01-01T00:00:00+02:00', '1h')", '2023-01-01T01:00:00+02:00'],
+    ["time_to_cron('2023-02-03T23:30:00-02:00')", '30 23 3 2 5'],
+    ["time_utc('2023-01-01T00:00:00.5Z')", '2023-01-01T00:00:00Z'],
     ["time_to_cron('2023-02-03T04:05:00Z')", '5 4 3 2 5'],
     ["time_truncate('2023-01-01T05:47:13Z', '1h')", '2023-01-01T05:00:00Z'],
   ]);
   const now = Date.parse(queryJmesPath('time_now_utc()', {}) as string);
   assert.ok(Math.abs(now - Date.now()) < 60_000, 'time_now_utc is the current time');
   assert.throws(() => queryJmesPath("time_add('yesterday', '1h')", {}), /not an RFC 3339 time/);
-  assert.throws(() => queryJmesPath("time_parse('Jan 2', 'Feb 3')", {}), /layout "Jan 2" is not supported/);
+  assert.throws(
+    () => queryJmesPath("time_parse('2006-01-02', '2023-02-30')", {}),
+    /is not a time in layout "2006-01-02"/,
+  );
+  assert.throws(() => queryJmesPath("time_parse('2006-01-02', '23-02-01')", {}), /is not a time in layout/);
+  assert.throws(() => queryJmesPath("time_parse('123', 'noon')", {}), /is not Unix seconds/);
 });
 
 test('an unknown function or a wrong argument type is an error', () => {
