@@ -6,6 +6,6 @@
 
 export { evaluateConditions } from './evaluate.js';
 export { queryJmesPath } from './jmespath.js';
-export { anyAllConditionsSchema, conditionOperators } from './schema.js';
+export { anyAllConditionsSchema, conditionOperators, conditionSchema } from './schema.js';
 export { substituteVariables } from './substitute.js';
 export type { AnyAllConditions, Condition, ConditionOutcome } from './types.js';

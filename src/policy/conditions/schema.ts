@@ -5,7 +5,7 @@ import type { AnyAllConditions, Condition } from './types.js';
 export { conditionOperators } from './operators.js';
 
 /** One condition; an unknown operator is reported on the `operator` path with the list of valid ones. */
-const conditionSchema: z.ZodType<Condition> = z
+export const conditionSchema: z.ZodType<Condition> = z
   .object({
     key: z.unknown(),
     operator: z.string().superRefine((name, ctx) => {
