@@ -148,11 +148,11 @@ export const arithmeticFunctions: CustomFunction[] = [
     run: ([items]) => {
       const list = items as JSONValue[];
       if (list.length === 0) throw new FunctionError('sum', 'at least one element is required');
-      // Adds pairwise left to right, so each step resolves `10m`-style ambiguity against its partner as add() does.
+      // Adds pairwise left to right, as Kyverno does, so each step resolves `10m`-style ambiguity against its partner.
       let total: JSONValue = list[0] ?? null;
       for (const next of list.slice(1))
         total = sameKind('sum', ...operands('sum', total, next), (x, y) => x + y);
-      return typeof total === 'number' ? total : result(resolve(candidate('sum', total), false));
+      return total;
     },
   },
 ];
