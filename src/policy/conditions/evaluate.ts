@@ -1,5 +1,10 @@
 import { SigilError } from '../../core/errors.js';
-import { applyOperator, conditionOperators, isConditionOperator } from './operators.js';
+import {
+  applyOperator,
+  type ConditionOperator,
+  conditionOperators,
+  isConditionOperator,
+} from './operators.js';
 import { substituteVariables, substituteVariablesAt, VariableResolutionError } from './substitute.js';
 import type { AnyAllConditions, Condition, ConditionOutcome } from './types.js';
 
@@ -51,9 +56,7 @@ function checkOperators(blocks: AnyAllConditions[]): void {
 }
 
 function evaluateCondition(condition: Condition, data: unknown, where: string): Verdict {
-  const operator = condition.operator;
-  if (!isConditionOperator(operator))
-    throw new SigilError('BAD_INPUT', `${where}.operator: unknown operator ${JSON.stringify(operator)}`);
+  const operator = condition.operator as ConditionOperator; // checkOperators has vouched for it
   let key: unknown;
   let value: unknown;
   try {
@@ -84,9 +87,17 @@ function unresolved(
   return { passed: false, reason: withMessage(condition, data, described) };
 }
 
+/** Longest rendering of a value in a message: a whole predicate would drown the reason in an admission response. */
+const SHOWN_LIMIT = 200;
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return text.length > SHOWN_LIMIT ? `${text.slice(0, SHOWN_LIMIT)}…` : text;
+}
+
 /** The resolved value, with the expression it came from when it was substituted. */
 function describe(written: unknown, resolved: unknown): string {
-  const shown = JSON.stringify(resolved) ?? 'null';
+  const shown = show(resolved);
   return typeof written === 'string' && written !== resolved
     ? `${shown} (from ${JSON.stringify(written)})`
     : shown;
@@ -95,11 +106,11 @@ function describe(written: unknown, resolved: unknown): string {
 /** The policy author's message (itself substituted, as Kyverno does) leads; our description of the failure follows. */
 function withMessage(condition: Condition, data: unknown, described: string): string {
   if (condition.message === undefined || condition.message === '') return described;
-  let message = condition.message;
+  let message: unknown = condition.message;
   try {
-    message = substituteVariables(message, data);
+    message = substituteVariables(condition.message, data);
   } catch {
     // The author's message names a variable the data lacks: show it as written rather than lose the failure.
   }
-  return `${message} (${described})`;
+  return `${typeof message === 'string' ? message : show(message)} (${described})`;
 }

@@ -150,3 +150,18 @@ test('the schema accepts Kyverno condition blocks and names the bad field', () =
     assert.deepEqual(result.error?.issues[0]?.path, path, JSON.stringify(input));
   }
 });
+
+test('long values are shortened in the reason, and a message that is a whole variable is rendered as JSON', () => {
+  const big = { items: Array.from({ length: 100 }, (_, i) => `item-${i}`) };
+  const outcome = evaluateConditions(
+    [{ all: [{ key: '{{ big }}', operator: 'Equals', value: {}, message: '{{ big.items[:2] }}' }] }],
+    { big },
+  );
+  assert.equal(outcome.passed, false);
+  assert.ok(
+    outcome.message.startsWith('["item-0","item-1"] (conditions[0].all[0]: {"items":["item-0"'),
+    outcome.message,
+  );
+  assert.ok(outcome.message.length < 600, 'the reason stays short');
+  assert.match(outcome.message, /…/);
+});
