@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn; each prints its own figures. */
+import { benchConditions } from './conditions.js';
 import { benchKeyless } from './keyless.js';
 import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
@@ -9,3 +10,4 @@ await benchVerifyImage();
 await benchVerifyBlob();
 await benchKeyless();
 await benchTlog();
+await benchConditions();
