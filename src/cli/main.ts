@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAttestCommands } from './commands/attest.js';
 import { registerBlobCommands } from './commands/blob.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -39,6 +40,7 @@ program
 
 registerKeyCommands(program);
 registerSignCommands(program);
+registerAttestCommands(program);
 registerBlobCommands(program);
 registerRegistryCommands(program);
 registerTlogCommands(program);

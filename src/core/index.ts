@@ -1,4 +1,5 @@
 export * from './canonical-json.js';
+export * from './concurrency.js';
 export * from './digest.js';
 export * from './encoding.js';
 export * from './errors.js';

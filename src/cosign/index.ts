@@ -1,3 +1,4 @@
+export * from './attest.js';
 export * from './blob.js';
 export * from './keyless.js';
 export * from './keys.js';
@@ -5,3 +6,4 @@ export * from './sign.js';
 export * from './signature-image.js';
 export * from './signature-repository.js';
 export * from './verify.js';
+export * from './verify-attestation.js';

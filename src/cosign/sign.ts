@@ -11,20 +11,17 @@ import {
   ANNOTATION_RFC3161_TIMESTAMP,
   ANNOTATION_SIGNATURE,
   artifactTag,
-  buildSignatureImage,
   buildSimpleSigningPayload,
-  configCreated,
   type LayerDescriptor,
-  OCI_MANIFEST_MEDIA_TYPE,
   rekorBundleJson,
   SIMPLE_SIGNING_MEDIA_TYPE,
   signatureLayer,
   timestampAnnotationJson,
 } from '../formats/index.js';
-import { type ImageReference, isIndex, type RegistryClient, repositoryName } from '../oci/index.js';
+import { type ImageReference, type RegistryClient, repositoryName } from '../oci/index.js';
 import { hashedRekordProposal, type RekorClient } from '../tlog/index.js';
 import { requestTimestamp } from '../tsa/index.js';
-import { readSignatureLayers } from './signature-image.js';
+import { pushArtifactImage, readSignatureLayers } from './signature-image.js';
 import { signatureRepository } from './signature-repository.js';
 
 export interface SignImageOptions {
@@ -64,6 +61,47 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
   );
   const rawSignature = await signer.sign(payload);
   const signature = toBase64(rawSignature);
+  const annotations = await signatureAnnotations(
+    signer,
+    rawSignature,
+    () => hashedRekordProposal(payload, rawSignature, verifierPem(signer)),
+    options,
+  );
+  if (options.upload === false) return { digest, payload, signature, appended: false };
+
+  const target = signatureRepository(image);
+  const tag = artifactTag(digest, 'sig');
+  const signatureReference = `${repositoryName(target)}:${tag}`;
+  progress(`Pushing signature to: ${repositoryName(target)}`);
+  const existing = await readSignatureLayers(client, target, tag, SIMPLE_SIGNING_MEDIA_TYPE);
+  const layer = signatureLayer(payload, signature, annotations);
+  if (existing && alreadySigned(existing.layers, layer.descriptor, payload, signer)) {
+    progress('An identical signature is already present; nothing to append');
+    return { digest, payload, signature, signatureReference, appended: false };
+  }
+  await pushArtifactImage(
+    client,
+    target,
+    tag,
+    existing,
+    [...(existing?.layers ?? []), layer.descriptor],
+    layer,
+  );
+  return { digest, payload, signature, signatureReference, appended: true };
+}
+
+/**
+ * The annotations every cosign signature layer carries besides the signature: the certificate and chain
+ * of a keyless signer, an RFC 3161 timestamp over the signature, and the log's promise (SET) for the
+ * entry `proposal` describes.
+ */
+export async function signatureAnnotations(
+  signer: Signer,
+  rawSignature: Uint8Array,
+  proposal: () => unknown,
+  options: { tlog?: RekorClient; tsaUrl?: string; progress?: (message: string) => void },
+): Promise<Record<string, string>> {
+  const progress = options.progress ?? (() => {});
   const annotations: Record<string, string> = {};
   const [certificate, ...chain] = signer.certificateChain ?? [];
   if (certificate) {
@@ -78,42 +116,14 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
   }
   if (options.tlog) {
     progress(`Uploading the signature to the transparency log at ${options.tlog.baseUrl}`);
-    const logged = await options.tlog.createEntry(
-      hashedRekordProposal(payload, rawSignature, verifierPem(signer)),
-    );
+    const logged = await options.tlog.createEntry(proposal());
     progress(`tlog entry created with index: ${logged.entry.logIndex}`);
     annotations[ANNOTATION_BUNDLE] = rekorBundleJson({
       SignedEntryTimestamp: logged.entry.verification.signedEntryTimestamp,
       Payload: logged.entry,
     });
   }
-  if (options.upload === false) return { digest, payload, signature, appended: false };
-
-  const target = signatureRepository(image);
-  const tag = artifactTag(digest, 'sig');
-  const signatureReference = `${repositoryName(target)}:${tag}`;
-  progress(`Pushing signature to: ${repositoryName(target)}`);
-  const existing = await readSignatureLayers(client, target, tag, SIMPLE_SIGNING_MEDIA_TYPE);
-  const layer = signatureLayer(payload, signature, annotations);
-  if (existing && alreadySigned(existing.layers, layer.descriptor, payload, signer)) {
-    progress('An identical signature is already present; nothing to append');
-    return { digest, payload, signature, signatureReference, appended: false };
-  }
-  const layers = [...(existing?.layers ?? []), layer.descriptor];
-  // Keep the image's creation time, as cosign does when it appends to an existing signature image.
-  const created =
-    existing && !isIndex(existing.manifest)
-      ? configCreated(
-          await client.getBlob(target, existing.manifest.config.digest),
-          `${signatureReference} config`,
-        )
-      : undefined;
-  const signatures = buildSignatureImage(layers, created);
-  // Blobs first, manifest last: a failure part-way leaves the old signature manifest intact.
-  await client.pushBlob(target, layer.payload);
-  await client.pushBlob(target, signatures.config);
-  await client.putManifest(target, tag, signatures.manifest, OCI_MANIFEST_MEDIA_TYPE);
-  return { digest, payload, signature, signatureReference, appended: true };
+  return annotations;
 }
 
 /**

@@ -5,7 +5,15 @@
  * the others are returned so that a failed verification can say why each signature was rejected.
  */
 import type { KeyObject } from 'node:crypto';
-import { type Digest, fromBase64, goJson, messageOf, SigilError, sortedKeys } from '../core/index.js';
+import {
+  type Digest,
+  fromBase64,
+  goJson,
+  mapLimited,
+  messageOf,
+  SigilError,
+  sortedKeys,
+} from '../core/index.js';
 import { verifySignature } from '../crypto/index.js';
 import {
   ANNOTATION_BUNDLE,
@@ -21,6 +29,7 @@ import {
   parseTimestampAnnotation,
   rekorBundleToTlogEntryJson,
   SIMPLE_SIGNING_MEDIA_TYPE,
+  type SignedContent,
   type SimpleSigningPayload,
 } from '../formats/index.js';
 import { type ImageReference, type RegistryClient, type Repository, repositoryName } from '../oci/index.js';
@@ -110,7 +119,9 @@ async function verifyLayer(
     const encoded = layer.annotations?.[ANNOTATION_SIGNATURE];
     if (!encoded) return { reason: `missing ${ANNOTATION_SIGNATURE} annotation` };
     const payload = await options.client.getBlob(repo, layer.digest);
-    const keyless = options.keyless ? verifyKeylessLayer(layer, payload, options.keyless) : undefined;
+    const keyless = options.keyless
+      ? verifyKeylessLayer(layer, { payload, signatureBase64: encoded }, options.keyless)
+      : undefined;
     if (!keyless) {
       if (!options.publicKey) return { reason: 'no public key to verify with' };
       if (!verifySignature(options.publicKey, payload, fromBase64(encoded, 'signature annotation'))) {
@@ -126,7 +137,10 @@ async function verifyLayer(
     });
     if (problems.length > 0) return { reason: problems.join(', ') };
     if (keyless) return { layer, payload, claims, keyless };
-    if (!options.ignoreTlog) await checkLogEntry(layer, payload, options);
+    if (!options.ignoreTlog) {
+      const signature = fromBase64(encoded, 'signature annotation');
+      await checkLogEntry(layer, options, (body, key) => assertBodyMatches(body, payload, signature, key));
+    }
     return { layer, payload, claims };
   } catch (err) {
     return { reason: messageOf(err) };
@@ -137,9 +151,9 @@ async function verifyLayer(
  * A keyless signature layer carries its certificate, chain and log entry in annotations; as a bundle they
  * go through the keyless verifier (chain, SCT, SET and entry-matches-signature, identity policy).
  */
-function verifyKeylessLayer(
+export function verifyKeylessLayer(
   layer: LayerDescriptor,
-  payload: Buffer,
+  signed: SignedContent,
   trust: KeylessTrust,
 ): KeylessVerification {
   const annotations = layer.annotations ?? {};
@@ -153,8 +167,7 @@ function verifyKeylessLayer(
   const logged = annotations[ANNOTATION_BUNDLE];
   const timestamp = annotations[ANNOTATION_RFC3161_TIMESTAMP];
   const bundle = layoutSignatureBundle({
-    payload,
-    signatureBase64: annotations[ANNOTATION_SIGNATURE] ?? '',
+    ...signed,
     certificates: [certificate, ...(chain ? splitPemChain(chain) : [])],
     tlogEntries: logged
       ? [rekorBundleToTlogEntryJson(parseRekorBundle(logged, 'bundle annotation'), 'bundle annotation')]
@@ -163,7 +176,7 @@ function verifyKeylessLayer(
       ? { rfc3161Timestamps: [parseTimestampAnnotation(timestamp, ANNOTATION_RFC3161_TIMESTAMP)] }
       : {}),
   });
-  return verifyKeylessBundle(bundle, payload, trust);
+  return verifyKeylessBundle(bundle, 'payload' in signed ? signed.payload : Buffer.alloc(0), trust);
 }
 
 function splitPemChain(text: string): string[] {
@@ -175,10 +188,11 @@ function splitPemChain(text: string): string[] {
  * promised by the trusted log (SET), be about this very signature, key and payload, and, when the log is
  * reachable, be included in its tree under a checkpoint the log signed.
  */
-async function checkLogEntry(
+export async function checkLogEntry(
   layer: LayerDescriptor,
-  payload: Buffer,
-  options: VerifyImageOptions,
+  options: Pick<VerifyImageOptions, 'tlog' | 'publicKey'>,
+  /** Throws unless the logged body is about this signature by this key. */
+  assertBody: (bodyBase64: string, publicKey: KeyObject) => void,
 ): Promise<void> {
   const annotation = layer.annotations?.[ANNOTATION_BUNDLE];
   if (annotation === undefined) {
@@ -194,10 +208,9 @@ async function checkLogEntry(
     );
   }
   const bundle = parseRekorBundle(annotation, 'bundle annotation');
-  const signature = fromBase64(layer.annotations?.[ANNOTATION_SIGNATURE] ?? '', 'signature annotation');
   verifySignedEntryTimestamp(bundle.Payload, bundle.SignedEntryTimestamp, options.tlog);
   if (!options.publicKey) throw new SigilError('BAD_INPUT', 'no public key to verify with');
-  assertBodyMatches(bundle.Payload.body, payload, signature, options.publicKey);
+  assertBody(bundle.Payload.body, options.publicKey);
   if (options.tlog.client) {
     const uuid = leafHash(Buffer.from(bundle.Payload.body, 'base64')).toString('hex');
     const { entry } = await options.tlog.client.entryByUuid(uuid);
@@ -205,24 +218,6 @@ async function checkLogEntry(
       throw new SigilError('TLOG_ENTRY_MISMATCH', 'the log holds a different body under this entry');
     verifyRekorEntry(entry, options.tlog);
   }
-}
-
-/** Promise.all over `items` with at most `limit` calls in flight, results in input order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** cosign's JSON output: the verified payloads, decoded and re-encoded as Go does, in an array. */

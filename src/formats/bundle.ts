@@ -12,6 +12,7 @@ import {
   toMessageSignatureBundle,
 } from '@sigstore/bundle';
 import { decodePem, fromBase64, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
+import { type DsseEnvelope, dsseEnvelopeJson } from './dsse.js';
 
 export type { Bundle, SerializedBundle, TransparencyLogEntry };
 
@@ -107,15 +108,18 @@ export const BUNDLE_V01_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle+json;v
  * Sigstore bundle, the version whose log entries may carry a SET without an inclusion proof, so that
  * one verifier checks both storage formats the same way.
  */
-export function layoutSignatureBundle(options: {
-  payload: Uint8Array;
-  signatureBase64: string;
-  /** PEM certificates, leaf first. */
-  certificates: string[];
-  tlogEntries: Record<string, unknown>[];
-  /** base64 DER RFC 3161 timestamp responses over the signature. */
-  rfc3161Timestamps?: string[];
-}): Bundle {
+/** What a signature layer signed: a payload (cosign's simple signing) or a DSSE envelope (attestations). */
+export type SignedContent = { payload: Uint8Array; signatureBase64: string } | { envelope: DsseEnvelope };
+
+export function layoutSignatureBundle(
+  options: SignedContent & {
+    /** PEM certificates, leaf first. */
+    certificates: string[];
+    tlogEntries: Record<string, unknown>[];
+    /** base64 DER RFC 3161 timestamp responses over the signature. */
+    rfc3161Timestamps?: string[];
+  },
+): Bundle {
   const chain = options.certificates.map((pem) => ({
     rawBytes: decodePem(pem, 'certificate', ['CERTIFICATE']).der.toString('base64'),
   }));
@@ -133,10 +137,14 @@ export function layoutSignatureBundle(options: {
             }
           : {}),
       },
-      messageSignature: {
-        messageDigest: { algorithm: 'SHA2_256', digest: sha256(options.payload).toString('base64') },
-        signature: options.signatureBase64,
-      },
+      ...('envelope' in options
+        ? { dsseEnvelope: JSON.parse(dsseEnvelopeJson(options.envelope)) }
+        : {
+            messageSignature: {
+              messageDigest: { algorithm: 'SHA2_256', digest: sha256(options.payload).toString('base64') },
+              signature: options.signatureBase64,
+            },
+          }),
     },
     'signature layer',
   );

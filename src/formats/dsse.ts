@@ -39,3 +39,12 @@ export function parseDsseEnvelope(text: string | Uint8Array, where: string): Dss
     signatures,
   };
 }
+
+/** The envelope as JSON, as cosign writes it (Go's dsse library: `keyid` always present, "" when unset). */
+export function dsseEnvelopeJson(envelope: DsseEnvelope): string {
+  return JSON.stringify({
+    payloadType: envelope.payloadType,
+    payload: envelope.payload.toString('base64'),
+    signatures: envelope.signatures.map((s) => ({ keyid: s.keyid ?? '', sig: s.sig.toString('base64') })),
+  });
+}

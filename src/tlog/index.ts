@@ -1,6 +1,7 @@
 export * from './checkpoint.js';
 export * from './client.js';
 export * from './hashedrekord.js';
+export * from './intoto.js';
 export * from './kinds.js';
 export * from './kinds-v2.js';
 export * from './log.js';

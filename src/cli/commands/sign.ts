@@ -1,35 +1,21 @@
-import type { KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
-import { SigilError, writeFileAtomic } from '../../core/index.js';
+import { writeFileAtomic } from '../../core/index.js';
 import { signImage, verificationJson, verifyImage } from '../../cosign/index.js';
-import { formatReference, parseReference, RegistryClient } from '../../oci/index.js';
-import { RekorClient } from '../../tlog/index.js';
+import { formatReference, parseReference } from '../../oci/index.js';
+import { type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
-  type KeylessSignOptions,
   type KeylessVerifyOptions,
-  keylessServices,
-  loadKeylessSigner,
   verificationSigners,
 } from '../keyless.js';
-import { loadSigner, loadVerificationKey } from '../keys.js';
 import { collectAnnotation, parseBool, parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
+import { type SigningOptions, signingContext } from '../signing.js';
 
-interface RegistryOptions {
-  allowInsecureRegistry: boolean;
-}
-
-function registryClient(opts: RegistryOptions): RegistryClient {
-  return new RegistryClient({ insecure: opts.allowInsecureRegistry });
-}
-
-interface SignOptions extends RegistryOptions, KeylessSignOptions {
-  key?: string;
+interface SignOptions extends RegistryOptions, SigningOptions {
   annotations: Record<string, string>;
-  tlogUpload: boolean;
   upload: boolean;
   yes?: boolean;
   signContainerIdentity?: string;
@@ -90,31 +76,18 @@ Examples:
     );
   addKeylessSignOptions(sign).action(
     action(async (images: string[], opts: SignOptions) => {
-      const keyless = opts.key ? undefined : keylessServices(opts);
-      if (keyless?.rekorUrl) opts.rekorUrl ??= keyless.rekorUrl;
-      if (opts.tlogUpload && !opts.rekorUrl) {
-        throw new SigilError(
-          'BAD_INPUT',
-          'no transparency log is configured to upload the signature to',
-          'pass --rekor-url (e.g. a log started with sigil tlog serve), or --tlog-upload=false',
-        );
-      }
       const references = images.map(parseReference);
-      const signer = opts.key
-        ? await loadSigner(opts.key)
-        : await loadKeylessSigner(opts, keyless?.fulcioUrl ?? '');
+      const signing = await signingContext(opts);
       const client = registryClient(opts);
       const results = [];
       for (const image of references) {
         const result = await signImage({
           client,
-          signer,
+          ...signing,
           image,
           annotations: opts.annotations,
           upload: opts.upload,
           progress: info,
-          ...(opts.tlogUpload && opts.rekorUrl ? { tlog: new RekorClient(opts.rekorUrl) } : {}),
-          ...(opts.timestampServerUrl ? { tsaUrl: opts.timestampServerUrl } : {}),
           ...(opts.signContainerIdentity ? { signContainerIdentity: opts.signContainerIdentity } : {}),
         });
         results.push({ image: formatReference(image), ...result });
@@ -234,15 +207,4 @@ Examples:
       }
     }),
   );
-}
-
-/**
- * The log signatures must be recorded in: its public key from SIGSTORE_REKOR_PUBLIC_KEY (cosign's variable
- * for private deployments), never fetched from the log itself; with --rekor-url, inclusion proofs too.
- */
-function trustedLog(rekorUrl: string | undefined): { tlog?: { publicKey: KeyObject; client?: RekorClient } } {
-  const keyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
-  if (!keyFile) return {};
-  const publicKey = loadVerificationKey(keyFile);
-  return { tlog: { publicKey, ...(rekorUrl ? { client: new RekorClient(rekorUrl) } : {}) } };
 }

@@ -1,0 +1,222 @@
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { readUserFile, SigilError } from '../../core/index.js';
+import { attestationJsonLines, attestImage, verifyImageAttestations } from '../../cosign/index.js';
+import { PREDICATE_TYPE_NAMES, predicateTypeFor } from '../../formats/index.js';
+import { formatReference, parseReference } from '../../oci/index.js';
+import { type AnyAllConditions, anyAllConditionsSchema, evaluateConditions } from '../../policy/index.js';
+import { type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
+import {
+  addKeylessSignOptions,
+  addKeylessVerifyOptions,
+  type KeylessVerifyOptions,
+  verificationSigners,
+} from '../keyless.js';
+import { parseBool, parseOutput } from '../options.js';
+import { info, printResult, warn } from '../output.js';
+import { action } from '../run.js';
+import { type SigningOptions, signingContext } from '../signing.js';
+
+interface AttestOptions extends RegistryOptions, SigningOptions {
+  predicate: string;
+  type: string;
+  replace: boolean;
+  upload: boolean;
+  yes?: boolean;
+  output: 'text' | 'json';
+}
+
+interface VerifyAttestationOptions extends RegistryOptions, KeylessVerifyOptions {
+  key?: string;
+  type: string;
+  policy?: string;
+  rekorUrl?: string;
+  insecureIgnoreTlog: boolean;
+  output: 'text' | 'json';
+}
+
+const TYPE_HELP = `predicate type: ${PREDICATE_TYPE_NAMES.join('|')}, or a URI`;
+
+const insecureRegistry = (command: Command) =>
+  command.option(
+    '--allow-insecure-registry [bool]',
+    'allow plain-HTTP registries other than loopback',
+    parseBool,
+    false,
+  );
+
+export function registerAttestCommands(program: Command): void {
+  const attest = program
+    .command('attest')
+    .description(
+      'Attest facts about images (SBOM, vulnerability scan, provenance): a signed in-toto statement',
+    )
+    .argument('<image...>', 'image references (a tag is resolved to the digest the statement is about)')
+    .requiredOption('--predicate <file>', 'the predicate: an SBOM, a scan report, a provenance document')
+    .option('--type <type>', TYPE_HELP, 'custom')
+    .option('--key <file>', 'private key file (encrypted cosign format); without it, attest keyless')
+    .option('--replace [bool]', 'replace existing attestations of the same predicate type', parseBool, false)
+    .option('--tlog-upload [bool]', 'upload the attestation to the transparency log', parseBool, true)
+    .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to upload to')
+    .option('--upload [bool]', 'push the attestation to the registry', parseBool, true)
+    .option('-y, --yes', 'skip confirmation prompts')
+    .option('--output <format>', 'text or json', parseOutput, 'text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sigil attest --key cosign.key --predicate sbom.spdx.json --type spdxjson 127.0.0.1:5000/app:v1
+  sigil attest --yes --predicate sbom.cdx.json --type cyclonedx ghcr.io/org/app@sha256:...   # keyless
+  sigil attest --key cosign.key --predicate scan.json --type vuln --replace ghcr.io/org/app@sha256:...`,
+    );
+  insecureRegistry(addKeylessSignOptions(attest)).action(
+    action(async (images: string[], opts: AttestOptions) => {
+      predicateTypeFor(opts.type);
+      const predicate = readUserFile(opts.predicate, 'predicate');
+      const references = images.map(parseReference);
+      const signing = await signingContext(opts);
+      const client = registryClient(opts);
+      const results = [];
+      for (const image of references) {
+        const result = await attestImage({
+          client,
+          ...signing,
+          image,
+          type: opts.type,
+          predicate,
+          predicateSource: opts.predicate,
+          replace: opts.replace,
+          upload: opts.upload,
+          progress: info,
+        });
+        results.push({
+          image: formatReference(image),
+          digest: result.digest,
+          predicateType: result.statement.predicateType,
+          attestationReference: result.attestationReference ?? null,
+        });
+      }
+      if (opts.output === 'json') printResult(JSON.stringify(results));
+    }),
+  );
+
+  const verify = program
+    .command('verify-attestation')
+    .description(
+      'Verify the attestations of images: signature, log entry, subject digest, predicate type, policy',
+    )
+    .argument('<image...>', 'image references')
+    .option('--key <file>', 'public key file (PEM)')
+    .option('--type <type>', `only attestations of this ${TYPE_HELP}`, 'custom')
+    .option(
+      '--policy <file>',
+      'conditions every attestation predicate must meet: Kyverno any/all blocks (YAML or JSON)',
+    )
+    .option(
+      '--insecure-ignore-tlog [bool]',
+      'accept attestations that are not in a transparency log',
+      parseBool,
+      false,
+    )
+    .option(
+      '--rekor-url <url>',
+      'the transparency log to fetch inclusion proofs from (its key: SIGSTORE_REKOR_PUBLIC_KEY)',
+    )
+    .option(
+      '-o, --output <format>',
+      'json (one DSSE envelope per line, as cosign) or text',
+      parseOutput,
+      'json',
+    )
+    .addHelpText(
+      'after',
+      `
+Exit code 0 when every image has at least one valid attestation of the type (meeting the policy), 1 otherwise.
+
+Examples:
+  sigil verify-attestation --key cosign.pub --type spdxjson 127.0.0.1:5000/app:v1
+  sigil verify-attestation --type vuln --key cosign.pub --policy no-criticals.yaml ghcr.io/org/app@sha256:...
+  sigil verify-attestation --type cyclonedx --certificate-identity-regexp '^https://github.com/org/' \\
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com ghcr.io/org/app@sha256:...
+
+A policy file (conditions over the predicate, as in a Kyverno verifyImages attestation):
+  all:
+    - key: "{{ scanner.result.summary.CRITICAL || \`0\` }}"
+      operator: Equals
+      value: 0
+      message: no critical vulnerabilities`,
+    );
+  insecureRegistry(addKeylessVerifyOptions(verify)).action(
+    action(async (images: string[], opts: VerifyAttestationOptions) => {
+      const predicateType = predicateTypeFor(opts.type);
+      const policy = opts.policy ? loadConditions(opts.policy) : undefined;
+      const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
+      const client = registryClient(opts);
+      if (opts.insecureIgnoreTlog) {
+        warn(
+          'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
+        );
+      }
+      for (const image of images.map(parseReference)) {
+        const result = await verifyImageAttestations({
+          client,
+          image,
+          ...signers,
+          predicateType,
+          ignoreTlog: opts.insecureIgnoreTlog,
+          ...trustedLog(opts.rekorUrl),
+        });
+        if (policy) {
+          for (const attestation of result.verified) {
+            const outcome = evaluateConditions(policy, attestation.statement.predicate);
+            if (!outcome.passed) {
+              throw new SigilError(
+                'POLICY_VIOLATION',
+                `${formatReference(image)}: attestation ${attestation.layer.digest} fails the policy ${opts.policy}: ${outcome.message}`,
+              );
+            }
+          }
+        }
+        info(`\nVerification for ${formatReference(image)} --`);
+        info('The following checks were performed on each of these signatures:');
+        info('  - The cosign claims were validated');
+        if (policy) info(`  - The attestations satisfy the conditions of ${opts.policy}`);
+        if ('keyless' in signers) {
+          info('  - Existence of the claims in the transparency log was verified offline');
+          info(
+            '  - The code-signing certificate was verified using trusted certificate authority certificates',
+          );
+        } else {
+          info('  - The signatures were verified against the specified public key');
+        }
+        if (opts.output === 'json') for (const line of attestationJsonLines(result)) printResult(line);
+        else for (const a of result.verified) printResult(`${a.predicateType} ${a.layer.digest}`);
+      }
+    }),
+  );
+}
+
+/** A policy file: one any/all block, a list of them, or `{conditions: [...]}` as in a Kyverno rule. */
+function loadConditions(file: string): AnyAllConditions[] {
+  const text = readUserFile(file, 'policy').toString('utf8');
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (err) {
+    throw new SigilError('BAD_INPUT', `${file}: not YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const wrapped =
+    document && typeof document === 'object' && !Array.isArray(document) && 'conditions' in document
+      ? (document as { conditions: unknown }).conditions
+      : document;
+  const blocks = Array.isArray(wrapped) ? wrapped : [wrapped];
+  return blocks.map((block, i) => {
+    const parsed = anyAllConditionsSchema.safeParse(block);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = [`conditions[${i}]`, ...(issue?.path ?? []).map(String)].join('.');
+      throw new SigilError('BAD_INPUT', `${file}: ${path}: ${issue?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
+  });
+}

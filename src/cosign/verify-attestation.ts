@@ -1,0 +1,135 @@
+/**
+ * `verify-attestation`: every layer of the image's `.att` artifact is a DSSE envelope; an attestation is
+ * accepted when its signature verifies (key, or keyless certificate through the trusted root), its log
+ * entry is about this very envelope (unless the log is ignored), its payload is an in-toto statement whose
+ * subject is the image digest, and its predicate type is the one asked for (cosign's --type filter).
+ */
+import { type Digest, mapLimited, messageOf, SigilError } from '../core/index.js';
+import { verifySignature } from '../crypto/index.js';
+import {
+  ANNOTATION_CERTIFICATE,
+  artifactTag,
+  DSSE_ENVELOPE_MEDIA_TYPE,
+  type DsseEnvelope,
+  dsseEnvelopeJson,
+  IN_TOTO_PAYLOAD_TYPE,
+  type InTotoStatement,
+  type LayerDescriptor,
+  parseDsseEnvelope,
+  parseStatement,
+  preAuthEncoding,
+  statementCovers,
+} from '../formats/index.js';
+import { repositoryName } from '../oci/index.js';
+import { assertIntotoBodyMatches } from '../tlog/index.js';
+import type { KeylessVerification } from '../verify/index.js';
+import { readSignatureLayers } from './signature-image.js';
+import { signatureRepository } from './signature-repository.js';
+import { checkLogEntry, type VerifyImageOptions, verifyKeylessLayer } from './verify.js';
+
+export interface VerifyAttestationOptions
+  extends Omit<VerifyImageOptions, 'annotations' | 'checkDockerReference'> {
+  /** Only attestations of this predicate type count (a URI; see predicateTypeFor). */
+  predicateType?: string;
+}
+
+export interface VerifiedAttestation {
+  layer: LayerDescriptor;
+  envelope: DsseEnvelope;
+  statement: InTotoStatement;
+  predicateType: string;
+  keyless?: KeylessVerification;
+}
+
+export interface AttestationVerification {
+  digest: Digest;
+  verified: VerifiedAttestation[];
+  /** One line per rejected attestation: which layer, and why. */
+  rejected: string[];
+}
+
+export async function verifyImageAttestations(
+  options: VerifyAttestationOptions,
+): Promise<AttestationVerification> {
+  const { client, image } = options;
+  const digest = image.digest ?? (await client.resolveDigest(image));
+  const repo = signatureRepository(image);
+  const artifact = await readSignatureLayers(
+    client,
+    repo,
+    artifactTag(digest, 'att'),
+    DSSE_ENVELOPE_MEDIA_TYPE,
+  );
+  const where = `${repositoryName(image)}@${digest}`;
+  if (!artifact || artifact.layers.length === 0) {
+    throw new SigilError('NO_SIGNATURES', `no attestations found for ${where}`);
+  }
+  const outcomes = await mapLimited(artifact.layers, options.concurrency ?? 8, async (layer) => {
+    try {
+      const blob = await client.getBlob(repo, layer.digest);
+      return await verifyAttestationLayer(options, digest, layer, blob);
+    } catch (err) {
+      return { reason: messageOf(err) };
+    }
+  });
+  const verified = outcomes.filter((o): o is VerifiedAttestation => !('reason' in o));
+  const rejected = outcomes.flatMap((o, i) =>
+    'reason' in o ? [`attestation ${i + 1} (${artifact.layers[i]?.digest}): ${o.reason}`] : [],
+  );
+  if (verified.length === 0) {
+    const typed = options.predicateType ? ` of type ${options.predicateType}` : '';
+    throw new SigilError(
+      'SIGNATURE_MISMATCH',
+      `no matching attestations${typed} for ${where}: ${rejected.join('; ')}`,
+    );
+  }
+  return { digest, verified, rejected };
+}
+
+async function verifyAttestationLayer(
+  options: VerifyAttestationOptions,
+  digest: Digest,
+  layer: LayerDescriptor,
+  blob: Buffer,
+): Promise<VerifiedAttestation | { reason: string }> {
+  const envelope = parseDsseEnvelope(blob, `attestation layer ${layer.digest}`);
+  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    return { reason: `DSSE payloadType is ${envelope.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}` };
+  }
+  const keyless =
+    options.keyless && layer.annotations?.[ANNOTATION_CERTIFICATE] !== undefined
+      ? verifyKeylessLayer(layer, { envelope }, options.keyless)
+      : undefined;
+  if (!keyless) {
+    if (!options.publicKey) {
+      return { reason: options.keyless ? 'signed with a key, not keyless' : 'no public key to verify with' };
+    }
+    const signed = preAuthEncoding(envelope.payloadType, envelope.payload);
+    if (!envelope.signatures.some((s) => verifySignature(options.publicKey!, signed, s.sig))) {
+      return { reason: 'invalid signature for the given public key' };
+    }
+  }
+  const statement = parseStatement(envelope.payload, `attestation layer ${layer.digest}`);
+  if (!statementCovers(statement, digest)) {
+    const subjects = statement.subject.flatMap((s) => Object.entries(s.digest).map(([a, h]) => `${a}:${h}`));
+    return { reason: `the statement is about ${subjects.join(', ')}, not ${digest}` };
+  }
+  if (options.predicateType && statement.predicateType !== options.predicateType) {
+    return { reason: `predicate type ${statement.predicateType}, not ${options.predicateType}` };
+  }
+  if (!keyless && !options.ignoreTlog) {
+    await checkLogEntry(layer, options, (body, key) => assertIntotoBodyMatches(body, envelope, key));
+  }
+  return {
+    layer,
+    envelope,
+    statement,
+    predicateType: statement.predicateType,
+    ...(keyless ? { keyless } : {}),
+  };
+}
+
+/** cosign's output: each verified attestation's envelope, as JSON, one per line. */
+export function attestationJsonLines(result: AttestationVerification): string[] {
+  return result.verified.map(({ envelope }) => dsseEnvelopeJson(envelope));
+}
