@@ -4,8 +4,14 @@
  */
 import { decodePem, toBase64 } from '../core/index.js';
 import { keyIdHint, type Signer, verifierPem } from '../crypto/index.js';
-import { legacyBlobBundleJson, messageSignatureBundle } from '../formats/index.js';
-import { hashedRekordProposal, type RekorClient, toBundleEntry } from '../tlog/index.js';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  type InTotoStatement,
+  legacyBlobBundleJson,
+  preAuthEncoding,
+  signatureBundle,
+} from '../formats/index.js';
+import { dsseProposal, hashedRekordProposal, type RekorClient, toBundleEntry } from '../tlog/index.js';
 import { requestTimestamp } from '../tsa/index.js';
 
 export interface BlobSignature {
@@ -44,15 +50,46 @@ export async function signBlob(
       }),
     };
   }
-  const leaf = signer.certificateChain?.[0];
-  const bundle = messageSignatureBundle({
+  const bundle = signatureBundle({
     artifact,
     signature: raw,
-    ...(leaf
-      ? { certificate: decodePem(leaf, 'certificate', ['CERTIFICATE']).der }
-      : { keyHint: keyIdHint(signer.publicKey) }),
+    ...signerMaterial(signer),
     ...(logged ? { tlogEntries: [toBundleEntry(logged.entry)] } : {}),
     ...(timestamp ? { rfc3161Timestamps: [timestamp] } : {}),
   });
   return { signature, bundle: JSON.stringify(bundle) };
+}
+
+/**
+ * `attest-blob`: an in-toto statement about a file (subject: its name and SHA-256), signed as a DSSE
+ * envelope, logged as a `dsse` entry, and returned as a Sigstore bundle (cosign's new bundle format).
+ */
+export async function attestBlob(
+  signer: Signer,
+  statement: InTotoStatement,
+  tlog?: RekorClient,
+  tsaUrl?: string,
+): Promise<string> {
+  const payload = Buffer.from(JSON.stringify(statement));
+  const raw = await signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
+  const timestamp = tsaUrl ? await requestTimestamp(tsaUrl, raw) : undefined;
+  const envelope = { payloadType: IN_TOTO_PAYLOAD_TYPE, payload, signatures: [{ sig: Buffer.from(raw) }] };
+  const logged = tlog ? await tlog.createEntry(dsseProposal(envelope, verifierPem(signer))) : undefined;
+  const bundle = signatureBundle({
+    artifact: payload,
+    signature: raw,
+    dssePayloadType: IN_TOTO_PAYLOAD_TYPE,
+    ...signerMaterial(signer),
+    ...(logged ? { tlogEntries: [toBundleEntry(logged.entry)] } : {}),
+    ...(timestamp ? { rfc3161Timestamps: [timestamp] } : {}),
+  });
+  return JSON.stringify(bundle);
+}
+
+/** Who signed, as a bundle names it: the leaf certificate of a keyless signer, else a key hint. */
+function signerMaterial(signer: Signer): { certificate: Buffer } | { keyHint: string } {
+  const leaf = signer.certificateChain?.[0];
+  return leaf
+    ? { certificate: decodePem(leaf, 'certificate', ['CERTIFICATE']).der }
+    : { keyHint: keyIdHint(signer.publicKey) };
 }

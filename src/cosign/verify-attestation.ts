@@ -19,6 +19,7 @@ import {
   parseStatement,
   preAuthEncoding,
   statementCovers,
+  subjectDigests,
 } from '../formats/index.js';
 import { repositoryName } from '../oci/index.js';
 import { assertIntotoBodyMatches } from '../tlog/index.js';
@@ -111,8 +112,7 @@ async function verifyAttestationLayer(
   }
   const statement = parseStatement(envelope.payload, `attestation layer ${layer.digest}`);
   if (!statementCovers(statement, digest)) {
-    const subjects = statement.subject.flatMap((s) => Object.entries(s.digest).map(([a, h]) => `${a}:${h}`));
-    return { reason: `the statement is about ${subjects.join(', ')}, not ${digest}` };
+    return { reason: `the statement is about ${subjectDigests(statement).join(', ')}, not ${digest}` };
   }
   if (options.predicateType && statement.predicateType !== options.predicateType) {
     return { reason: `predicate type ${statement.predicateType}, not ${options.predicateType}` };

@@ -9,6 +9,7 @@ import {
   bundleToJSON,
   type SerializedBundle,
   type TransparencyLogEntry,
+  toDSSEBundle,
   toMessageSignatureBundle,
 } from '@sigstore/bundle';
 import { decodePem, fromBase64, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
@@ -16,22 +17,33 @@ import { type DsseEnvelope, dsseEnvelopeJson } from './dsse.js';
 
 export type { Bundle, SerializedBundle, TransparencyLogEntry };
 
-/** A bundle for a signature over a blob, identified by a key hint (key-based) or a certificate (keyless). */
-export function messageSignatureBundle(options: {
+/**
+ * A bundle for a signature over a blob (message signature) or over a DSSE envelope's payload (attestation
+ * bundles: `dsse` names the payload type and the payload, and `signature` is over their PAE), identified by
+ * a key hint (key-based) or a certificate (keyless).
+ */
+export function signatureBundle(options: {
   artifact: Uint8Array;
   signature: Uint8Array;
+  dssePayloadType?: string;
   keyHint?: string;
   certificate?: Uint8Array;
   tlogEntries?: TransparencyLogEntry[];
   /** DER RFC 3161 timestamp responses over the signature. */
   rfc3161Timestamps?: Uint8Array[];
 }): SerializedBundle {
-  const bundle = toMessageSignatureBundle({
-    digest: sha256(options.artifact),
+  const material = {
     signature: Buffer.from(options.signature),
     ...(options.keyHint !== undefined ? { keyHint: options.keyHint } : {}),
     ...(options.certificate !== undefined ? { certificate: Buffer.from(options.certificate) } : {}),
-  });
+  };
+  const bundle: Bundle = options.dssePayloadType
+    ? toDSSEBundle({
+        ...material,
+        artifact: Buffer.from(options.artifact),
+        artifactType: options.dssePayloadType,
+      })
+    : toMessageSignatureBundle({ ...material, digest: sha256(options.artifact) });
   if (options.tlogEntries) bundle.verificationMaterial.tlogEntries = options.tlogEntries;
   if (options.rfc3161Timestamps) {
     bundle.verificationMaterial.timestampVerificationData = {

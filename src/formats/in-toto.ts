@@ -149,3 +149,8 @@ export function statementCovers(statement: InTotoStatement, digest: Digest): boo
   const [algorithm, hex] = digest.split(':') as [string, string];
   return statement.subject.some((s) => s.digest[algorithm]?.toLowerCase() === hex.toLowerCase());
 }
+
+/** The statement's subject digests as `algorithm:hex`, for messages. */
+export function subjectDigests(statement: InTotoStatement): string[] {
+  return statement.subject.flatMap((s) => Object.entries(s.digest).map(([a, h]) => `${a}:${h}`));
+}

@@ -1,4 +1,5 @@
 export * from './blob.js';
+export * from './blob-attestation.js';
 export * from './certificate-identity.js';
 export * from './claims.js';
 export * from './identity-policy.js';

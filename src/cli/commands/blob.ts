@@ -1,30 +1,26 @@
+import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { signBlob } from '../../cosign/index.js';
 import { parseBlobBundle } from '../../formats/index.js';
-import { RekorClient } from '../../tlog/index.js';
 import { verifyBlobBundle, verifyBlobSignature } from '../../verify/index.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
-  type KeylessSignOptions,
   type KeylessVerifyOptions,
-  keylessServices,
-  loadKeylessSigner,
   verificationSigners,
 } from '../keyless.js';
-import { loadSigner, loadVerificationKey } from '../keys.js';
+import { loadVerificationKey } from '../keys.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
+import { type SigningOptions, signingContext } from '../signing.js';
 
-interface SignBlobOptions extends KeylessSignOptions {
-  key?: string;
+interface SignBlobOptions extends SigningOptions {
   bundle?: string;
   newBundleFormat: boolean;
   outputSignature?: string;
-  tlogUpload: boolean;
   yes?: boolean;
 }
 
@@ -66,22 +62,10 @@ Examples:
     );
   addKeylessSignOptions(signBlobCommand).action(
     action(async (file: string, opts: SignBlobOptions) => {
-      const keyless = opts.key ? undefined : keylessServices(opts);
-      if (keyless?.rekorUrl) opts.rekorUrl ??= keyless.rekorUrl;
-      if (opts.tlogUpload && !opts.rekorUrl) {
-        throw new SigilError(
-          'BAD_INPUT',
-          'no transparency log is configured to upload the signature to',
-          'pass --rekor-url (e.g. a log started with sigil tlog serve), or --tlog-upload=false',
-        );
-      }
       const artifact = readUserFile(file, 'file to sign');
-      const signer = opts.key
-        ? await loadSigner(opts.key)
-        : await loadKeylessSigner(opts, keyless?.fulcioUrl ?? '');
+      const { signer, tlog, tsaUrl } = await signingContext(opts);
       const format = opts.bundle ? (opts.newBundleFormat ? 'sigstore' : 'legacy') : 'none';
-      const tlog = opts.tlogUpload && opts.rekorUrl ? new RekorClient(opts.rekorUrl) : undefined;
-      const result = await signBlob(signer, artifact, format, tlog, opts.timestampServerUrl);
+      const result = await signBlob(signer, artifact, format, tlog, tsaUrl);
       if (opts.bundle && result.bundle) {
         await writeFileAtomic(opts.bundle, result.bundle);
         info(`Wrote bundle to file ${opts.bundle}`);
@@ -125,14 +109,7 @@ Examples:
       }
       const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
       const artifact = readUserFile(file, 'signed file');
-      // The log's key comes from configuration (cosign's SIGSTORE_REKOR_PUBLIC_KEY), never from the bundle.
-      const logKeyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
-      const options = {
-        ...signers,
-        artifact,
-        ignoreTlog: opts.insecureIgnoreTlog,
-        ...(logKeyFile ? { tlogKey: loadVerificationKey(logKeyFile) } : {}),
-      };
+      const options = { ...signers, artifact, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey() };
       if (opts.insecureIgnoreTlog) {
         warn(
           'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
@@ -154,6 +131,12 @@ Examples:
       } else info('Verified OK');
     }),
   );
+}
+
+/** The log's key comes from configuration (cosign's SIGSTORE_REKOR_PUBLIC_KEY), never from the bundle. */
+export function configuredLogKey(): { tlogKey?: KeyObject } {
+  const logKeyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
+  return logKeyFile ? { tlogKey: loadVerificationKey(logKeyFile) } : {};
 }
 
 /** cosign's --signature takes a file name or the base64 signature itself; an existing file wins. */

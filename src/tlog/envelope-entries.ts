@@ -1,5 +1,5 @@
 /**
- * The `intoto` 0.0.2 entry cosign logs for an attestation, and the check that a logged body is about *this*
+ * The log entries for DSSE envelopes: `dsse` 0.0.1 for bundles, and the `intoto` 0.0.2 entry cosign logs for an attestation, and the check that a logged body is about *this*
  * envelope: same payload, same signature, same key (the GHSA-whqx-f9j3-ch6m rule, for attestations).
  * Rekor's intoto type base64-encodes the payload and signatures twice; the logged body keeps only hashes
  * of the payload and envelope plus the signatures and keys.
@@ -7,9 +7,23 @@
 import type { KeyObject } from 'node:crypto';
 import { isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
 import { loadPublicKeyPem } from '../crypto/index.js';
-import type { DsseEnvelope } from '../formats/index.js';
+import { type DsseEnvelope, dsseEnvelopeJson } from '../formats/index.js';
 
 const twice = (bytes: Uint8Array) => Buffer.from(Buffer.from(bytes).toString('base64')).toString('base64');
+
+/** The `dsse` 0.0.1 entry (what cosign's new bundle format and sigstore-js log for envelopes). */
+export function dsseProposal(envelope: DsseEnvelope, verifierPem: string): Record<string, unknown> {
+  return {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      proposedContent: {
+        envelope: dsseEnvelopeJson(envelope),
+        verifiers: [Buffer.from(verifierPem).toString('base64')],
+      },
+    },
+  };
+}
 
 export function intotoProposal(envelope: DsseEnvelope, verifierPem: string): Record<string, unknown> {
   return {
