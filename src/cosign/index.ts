@@ -1,4 +1,5 @@
 export * from './blob.js';
+export * from './bundle-referrers.js';
 export * from './keyless.js';
 export * from './keys.js';
 export * from './sign.js';
