@@ -8,6 +8,7 @@ import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSignCommands } from './commands/sign.js';
 import { registerTlogCommands } from './commands/tlog.js';
+import { registerTriangulateCommand } from './commands/triangulate.js';
 import { attachBooleanValues } from './options.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -44,5 +45,6 @@ registerRegistryCommands(program);
 registerTlogCommands(program);
 registerServeCommands(program);
 registerDemoCommand(program);
+registerTriangulateCommand(program);
 
 await program.parseAsync(attachBooleanValues(program, process.argv));

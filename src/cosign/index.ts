@@ -5,4 +5,5 @@ export * from './keys.js';
 export * from './sign.js';
 export * from './signature-image.js';
 export * from './signature-repository.js';
+export * from './triangulate.js';
 export * from './verify.js';
