@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBlobCommands } from './commands/blob.js';
+import { registerCleanCommand } from './commands/clean.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
@@ -46,5 +47,6 @@ registerTlogCommands(program);
 registerServeCommands(program);
 registerDemoCommand(program);
 registerTriangulateCommand(program);
+registerCleanCommand(program);
 
 await program.parseAsync(attachBooleanValues(program, process.argv));

@@ -1,5 +1,6 @@
 export * from './blob.js';
 export * from './bundle-referrers.js';
+export * from './clean.js';
 export * from './keyless.js';
 export * from './keys.js';
 export * from './sign.js';
