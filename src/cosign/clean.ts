@@ -5,13 +5,10 @@
 import { artifactTag } from '../formats/index.js';
 import { formatReference, type ImageReference, type RegistryClient } from '../oci/index.js';
 import { signatureRepository } from './signature-repository.js';
-import type { TriangulateType } from './triangulate.js';
+import { ARTIFACT_SUFFIXES, type ArtifactKind } from './triangulate.js';
 
 export const CLEAN_TYPES = ['signature', 'attestation', 'sbom', 'all'] as const;
 export type CleanType = (typeof CLEAN_TYPES)[number];
-
-const SUFFIXES = { signature: 'sig', attestation: 'att', sbom: 'sbom' } as const;
-type ArtifactType = Exclude<TriangulateType, 'digest'>;
 
 /** Deletes the artifacts of `type` and returns the references of those that existed (and are gone now). */
 export async function cleanArtifacts(
@@ -22,10 +19,10 @@ export async function cleanArtifacts(
 ): Promise<string[]> {
   const digest = await client.resolveDigest(image);
   const repository = signatureRepository(image, env);
-  const kinds: ArtifactType[] = type === 'all' ? ['signature', 'attestation', 'sbom'] : [type];
+  const kinds: ArtifactKind[] = type === 'all' ? ['signature', 'attestation', 'sbom'] : [type];
   const deleted: string[] = [];
   for (const kind of kinds) {
-    const tag = artifactTag(digest, SUFFIXES[kind]);
+    const tag = artifactTag(digest, ARTIFACT_SUFFIXES[kind]);
     const existing = await client.headManifest(repository, tag);
     if (existing === undefined) continue;
     await client.deleteManifest(repository, existing.digest);

@@ -10,7 +10,9 @@ import { signatureRepository } from './signature-repository.js';
 export const TRIANGULATE_TYPES = ['signature', 'attestation', 'sbom', 'digest'] as const;
 export type TriangulateType = (typeof TRIANGULATE_TYPES)[number];
 
-const SUFFIXES: Record<Exclude<TriangulateType, 'digest'>, ArtifactSuffix> = {
+/** The cosign artifact kinds and the tag suffix each is stored under. */
+export type ArtifactKind = Exclude<TriangulateType, 'digest'>;
+export const ARTIFACT_SUFFIXES: Record<ArtifactKind, ArtifactSuffix> = {
   signature: 'sig',
   attestation: 'att',
   sbom: 'sbom',
@@ -26,5 +28,5 @@ export async function triangulate(
   const digest = await client.resolveDigest(image);
   if (type === 'digest') return formatReference(withDigest(image, digest));
   const repository = signatureRepository(image, env);
-  return formatReference({ ...repository, tag: artifactTag(digest, SUFFIXES[type]) });
+  return formatReference({ ...repository, tag: artifactTag(digest, ARTIFACT_SUFFIXES[type]) });
 }
