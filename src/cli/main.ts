@@ -4,12 +4,14 @@ import { Command } from 'commander';
 import { registerAttestCommands } from './commands/attest.js';
 import { registerBlobCommands } from './commands/blob.js';
 import { registerBlobAttestCommands } from './commands/blob-attest.js';
+import { registerCleanCommand } from './commands/clean.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSignCommands } from './commands/sign.js';
 import { registerTlogCommands } from './commands/tlog.js';
+import { registerTriangulateCommand } from './commands/triangulate.js';
 import { attachBooleanValues } from './options.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -48,5 +50,7 @@ registerRegistryCommands(program);
 registerTlogCommands(program);
 registerServeCommands(program);
 registerDemoCommand(program);
+registerTriangulateCommand(program);
+registerCleanCommand(program);
 
 await program.parseAsync(attachBooleanValues(program, process.argv));

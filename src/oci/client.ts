@@ -33,6 +33,7 @@ import {
   registryApiHost,
   repositoryName,
 } from './reference.js';
+import { referrersTag } from './referrers.js';
 
 export interface RegistryClientOptions {
   /** Allow plain HTTP (after HTTPS fails) for registries that are not on this machine. */
@@ -161,6 +162,19 @@ export class RegistryClient {
   }
 
   async putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
+    return (await this.storeManifest(repo, reference, bytes, mediaType)).digest;
+  }
+
+  /**
+   * Stores a manifest and says whether the registry acknowledged its subject (`OCI-Subject` header): a
+   * registry that did not keeps no referrers index, and the pusher must maintain the tag-schema one.
+   */
+  async storeManifest(
+    repo: Repository,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<{ digest: Digest; subjectAcknowledged: boolean }> {
     const response = await this.request(repo, 'PUT', `manifests/${reference}`, {
       headers: { 'Content-Type': mediaType },
       body: bytes,
@@ -176,7 +190,7 @@ export class RegistryClient {
         `${repositoryName(repo)}:${reference}: registry stored ${answered}, we sent ${digest}`,
       );
     }
-    return digest;
+    return { digest, subjectAcknowledged: response.headers.has('oci-subject') };
   }
 
   async deleteManifest(repo: Repository, reference: string): Promise<void> {
@@ -268,27 +282,35 @@ export class RegistryClient {
     options: { artifactType?: string } = {},
   ): Promise<Descriptor[]> {
     const query = options.artifactType ? `?artifactType=${encodeURIComponent(options.artifactType)}` : '';
-    const response = await this.request(repo, 'GET', `referrers/${digest}${query}`, {
-      headers: { Accept: OCI_INDEX },
-      accept: [404],
-    });
-    let descriptors: Descriptor[];
-    let filtered = false;
-    if (response.status === 404) {
-      await response.body?.cancel();
-      descriptors = await this.referrersFromTagSchema(repo, digest);
-    } else {
+    const descriptors: Descriptor[] = [];
+    // Each page says for itself whether the registry filtered it; one unfiltered page means filtering here.
+    let filtered = true;
+    let path: string | undefined = `referrers/${digest}${query}`;
+    while (path) {
+      const response = await this.request(repo, 'GET', path, {
+        headers: { Accept: OCI_INDEX },
+        accept: [404],
+      });
+      if (response.status === 404) {
+        await response.body?.cancel();
+        descriptors.push(...(await this.tagSchemaReferrers(repo, digest)));
+        filtered = false;
+        break;
+      }
       const bytes = Buffer.from(await response.arrayBuffer());
       const index = parseManifest(bytes, OCI_INDEX, `referrers of ${repositoryName(repo)}@${digest}`);
-      descriptors = isIndex(index) ? index.manifests : [];
-      filtered = (response.headers.get('oci-filters-applied') ?? '').split(',').includes('artifactType');
+      if (isIndex(index)) descriptors.push(...index.manifests);
+      const applied = (response.headers.get('oci-filters-applied') ?? '').split(',').map((f) => f.trim());
+      filtered &&= applied.includes('artifactType');
+      path = nextLink(response);
     }
     if (!options.artifactType || filtered) return descriptors;
     return descriptors.filter((d) => d.artifactType === options.artifactType);
   }
 
-  private async referrersFromTagSchema(repo: Repository, digest: Digest): Promise<Descriptor[]> {
-    const tag = digest.replace(':', '-');
+  /** The descriptors in the referrers tag-schema index of `digest` (tag `sha256-<hex>`); none if absent. */
+  async tagSchemaReferrers(repo: Repository, digest: Digest): Promise<Descriptor[]> {
+    const tag = referrersTag(digest);
     try {
       const { manifest } = await this.getManifest(repo, tag);
       return isIndex(manifest) ? manifest.manifests : [];

@@ -314,6 +314,38 @@ describe('registry client: uploads, tags, referrers', () => {
     );
   });
 
+  it('follows the referrers pagination, trusting a filter only when every page says it applied it', async () => {
+    const page = (artifactType: string) =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [
+          {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            digest: sha256Digest(artifactType),
+            size: 1,
+            artifactType,
+          },
+        ],
+      });
+    script = (req, res) => {
+      if (req.url.includes('last=')) return res.end(page('a/sbom'));
+      res.setHeader('OCI-Filters-Applied', 'artifactType');
+      res.setHeader('Link', `</v2/team/app/referrers/${MANIFEST_DIGEST}?n=1&last=x>; rel="next"`);
+      res.end(page('a/sig'));
+    };
+    const all = await client().referrers(repo(), MANIFEST_DIGEST);
+    assert.deepEqual(
+      all.map((d) => d.artifactType),
+      ['a/sig', 'a/sbom'],
+    );
+    const sigs = await client().referrers(repo(), MANIFEST_DIGEST, { artifactType: 'a/sig' });
+    assert.deepEqual(
+      sigs.map((d) => d.artifactType),
+      ['a/sig'],
+    );
+  });
+
   it('falls back to the referrers tag schema when the API is missing', async () => {
     script = (req, res) => {
       if (req.url.includes('/referrers/')) return res.writeHead(404).end(errorBody('NOT_FOUND', 'no route'));
