@@ -5,6 +5,7 @@ import { registerBlobCommands } from './commands/blob.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerSbomCommand } from './commands/sbom.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSignCommands } from './commands/sign.js';
 import { registerTlogCommands } from './commands/tlog.js';
@@ -39,6 +40,7 @@ program
 
 registerKeyCommands(program);
 registerSignCommands(program);
+registerSbomCommand(program);
 registerBlobCommands(program);
 registerRegistryCommands(program);
 registerTlogCommands(program);
