@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark in turn; each prints its own figures. */
 import { benchKeyless } from './keyless.js';
+import { benchSbom } from './sbom.js';
 import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
@@ -9,3 +10,4 @@ await benchVerifyImage();
 await benchVerifyBlob();
 await benchKeyless();
 await benchTlog();
+await benchSbom();
