@@ -10,15 +10,29 @@ export interface Distro {
 export interface SbomPackage {
   name: string;
   version: string;
-  type: 'deb' | 'apk' | 'npm' | 'pypi';
+  type: 'deb' | 'apk' | 'npm' | 'pypi' | 'golang';
   arch?: string;
   license?: string;
   purl: string;
   foundIn: string;
 }
 
-/** Catalog files are tiny relative to an image; only these paths are kept in memory. */
-export function isCatalogFile(path: string): boolean {
+/** Go's build info blob starts with this magic (see Go's debug/buildinfo). */
+const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+/** Module info fits easily in this; only this window of a Go binary is kept. */
+const GO_BUILDINFO_WINDOW = 256 * 1024;
+
+/**
+ * What of a file the catalogers need: database files whole, Go binaries only from their build info blob
+ * on, anything else nothing, so memory stays bounded by catalog sizes rather than image size.
+ */
+export function catalogContent(path: string, content: Buffer): Buffer | undefined {
+  if (isCatalogFile(path)) return Buffer.from(content);
+  const at = content.indexOf(GO_BUILDINFO_MAGIC);
+  return at === -1 ? undefined : Buffer.from(content.subarray(at, at + GO_BUILDINFO_WINDOW));
+}
+
+function isCatalogFile(path: string): boolean {
   return (
     path === 'etc/os-release' ||
     path === 'usr/lib/os-release' ||
@@ -216,6 +230,51 @@ export function catalogPython(view: FileView): SbomPackage[] {
   return packages;
 }
 
+/** Reads an unsigned LEB128 varint; returns [value, next offset]. */
+function uvarint(data: Buffer, offset: number): [number, number] {
+  let value = 0;
+  let shift = 0;
+  for (let i = offset; i < data.length && shift < 35; i++) {
+    const byte = data[i] ?? 0;
+    value += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) return [value, i + 1];
+    shift += 7;
+  }
+  return [-1, data.length];
+}
+
+/** Go 1.18+ inline build info: 32-byte header (flags bit 2 set), then varint-prefixed version and modinfo. */
+function goModuleInfo(blob: Buffer): string | undefined {
+  if ((blob[15] ?? 0) & 0x2) {
+    let [length, offset] = uvarint(blob, 32);
+    offset += length;
+    [length, offset] = uvarint(blob, offset);
+    if (length < 32 || offset + length > blob.length) return undefined;
+    // modinfo is wrapped in 16-byte sentinels on both sides.
+    return blob.subarray(offset + 16, offset + length - 16).toString('utf8');
+  }
+  return undefined; // pre-1.18 pointer-based build info needs the binary's data sections
+}
+
+export function catalogGo(view: FileView): SbomPackage[] {
+  const packages: SbomPackage[] = [];
+  for (const [path, data] of view) {
+    if (!data.subarray(0, GO_BUILDINFO_MAGIC.length).equals(GO_BUILDINFO_MAGIC)) continue;
+    for (const line of goModuleInfo(data)?.split('\n') ?? []) {
+      const [kind, module, version] = line.split('\t');
+      if ((kind !== 'mod' && kind !== 'dep') || !module || !version || version === '(devel)') continue;
+      packages.push({
+        name: module,
+        version,
+        type: 'golang',
+        purl: `pkg:golang/${module.split('/').map(enc).join('/')}@${enc(version)}`,
+        foundIn: `/${path}`,
+      });
+    }
+  }
+  return packages;
+}
+
 export function catalogAll(view: FileView): { distro: Distro | undefined; packages: SbomPackage[] } {
   const distro = detectDistro(view);
   const packages = [
@@ -223,6 +282,7 @@ export function catalogAll(view: FileView): { distro: Distro | undefined; packag
     ...catalogApk(view, distro),
     ...catalogNpm(view),
     ...catalogPython(view),
+    ...catalogGo(view),
   ];
   packages.sort((a, b) => (a.purl < b.purl ? -1 : a.purl > b.purl ? 1 : 0));
   return { distro, packages };

@@ -34,7 +34,7 @@ export function applyLayer(
   view: FileView,
   tar: Buffer,
   where: string,
-  wanted: (path: string) => boolean,
+  keep: (path: string, content: Buffer) => Buffer | undefined,
 ): void {
   for (const entry of readTar(tar, where)) {
     const path = normaliseEntryPath(entry.path, where);
@@ -52,7 +52,8 @@ export function applyLayer(
       continue;
     }
     if (entry.type === 'symlink') checkLinkTarget(path, entry.linkName, where);
-    if (entry.type === 'file' && wanted(path)) view.set(path, Buffer.from(entry.content));
+    const kept = entry.type === 'file' ? keep(path, entry.content) : undefined;
+    if (kept) view.set(path, kept);
     else view.delete(path);
   }
 }

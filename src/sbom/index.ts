@@ -15,7 +15,7 @@ import {
   parseReference,
   type RegistryClient,
 } from '../oci/index.js';
-import { catalogAll, isCatalogFile, type SbomPackage } from './catalogers.js';
+import { catalogAll, catalogContent, type SbomPackage } from './catalogers.js';
 import { applyLayer, type FileView } from './filesystem.js';
 import { type SbomFormat, writeSbom } from './writers.js';
 
@@ -65,7 +65,7 @@ async function imageView(imageRef: string, options: ImageSbomOptions) {
       throw new SigilError('BAD_INPUT', `${where}: not a gzip stream (${(err as Error).message})`);
     }
     bytesScanned += tar.length;
-    applyLayer(view, tar, where, isCatalogFile);
+    applyLayer(view, tar, where, catalogContent);
   }
   return { view, digest: fetched.digest, name: formatReference(ref), bytesScanned };
 }
@@ -96,11 +96,10 @@ function directoryView(root: string): { view: FileView; bytesScanned: number } {
       if (entry.isDirectory()) walk(full);
       else if (entry.isFile()) {
         const path = relative(root, full);
-        if (isCatalogFile(path)) {
-          const data = readFileSync(full);
-          bytesScanned += data.length;
-          view.set(path, data);
-        }
+        const data = readFileSync(full);
+        bytesScanned += data.length;
+        const kept = catalogContent(path, data);
+        if (kept) view.set(path, kept);
       }
     }
   };

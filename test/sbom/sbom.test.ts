@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,11 @@ import {
   type RunningRegistry,
   startRegistry,
 } from '../../src/oci/index.js';
-import { catalogAll } from '../../src/sbom/catalogers.js';
+import { catalogAll, catalogContent } from '../../src/sbom/catalogers.js';
+
+// A Go 1.24 module-mode binary shipped on the test machine (docker-registry was built without modules).
+const GO_BINARY = '/usr/bin/cbt';
+
 import { applyLayer, type FileView } from '../../src/sbom/filesystem.js';
 import { generateSbom, readTar } from '../../src/sbom/index.js';
 
@@ -160,7 +165,7 @@ describe('sbom from an image', () => {
 });
 
 describe('layer application', () => {
-  const keepAll = () => true;
+  const keepAll = (_path: string, content: Buffer) => content;
 
   it('a whiteout in an upper layer removes a package database', () => {
     const view: FileView = new Map();
@@ -243,5 +248,19 @@ describe('tar reader', () => {
     const tar = buildTar({ a: 'b' });
     tar[0] = 0x7a;
     assert.throws(() => readTar(tar, 'layer X'), /layer X: tar header checksum mismatch/);
+  });
+});
+
+describe('go cataloger', () => {
+  it('reads module and dependencies from a real Go binary on this machine', {
+    skip: !existsSync(GO_BINARY) && `no ${GO_BINARY}`,
+  }, () => {
+    const view: FileView = new Map();
+    const kept = catalogContent('usr/bin/cbt', readFileSync(GO_BINARY));
+    assert.ok(kept);
+    view.set('usr/bin/cbt', kept);
+    const packages = catalogAll(view).packages;
+    assert.ok(packages.length > 5, `found ${packages.length}`);
+    assert.ok(packages.every((p) => p.purl.startsWith('pkg:golang/') && p.foundIn === '/usr/bin/cbt'));
   });
 });
