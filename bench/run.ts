@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark in turn; each prints its own figures. */
 import { benchConditions } from './conditions.js';
 import { benchKeyless } from './keyless.js';
+import { benchSbom } from './sbom.js';
 import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
@@ -11,3 +12,4 @@ await benchVerifyBlob();
 await benchKeyless();
 await benchTlog();
 await benchConditions();
+await benchSbom();

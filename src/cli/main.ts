@@ -8,6 +8,7 @@ import { registerCleanCommand } from './commands/clean.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerSbomCommand } from './commands/sbom.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSignCommands } from './commands/sign.js';
 import { registerTlogCommands } from './commands/tlog.js';
@@ -44,6 +45,7 @@ program
 registerKeyCommands(program);
 registerSignCommands(program);
 registerAttestCommands(program);
+registerSbomCommand(program);
 registerBlobCommands(program);
 registerBlobAttestCommands(program);
 registerRegistryCommands(program);
