@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark in turn; each prints its own figures. */
 import { benchKeyless } from './keyless.js';
+import { benchPkcs11 } from './pkcs11.js';
 import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
@@ -9,3 +10,4 @@ await benchVerifyImage();
 await benchVerifyBlob();
 await benchKeyless();
 await benchTlog();
+await benchPkcs11();
