@@ -10,7 +10,8 @@ import { p384 } from '@noble/curves/p384';
 import { p521 } from '@noble/curves/p521';
 // Default import: the package is CommonJS and its constants are not visible as ESM named exports.
 import pkcs11js from 'pkcs11js';
-import { messageOf, SigilError } from '../core/index.js';
+import { z } from 'zod';
+import { messageOf, parseJson, readUserFile, SigilError } from '../core/index.js';
 import { describeKey } from './keys.js';
 import { type Pkcs11Uri, parsePkcs11Uri, redact } from './pkcs11-uri.js';
 import { hashFor, type Signer } from './signer.js';
@@ -64,6 +65,7 @@ function releaseModule(modulePath: string): void {
   if (entry.users > 0) return;
   loaded.delete(modulePath);
   entry.module.C_Finalize();
+  for (const key of loginPins.keys()) if (key.startsWith(`${modulePath}#`)) loginPins.delete(key);
 }
 
 /** Loads the module, finds the token the URI names, opens a session and logs in when a PIN is given. */
@@ -75,7 +77,7 @@ export function openPkcs11Session(uri: Pkcs11Uri, where: string, readWrite = fal
     const flags = pkcs11js.CKF_SERIAL_SESSION | (readWrite ? pkcs11js.CKF_RW_SESSION : 0);
     const opened = module.C_OpenSession(slot, flags);
     session = opened;
-    if (uri.pin !== undefined) login(module, opened, uri.pin, where);
+    if (uri.pin !== undefined) login(module, opened, uri.pin, where, `${uri.modulePath}#${slotNumber(slot)}`);
     return {
       module,
       session: opened,
@@ -111,9 +113,20 @@ function findSlot(module: pkcs11js.PKCS11, uri: Pkcs11Uri, where: string): pkcs1
   return slot;
 }
 
-function login(module: pkcs11js.PKCS11, session: pkcs11js.Handle, pin: string, where: string): void {
+// PKCS#11 logins are per token and process: once one session has logged in, C_Login answers "already
+// logged in" whatever PIN it is given. Remembering the PIN that did log in keeps a wrong PIN a failure.
+const loginPins = new Map<string, string>();
+
+function login(
+  module: pkcs11js.PKCS11,
+  session: pkcs11js.Handle,
+  pin: string,
+  where: string,
+  tokenKey: string,
+): void {
   try {
     module.C_Login(session, pkcs11js.CKU_USER, pin);
+    loginPins.set(tokenKey, pin);
   } catch (err) {
     if (err instanceof pkcs11js.Pkcs11Error && err.code === pkcs11js.CKR_PIN_INCORRECT) {
       throw new SigilError(
@@ -122,7 +135,13 @@ function login(module: pkcs11js.PKCS11, session: pkcs11js.Handle, pin: string, w
         'check pin-value, pin-source or COSIGN_PKCS11_PIN',
       );
     }
-    if (err instanceof pkcs11js.Pkcs11Error && err.code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) return;
+    if (err instanceof pkcs11js.Pkcs11Error && err.code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {
+      if (loginPins.get(tokenKey) === pin) return;
+      throw new SigilError(
+        'BAD_PASSWORD',
+        `${where}: the PIN differs from the one this token was unlocked with`,
+      );
+    }
     throw new SigilError('BAD_KEY', `${where}: login failed: ${messageOf(err)}`);
   }
 }
@@ -169,8 +188,46 @@ function publicKeyOf(p: Pkcs11Session, handle: pkcs11js.Handle, where: string): 
 
 /** Opens the token key `ref` names; the caller closes it when done signing. */
 export function pkcs11Signer(ref: string, env: NodeJS.ProcessEnv = process.env): Pkcs11Signer {
-  const uri = parsePkcs11Uri(ref, env);
-  const where = redact(ref);
+  return tokenKeySigner(parsePkcs11Uri(ref, env), redact(ref));
+}
+
+const crypto11ConfigSchema = z.object({
+  Path: z.string().min(1),
+  TokenLabel: z.string().optional(),
+  SlotNumber: z.number().int().nonnegative().optional(),
+  Pin: z.string().optional(),
+});
+
+/**
+ * The CA key as Fulcio's pkcs11ca finds it: a crypto11 config file (`--pkcs11-config-path`, JSON with
+ * Path, TokenLabel or SlotNumber, Pin) and the key pair's label (`--hsm-caroot-id`).
+ */
+export function crypto11Signer(configPath: string, keyLabel: string): Pkcs11Signer {
+  const parsed = crypto11ConfigSchema.safeParse(
+    parseJson(readUserFile(configPath, 'PKCS#11 config'), configPath),
+  );
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SigilError(
+      'BAD_INPUT',
+      `${configPath}: ${issue?.path.join('.') || 'config'}: ${issue?.message}`,
+    );
+  }
+  const config = parsed.data;
+  if (config.TokenLabel === undefined && config.SlotNumber === undefined) {
+    throw new SigilError('BAD_INPUT', `${configPath}: give TokenLabel or SlotNumber`);
+  }
+  const uri: Pkcs11Uri = {
+    modulePath: config.Path,
+    token: config.TokenLabel,
+    slotId: config.SlotNumber,
+    object: keyLabel,
+    pin: config.Pin,
+  };
+  return tokenKeySigner(uri, `${configPath} key "${keyLabel}"`);
+}
+
+function tokenKeySigner(uri: Pkcs11Uri, where: string): Pkcs11Signer {
   const p = openPkcs11Session(uri, where);
   try {
     const privateKey = findObject(p, uri, pkcs11js.CKO_PRIVATE_KEY);

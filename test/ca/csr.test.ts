@@ -52,7 +52,7 @@ describe('certificate authority: CSR requests', () => {
     const verifier = new TokenVerifier([
       { issuerUrl: oidc.issuers.email, clientId: 'sigstore', type: 'email' },
     ]);
-    ca = await startCa(new CertificateAuthority(createCaMaterial(), verifier), '127.0.0.1', 0);
+    ca = await startCa(new CertificateAuthority(await createCaMaterial(), verifier), '127.0.0.1', 0);
   });
   after(async () => {
     await ca.close();

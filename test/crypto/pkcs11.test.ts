@@ -130,6 +130,18 @@ describe('pkcs11: token keys (SoftHSM2)', { skip: peerMissing('softhsm2', sofths
     );
   });
 
+  it('a wrong PIN fails even while another session has the token unlocked', () => {
+    const open = pkcs11Signer(token.uri('p256'));
+    try {
+      assert.throws(
+        () => pkcs11Signer(token.uri('p256', `module-path=${SOFTHSM_MODULE}&pin-value=0000`)),
+        (err) => isSigilError(err, 'BAD_PASSWORD'),
+      );
+    } finally {
+      open.close();
+    }
+  });
+
   it('missing object, missing token, missing module → clear errors', () => {
     assert.throws(
       () => pkcs11Signer(token.uri('nope')),
