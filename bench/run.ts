@@ -2,6 +2,7 @@
 import { benchConditions } from './conditions.js';
 import { benchKeyless } from './keyless.js';
 import { benchSbom } from './sbom.js';
+import { benchPkcs11 } from './pkcs11.js';
 import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
@@ -13,3 +14,4 @@ await benchKeyless();
 await benchTlog();
 await benchConditions();
 await benchSbom();
+await benchPkcs11();

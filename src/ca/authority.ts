@@ -69,12 +69,12 @@ export class CertificateAuthority {
         subjectAltNames: identity.subjectAltNames,
         extra: identity.extensions.map(({ oid, value }) => ({ oid, value })),
       },
-      this.material.signingKey,
+      this.material.signer,
     );
     // Precertificate flow: the SCT covers the TBS without the SCT list, which is then appended last.
     const sct = signPrecertificate(this.ctLog, issuing.publicKey, draft.tbsDer(), now.getTime());
     draft.addExtension(OID.sctList, sctListExtension([sct]));
-    const leaf = encodePem('CERTIFICATE', draft.sign());
+    const leaf = encodePem('CERTIFICATE', await draft.sign());
     return { chain: [leaf, ...this.material.chain.map((cert) => cert.toString())] };
   }
 }

@@ -3,7 +3,7 @@
  * be serialized on its own: the CT precertificate flow signs an SCT over the TBS before the SCT list
  * extension is added, and the final TBS must differ from it only by that extension.
  */
-import { createHash, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
@@ -29,6 +29,7 @@ import {
   Version,
 } from '@peculiar/asn1-x509';
 import { SigilError } from '../core/index.js';
+import type { Signer } from '../crypto/index.js';
 
 export const OID = {
   basicConstraints: '2.5.29.19',
@@ -44,10 +45,11 @@ export const OID = {
   commonName: '2.5.4.3',
 } as const;
 
-const SIGNATURE_ALGORITHMS: Record<string, { oid: string; hash: string }> = {
-  'ec:prime256v1': { oid: '1.2.840.10045.4.3.2', hash: 'sha256' },
-  'ec:secp384r1': { oid: '1.2.840.10045.4.3.3', hash: 'sha384' },
-  'ec:secp521r1': { oid: '1.2.840.10045.4.3.4', hash: 'sha512' },
+// The hash in each OID is the one the Signer pairs with the curve (crypto/signer.ts hashFor).
+const SIGNATURE_ALGORITHMS: Record<string, { oid: string }> = {
+  'ec:prime256v1': { oid: '1.2.840.10045.4.3.2' },
+  'ec:secp384r1': { oid: '1.2.840.10045.4.3.3' },
+  'ec:secp521r1': { oid: '1.2.840.10045.4.3.4' },
 };
 
 export interface DistinguishedName {
@@ -81,7 +83,7 @@ export interface CertificateTemplate {
 export class CertificateDraft {
   constructor(
     readonly tbs: TBSCertificate,
-    private readonly signerKey: KeyObject,
+    private readonly signer: Signer,
   ) {}
 
   tbsDer(): Buffer {
@@ -93,9 +95,10 @@ export class CertificateDraft {
     this.tbs.extensions.push(extension(oid, value, critical));
   }
 
-  sign(): Buffer {
-    const algorithm = signatureAlgorithm(this.signerKey);
-    const signature = sign(algorithm.hash, this.tbsDer(), this.signerKey);
+  /** Async because the issuing key may live on a PKCS#11 token. */
+  async sign(): Promise<Buffer> {
+    const algorithm = signatureAlgorithm(this.signer.publicKey);
+    const signature = await this.signer.sign(this.tbsDer());
     const certificate = new Certificate({
       tbsCertificate: this.tbs,
       signatureAlgorithm: new AlgorithmIdentifier({ algorithm: algorithm.oid }),
@@ -105,12 +108,12 @@ export class CertificateDraft {
   }
 }
 
-export function draftCertificate(template: CertificateTemplate, signerKey: KeyObject): CertificateDraft {
+export function draftCertificate(template: CertificateTemplate, signer: Signer): CertificateDraft {
   const spki = template.subjectPublicKey.export({ type: 'spki', format: 'der' });
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: toArrayBuffer(serialNumber()),
-    signature: new AlgorithmIdentifier({ algorithm: signatureAlgorithm(signerKey).oid }),
+    signature: new AlgorithmIdentifier({ algorithm: signatureAlgorithm(signer.publicKey).oid }),
     issuer:
       template.issuer instanceof X509Certificate
         ? AsnConvert.parse(template.issuer.raw, Certificate).tbsCertificate.subject
@@ -122,7 +125,7 @@ export function draftCertificate(template: CertificateTemplate, signerKey: KeyOb
   });
   for (const ext of template.extra ?? [])
     tbs.extensions?.push(extension(ext.oid, ext.value, ext.critical ?? false));
-  return new CertificateDraft(tbs, signerKey);
+  return new CertificateDraft(tbs, signer);
 }
 
 function standardExtensions(template: CertificateTemplate, spki: Buffer): Extension[] {
@@ -193,7 +196,7 @@ function serialNumber(): Buffer {
   return serial;
 }
 
-function signatureAlgorithm(key: KeyObject): { oid: string; hash: string } {
+function signatureAlgorithm(key: KeyObject): { oid: string } {
   const curve = key.asymmetricKeyDetails?.namedCurve;
   const algorithm = SIGNATURE_ALGORITHMS[`${key.asymmetricKeyType}:${curve}`];
   if (!algorithm) {

@@ -1,19 +1,19 @@
-/** Resolving `--key` values: a file path today; KMS, PKCS#11 and Kubernetes references are named clearly. */
+/** Resolving `--key` values: a file path or a `pkcs11:` token URI; KMS and Kubernetes references are named clearly. */
 import type { KeyObject } from 'node:crypto';
 import { readUserFile, SigilError } from '../core/index.js';
-import { decryptPrivateKey, keySigner, loadPublicKeyPem, type Signer } from '../crypto/index.js';
+import {
+  decryptPrivateKey,
+  isPkcs11Uri,
+  keySigner,
+  loadPublicKeyPem,
+  pkcs11PublicKey,
+  pkcs11Signer,
+  type Signer,
+} from '../crypto/index.js';
 import { warn } from './output.js';
 import { readPassword } from './password.js';
 
-const UNSUPPORTED_SCHEMES = [
-  'awskms://',
-  'gcpkms://',
-  'azurekms://',
-  'hashivault://',
-  'k8s://',
-  'pkcs11:',
-  'gitlab://',
-];
+const UNSUPPORTED_SCHEMES = ['awskms://', 'gcpkms://', 'azurekms://', 'hashivault://', 'k8s://', 'gitlab://'];
 
 function rejectUnsupported(ref: string): void {
   const scheme = UNSUPPORTED_SCHEMES.find((s) => ref.startsWith(s));
@@ -28,6 +28,8 @@ function rejectUnsupported(ref: string): void {
 
 export async function loadSigner(ref: string): Promise<Signer> {
   rejectUnsupported(ref);
+  // The token session stays open for the life of the command, which ends the process when done.
+  if (isPkcs11Uri(ref)) return pkcs11Signer(ref);
   const pem = readUserFile(ref, 'private key').toString('utf8');
   const password = await readPassword({ confirm: false });
   const signer = keySigner(decryptPrivateKey(pem, password, ref));
@@ -40,5 +42,6 @@ export async function loadSigner(ref: string): Promise<Signer> {
 
 export function loadVerificationKey(ref: string): KeyObject {
   rejectUnsupported(ref);
+  if (isPkcs11Uri(ref)) return pkcs11PublicKey(ref);
   return loadPublicKeyPem(readUserFile(ref, 'public key').toString('utf8'), ref);
 }

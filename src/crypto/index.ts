@@ -1,4 +1,6 @@
 export * from './encrypted-key.js';
 export * from './keys.js';
+export * from './pkcs11.js';
+export * from './pkcs11-uri.js';
 export * from './prehashed.js';
 export * from './signer.js';

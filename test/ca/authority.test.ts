@@ -32,7 +32,7 @@ describe('certificate authority (Fulcio v2 API)', () => {
     oidc = await startDevIssuer('127.0.0.1', 0);
     other = await startDevIssuer('127.0.0.1', 0);
     authority = new CertificateAuthority(
-      createCaMaterial(),
+      await createCaMaterial(),
       new TokenVerifier([
         { issuerUrl: oidc.issuers.email, clientId: 'sigstore', type: 'email' },
         { issuerUrl: oidc.issuers['github-actions'], clientId: 'sigstore', type: 'github-workflow' },

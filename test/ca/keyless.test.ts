@@ -205,8 +205,8 @@ describe('keyless signing on the local stack', () => {
       );
   };
 
-  it('rejects a certificate from another CA', () => {
-    const otherChain = createCaMaterial('other').chain;
+  it('rejects a certificate from another CA', async () => {
+    const otherChain = (await createCaMaterial('other')).chain;
     rejects(
       withRoot((root) => {
         const [authority] = root.certificateAuthorities as Array<{ certChain: { certificates: unknown[] } }>;

@@ -10,6 +10,7 @@ import {
   TokenVerifier,
 } from '../../ca/index.js';
 import { callService, readUserFile, SigilError } from '../../core/index.js';
+import { crypto11Signer, type Signer } from '../../crypto/index.js';
 import { DEV_IDENTITY_KINDS, type DevIdentityKind, startDevIssuer } from '../../oidc/index.js';
 import { startStack } from '../../server/index.js';
 import { parseAddress } from '../address.js';
@@ -17,6 +18,29 @@ import { parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
 import { closeOnSignal } from '../serving.js';
+
+interface HsmOptions {
+  pkcs11ConfigPath?: string;
+  hsmCarootId?: string;
+}
+
+/** Fulcio's pkcs11ca flags: the intermediate's key on a PKCS#11 token instead of intermediate-key.pem. */
+function addHsmOptions(command: Command): Command {
+  return command
+    .option(
+      '--pkcs11-config-path <file>',
+      'crypto11 JSON config of the token holding the CA key (Path, TokenLabel, Pin)',
+    )
+    .option('--hsm-caroot-id <label>', 'label of the CA key pair on that token');
+}
+
+function hsmKey(opts: HsmOptions): Signer | undefined {
+  if (opts.pkcs11ConfigPath === undefined && opts.hsmCarootId === undefined) return undefined;
+  if (opts.pkcs11ConfigPath === undefined || opts.hsmCarootId === undefined) {
+    throw new SigilError('BAD_INPUT', '--pkcs11-config-path and --hsm-caroot-id go together');
+  }
+  return crypto11Signer(opts.pkcs11ConfigPath, opts.hsmCarootId);
+}
 
 const DEV_ISSUER_WARNING =
   'the development OIDC issuer gives any identity to anyone who asks: use it for local work and tests only';
@@ -93,20 +117,27 @@ Examples:
     );
 
   const ca = program.command('ca').description('The certificate authority (Fulcio v2 API) alone');
-  ca.command('init')
+  addHsmOptions(ca.command('init'))
     .description('Create the CA: root, intermediate, their keys, and the CT log key')
     .option('--data-dir <dir>', 'where the CA files are written', './.sigil/ca')
     .option('--organization <name>', 'organization name in the CA certificates', 'sigil')
-    .addHelpText('after', '\nExample:\n  sigil ca init --data-dir ./.sigil/ca --organization "Example Corp"')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sigil ca init --data-dir ./.sigil/ca --organization "Example Corp"
+  # the intermediate's key is the token key labelled fulcio-ca (no intermediate-key.pem is written)
+  sigil ca init --pkcs11-config-path crypto11.conf --hsm-caroot-id fulcio-ca`,
+    )
     .action(
-      action(async (opts: { dataDir: string; organization: string }) => {
-        const material = await initCaMaterial(opts.dataDir, opts.organization);
+      action(async (opts: { dataDir: string; organization: string } & HsmOptions) => {
+        const material = await initCaMaterial(opts.dataDir, opts.organization, hsmKey(opts));
         info(
           `CA created in ${opts.dataDir}: ${material.chain.map((cert) => cert.subject.replace(/\n/g, ', ')).join(' <- ')}`,
         );
       }),
     );
-  ca.command('serve')
+  addHsmOptions(ca.command('serve'))
     .description('Issue short-lived code-signing certificates for OIDC identities')
     .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5555')
     .option('--data-dir <dir>', 'the CA files (sigil ca init)', './.sigil/ca')
@@ -119,13 +150,14 @@ Config example (Fulcio's format):
      {"IssuerURL": "https://token.actions.githubusercontent.com", "ClientID": "sigstore", "Type": "github-workflow"}}}
 
 Example:
-  sigil ca serve --addr 0.0.0.0:5555 --data-dir ./.sigil/ca --config fulcio-config.json`,
+  sigil ca serve --addr 0.0.0.0:5555 --data-dir ./.sigil/ca --config fulcio-config.json
+  sigil ca serve --config fulcio-config.json --pkcs11-config-path crypto11.conf --hsm-caroot-id fulcio-ca`,
     )
     .action(
-      action(async (opts: { addr: string; dataDir: string; config: string }) => {
+      action(async (opts: { addr: string; dataDir: string; config: string } & HsmOptions) => {
         const { host, port } = parseAddress(opts.addr);
         const authority = new CertificateAuthority(
-          await loadCaMaterial(opts.dataDir),
+          await loadCaMaterial(opts.dataDir, hsmKey(opts)),
           new TokenVerifier(readIssuers(opts.config)),
         );
         const server = await startCa(authority, host, port);
