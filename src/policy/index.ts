@@ -1,1 +1,8 @@
 export * from './conditions/index.js';
+export * from './evaluate.js';
+export { loadPolicies } from './kyverno/read.js';
+export * from './match.js';
+export * from './model.js';
+export * from './report.js';
+export * from './resource.js';
+export * from './verify-attestors.js';

@@ -1,0 +1,249 @@
+/**
+ * verifyImages evaluation for one request: every policy rule that matches the resource verifies every image
+ * its patterns select (signatures through the attestor sets, attestations with their conditions), and the
+ * outcomes become a decision (Enforce denies on failure, Audit admits and reports), a JSON patch pinning
+ * verified tags to their digests, and PolicyReport results.
+ */
+import { isSigilError, messageOf } from '../core/index.js';
+import { formatReference, type ImageReference, parseReference } from '../oci/index.js';
+import { evaluateConditions, wildcardMatch } from './conditions/index.js';
+import { matchingRules } from './match.js';
+import type { FailureAction, ImageVerification, Policy, PolicySet } from './model.js';
+import { metadataOf, type ResourceImage, type ResourceRequest, resourceImages } from './resource.js';
+import { type VerifierContext, verifyAttestorSets } from './verify-attestors.js';
+
+export type ResultStatus = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
+
+export interface PolicyResult {
+  policy: string;
+  rule: string;
+  result: ResultStatus;
+  message: string;
+  severity?: string;
+  category?: string;
+  image?: string;
+}
+
+export interface JsonPatchOperation {
+  op: 'add' | 'replace';
+  path: string;
+  value: unknown;
+}
+
+export interface EvaluationOutcome {
+  allowed: boolean;
+  /** Why the request was denied, naming policies, rules, images and failed checks (Kyverno's layout). */
+  message?: string;
+  patch: JsonPatchOperation[];
+  warnings: string[];
+  results: PolicyResult[];
+  verifiedImages: { image: string; digest: string }[];
+}
+
+export interface EvaluationOptions extends VerifierContext {
+  /** `validate` re-checks pinned digests (verifyDigest); `mutate` pins them (mutateDigest). */
+  endpoint: 'mutate' | 'validate';
+}
+
+export const VERIFY_IMAGES_ANNOTATION = 'kyverno.io/verify-images';
+
+export async function evaluateResource(
+  request: ResourceRequest,
+  policySet: PolicySet,
+  options: EvaluationOptions,
+): Promise<EvaluationOutcome> {
+  const results: PolicyResult[] = [];
+  const patch: JsonPatchOperation[] = [];
+  const warnings: string[] = [];
+  const verified = new Map<string, string>();
+  const blocked: string[] = [];
+  const images = resourceImages(request.kind.kind, request.object);
+  for (const policy of policySet.policies) {
+    for (const { rule, name } of matchingRules(policy, request)) {
+      for (const verification of rule.verifyImages) {
+        for (const target of images.filter((i) => selected(verification, i.image))) {
+          const result = await verifyOne(verification, target, options);
+          const action = failureAction(policy, verification, request.namespace);
+          const status = result.status === 'fail' && action === 'Audit' ? 'fail' : result.status;
+          results.push({
+            policy: policy.name,
+            rule: name,
+            result: status,
+            message: result.message,
+            image: target.image,
+            ...(policy.severity ? { severity: policy.severity } : {}),
+            ...(policy.category ? { category: policy.category } : {}),
+          });
+          const denies =
+            (result.status === 'fail' && action === 'Enforce') ||
+            (result.status === 'error' && policy.failurePolicy === 'Fail');
+          if (denies) blocked.push(`${policy.name}:\n  ${name}: '${result.message}'`);
+          else if (result.status !== 'pass' && result.status !== 'skip')
+            warnings.push(`${policy.name}/${name}: ${result.message}`);
+          if (result.status === 'pass' && result.digest) {
+            verified.set(target.image, result.digest);
+            if (
+              options.endpoint === 'mutate' &&
+              verification.mutateDigest &&
+              !parseReference(target.image).digest
+            ) {
+              patch.push({ op: 'replace', path: target.pointer, value: `${target.image}@${result.digest}` });
+            }
+          }
+        }
+      }
+    }
+  }
+  if (verified.size > 0 && options.endpoint === 'mutate') patch.push(...annotationPatch(request, verified));
+  const meta = metadataOf(request.object);
+  const resource = `${request.kind.kind}/${request.namespace ?? meta.namespace ?? ''}/${request.name || meta.name || ''}`;
+  return {
+    allowed: blocked.length === 0,
+    ...(blocked.length > 0
+      ? {
+          message: `resource ${resource} was blocked due to the following policies\n\n${blocked.join('\n\n')}`,
+        }
+      : {}),
+    patch: blocked.length === 0 ? dedupe(patch) : [],
+    warnings,
+    results,
+    verifiedImages: [...verified].map(([image, digest]) => ({ image, digest })),
+  };
+}
+
+function selected(verification: ImageVerification, image: string): boolean {
+  const forms = imageForms(image);
+  const matches = (patterns: string[]) => patterns.some((p) => forms.some((f) => wildcardMatch(p, f)));
+  return matches(verification.imageReferences) && !matches(verification.skipImageReferences);
+}
+
+/** The image as written and fully qualified (`nginx` → `docker.io/library/nginx:latest`), for patterns. */
+function imageForms(image: string): string[] {
+  try {
+    const ref = parseReference(image);
+    const full = formatReference({ ...ref, ...(ref.tag || ref.digest ? {} : { tag: 'latest' }) });
+    return full === image ? [image] : [image, full];
+  } catch {
+    return [image];
+  }
+}
+
+function failureAction(
+  policy: Policy,
+  verification: ImageVerification,
+  namespace: string | undefined,
+): FailureAction {
+  if (verification.failureAction) return verification.failureAction;
+  const override = policy.failureActionOverrides.find((o) =>
+    o.namespaces.some((n) => wildcardMatch(n, namespace ?? '')),
+  );
+  return override?.action ?? policy.failureAction;
+}
+
+interface ImageResult {
+  status: ResultStatus;
+  message: string;
+  digest?: string;
+}
+
+async function verifyOne(
+  verification: ImageVerification,
+  target: ResourceImage,
+  options: EvaluationOptions,
+): Promise<ImageResult> {
+  const failed = (why: string): ImageResult => ({
+    status: 'fail',
+    message: `image verification failed for ${target.image}: ${why}`,
+  });
+  if (verification.type !== 'Cosign') {
+    return {
+      status: 'error',
+      message: `image verification of type ${verification.type} is not supported (only Cosign)`,
+    };
+  }
+  let image: ImageReference;
+  try {
+    image = parseReference(target.image);
+  } catch (err) {
+    return failed(messageOf(err));
+  }
+  if (options.endpoint === 'validate' && verification.verifyDigest && !image.digest) {
+    return failed(`missing digest for ${target.path}`);
+  }
+  try {
+    const digest = image.digest ?? (await options.client.resolveDigest(image));
+    const pinned = { ...image, digest };
+    if (verification.attestors.length > 0) {
+      const signatures = await verifyAttestorSets(
+        verification.attestors,
+        pinned,
+        { kind: 'signature' },
+        options,
+      );
+      if (!signatures.passed) return notSigned(verification, target, signatures.reason, failed);
+    }
+    for (const check of verification.attestations) {
+      const verified = await verifyAttestorSets(
+        check.attestors,
+        pinned,
+        { kind: 'attestation', predicateType: check.predicateType },
+        options,
+      );
+      if (!verified.passed) return failed(`attestation ${check.predicateType}: ${verified.reason}`);
+      for (const attestation of verified.attestations) {
+        const outcome = evaluateConditions(check.conditions, attestation.statement.predicate);
+        if (!outcome.passed)
+          return failed(
+            `attestation ${check.predicateType} does not meet the conditions: ${outcome.message}`,
+          );
+      }
+    }
+    return { status: 'pass', message: `verified image signatures for ${target.image}`, digest };
+  } catch (err) {
+    if (isSigilError(err) && /UNREACHABLE/.test(err.code)) {
+      return { status: 'error', message: `failed to verify image ${target.image}: ${messageOf(err)}` };
+    }
+    return failed(messageOf(err));
+  }
+}
+
+/** `required: false` admits images without signatures; signatures that exist must still verify. */
+function notSigned(
+  verification: ImageVerification,
+  target: ResourceImage,
+  reason: string,
+  failed: (why: string) => ImageResult,
+): ImageResult {
+  if (!verification.required && /no signatures found/.test(reason)) {
+    return { status: 'skip', message: `image ${target.image} is not signed; signatures are not required` };
+  }
+  return failed(reason);
+}
+
+/** Kyverno records verified images in an annotation (image → "pass") on the resource. */
+function annotationPatch(request: ResourceRequest, verified: Map<string, string>): JsonPatchOperation[] {
+  const annotations = metadataOf(request.object).annotations;
+  const value = JSON.stringify(
+    Object.fromEntries(
+      [...verified].map(([image, digest]) => [image.includes('@') ? image : `${image}@${digest}`, 'pass']),
+    ),
+  );
+  if (
+    Object.keys(annotations).length === 0 &&
+    !(request.object?.metadata as Record<string, unknown> | undefined)?.annotations
+  ) {
+    return [{ op: 'add', path: '/metadata/annotations', value: { [VERIFY_IMAGES_ANNOTATION]: value } }];
+  }
+  return [
+    {
+      op: 'add',
+      path: `/metadata/annotations/${VERIFY_IMAGES_ANNOTATION.replace('~', '~0').replace('/', '~1')}`,
+      value,
+    },
+  ];
+}
+
+function dedupe(patch: JsonPatchOperation[]): JsonPatchOperation[] {
+  const byPath = new Map(patch.map((p) => [p.path, p]));
+  return [...byPath.values()];
+}

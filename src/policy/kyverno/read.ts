@@ -1,0 +1,252 @@
+/**
+ * Reads Kyverno policies from YAML files and directories (multi-document files; other kinds of documents
+ * are skipped, as `kyverno apply` does) into the engine's model. Errors name the file, the document and
+ * the field: `policies/p.yaml: document 2: spec.rules.0.verifyImages.0.attestors.0.entries: ...`.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { readUserFile, SigilError } from '../../core/index.js';
+import type {
+  Attestor,
+  AttestorSet,
+  CtlogSettings,
+  FailureAction,
+  Policy,
+  PolicySet,
+  ResourceDescription,
+  ResourceFilter,
+  TlogSettings,
+} from '../model.js';
+import {
+  type KyvernoAttestor,
+  type KyvernoAttestorSet,
+  type KyvernoPolicy,
+  type KyvernoResourceFilter,
+  kyvernoPolicySchema,
+} from './schema.js';
+
+const AUTOGEN_ANNOTATION = 'pod-policies.kyverno.io/autogen-controllers';
+const DEFAULT_CONTROLLERS = [
+  'DaemonSet',
+  'Deployment',
+  'Job',
+  'StatefulSet',
+  'ReplicaSet',
+  'ReplicationController',
+  'CronJob',
+];
+
+/** Every `.yaml`/`.yml`/`.json` file under the paths (directories recursively), in a stable order. */
+export function policyFiles(paths: string[]): string[] {
+  return paths.flatMap((path) => {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      throw new SigilError('IO_ERROR', `${path}: no such file or directory`);
+    }
+    if (!isDirectory) return [path];
+    return policyFiles(
+      readdirSync(path)
+        .filter((name) => !name.startsWith('.'))
+        .sort()
+        .map((name) => join(path, name))
+        .filter((p) => statSync(p).isDirectory() || /\.(ya?ml|json)$/.test(p)),
+    );
+  });
+}
+
+/** YAML documents of a file, with their positions for messages; a syntax error names file and line. */
+export function yamlDocuments(file: string): { document: unknown; where: string }[] {
+  const text = readUserFile(file, 'policy file').toString('utf8');
+  return parseAllDocuments(text).flatMap((doc, i) => {
+    const where = `${file}: document ${i + 1}`;
+    const error = doc.errors[0];
+    if (error) {
+      const line = error.linePos?.[0]?.line;
+      throw new SigilError(
+        'BAD_INPUT',
+        `${where}${line ? ` (line ${line})` : ''}: invalid YAML: ${error.message.split('\n')[0]}`,
+      );
+    }
+    const document: unknown = doc.toJS();
+    return document === null || document === undefined ? [] : [{ document, where }];
+  });
+}
+
+export function loadPolicies(paths: string[]): PolicySet {
+  const policies: Policy[] = [];
+  for (const file of policyFiles(paths)) {
+    for (const { document, where } of yamlDocuments(file)) {
+      const kind = (document as { kind?: unknown }).kind;
+      if (kind !== 'ClusterPolicy' && kind !== 'Policy') continue;
+      policies.push(readKyvernoPolicy(document, where));
+    }
+  }
+  const names = new Set<string>();
+  for (const p of policies) {
+    const id = `${p.namespace ?? ''}/${p.name}`;
+    if (names.has(id)) throw new SigilError('BAD_INPUT', `${p.source}: policy ${p.name} is defined twice`);
+    names.add(id);
+  }
+  return { policies };
+}
+
+export function readKyvernoPolicy(document: unknown, where: string): Policy {
+  const parsed = kyvernoPolicySchema.safeParse(document);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.length ? issue.path.join('.') : '(document)';
+    throw new SigilError('BAD_INPUT', `${where}: ${path}: ${issue?.message ?? 'invalid policy'}`);
+  }
+  return toModel(parsed.data, where);
+}
+
+function toModel(policy: KyvernoPolicy, source: string): Policy {
+  const { spec, metadata } = policy;
+  const annotations = metadata.annotations ?? {};
+  const controllers = annotations[AUTOGEN_ANNOTATION];
+  const policyAction: FailureAction = spec.validationFailureAction ?? 'Audit';
+  return {
+    name: metadata.name,
+    ...(policy.kind === 'Policy' ? { namespace: metadata.namespace ?? 'default' } : {}),
+    failureAction: policyAction,
+    failureActionOverrides: (spec.validationFailureActionOverrides ?? []).map((o) => ({
+      action: o.action,
+      namespaces: o.namespaces ?? [],
+    })),
+    failurePolicy: spec.failurePolicy ?? 'Fail',
+    ...(spec.webhookTimeoutSeconds ? { webhookTimeoutSeconds: spec.webhookTimeoutSeconds } : {}),
+    background: spec.background ?? true,
+    ...(annotations['policies.kyverno.io/severity']
+      ? { severity: annotations['policies.kyverno.io/severity'] }
+      : {}),
+    ...(annotations['policies.kyverno.io/category']
+      ? { category: annotations['policies.kyverno.io/category'] }
+      : {}),
+    autogenControllers:
+      controllers === undefined
+        ? DEFAULT_CONTROLLERS
+        : controllers === 'none'
+          ? []
+          : controllers.split(',').map((c) => c.trim()),
+    rules: spec.rules.map((rule) => ({
+      name: rule.name,
+      match: filter(rule.match),
+      ...(rule.exclude ? { exclude: filter(rule.exclude) } : {}),
+      verifyImages: (rule.verifyImages ?? []).map((v) => {
+        const action = v.failureAction ?? v.validationFailureAction;
+        return {
+          type: v.type ?? 'Cosign',
+          imageReferences: v.imageReferences ?? (v.image ? [v.image] : ['*']),
+          skipImageReferences: v.skipImageReferences ?? [],
+          ...(action ? { failureAction: action } : {}),
+          attestors: (v.attestors ?? []).map(attestorSet),
+          attestations: (v.attestations ?? []).map((a) => ({
+            predicateType: a.predicateType ?? a.type ?? '',
+            attestors: (a.attestors ?? []).map(attestorSet),
+            conditions: a.conditions ?? [],
+          })),
+          ...(v.repository ? { repository: v.repository } : {}),
+          mutateDigest: v.mutateDigest ?? true,
+          verifyDigest: v.verifyDigest ?? true,
+          required: v.required ?? true,
+          useCache: v.useCache ?? true,
+        };
+      }),
+    })),
+    source,
+  };
+}
+
+function filter(f: KyvernoResourceFilter): ResourceFilter {
+  const block = (b: {
+    resources?: ResourceDescription & { name?: string };
+    subjects?: ResourceDescription['subjects'];
+    roles?: string[];
+    clusterRoles?: string[];
+  }): ResourceDescription => {
+    const { name, ...resources } = b.resources ?? {};
+    return {
+      ...resources,
+      ...(name ? { names: [...(resources.names ?? []), name] } : {}),
+      ...(b.subjects ? { subjects: b.subjects } : {}),
+      ...(b.roles ? { roles: b.roles } : {}),
+      ...(b.clusterRoles ? { clusterRoles: b.clusterRoles } : {}),
+    };
+  };
+  if (f.any || f.all) {
+    return { ...(f.any ? { any: f.any.map(block) } : {}), ...(f.all ? { all: f.all.map(block) } : {}) };
+  }
+  return { all: [block(f)] };
+}
+
+function attestorSet(set: KyvernoAttestorSet): AttestorSet {
+  return {
+    ...(set.count ? { count: set.count } : {}),
+    entries: (set.entries ?? []).flatMap(attestor),
+  };
+}
+
+const tlog = (r?: {
+  url?: string | undefined;
+  pubkey?: string | undefined;
+  ignoreTlog?: boolean | undefined;
+}): TlogSettings => ({
+  ...(r?.url ? { url: r.url } : {}),
+  ...(r?.pubkey ? { publicKey: r.pubkey } : {}),
+  ignore: r?.ignoreTlog ?? false,
+});
+const ctlog = (c?: { ignoreSCT?: boolean | undefined; pubkey?: string | undefined }): CtlogSettings => ({
+  ignoreSct: c?.ignoreSCT ?? false,
+  ...(c?.pubkey ? { publicKey: c.pubkey } : {}),
+});
+
+/** One Kyverno entry as attestors; several PEM keys in one `publicKeys` are separate entries (Kyverno). */
+function attestor(entry: KyvernoAttestor): Attestor[] {
+  if (entry.keys) {
+    const k = entry.keys;
+    if (k.kms || k.secret)
+      return [{ kind: 'unsupported', what: k.kms ? `KMS key ${k.kms}` : 'keys from a Secret' }];
+    const pems =
+      (k.publicKeys ?? '').match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+    if (pems.length === 0) return [{ kind: 'unsupported', what: 'keys without PEM publicKeys' }];
+    return pems.map((publicKey) => ({
+      kind: 'key' as const,
+      publicKey,
+      ...(k.signatureAlgorithm ? { signatureAlgorithm: k.signatureAlgorithm } : {}),
+      tlog: tlog(k.rekor),
+      ctlog: ctlog(k.ctlog),
+    }));
+  }
+  if (entry.keyless) {
+    const k = entry.keyless;
+    return [
+      {
+        kind: 'keyless',
+        ...(k.subject ? { subject: k.subject } : {}),
+        ...(k.subjectRegExp ? { subjectRegExp: k.subjectRegExp } : {}),
+        ...(k.issuer ? { issuer: k.issuer } : {}),
+        ...(k.issuerRegExp ? { issuerRegExp: k.issuerRegExp } : {}),
+        ...(k.roots ? { roots: k.roots } : {}),
+        additionalExtensions: k.additionalExtensions ?? {},
+        tlog: tlog(k.rekor),
+        ctlog: ctlog(k.ctlog),
+      },
+    ];
+  }
+  if (entry.certificates) {
+    const c = entry.certificates;
+    return [
+      {
+        kind: 'certificate',
+        ...(c.cert ? { cert: c.cert } : {}),
+        ...(c.certChain ? { certChain: c.certChain } : {}),
+        tlog: tlog(c.rekor),
+        ctlog: ctlog(c.ctlog),
+      },
+    ];
+  }
+  return [{ kind: 'nested', set: attestorSet(entry.attestor ?? {}) }];
+}

@@ -1,0 +1,183 @@
+/**
+ * Kyverno `ClusterPolicy` / `Policy` (kyverno.io/v1, also v2beta1) as far as image verification needs it,
+ * validated with zod so that a mistake is reported with its path. Fields this engine does not act on
+ * (validate, mutate, generate rules; preconditions; context) are accepted and ignored, so the YAML in
+ * Kyverno's documentation loads unchanged.
+ */
+import { z } from 'zod';
+import { anyAllConditionsSchema } from '../conditions/index.js';
+
+const failureAction = z
+  .enum(['Enforce', 'enforce', 'Audit', 'audit'])
+  .transform((v) => (v.toLowerCase() === 'enforce' ? 'Enforce' : 'Audit') as 'Enforce' | 'Audit');
+
+const labelSelector = z.object({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(
+      z.object({
+        key: z.string(),
+        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+        values: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
+});
+
+const resourceDescription = z.object({
+  kinds: z.array(z.string()).optional(),
+  names: z.array(z.string()).optional(),
+  name: z.string().optional(),
+  namespaces: z.array(z.string()).optional(),
+  operations: z.array(z.enum(['CREATE', 'UPDATE', 'DELETE', 'CONNECT'])).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  selector: labelSelector.optional(),
+  namespaceSelector: labelSelector.optional(),
+});
+
+const filterBlock = z.object({
+  resources: resourceDescription.optional(),
+  subjects: z
+    .array(z.object({ kind: z.string(), name: z.string(), namespace: z.string().optional() }))
+    .optional(),
+  roles: z.array(z.string()).optional(),
+  clusterRoles: z.array(z.string()).optional(),
+});
+
+const resourceFilter = z.object({
+  any: z.array(filterBlock).optional(),
+  all: z.array(filterBlock).optional(),
+  // The older form: one block directly under match/exclude.
+  resources: resourceDescription.optional(),
+  subjects: filterBlock.shape.subjects,
+  roles: filterBlock.shape.roles,
+  clusterRoles: filterBlock.shape.clusterRoles,
+});
+
+const rekor = z.object({
+  url: z.string().optional(),
+  pubkey: z.string().optional(),
+  ignoreTlog: z.boolean().optional(),
+});
+const ctlog = z.object({ ignoreSCT: z.boolean().optional(), pubkey: z.string().optional() });
+
+const keysEntry = z.object({
+  publicKeys: z.string().optional(),
+  kms: z.string().optional(),
+  secret: z.object({ name: z.string(), namespace: z.string() }).optional(),
+  signatureAlgorithm: z.string().optional(),
+  rekor: rekor.optional(),
+  ctlog: ctlog.optional(),
+});
+
+const keylessEntry = z
+  .object({
+    subject: z.string().optional(),
+    subjectRegExp: z.string().optional(),
+    issuer: z.string().optional(),
+    issuerRegExp: z.string().optional(),
+    roots: z.string().optional(),
+    additionalExtensions: z.record(z.string(), z.string()).optional(),
+    rekor: rekor.optional(),
+    ctlog: ctlog.optional(),
+  })
+  .refine((k) => k.roots || ((k.subject || k.subjectRegExp) && (k.issuer || k.issuerRegExp)), {
+    message: 'needs subject or subjectRegExp, and issuer or issuerRegExp (or roots)',
+  });
+
+const certificatesEntry = z.object({
+  cert: z.string().optional(),
+  certChain: z.string().optional(),
+  rekor: rekor.optional(),
+  ctlog: ctlog.optional(),
+});
+
+export interface KyvernoAttestorSet {
+  count?: number | undefined;
+  entries?: KyvernoAttestor[] | undefined;
+}
+
+export interface KyvernoAttestor {
+  keys?: z.infer<typeof keysEntry> | undefined;
+  keyless?: z.infer<typeof keylessEntry> | undefined;
+  certificates?: z.infer<typeof certificatesEntry> | undefined;
+  attestor?: KyvernoAttestorSet | undefined;
+}
+
+const attestorSet: z.ZodType<KyvernoAttestorSet> = z.lazy(() =>
+  z.object({
+    count: z.number().int().min(1).optional(),
+    entries: z
+      .array(
+        z
+          .object({
+            keys: keysEntry.optional(),
+            keyless: keylessEntry.optional(),
+            certificates: certificatesEntry.optional(),
+            attestor: attestorSet.optional(),
+          })
+          .refine((e) => [e.keys, e.keyless, e.certificates, e.attestor].filter(Boolean).length === 1, {
+            message: 'each entry needs exactly one of keys, keyless, certificates, attestor',
+          }),
+      )
+      .min(1),
+  }),
+);
+
+const verifyImages = z.object({
+  type: z.string().optional(),
+  imageReferences: z.array(z.string()).min(1).optional(),
+  image: z.string().optional(),
+  skipImageReferences: z.array(z.string()).optional(),
+  failureAction: failureAction.optional(),
+  validationFailureAction: failureAction.optional(),
+  attestors: z.array(attestorSet).optional(),
+  attestations: z
+    .array(
+      z
+        .object({
+          type: z.string().optional(),
+          predicateType: z.string().optional(),
+          attestors: z.array(attestorSet).optional(),
+          conditions: z.array(anyAllConditionsSchema).optional(),
+        })
+        .refine((a) => a.type || a.predicateType, { message: 'needs type (or predicateType)' }),
+    )
+    .optional(),
+  repository: z.string().optional(),
+  mutateDigest: z.boolean().optional(),
+  verifyDigest: z.boolean().optional(),
+  required: z.boolean().optional(),
+  useCache: z.boolean().optional(),
+  imageRegistryCredentials: z.unknown().optional(),
+});
+
+const rule = z.object({
+  name: z.string().min(1).max(63),
+  match: resourceFilter,
+  exclude: resourceFilter.optional(),
+  verifyImages: z.array(verifyImages).optional(),
+});
+
+export const kyvernoPolicySchema = z.object({
+  apiVersion: z.enum(['kyverno.io/v1', 'kyverno.io/v2beta1', 'kyverno.io/v2']),
+  kind: z.enum(['ClusterPolicy', 'Policy']),
+  metadata: z.object({
+    name: z.string().min(1),
+    namespace: z.string().optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+  spec: z.object({
+    validationFailureAction: failureAction.optional(),
+    validationFailureActionOverrides: z
+      .array(z.object({ action: failureAction, namespaces: z.array(z.string()).optional() }))
+      .optional(),
+    failurePolicy: z.enum(['Fail', 'Ignore']).optional(),
+    webhookTimeoutSeconds: z.number().int().min(1).max(30).optional(),
+    background: z.boolean().optional(),
+    rules: z.array(rule).min(1),
+  }),
+});
+
+export type KyvernoPolicy = z.infer<typeof kyvernoPolicySchema>;
+export type KyvernoResourceFilter = z.infer<typeof resourceFilter>;

@@ -1,0 +1,125 @@
+/**
+ * The policy model the engine evaluates: what to verify (image patterns, attestor sets, attestations with
+ * conditions), how to act on failures, and which requests a rule applies to. It is independent of any
+ * policy language: the Kyverno reader (kyverno/) produces it, and other front-ends (ImageValidatingPolicy,
+ * ClusterImagePolicy) can produce it too.
+ */
+import type { AnyAllConditions } from './conditions/index.js';
+
+export type FailureAction = 'Enforce' | 'Audit';
+export type FailurePolicy = 'Fail' | 'Ignore';
+
+export interface Policy {
+  name: string;
+  /** Set for namespaced policies (Kyverno `Policy`): they apply only in their namespace. */
+  namespace?: string;
+  failureAction: FailureAction;
+  /** Per-namespace overrides of the failure action. */
+  failureActionOverrides: { action: FailureAction; namespaces: string[] }[];
+  failurePolicy: FailurePolicy;
+  webhookTimeoutSeconds?: number;
+  background: boolean;
+  severity?: string;
+  category?: string;
+  /** Whether rules matching Pods also apply to pod controllers (Kyverno autogen). */
+  autogenControllers: string[];
+  rules: Rule[];
+  /** Where the policy came from, for messages. */
+  source: string;
+}
+
+export interface Rule {
+  name: string;
+  match: ResourceFilter;
+  exclude?: ResourceFilter;
+  verifyImages: ImageVerification[];
+}
+
+/** Kyverno's match/exclude: `any` (one block matches) or `all` (every block matches). */
+export interface ResourceFilter {
+  any?: ResourceDescription[];
+  all?: ResourceDescription[];
+}
+
+export interface ResourceDescription {
+  kinds?: string[];
+  names?: string[];
+  namespaces?: string[];
+  operations?: string[];
+  annotations?: Record<string, string>;
+  selector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  subjects?: { kind: string; name: string; namespace?: string }[];
+  roles?: string[];
+  clusterRoles?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: {
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values?: string[];
+  }[];
+}
+
+export interface ImageVerification {
+  imageReferences: string[];
+  skipImageReferences: string[];
+  /** Overrides the policy's failure action for this verification (Kyverno's per-rule failureAction). */
+  failureAction?: FailureAction;
+  attestors: AttestorSet[];
+  attestations: AttestationCheck[];
+  /** Where signatures live, instead of the image's repository (cosign's COSIGN_REPOSITORY). */
+  repository?: string;
+  mutateDigest: boolean;
+  verifyDigest: boolean;
+  required: boolean;
+  useCache: boolean;
+  /** `type: Notary` and other verifier types are kept to report them as unsupported. */
+  type: string;
+}
+
+/** A set passes when `count` of its entries pass (all of them when count is not given). */
+export interface AttestorSet {
+  count?: number;
+  entries: Attestor[];
+}
+
+export type Attestor =
+  | { kind: 'key'; publicKey: string; signatureAlgorithm?: string; tlog: TlogSettings; ctlog: CtlogSettings }
+  | {
+      kind: 'keyless';
+      subject?: string;
+      subjectRegExp?: string;
+      issuer?: string;
+      issuerRegExp?: string;
+      roots?: string;
+      additionalExtensions: Record<string, string>;
+      tlog: TlogSettings;
+      ctlog: CtlogSettings;
+    }
+  | { kind: 'certificate'; cert?: string; certChain?: string; tlog: TlogSettings; ctlog: CtlogSettings }
+  | { kind: 'nested'; set: AttestorSet }
+  | { kind: 'unsupported'; what: string };
+
+export interface TlogSettings {
+  url?: string;
+  publicKey?: string;
+  ignore: boolean;
+}
+
+export interface CtlogSettings {
+  ignoreSct: boolean;
+  publicKey?: string;
+}
+
+export interface AttestationCheck {
+  predicateType: string;
+  attestors: AttestorSet[];
+  conditions: AnyAllConditions[];
+}
+
+export interface PolicySet {
+  policies: Policy[];
+}

@@ -1,0 +1,67 @@
+/**
+ * PolicyReports (wgpolicyk8s.io/v1alpha2) as Kyverno writes them: one PolicyReport per namespace (a
+ * ClusterPolicyReport for cluster-scoped resources) with a result per policy, rule and resource, and a
+ * summary of the counts.
+ */
+import type { PolicyResult, ResultStatus } from './evaluate.js';
+
+export interface ReportedResource {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+}
+
+export interface PolicyReport {
+  apiVersion: 'wgpolicyk8s.io/v1alpha2';
+  kind: 'PolicyReport' | 'ClusterPolicyReport';
+  metadata: { name: string; namespace?: string; labels: Record<string, string> };
+  results: {
+    policy: string;
+    rule: string;
+    result: ResultStatus;
+    message: string;
+    scored: boolean;
+    source: string;
+    severity?: string;
+    category?: string;
+    resources: ReportedResource[];
+    timestamp: { seconds: number; nanos: number };
+  }[];
+  summary: Record<ResultStatus, number>;
+}
+
+export function buildPolicyReport(
+  resource: ReportedResource,
+  results: PolicyResult[],
+  now: Date = new Date(),
+): PolicyReport {
+  const seconds = Math.floor(now.getTime() / 1000);
+  const summary: Record<ResultStatus, number> = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
+  for (const r of results) summary[r.result]++;
+  const namespaced = resource.namespace !== undefined && resource.namespace !== '';
+  return {
+    apiVersion: 'wgpolicyk8s.io/v1alpha2',
+    kind: namespaced ? 'PolicyReport' : 'ClusterPolicyReport',
+    metadata: {
+      // Kyverno names reports after the resource they are about.
+      name: resource.uid ?? `${resource.kind.toLowerCase()}-${resource.name}`,
+      ...(namespaced ? { namespace: resource.namespace } : {}),
+      labels: { 'app.kubernetes.io/managed-by': 'sigil' },
+    },
+    results: results.map((r) => ({
+      policy: r.policy,
+      rule: r.rule,
+      result: r.result,
+      message: r.message,
+      scored: true,
+      source: 'sigil',
+      ...(r.severity ? { severity: r.severity } : {}),
+      ...(r.category ? { category: r.category } : {}),
+      resources: [resource],
+      timestamp: { seconds, nanos: 0 },
+    })),
+    summary,
+  };
+}

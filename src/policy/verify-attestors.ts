@@ -1,0 +1,167 @@
+/**
+ * Attestor sets checked through the cosign verifiers: a set passes when `count` of its entries pass (all of
+ * them when no count is given), and every set of a verification must pass. Kyverno's entries map onto
+ * cosign's options: keys → public key; keyless → identity (subject wildcard, subjectRegExp, issuer,
+ * issuerRegExp) against the trusted root; rekor.ignoreTlog → --insecure-ignore-tlog; ctlog.ignoreSCT →
+ * --insecure-ignore-sct.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { messageOf, SigilError } from '../core/index.js';
+import { type VerifiedAttestation, verifyImage, verifyImageAttestations } from '../cosign/index.js';
+import { loadPublicKeyPem } from '../crypto/index.js';
+import type { ImageReference, RegistryClient } from '../oci/index.js';
+import { compileIdentityPolicy, type KeylessTrust } from '../verify/index.js';
+import type { Attestor, AttestorSet } from './model.js';
+
+export interface VerifierContext {
+  client: RegistryClient;
+  /** Keyless attestors verify against this root (CA, CT log, log, TSA). */
+  trustedRoot?: TrustedRoot;
+  /** The log key key-based attestors use unless their rekor.pubkey names another. */
+  rekorPublicKey?: KeyObject;
+}
+
+/** What is verified: the image's signatures, or its attestations of one predicate type. */
+export type Target = { kind: 'signature' } | { kind: 'attestation'; predicateType: string };
+
+export interface SetOutcome {
+  passed: boolean;
+  /** Why it failed, naming each failing entry. */
+  reason: string;
+  /** Attestations that passed, for the conditions. */
+  attestations: VerifiedAttestation[];
+}
+
+export async function verifyAttestorSets(
+  sets: AttestorSet[],
+  image: ImageReference,
+  target: Target,
+  ctx: VerifierContext,
+): Promise<SetOutcome> {
+  const attestations: VerifiedAttestation[] = [];
+  for (const [i, set] of sets.entries()) {
+    const outcome = await verifySet(set, image, target, ctx);
+    if (!outcome.passed) return { passed: false, reason: `attestors[${i}]: ${outcome.reason}`, attestations };
+    attestations.push(...outcome.attestations);
+  }
+  return { passed: true, reason: '', attestations };
+}
+
+async function verifySet(
+  set: AttestorSet,
+  image: ImageReference,
+  target: Target,
+  ctx: VerifierContext,
+): Promise<SetOutcome> {
+  const needed = set.count ?? set.entries.length;
+  const reasons: string[] = [];
+  const attestations: VerifiedAttestation[] = [];
+  let passed = 0;
+  for (const [i, entry] of set.entries.entries()) {
+    try {
+      attestations.push(...(await verifyEntry(entry, image, target, ctx)));
+      passed++;
+      if (passed >= needed) return { passed: true, reason: '', attestations };
+    } catch (err) {
+      // An unreachable registry or log is not a verdict: the webhook's failurePolicy decides.
+      if (err instanceof SigilError && /UNREACHABLE/.test(err.code)) throw err;
+      reasons.push(`entries[${i}]: ${messageOf(err)}`);
+    }
+  }
+  return {
+    passed: false,
+    reason: `${passed} of ${needed} required entries verified; ${reasons.join('; ')}`,
+    attestations,
+  };
+}
+
+async function verifyEntry(
+  entry: Attestor,
+  image: ImageReference,
+  target: Target,
+  ctx: VerifierContext,
+): Promise<VerifiedAttestation[]> {
+  if (entry.kind === 'unsupported') throw new SigilError('UNSUPPORTED', `${entry.what} are not supported`);
+  if (entry.kind === 'certificate')
+    throw new SigilError('UNSUPPORTED', 'certificates attestors are not supported yet');
+  if (entry.kind === 'nested') return (await verifySet(entry.set, image, target, ctx)).attestations;
+  const signers = entry.kind === 'key' ? keySigner(entry, ctx) : keylessSigner(entry, ctx);
+  const common = { client: ctx.client, image, ...signers };
+  if (target.kind === 'signature') {
+    await verifyImage({ ...common, checkDockerReference: false });
+    return [];
+  }
+  return (await verifyImageAttestations({ ...common, predicateType: target.predicateType })).verified;
+}
+
+function keySigner(entry: Extract<Attestor, { kind: 'key' }>, ctx: VerifierContext) {
+  const publicKey = loadPublicKeyPem(entry.publicKey, 'attestor publicKeys');
+  const logKey = entry.tlog.publicKey
+    ? loadPublicKeyPem(entry.tlog.publicKey, 'attestor rekor.pubkey')
+    : ctx.rekorPublicKey;
+  if (!entry.tlog.ignore && !logKey) {
+    throw new SigilError(
+      'TLOG_ENTRY_MISMATCH',
+      'no trusted transparency log key for this attestor',
+      'set rekor.pubkey (or rekor.ignoreTlog: true), or give the webhook the log key',
+    );
+  }
+  return {
+    publicKey,
+    ignoreTlog: entry.tlog.ignore,
+    ...(logKey && !entry.tlog.ignore ? { tlog: { publicKey: logKey } } : {}),
+  };
+}
+
+function keylessSigner(
+  entry: Extract<Attestor, { kind: 'keyless' }>,
+  ctx: VerifierContext,
+): { keyless: KeylessTrust; ignoreTlog: boolean } {
+  if (entry.roots)
+    throw new SigilError(
+      'UNSUPPORTED',
+      'keyless roots are not supported yet: give the CA in the trusted root',
+    );
+  if (!ctx.trustedRoot) {
+    throw new SigilError(
+      'BAD_INPUT',
+      'keyless attestors need a trusted root',
+      'pass --trusted-root (sigil serve writes one)',
+    );
+  }
+  const policy = compileIdentityPolicy({
+    // Kyverno's subject is a wildcard pattern; as a regexp it must match the whole identity.
+    ...(entry.subject !== undefined ? { identityRegexp: wildcardRegexp(entry.subject) } : {}),
+    ...(entry.subjectRegExp !== undefined ? { identityRegexp: entry.subjectRegExp } : {}),
+    ...(entry.issuer !== undefined ? { issuer: entry.issuer } : {}),
+    ...(entry.issuerRegExp !== undefined ? { issuerRegexp: entry.issuerRegExp } : {}),
+    ...githubExtensions(entry.additionalExtensions),
+  });
+  return {
+    keyless: {
+      root: ctx.trustedRoot,
+      policy,
+      ignoreTlog: entry.tlog.ignore,
+      ignoreSct: entry.ctlog.ignoreSct,
+    },
+    ignoreTlog: entry.tlog.ignore,
+  };
+}
+
+function wildcardRegexp(pattern: string): string {
+  return `^${pattern.replace(/[.+^${}()|[\]\\*?]/g, (ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : `\\${ch}`))}$`;
+}
+
+const GITHUB_EXTENSIONS = new Set([
+  'githubWorkflowTrigger',
+  'githubWorkflowSha',
+  'githubWorkflowName',
+  'githubWorkflowRepository',
+  'githubWorkflowRef',
+]);
+
+/** The GitHub workflow fields of Kyverno's additionalExtensions, as identity-policy fields. */
+function githubExtensions(extensions: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(extensions).filter(([k]) => GITHUB_EXTENSIONS.has(k)));
+}
