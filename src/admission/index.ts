@@ -1,0 +1,20 @@
+export { type DecisionCache, MemoryDecisionCache } from './cache.js';
+export {
+  type AdmissionEndpoint,
+  type AdmissionEvaluator,
+  AdmissionHandler,
+  DEFAULT_TIMEOUT_MS,
+  type FailurePolicy,
+  imagesOf,
+  parseTimeoutParameter,
+} from './handler.js';
+export { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
+export {
+  type AdmissionDecision,
+  type AdmissionRequestV1,
+  type AdmissionReviewResponse,
+  buildAdmissionResponse,
+  type JsonPatchOperation,
+  parseAdmissionReview,
+} from './review.js';
+export { type AdmissionServer, type AdmissionServerOptions, createAdmissionServer } from './server.js';
