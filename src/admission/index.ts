@@ -9,6 +9,8 @@ export {
   parseTimeoutParameter,
 } from './handler.js';
 export { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
+export { type PolicyState, PolicyWatcher, type PolicyWatcherOptions } from './policy-watcher.js';
+export { RedisDecisionCache } from './redis-cache.js';
 export {
   type AdmissionDecision,
   type AdmissionRequestV1,
