@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn; each prints its own figures. */
+import { benchAdmission } from './admission.js';
 import { benchConditions } from './conditions.js';
 import { benchKeyless } from './keyless.js';
 import { benchTlog } from './tlog.js';
@@ -11,3 +12,4 @@ await benchVerifyBlob();
 await benchKeyless();
 await benchTlog();
 await benchConditions();
+await benchAdmission();
