@@ -27,6 +27,15 @@ export interface AdmissionHandlerOptions {
   cacheTtlSeconds: number;
   failurePolicy: FailurePolicy;
   metrics: AdmissionMetrics;
+  /** Called once per answered review, e.g. for the structured decision log. */
+  onDecision?: (event: DecisionEvent) => void;
+}
+
+export interface DecisionEvent {
+  request: AdmissionRequestV1;
+  endpoint: AdmissionEndpoint;
+  decision: AdmissionDecision;
+  latencyMs: number;
 }
 
 /** The API server's default webhook timeout, used when the request carries none. */
@@ -101,7 +110,9 @@ export class AdmissionHandler {
     const decision = await this.decide(request, endpoint, timeoutMs);
     const { metrics } = this.options;
     metrics.decisions.inc({ endpoint, result: decision.allowed ? 'allowed' : 'denied' });
-    metrics.latency.observe({ endpoint }, (performance.now() - started) / 1000);
+    const latencyMs = performance.now() - started;
+    metrics.latency.observe({ endpoint }, latencyMs / 1000);
+    this.options.onDecision?.({ request, endpoint, decision, latencyMs });
     return buildAdmissionResponse(request.uid, decision);
   }
 

@@ -4,6 +4,7 @@ export {
   type AdmissionEvaluator,
   AdmissionHandler,
   DEFAULT_TIMEOUT_MS,
+  type DecisionEvent,
   type FailurePolicy,
   imagesOf,
   parseTimeoutParameter,
@@ -19,4 +20,9 @@ export {
   type JsonPatchOperation,
   parseAdmissionReview,
 } from './review.js';
-export { type AdmissionServer, type AdmissionServerOptions, createAdmissionServer } from './server.js';
+export {
+  type AdmissionServer,
+  type AdmissionServerOptions,
+  createAdmissionServer,
+  readTlsDirectory,
+} from './server.js';

@@ -3,13 +3,23 @@
  * accepted too (/validate/fail, /validate/ignore, /mutate/fail, /mutate/ignore), their suffix choosing
  * the failurePolicy the webhook configuration registered, so existing webhook configurations carry over.
  */
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { isSigilError, messageOf } from '../core/errors.js';
+import { readUserFile } from '../core/files.js';
 import type { DecisionCache } from './cache.js';
 import { MemoryDecisionCache } from './cache.js';
-import type { AdmissionEndpoint, AdmissionEvaluator, FailurePolicy } from './handler.js';
+import type { AdmissionEndpoint, AdmissionEvaluator, DecisionEvent, FailurePolicy } from './handler.js';
 import { AdmissionHandler, parseTimeoutParameter } from './handler.js';
 import { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
+
+/** A Kubernetes TLS secret mounted as a directory holds its pair as tls.crt and tls.key. */
+export function readTlsDirectory(directory: string): { key: Buffer; cert: Buffer } {
+  return {
+    cert: readUserFile(join(directory, 'tls.crt'), 'TLS secret certificate'),
+    key: readUserFile(join(directory, 'tls.key'), 'TLS secret key'),
+  };
+}
 
 export interface AdmissionServerOptions {
   tls: { key: string | Buffer; cert: string | Buffer };
@@ -20,7 +30,8 @@ export interface AdmissionServerOptions {
   cacheTtlSeconds?: number;
   /** For the plain /validate and /mutate paths; Kyverno's suffixed paths name their own. */
   failurePolicy?: FailurePolicy;
-  logger?: boolean;
+  /** pino options (JSON lines); off by default so library users and tests stay quiet. */
+  logger?: boolean | { level?: string; stream?: { write(line: string): void } };
 }
 
 export interface AdmissionServer {
@@ -34,19 +45,32 @@ const BODY_LIMIT_BYTES = 3 * 1024 * 1024; // the API server caps objects at abou
 export function createAdmissionServer(options: AdmissionServerOptions): AdmissionServer {
   const metrics = createAdmissionMetrics();
   const cache = options.cache ?? new MemoryDecisionCache();
+  const app = Fastify({ https: options.tls, logger: options.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
   const shared = {
     evaluate: options.evaluate,
     generation: () => options.policyState().generation,
     cache,
     cacheTtlSeconds: options.cacheTtlSeconds ?? 60,
     metrics,
+    onDecision: ({ request, endpoint, decision, latencyMs }: DecisionEvent) =>
+      app.log.info(
+        {
+          uid: request.uid,
+          namespace: request.namespace,
+          kind: request.kind.kind,
+          name: request.name ?? (request.object?.metadata as { name?: string } | undefined)?.name,
+          operation: request.operation,
+          endpoint,
+          decision: decision.allowed ? 'allowed' : 'denied',
+          latencyMs: Math.round(latencyMs * 1000) / 1000,
+        },
+        'admission decision',
+      ),
   };
   const handlers: Record<FailurePolicy, AdmissionHandler> = {
     Fail: new AdmissionHandler({ ...shared, failurePolicy: 'Fail' }),
     Ignore: new AdmissionHandler({ ...shared, failurePolicy: 'Ignore' }),
   };
-  const app = Fastify({ https: options.tls, logger: options.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
-
   // Garbage bodies (not JSON, not an AdmissionReview) are the client's fault: 400 with the reason.
   app.setErrorHandler((err, _request, reply) => {
     const statusCode = (err as { statusCode?: unknown }).statusCode;
@@ -64,18 +88,9 @@ export function createAdmissionServer(options: AdmissionServerOptions): Admissio
     ['/mutate/ignore', 'mutate', 'Ignore'],
   ];
   for (const [path, endpoint, failurePolicy] of routes) {
-    app.post<{ Querystring: { timeout?: string } }>(path, async (request) => {
-      const response = await handlers[failurePolicy].review(
-        request.body,
-        endpoint,
-        parseTimeoutParameter(request.query.timeout),
-      );
-      request.log.info(
-        { uid: response.response.uid, endpoint, allowed: response.response.allowed },
-        'admission decision',
-      );
-      return response;
-    });
+    app.post<{ Querystring: { timeout?: string } }>(path, (request) =>
+      handlers[failurePolicy].review(request.body, endpoint, parseTimeoutParameter(request.query.timeout)),
+    );
   }
 
   const live = async () => ({ status: 'ok' });

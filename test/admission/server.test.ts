@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -10,6 +11,7 @@ import {
   createAdmissionServer,
   imagesOf,
   parseTimeoutParameter,
+  readTlsDirectory,
 } from '../../src/admission/index.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
 
@@ -214,6 +216,46 @@ describe('admission webhook over HTTPS', () => {
     assert.match(metrics.body, /sigil_admission_decisions_total\{endpoint="validate",result="denied"\} \d+/);
     assert.match(metrics.body, /sigil_admission_cache_lookups_total\{result="hit"\} \d+/);
     assert.match(metrics.body, /sigil_admission_review_duration_seconds_bucket/);
+  });
+});
+
+describe('TLS secret directory and decision log', () => {
+  test('reads tls.crt and tls.key from a mounted secret, naming a missing file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigil-secret-'));
+    try {
+      const pair = selfSignedCertificate();
+      writeFileSync(join(dir, 'tls.crt'), pair.cert);
+      assert.throws(() => readTlsDirectory(dir), /TLS secret key .*tls\.key: no such file/);
+      writeFileSync(join(dir, 'tls.key'), pair.key);
+      assert.equal(readTlsDirectory(dir).cert.toString(), pair.cert);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('every decision is logged as one JSON line with uid, namespace, kind, name, decision and latency', async () => {
+    const lines: string[] = [];
+    const { app, handlers } = createAdmissionServer({
+      tls: selfSignedCertificate(),
+      evaluate: async () => ({ allowed: false, message: 'unsigned', warnings: [] }),
+      policyState: () => ({ generation: 1 }),
+      logger: { level: 'info', stream: { write: (line) => lines.push(line) } },
+    });
+    try {
+      await handlers.Fail.review(fixture('create-deployment.json'), 'validate');
+      const entry = lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((e) => e.msg === 'admission decision');
+      assert.ok(entry, lines.join(''));
+      assert.equal(entry.uid, 'c0ffee00-1234-4abc-8def-001122334455');
+      assert.equal(entry.namespace, 'shop');
+      assert.equal(entry.kind, 'Deployment');
+      assert.equal(entry.name, 'web');
+      assert.equal(entry.decision, 'denied');
+      assert.equal(typeof entry.latencyMs, 'number');
+    } finally {
+      await app.close();
+    }
   });
 });
 
