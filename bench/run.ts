@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark in turn; each prints its own figures. */
+import { benchAdmission } from './admission.js';
 import { benchConditions } from './conditions.js';
 import { benchKeyless } from './keyless.js';
 import { benchSbom } from './sbom.js';
@@ -15,3 +16,4 @@ await benchTlog();
 await benchConditions();
 await benchSbom();
 await benchPkcs11();
+await benchAdmission();

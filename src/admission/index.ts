@@ -1,0 +1,28 @@
+export { type DecisionCache, MemoryDecisionCache } from './cache.js';
+export {
+  type AdmissionEndpoint,
+  type AdmissionEvaluator,
+  AdmissionHandler,
+  DEFAULT_TIMEOUT_MS,
+  type DecisionEvent,
+  type FailurePolicy,
+  imagesOf,
+  parseTimeoutParameter,
+} from './handler.js';
+export { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
+export { type PolicyState, PolicyWatcher, type PolicyWatcherOptions } from './policy-watcher.js';
+export { RedisDecisionCache } from './redis-cache.js';
+export {
+  type AdmissionDecision,
+  type AdmissionRequestV1,
+  type AdmissionReviewResponse,
+  buildAdmissionResponse,
+  type JsonPatchOperation,
+  parseAdmissionReview,
+} from './review.js';
+export {
+  type AdmissionServer,
+  type AdmissionServerOptions,
+  createAdmissionServer,
+  readTlsDirectory,
+} from './server.js';
