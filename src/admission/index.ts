@@ -10,6 +10,7 @@ export {
   parseTimeoutParameter,
 } from './handler.js';
 export { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
+export { policyEvaluator } from './policy-evaluator.js';
 export { type PolicyState, PolicyWatcher, type PolicyWatcherOptions } from './policy-watcher.js';
 export { RedisDecisionCache } from './redis-cache.js';
 export {

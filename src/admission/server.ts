@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { isSigilError, messageOf } from '../core/index.js';
 import { readUserFile } from '../core/files.js';
+import { isSigilError, messageOf } from '../core/index.js';
 import type { DecisionCache } from './cache.js';
 import { MemoryDecisionCache } from './cache.js';
 import type { AdmissionEndpoint, AdmissionEvaluator, DecisionEvent, FailurePolicy } from './handler.js';

@@ -6,6 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { Command } from 'commander';
 import { isRecord, parseJson, readUserFile, SigilError } from '../core/index.js';
 import { keylessSigner } from '../cosign/index.js';
@@ -153,11 +154,8 @@ function loadKeylessTrust(opts: KeylessVerifyOptions, ignoreTlog: boolean): Keyl
   for (const pattern of policy.unanchored) {
     warn(`the regular expression ${pattern} is not anchored with ^: it matches anywhere in the value`);
   }
-  const path =
-    opts.trustedRoot ??
-    process.env.SIGIL_TRUSTED_ROOT ??
-    (existsSync(DEFAULT_TRUSTED_ROOT) ? DEFAULT_TRUSTED_ROOT : undefined);
-  if (!path) {
+  const root = configuredTrustedRoot(opts.trustedRoot);
+  if (!root) {
     throw new SigilError(
       'BAD_INPUT',
       'keyless verification needs a trusted root: none is configured',
@@ -165,11 +163,20 @@ function loadKeylessTrust(opts: KeylessVerifyOptions, ignoreTlog: boolean): Keyl
     );
   }
   return {
-    root: parseTrustedRoot(readUserFile(path, 'trusted root'), path),
+    root,
     policy,
     ignoreTlog,
     ignoreSct: opts.insecureIgnoreSct,
   };
+}
+
+/** The trusted root: --trusted-root, else $SIGIL_TRUSTED_ROOT, else ./.sigil/trusted_root.json if present. */
+export function configuredTrustedRoot(flag: string | undefined): TrustedRoot | undefined {
+  const path =
+    flag ??
+    process.env.SIGIL_TRUSTED_ROOT ??
+    (existsSync(DEFAULT_TRUSTED_ROOT) ? DEFAULT_TRUSTED_ROOT : undefined);
+  return path ? parseTrustedRoot(readUserFile(path, 'trusted root'), path) : undefined;
 }
 
 function defined<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

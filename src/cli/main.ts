@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAdmissionCommands } from './commands/admission.js';
 import { registerAttestCommands } from './commands/attest.js';
 import { registerBlobCommands } from './commands/blob.js';
 import { registerBlobAttestCommands } from './commands/blob-attest.js';
 import { registerCleanCommand } from './commands/clean.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
+import { registerPolicyCommands } from './commands/policy.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerSbomCommand } from './commands/sbom.js';
 import { registerServeCommands } from './commands/serve.js';
@@ -51,6 +53,8 @@ registerBlobAttestCommands(program);
 registerRegistryCommands(program);
 registerTlogCommands(program);
 registerServeCommands(program);
+registerPolicyCommands(program);
+registerAdmissionCommands(program);
 registerDemoCommand(program);
 registerTriangulateCommand(program);
 registerCleanCommand(program);

@@ -1,0 +1,159 @@
+import type { Command } from 'commander';
+import {
+  createAdmissionServer,
+  type DecisionCache,
+  type FailurePolicy,
+  MemoryDecisionCache,
+  PolicyWatcher,
+  policyEvaluator,
+  RedisDecisionCache,
+  readTlsDirectory,
+} from '../../admission/index.js';
+import { parseJson, readUserFile } from '../../core/index.js';
+import { loadPolicies, type PolicySet } from '../../policy/index.js';
+import { parseAddress } from '../address.js';
+import { parsePositiveInt } from '../options.js';
+import { info, printResult, warn } from '../output.js';
+import {
+  addPolicyContextOptions,
+  type PolicyContextOptions,
+  reportFor,
+  saveReport,
+  verifierContext,
+} from '../policy-context.js';
+import { action } from '../run.js';
+import { closeOnSignal } from '../serving.js';
+
+interface ServeOptions extends PolicyContextOptions {
+  policies: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsDir?: string;
+  addr: string;
+  redisUrl?: string;
+  cacheTtl: number;
+  failurePolicy: FailurePolicy;
+  reportDir?: string;
+}
+
+interface ReviewOptions extends PolicyContextOptions {
+  policies: string;
+  request: string;
+  endpoint: 'mutate' | 'validate';
+  reportDir?: string;
+}
+
+export function registerAdmissionCommands(program: Command): void {
+  const admission = program
+    .command('admission')
+    .description('Kubernetes admission webhook enforcing Kyverno verifyImages policies');
+
+  const serve = admission
+    .command('serve')
+    .description('Serve the validating and mutating webhook (AdmissionReview v1 over HTTPS)')
+    .requiredOption('--policies <dir>', 'directory of Kyverno ClusterPolicy/Policy YAML (reloaded on change)')
+    .option('--tls-cert <file>', 'serving certificate (PEM)')
+    .option('--tls-key <file>', 'serving key (PEM)')
+    .option('--tls-dir <dir>', 'a mounted kubernetes.io/tls Secret (tls.crt, tls.key)')
+    .option('--addr <host:port>', 'address to listen on', '0.0.0.0:9443')
+    .option('--redis-url <url>', 'share the decision cache between replicas through Redis')
+    .option('--cache-ttl <seconds>', 'how long a decision is reused', parsePositiveInt, 60)
+    .option(
+      '--failure-policy <Fail|Ignore>',
+      'for /validate and /mutate: deny or admit when verification cannot run',
+      'Fail',
+    )
+    .option('--report-dir <dir>', 'write a PolicyReport YAML file per reviewed resource')
+    .addHelpText(
+      'after',
+      `
+Endpoints: POST /validate, /mutate (and Kyverno's /validate/fail, /validate/ignore, /mutate/fail,
+/mutate/ignore), GET /health/liveness, /health/readiness, /metrics.
+
+Examples:
+  sigil admission serve --policies ./policies --tls-cert tls.crt --tls-key tls.key
+  sigil admission serve --policies /etc/sigil/policies --tls-dir /etc/sigil/tls --redis-url redis://redis:6379`,
+    );
+  addPolicyContextOptions(serve).action(
+    action(async (opts: ServeOptions) => {
+      const tls = opts.tlsDir
+        ? readTlsDirectory(opts.tlsDir)
+        : {
+            cert: readUserFile(opts.tlsCert ?? '', 'TLS certificate'),
+            key: readUserFile(opts.tlsKey ?? '', 'TLS key'),
+          };
+      const watcher = await PolicyWatcher.start<PolicySet>({
+        directory: opts.policies,
+        load: async () => loadPolicies([opts.policies]),
+        onReload: (r) =>
+          r.ok
+            ? info(`policies reloaded (generation ${r.generation})`)
+            : warn(`policy reload failed: ${r.error}`),
+      });
+      const cache: DecisionCache = opts.redisUrl
+        ? await RedisDecisionCache.connect(opts.redisUrl)
+        : new MemoryDecisionCache();
+      const context = verifierContext(opts);
+      const server = createAdmissionServer({
+        tls,
+        evaluate: policyEvaluator(
+          () => watcher.state.policies,
+          context,
+          (request, results) => {
+            if (opts.reportDir) void saveReport(opts.reportDir, reportFor(request, results));
+          },
+        ),
+        policyState: () => watcher.state,
+        cache,
+        cacheTtlSeconds: opts.cacheTtl,
+        failurePolicy: opts.failurePolicy,
+        logger: true,
+      });
+      const { host, port } = parseAddress(opts.addr);
+      await server.app.listen({ host, port });
+      info(
+        `admission webhook on https://${opts.addr} with ${watcher.state.policies.policies.length} policies`,
+      );
+      closeOnSignal(async () => {
+        watcher.close();
+        await server.app.close();
+      });
+    }),
+  );
+
+  const review = admission
+    .command('review')
+    .description('Decide one AdmissionReview offline and print the AdmissionReview response')
+    .requiredOption('--policies <path>', 'Kyverno policy file or directory')
+    .requiredOption('--request <file>', 'an AdmissionReview v1 request (JSON)')
+    .option('--endpoint <mutate|validate>', 'which webhook answers', 'mutate')
+    .option('--report-dir <dir>', 'also write the PolicyReport YAML there')
+    .addHelpText(
+      'after',
+      '\nExample:\n  sigil admission review --policies ./policies --request review.json | jq .response.allowed',
+    );
+  addPolicyContextOptions(review).action(
+    action(async (opts: ReviewOptions) => {
+      const policies = loadPolicies([opts.policies]);
+      let results: Parameters<typeof reportFor>[1] = [];
+      let reviewed: Parameters<typeof reportFor>[0] | undefined;
+      const server = createAdmissionServer({
+        tls: { cert: '', key: '' },
+        evaluate: policyEvaluator(
+          () => policies,
+          verifierContext(opts),
+          (request, r) => {
+            reviewed = request;
+            results = r;
+          },
+        ),
+        policyState: () => ({ generation: 1 }),
+      });
+      const body = parseJson(readUserFile(opts.request, 'AdmissionReview'), opts.request);
+      const response = await server.handlers.Fail.review(body, opts.endpoint);
+      printResult(JSON.stringify(response, null, 2));
+      if (opts.reportDir && reviewed)
+        info(`wrote ${await saveReport(opts.reportDir, reportFor(reviewed, results))}`);
+    }),
+  );
+}
