@@ -1,4 +1,5 @@
 /** What the policy engine needs from the command line: registry access, the trusted root, the log key, reports. */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
@@ -67,6 +68,7 @@ export function reportFor(resource: ReviewedResource, results: PolicyResult[]): 
 
 /** One YAML file per report in `dir`, written atomically so a reader never sees half a report. */
 export async function saveReport(dir: string, report: PolicyReport): Promise<string> {
+  await mkdir(dir, { recursive: true });
   const file = join(dir, `${report.metadata.namespace ?? 'cluster'}-${report.metadata.name}.yaml`);
   await writeFileAtomic(file, stringify(report));
   return file;

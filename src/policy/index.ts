@@ -1,6 +1,11 @@
 export * from './conditions/index.js';
 export * from './evaluate.js';
-export { loadPolicies, policyFiles, readKyvernoPolicy as readPolicyDocument, yamlDocuments } from './kyverno/read.js';
+export {
+  loadPolicies,
+  policyFiles,
+  readKyvernoPolicy as readPolicyDocument,
+  yamlDocuments,
+} from './kyverno/read.js';
 export * from './match.js';
 export * from './model.js';
 export * from './report.js';

@@ -42,7 +42,13 @@ export async function verifyAttestorSets(
   const attestations: VerifiedAttestation[] = [];
   for (const [i, set] of sets.entries()) {
     const outcome = await verifySet(set, image, target, ctx);
-    if (!outcome.passed) return { passed: false, reason: `attestors[${i}]: ${outcome.reason}`, attestations };
+    if (!outcome.passed) {
+      return {
+        passed: false,
+        reason: sets.length > 1 ? `attestors[${i}]: ${outcome.reason}` : outcome.reason,
+        attestations,
+      };
+    }
     attestations.push(...outcome.attestations);
   }
   return { passed: true, reason: '', attestations };
@@ -69,11 +75,12 @@ async function verifySet(
       reasons.push(`entries[${i}]: ${messageOf(err)}`);
     }
   }
-  return {
-    passed: false,
-    reason: `${passed} of ${needed} required entries verified; ${reasons.join('; ')}`,
-    attestations,
-  };
+  // One entry: its own reason says it all; several: how many passed, and why each other one did not.
+  const reason =
+    set.entries.length === 1
+      ? (reasons[0] ?? '').replace(/^entries\[0\]: /, '')
+      : `${passed} of ${needed} required entries verified; ${reasons.join('; ')}`;
+  return { passed: false, reason, attestations };
 }
 
 async function verifyEntry(

@@ -100,7 +100,10 @@ Examples:
           () => watcher.state.policies,
           context,
           (request, results) => {
-            if (opts.reportDir) void saveReport(opts.reportDir, reportFor(request, results));
+            if (!opts.reportDir) return;
+            saveReport(opts.reportDir, reportFor(request, results)).catch((err: Error) =>
+              warn(`could not write the PolicyReport: ${err.message}`),
+            );
           },
         ),
         policyState: () => watcher.state,

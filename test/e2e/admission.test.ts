@@ -1,0 +1,246 @@
+/**
+ * The admission webhook as an operator runs it: `sigil admission serve` over HTTPS with a Kyverno policy
+ * directory, and `sigil admission review` offline, on AdmissionReviews shaped as the API server sends
+ * them (test/fixtures/admission), for an image signed with `sigil sign` and an unsigned one.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Digest } from '../../src/core/index.js';
+import {
+  parseReference,
+  pushTestImage,
+  RegistryClient,
+  type RunningRegistry,
+  startRegistry,
+} from '../../src/oci/index.js';
+import { SIGIL_BIN, sigil, workDir } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
+import { selfSignedCertificate } from '../helpers/tls.js';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'admission');
+
+function review(image: string, uid: string): Record<string, unknown> {
+  const body = JSON.parse(readFileSync(join(FIXTURES, 'create-pod.json'), 'utf8'));
+  body.request.uid = uid;
+  body.request.object.spec.containers[0].image = image;
+  return body;
+}
+
+function post(
+  port: number,
+  ca: string,
+  path: string,
+  body: string,
+): Promise<{ status: number; json: unknown; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: 'POST', ca, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, json, text });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('sigil admission (webhook and offline review) with a Kyverno key policy', () => {
+  let registry: RunningRegistry;
+  let dir: string;
+  let signed: string;
+  let digest: Digest;
+  let unsigned: string;
+  const client = new RegistryClient({});
+  const env = { COSIGN_PASSWORD: '' };
+
+  before(async () => {
+    dir = await workDir();
+    registry = await startRegistry({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: join(await mkdtemp(join(tmpdir(), 'sigil-reg-')), 'd'),
+    });
+    assert.equal((await sigil(['generate-key-pair'], { cwd: dir, env })).code, 0);
+    const ref = (repo: string) => parseReference(`${registry.address}/team/${repo}:v1`);
+    digest = await pushTestImage(client, ref('app'), { files: { 'a.txt': 'app' } });
+    await pushTestImage(client, ref('other'), { files: { 'o.txt': 'other' } });
+    signed = `${registry.address}/team/app:v1`;
+    unsigned = `${registry.address}/team/other:v1`;
+    const sign = await sigil(['sign', '--key', 'cosign.key', '--tlog-upload=false', signed], {
+      cwd: dir,
+      env,
+    });
+    assert.equal(sign.code, 0, sign.stderr);
+    const pub = readFileSync(join(dir, 'cosign.pub'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => `                      ${l}`)
+      .join('\n');
+    await mkdir(join(dir, 'policies'));
+    await writeFile(
+      join(dir, 'policies', 'verify.yaml'),
+      `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: verify-image-signature
+  annotations:
+    policies.kyverno.io/severity: high
+spec:
+  validationFailureAction: Enforce
+  webhookTimeoutSeconds: 30
+  rules:
+    - name: verify-cosign-signature
+      match:
+        any:
+          - resources:
+              kinds:
+                - Pod
+      verifyImages:
+        - imageReferences:
+            - "${registry.address}/team/*"
+          attestors:
+            - count: 1
+              entries:
+                - keys:
+                    publicKeys: |-
+${pub}
+                    rekor:
+                      ignoreTlog: true
+`,
+    );
+    await writeFile(join(dir, 'signed.json'), JSON.stringify(review(signed, 'uid-signed')));
+    await writeFile(join(dir, 'unsigned.json'), JSON.stringify(review(unsigned, 'uid-unsigned')));
+  });
+  after(() => registry.close());
+
+  it('review: admits the signed pod with the digest patch, denies the unsigned one with the reason, writes reports', async () => {
+    const ok = await sigil(
+      [
+        'admission',
+        'review',
+        '--policies',
+        'policies',
+        '--request',
+        'signed.json',
+        '--report-dir',
+        'reports',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    const answer = JSON.parse(ok.stdout);
+    assert.equal(answer.response.uid, 'uid-signed');
+    assert.equal(answer.response.allowed, true);
+    const patch = JSON.parse(Buffer.from(answer.response.patch, 'base64').toString('utf8'));
+    assert.deepEqual(patch[0], {
+      op: 'replace',
+      path: '/spec/containers/0/image',
+      value: `${signed}@${digest}`,
+    });
+    const denied = await sigil(
+      [
+        'admission',
+        'review',
+        '--policies',
+        'policies',
+        '--request',
+        'unsigned.json',
+        '--report-dir',
+        'reports',
+      ],
+      { cwd: dir },
+    );
+    const no = JSON.parse(denied.stdout);
+    assert.equal(no.response.allowed, false);
+    assert.equal(no.response.status.code, 403);
+    assert.match(
+      no.response.status.message,
+      /verify-image-signature:\n {2}verify-cosign-signature: 'image verification failed for .*team\/other:v1: no signatures found/,
+    );
+    const reports = await readdir(join(dir, 'reports'));
+    assert.equal(reports.length, 1, 'both pods are default/web: one report, rewritten');
+    assert.match(
+      readFileSync(join(dir, 'reports', reports[0] as string), 'utf8'),
+      /kind: PolicyReport[\s\S]*result: fail[\s\S]*severity: high/,
+    );
+  });
+
+  it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics', async () => {
+    const tls = selfSignedCertificate();
+    await writeFile(join(dir, 'tls.crt'), tls.cert);
+    await writeFile(join(dir, 'tls.key'), tls.key);
+    const port = await freePort();
+    const server: ChildProcess = spawn(
+      process.execPath,
+      [
+        SIGIL_BIN,
+        'admission',
+        'serve',
+        '--policies',
+        'policies',
+        '--tls-cert',
+        'tls.crt',
+        '--tls-key',
+        'tls.key',
+        '--addr',
+        `127.0.0.1:${port}`,
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let seen = '';
+        server.stderr?.on('data', (c) => {
+          seen += c;
+          if (seen.includes('admission webhook on')) resolve();
+        });
+        server.on('exit', (code) => reject(new Error(`admission serve exited ${code}: ${seen}`)));
+      });
+      const allowed = await post(port, tls.cert, '/mutate', JSON.stringify(review(signed, 'a')));
+      assert.equal(allowed.status, 200);
+      assert.equal((allowed.json as { response: { allowed: boolean } }).response.allowed, true);
+      const denied = await post(port, tls.cert, '/validate', JSON.stringify(review(unsigned, 'b')));
+      assert.equal((denied.json as { response: { allowed: boolean } }).response.allowed, false);
+      const garbage = await post(port, tls.cert, '/mutate', '{"kind":"NotAReview"}');
+      assert.equal(garbage.status, 400);
+      const get = (path: string) =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          request({ host: '127.0.0.1', port, path, ca: tls.cert }, (res) => {
+            let text = '';
+            res.on('data', (c) => {
+              text += c;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          })
+            .on('error', reject)
+            .end();
+        });
+      assert.equal((await get('/health/readiness')).status, 200);
+      assert.match(
+        (await get('/metrics')).text,
+        /sigil_admission_decisions_total\{endpoint="mutate",result="allowed"\} 1/,
+      );
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+});
