@@ -9,8 +9,10 @@ export default async function* reporter(source) {
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const { name, nesting, details, skip, todo, file } = event.data;
-    // Suites (describe blocks and files) report as tests too; count only the leaves.
-    if (details?.type === 'suite') continue;
+    // Suites (describe blocks and files) report as tests too; count only the leaves, except a suite that
+    // failed on its own (its body or a hook threw), which would otherwise hide its tests' absence.
+    const ownFailure = event.type === 'test:fail' && details?.error?.failureType !== 'subtestsFailed';
+    if (details?.type === 'suite' && !ownFailure) continue;
     const indent = '  '.repeat(nesting);
     if (event.type === 'test:pass' && (skip !== undefined || todo !== undefined)) {
       skipped++;

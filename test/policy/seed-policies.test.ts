@@ -1,0 +1,70 @@
+/**
+ * Every ClusterPolicy in the users' guides (../shared/seeds, kept as test/fixtures/policies/seeds) loads
+ * unchanged, and reads as the guide means it: the key, keyless, SBOM and vulnerability policies, and the
+ * Notary one, which loads but is reported as unsupported when an image is checked against it.
+ */
+import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { RegistryClient } from '../../src/oci/index.js';
+import { evaluateResource, loadPolicies, type Policy, policyFiles } from '../../src/policy/index.js';
+
+const SEEDS = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'policies', 'seeds');
+
+describe('the seeds’ policies', () => {
+  // Each guide is its own cluster: two guides may name a policy alike, so each file is loaded alone.
+  const policies: Policy[] = policyFiles([SEEDS]).flatMap((file) => loadPolicies([file]).policies);
+  const byName = (name: string) => {
+    const found = policies.find((p) => p.name === name);
+    assert.ok(found, `policy ${name} loaded`);
+    return found;
+  };
+
+  it('all load', () => {
+    assert.equal(policies.length, 10);
+  });
+
+  it('key, keyless (subject wildcard and subjectRegExp), attestation conditions and Notary read as written', () => {
+    const key = byName('verify-image-signature');
+    assert.equal(key.rules[0]?.verifyImages[0]?.attestors[0]?.entries[0]?.kind, 'key');
+    const keyless = byName('verify-keyless-signature').rules[0]?.verifyImages[0]?.attestors[0];
+    assert.equal(keyless?.count, 1);
+    assert.deepEqual(keyless?.entries[0], {
+      kind: 'keyless',
+      subject: 'https://github.com/myorg/*',
+      issuer: 'https://token.actions.githubusercontent.com',
+      additionalExtensions: {},
+      tlog: { url: 'https://rekor.sigstore.dev', ignore: false },
+      ctlog: { ignoreSct: false },
+    });
+    const vuln = byName('require-vuln-scan').rules[0]?.verifyImages[0]?.attestations[0];
+    assert.equal(vuln?.predicateType, 'https://cosign.sigstore.dev/attestation/vuln/v1');
+    assert.equal(vuln?.conditions[0]?.all?.[0]?.key, '{{ scanner.result.summary.criticalCount }}');
+    assert.equal(byName('verify-notation-signature').rules[0]?.verifyImages[0]?.type, 'Notary');
+    const regexp = policies.find((p) => p.source.includes('seed001'));
+    assert.equal(regexp?.rules[0]?.verifyImages[0]?.attestors[0]?.entries[0]?.kind, 'keyless');
+  });
+
+  it('Notary verification is reported as unsupported, not passed', async () => {
+    const notary = { policies: [byName('verify-notation-signature')] };
+    const outcome = await evaluateResource(
+      {
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        operation: 'CREATE',
+        namespace: 'default',
+        name: 'p',
+        object: {
+          kind: 'Pod',
+          metadata: { name: 'p' },
+          spec: { containers: [{ name: 'a', image: 'ghcr.io/myorg/app:v1' }] },
+        },
+      },
+      notary,
+      { client: new RegistryClient({}), endpoint: 'mutate' },
+    );
+    assert.equal(outcome.results[0]?.result, 'error');
+    assert.match(outcome.results[0]?.message ?? '', /type Notary is not supported/);
+    assert.equal(outcome.allowed, false, 'failurePolicy Fail: an unsupported verification does not admit');
+  });
+});
