@@ -14,6 +14,7 @@ import { registerSbomCommand } from './commands/sbom.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSignCommands } from './commands/sign.js';
 import { registerTlogCommands } from './commands/tlog.js';
+import { registerTreeCommand } from './commands/tree.js';
 import { registerTriangulateCommand } from './commands/triangulate.js';
 import { attachBooleanValues } from './options.js';
 
@@ -56,6 +57,7 @@ registerServeCommands(program);
 registerPolicyCommands(program);
 registerAdmissionCommands(program);
 registerDemoCommand(program);
+registerTreeCommand(program);
 registerTriangulateCommand(program);
 registerCleanCommand(program);
 

@@ -7,6 +7,7 @@ export * from './keys.js';
 export * from './sign.js';
 export * from './signature-image.js';
 export * from './signature-repository.js';
+export * from './tree.js';
 export * from './triangulate.js';
 export * from './verify.js';
 export * from './verify-attestation.js';

@@ -124,6 +124,20 @@ export function attestationSuite(
       }
     });
 
+    it('tree lists the attestations with their predicate types; an image without artifacts says so', async () => {
+      const tree = await run('tree', ref);
+      assert.equal(tree.code, 0, tree.stderr);
+      assert.match(tree.stdout, /^📦 Supply Chain Security Related artifacts for an image: /);
+      assert.match(tree.stdout, /└── 💾 Attestations for an image tag: .*app:sha256-[0-9a-f]{64}\.att\n/);
+      assert.match(tree.stdout, /🍒 sha256:[0-9a-f]{64} \(https:\/\/spdx\.dev\/Document\)/);
+      assert.doesNotMatch(tree.stdout, /Signatures for an image tag/);
+      const json = JSON.parse((await run('tree', '-o', 'json', ref)).stdout);
+      assert.equal(json.artifacts[0].layers.length, 3);
+      const bare = await push('treeless', 'treeless\n');
+      const empty = await run('tree', image('treeless', bare));
+      assert.match(empty.stdout, /No Supply Chain Security Related Artifacts found/);
+    });
+
     it('--replace keeps one attestation of the type', async () => {
       const other = await push('replaced', 'replaced\n');
       const otherRef = image('replaced', other);
