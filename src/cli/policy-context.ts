@@ -70,6 +70,6 @@ export function reportFor(resource: ReviewedResource, results: PolicyResult[]): 
 export async function saveReport(dir: string, report: PolicyReport): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${report.metadata.namespace ?? 'cluster'}-${report.metadata.name}.yaml`);
-  await writeFileAtomic(file, stringify(report));
+  await writeFileAtomic(file, stringify(report, { lineWidth: 0 }));
   return file;
 }

@@ -103,7 +103,7 @@ Examples:
       if (opts.policyReport) {
         for (const { request, outcome } of evaluated) {
           if (outcome.results.length > 0)
-            printResult(`---\n${stringify(reportFor(request, outcome.results))}`);
+            printResult(`---\n${stringify(reportFor(request, outcome.results), { lineWidth: 0 })}`);
         }
       }
       if (summary.fail + summary.error > 0) process.exitCode = 1;
