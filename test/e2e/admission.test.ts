@@ -184,6 +184,42 @@ ${pub}
     );
   });
 
+  it('policy apply: results per resource, the digest a tag is pinned to, PolicyReports, exit 1 on failures', async () => {
+    const pod = (name: string, image: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  namespace: apps\nspec:\n  containers:\n    - name: c\n      image: ${image}\n`;
+    await writeFile(join(dir, 'pods.yaml'), `${pod('good', signed)}---\n${pod('bad', unsigned)}`);
+    const applied = await sigil(
+      ['policy', 'apply', '--policy', 'policies', '--resource', 'pods.yaml', '--policy-report'],
+      { cwd: dir },
+    );
+    assert.equal(applied.code, 1, 'a failing rule fails the run, as kyverno apply');
+    assert.match(applied.stdout, /Applying 1 policy rule\(s\) to 2 resource\(s\)/);
+    assert.match(applied.stdout, /policy verify-image-signature -> resource apps\/Pod\/bad fail:/);
+    assert.match(
+      applied.stdout,
+      new RegExp(
+        `mutated apps/Pod/good: /spec/containers/0/image = ${signed.replace(/[.]/g, '\\.')}@${digest}`,
+      ),
+    );
+    assert.match(applied.stdout, /pass: 1, fail: 1, warn: 0, error: 0, skip: 0/);
+    assert.match(applied.stdout, /kind: PolicyReport/);
+    const good = await sigil(
+      ['policy', 'apply', '--policy', 'policies', '--resource', 'pods.yaml', '-o', 'json'],
+      { cwd: dir },
+    );
+    const json = JSON.parse(good.stdout);
+    assert.deepEqual(json.summary, { pass: 1, fail: 1, warn: 0, error: 0, skip: 0 });
+    await writeFile(
+      join(dir, 'broken.yaml'),
+      'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: x}\nspec: {rules: []}\n',
+    );
+    const broken = await sigil(['policy', 'apply', '--policy', 'broken.yaml', '--resource', 'pods.yaml'], {
+      cwd: dir,
+    });
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /^Error: broken.yaml: document 1: spec\.rules: /m);
+  });
+
   it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics', async () => {
     const tls = selfSignedCertificate();
     await writeFile(join(dir, 'tls.crt'), tls.cert);
