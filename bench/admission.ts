@@ -1,77 +1,148 @@
 /**
- * Admission webhook: warm-cache AdmissionReviews in-process (handler called directly) and over HTTPS on
- * loopback with 64 keep-alive clients, for a one-container Pod and a five-container Pod. The evaluator
- * is a constant until the policy engine lands, so these figures measure the webhook's own hot path.
+ * Admission webhook on the real policy engine: a Kyverno key policy, images signed with sigil in the real
+ * distribution registry (docker-registry; the embedded registry when it is not installed). AdmissionReviews
+ * for a one-container and a five-container Pod: warm (decision cache hits) in-process and over HTTPS with
+ * 64 keep-alive clients, and cold (no cache: every review resolves the tags, fetches and verifies the
+ * signatures) over HTTPS.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { createAdmissionServer } from '../src/admission/index.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAdmissionServer, type DecisionCache, policyEvaluator } from '../src/admission/index.js';
+import { signImage } from '../src/cosign/index.js';
+import { generateKeyPair, keySigner, publicKeyPem } from '../src/crypto/index.js';
+import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../src/oci/index.js';
+import { readPolicyDocument } from '../src/policy/index.js';
+import { dockerRegistryInstalled, startDockerRegistry } from '../test/helpers/docker-registry.js';
 import { selfSignedCertificate } from '../test/helpers/tls.js';
 import { formatTiming, measure } from './stats.js';
 
-function podWithContainers(count: number): Record<string, unknown> {
-  const review = JSON.parse(readFileSync('test/fixtures/admission/create-pod.json', 'utf8')) as {
+const NO_CACHE: DecisionCache = { get: async () => undefined, set: async () => {} };
+
+function review(images: string[]): Record<string, unknown> {
+  const body = JSON.parse(readFileSync('test/fixtures/admission/create-pod.json', 'utf8')) as {
     request: { object: { spec: { containers: unknown[] } } };
   };
-  review.request.object.spec.containers = Array.from({ length: count }, (_, i) => ({
-    name: `c${i}`,
-    image: `registry.example.com/team/app${i}:v1`,
-  }));
-  return review as unknown as Record<string, unknown>;
+  body.request.object.spec.containers = images.map((image, i) => ({ name: `c${i}`, image }));
+  return body as unknown as Record<string, unknown>;
 }
 
 export async function benchAdmission(): Promise<void> {
-  const tls = selfSignedCertificate();
-  const server = createAdmissionServer({
-    tls,
-    evaluate: async () => ({ allowed: true, warnings: [] }),
-    policyState: () => ({ generation: 1 }),
-  });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = server.app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: tls.cert });
-  const post = (body: string) =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(
+  const peer = dockerRegistryInstalled();
+  const registry = peer
+    ? await startDockerRegistry()
+    : await startRegistry({
+        host: '127.0.0.1',
+        port: 0,
+        dataDir: join(mkdtempSync(join(tmpdir(), 'sigil-bench-')), 'r'),
+      });
+  const where = peer ? 'distribution 2.8' : 'embedded registry';
+  const client = new RegistryClient({});
+  const key = generateKeyPair('ecdsa-p256');
+  const images: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const image = `${registry.address}/team/app${i}:v1`;
+    await pushTestImage(client, parseReference(image), { files: { 'f.txt': `app ${i}` } });
+    await signImage({ client, signer: keySigner(key.privateKey), image: parseReference(image) });
+    images.push(image);
+  }
+  const policies = {
+    policies: [
+      readPolicyDocument(
         {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: '/validate',
-          agent,
-          headers: { 'content-type': 'application/json' },
+          apiVersion: 'kyverno.io/v1',
+          kind: 'ClusterPolicy',
+          metadata: { name: 'verify' },
+          spec: {
+            validationFailureAction: 'Enforce',
+            rules: [
+              {
+                name: 'verify',
+                match: { any: [{ resources: { kinds: ['Pod'] } }] },
+                verifyImages: [
+                  {
+                    imageReferences: [`${registry.address}/team/*`],
+                    attestors: [
+                      {
+                        entries: [
+                          { keys: { publicKeys: publicKeyPem(key.publicKey), rekor: { ignoreTlog: true } } },
+                        ],
+                      },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
         },
-        (res) => {
-          res.resume();
-          res.on('end', resolve);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+        'bench policy',
+      ),
+    ],
+  };
+  const tls = selfSignedCertificate();
+  const evaluate = policyEvaluator(() => policies, { client });
+  const servers = {
+    warm: createAdmissionServer({ tls, evaluate, policyState: () => ({ generation: 1 }) }),
+    cold: createAdmissionServer({ tls, evaluate, policyState: () => ({ generation: 1 }), cache: NO_CACHE }),
+  };
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: tls.cert });
   try {
-    for (const containers of [1, 5]) {
-      const review = podWithContainers(containers);
-      const body = JSON.stringify(review);
-      const handler = server.handlers.Fail;
-      await handler.review(review, 'validate');
-      console.log(
-        formatTiming(
-          `admission warm, in-process, ${containers} container(s)`,
-          await measure(20_000, () => handler.review(review, 'validate')),
-        ),
-      );
-      await measure(500, () => post(body), 64);
-      console.log(
-        formatTiming(
-          `admission warm, HTTPS x64, ${containers} container(s)`,
-          await measure(10_000, () => post(body), 64),
-        ),
-      );
+    for (const [mode, server] of Object.entries(servers)) {
+      await server.app.listen({ host: '127.0.0.1', port: 0 });
+      const address = server.app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const post = (body: string) =>
+        new Promise<void>((resolve, reject) => {
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port,
+              method: 'POST',
+              path: '/mutate',
+              agent,
+              headers: { 'content-type': 'application/json' },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () =>
+                res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+      for (const containers of [1, 5]) {
+        const pod = review(images.slice(0, containers));
+        const body = JSON.stringify(pod);
+        const allowed = (await server.handlers.Fail.review(pod, 'mutate')).response.allowed;
+        if (!allowed) throw new Error('bench: the signed pod was not admitted');
+        const label = `admission ${mode}, ${containers} container(s), ${where}`;
+        if (mode === 'warm') {
+          console.log(
+            formatTiming(
+              `${label}, in-process`,
+              await measure(20_000, () => server.handlers.Fail.review(pod, 'mutate')),
+            ),
+          );
+        }
+        if (mode === 'cold') {
+          console.log(formatTiming(`${label}, HTTPS x1`, await measure(200, () => post(body), 1)));
+        }
+        await measure(200, () => post(body), 64);
+        console.log(
+          formatTiming(
+            `${label}, HTTPS x64`,
+            await measure(mode === 'warm' ? 10_000 : 1_000, () => post(body), 64),
+          ),
+        );
+      }
     }
   } finally {
     agent.destroy();
-    await server.app.close();
+    await servers.warm.app.close();
+    await servers.cold.app.close();
+    await registry.close();
   }
 }

@@ -2,8 +2,8 @@
 import { benchAdmission } from './admission.js';
 import { benchConditions } from './conditions.js';
 import { benchKeyless } from './keyless.js';
-import { benchSbom } from './sbom.js';
 import { benchPkcs11 } from './pkcs11.js';
+import { benchSbom } from './sbom.js';
 import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
