@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark in turn; each prints its own figures. */
 import { benchAdmission } from './admission.js';
+import { benchAttestations } from './attestations.js';
 import { benchConditions } from './conditions.js';
 import { benchKeyless } from './keyless.js';
 import { benchPkcs11 } from './pkcs11.js';
@@ -14,6 +15,7 @@ await benchVerifyBlob();
 await benchKeyless();
 await benchTlog();
 await benchConditions();
+await benchAttestations();
 await benchSbom();
 await benchPkcs11();
 await benchAdmission();
