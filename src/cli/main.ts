@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAdmissionCommands } from './commands/admission.js';
+import { registerAttachCommands } from './commands/attach.js';
 import { registerAttestCommands } from './commands/attest.js';
 import { registerBlobCommands } from './commands/blob.js';
 import { registerBlobAttestCommands } from './commands/blob-attest.js';
@@ -49,6 +50,7 @@ program
 registerKeyCommands(program);
 registerSignCommands(program);
 registerAttestCommands(program);
+registerAttachCommands(program);
 registerSbomCommand(program);
 registerBlobCommands(program);
 registerBlobAttestCommands(program);

@@ -4,6 +4,7 @@ export * from './bundle-referrers.js';
 export * from './clean.js';
 export * from './keyless.js';
 export * from './keys.js';
+export * from './sbom-attachment.js';
 export * from './sign.js';
 export * from './signature-image.js';
 export * from './signature-repository.js';

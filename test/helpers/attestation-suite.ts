@@ -138,6 +138,36 @@ export function attestationSuite(
       assert.match(empty.stdout, /No Supply Chain Security Related Artifacts found/);
     });
 
+    it('attach sbom stores the document unsigned in .sbom; download sbom returns it; tree lists it', async () => {
+      const sbomImage = await push('with-sbom', 'sbom\n');
+      const target = image('with-sbom', sbomImage);
+      const attached = await run('attach', 'sbom', '--sbom', join(dir, 'sbom.spdx.json'), target);
+      assert.equal(attached.code, 0, attached.stderr);
+      assert.match(attached.stderr, /does not sign them/);
+      const manifest = await rawManifest('with-sbom', `sha256-${sbomImage.slice('sha256:'.length)}.sbom`);
+      assert.equal(manifest.layers[0]?.mediaType, 'text/spdx+json');
+      const downloaded = await run('download', 'sbom', target);
+      assert.equal(downloaded.code, 0, downloaded.stderr);
+      assert.deepEqual(JSON.parse(downloaded.stdout), SPDX);
+      assert.match((await run('tree', target)).stdout, /└── 📦 SBOMs for an image tag: .*\.sbom\n/);
+      const wrongType = await run(
+        'attach',
+        'sbom',
+        '--type',
+        'cyclonedx',
+        '--input-format',
+        'text',
+        '--sbom',
+        join(dir, 'sbom.cdx.json'),
+        target,
+      );
+      assert.equal(wrongType.code, 1);
+      assert.match(errorLine(wrongType), /not an SBOM format/);
+      const none = await run('download', 'sbom', ref);
+      assert.equal(none.code, 1);
+      assert.match(errorLine(none), /no SBOMs attached/);
+    });
+
     it('--replace keeps one attestation of the type', async () => {
       const other = await push('replaced', 'replaced\n');
       const otherRef = image('replaced', other);
