@@ -1,11 +1,22 @@
 /** Options shared by the commands that read images and their signatures: registry access, the trusted log. */
 import type { KeyObject } from 'node:crypto';
+import type { Command } from 'commander';
 import { RegistryClient } from '../oci/index.js';
 import { RekorClient } from '../tlog/index.js';
 import { loadVerificationKey } from './keys.js';
+import { parseBool } from './options.js';
 
 export interface RegistryOptions {
   allowInsecureRegistry: boolean;
+}
+
+export function addInsecureRegistryOption(command: Command): Command {
+  return command.option(
+    '--allow-insecure-registry [bool]',
+    'allow plain-HTTP registries other than loopback',
+    parseBool,
+    false,
+  );
 }
 
 export function registryClient(opts: RegistryOptions): RegistryClient {

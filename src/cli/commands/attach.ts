@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { readUserFile } from '../../core/index.js';
 import { attachSbom, downloadSboms, sbomMediaType } from '../../cosign/index.js';
 import { parseReference } from '../../oci/index.js';
-import { type RegistryOptions, registryClient } from '../image-options.js';
-import { parseBool } from '../options.js';
+import { addInsecureRegistryOption, type RegistryOptions, registryClient } from '../image-options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
 
@@ -13,19 +12,11 @@ interface AttachSbomOptions extends RegistryOptions {
   inputFormat: string;
 }
 
-const insecureRegistry = (command: Command) =>
-  command.option(
-    '--allow-insecure-registry [bool]',
-    'allow plain-HTTP registries other than loopback',
-    parseBool,
-    false,
-  );
-
 export function registerAttachCommands(program: Command): void {
   const attach = program
     .command('attach')
     .description("Attach supporting artifacts to an image (cosign's attach)");
-  insecureRegistry(
+  addInsecureRegistryOption(
     attach
       .command('sbom')
       .description(
@@ -52,7 +43,7 @@ export function registerAttachCommands(program: Command): void {
   );
 
   const download = program.command('download').description("Download an image's supporting artifacts");
-  insecureRegistry(
+  addInsecureRegistryOption(
     download
       .command('sbom')
       .description('Print the SBOMs attached to an image')

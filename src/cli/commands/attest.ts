@@ -5,7 +5,12 @@ import { attestationJsonLines, attestImage, verifyImageAttestations } from '../.
 import { PREDICATE_TYPE_NAMES, predicateTypeFor } from '../../formats/index.js';
 import { formatReference, parseReference } from '../../oci/index.js';
 import { type AnyAllConditions, anyAllConditionsSchema, evaluateConditions } from '../../policy/index.js';
-import { type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
+import {
+  addInsecureRegistryOption,
+  type RegistryOptions,
+  registryClient,
+  trustedLog,
+} from '../image-options.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
@@ -37,14 +42,6 @@ interface VerifyAttestationOptions extends RegistryOptions, KeylessVerifyOptions
 
 const TYPE_HELP = `predicate type: ${PREDICATE_TYPE_NAMES.join('|')}, or a URI`;
 
-const insecureRegistry = (command: Command) =>
-  command.option(
-    '--allow-insecure-registry [bool]',
-    'allow plain-HTTP registries other than loopback',
-    parseBool,
-    false,
-  );
-
 export function registerAttestCommands(program: Command): void {
   const attest = program
     .command('attest')
@@ -69,7 +66,7 @@ Examples:
   sigil attest --yes --predicate sbom.cdx.json --type cyclonedx ghcr.io/org/app@sha256:...   # keyless
   sigil attest --key cosign.key --predicate scan.json --type vuln --replace ghcr.io/org/app@sha256:...`,
     );
-  insecureRegistry(addKeylessSignOptions(attest)).action(
+  addInsecureRegistryOption(addKeylessSignOptions(attest)).action(
     action(async (images: string[], opts: AttestOptions) => {
       predicateTypeFor(opts.type);
       const predicate = readUserFile(opts.predicate, 'predicate');
@@ -146,7 +143,7 @@ A policy file (conditions over the predicate, as in a Kyverno verifyImages attes
       value: 0
       message: no critical vulnerabilities`,
     );
-  insecureRegistry(addKeylessVerifyOptions(verify)).action(
+  addInsecureRegistryOption(addKeylessVerifyOptions(verify)).action(
     action(async (images: string[], opts: VerifyAttestationOptions) => {
       const predicateType = predicateTypeFor(opts.type);
       const policy = opts.policy ? loadConditions(opts.policy) : undefined;
