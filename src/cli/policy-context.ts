@@ -3,11 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { writeFileAtomic } from '../core/index.js';
+import { SigilError, writeFileAtomic } from '../core/index.js';
 import {
   buildPolicyReport,
   type PolicyReport,
   type PolicyResult,
+  type ResourceRequest,
   type VerifierContext,
 } from '../policy/index.js';
 import { registryClient } from './image-options.js';
@@ -72,4 +73,22 @@ export async function saveReport(dir: string, report: PolicyReport): Promise<str
   const file = join(dir, `${report.metadata.namespace ?? 'cluster'}-${report.metadata.name}.yaml`);
   await writeFileAtomic(file, stringify(report, { lineWidth: 0 }));
   return file;
+}
+
+/** A manifest from a file as the request the API server would send to create it. */
+export function resourceRequest(document: unknown, where: string): ResourceRequest {
+  const object = document as Record<string, unknown>;
+  const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
+  const kind = typeof object.kind === 'string' ? object.kind : '';
+  if (!apiVersion || !kind)
+    throw new SigilError('BAD_INPUT', `${where}: a resource needs apiVersion and kind`);
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  const metadata = (object.metadata ?? {}) as { name?: string; namespace?: string };
+  return {
+    kind: { group: group ?? '', version: version ?? '', kind },
+    operation: 'CREATE',
+    namespace: metadata.namespace ?? 'default',
+    name: metadata.name ?? '',
+    object,
+  };
 }

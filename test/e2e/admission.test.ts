@@ -220,6 +220,43 @@ ${pub}
     assert.match(broken.stderr, /^Error: broken.yaml: document 1: spec\.rules: /m);
   });
 
+  it('policy test: kyverno-test.yaml results checked per policy, rule and resource; a mismatch exits 1', async () => {
+    await mkdir(join(dir, 'tests'));
+    await writeFile(join(dir, 'tests', 'pods.yaml'), readFileSync(join(dir, 'pods.yaml')));
+    const testFile = (result: string) => `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata:
+  name: verify-images
+policies:
+  - ../policies/verify.yaml
+resources:
+  - pods.yaml
+results:
+  - policy: verify-image-signature
+    rule: verify-cosign-signature
+    resources: [good]
+    kind: Pod
+    result: pass
+  - policy: verify-image-signature
+    rule: verify-cosign-signature
+    resources: [bad]
+    kind: Pod
+    result: ${result}
+`;
+    await writeFile(join(dir, 'tests', 'kyverno-test.yaml'), testFile('fail'));
+    const ok = await sigil(['policy', 'test', 'tests'], { cwd: dir });
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /Test Summary: 2 tests passed and 0 tests failed/);
+    await writeFile(join(dir, 'tests', 'kyverno-test.yaml'), testFile('pass'));
+    const mismatch = await sigil(['policy', 'test', 'tests'], { cwd: dir });
+    assert.equal(mismatch.code, 1);
+    assert.match(
+      mismatch.stdout,
+      /│ 2 │ verify-image-signature │ verify-cosign-signature │ Pod\/bad │ Fail │ Want pass, got fail │/,
+    );
+    assert.match(mismatch.stdout, /Test Summary: 1 tests passed and 1 tests failed/);
+  });
+
   it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics', async () => {
     const tls = selfSignedCertificate();
     await writeFile(join(dir, 'tls.crt'), tls.cert);

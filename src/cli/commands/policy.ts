@@ -1,24 +1,23 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { SigilError } from '../../core/index.js';
 import {
   evaluateResource,
   loadPolicies,
   type PolicyResult,
   policyFiles,
-  type ResourceRequest,
   yamlDocuments,
 } from '../../policy/index.js';
-
 import { parseOutput } from '../options.js';
 import { printResult } from '../output.js';
 import {
   addPolicyContextOptions,
   type PolicyContextOptions,
   reportFor,
+  resourceRequest,
   verifierContext,
 } from '../policy-context.js';
 import { action } from '../run.js';
+import { registerPolicyTestCommand } from './policy-test.js';
 
 interface ApplyOptions extends PolicyContextOptions {
   policy: string[];
@@ -33,6 +32,7 @@ export function registerPolicyCommands(program: Command): void {
   const policy = program
     .command('policy')
     .description('Kyverno verifyImages policies, offline (like the kyverno CLI)');
+  registerPolicyTestCommand(policy);
   const apply = policy
     .command('apply')
     .description('Apply policies to resource manifests: verify their images, print results and patches')
@@ -54,7 +54,7 @@ Examples:
       const policies = loadPolicies(opts.policy);
       const context = verifierContext(opts);
       const resources = policyFiles(opts.resource).flatMap((file) =>
-        yamlDocuments(file).map((d) => toRequest(d.document, d.where)),
+        yamlDocuments(file).map((d) => resourceRequest(d.document, d.where)),
       );
       const rules = policies.policies.reduce((n, p) => n + p.rules.length, 0);
       const evaluated = [];
@@ -109,21 +109,4 @@ Examples:
       if (summary.fail + summary.error > 0) process.exitCode = 1;
     }),
   );
-}
-
-function toRequest(document: unknown, where: string): ResourceRequest {
-  const object = document as Record<string, unknown>;
-  const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
-  const kind = typeof object.kind === 'string' ? object.kind : '';
-  if (!apiVersion || !kind)
-    throw new SigilError('BAD_INPUT', `${where}: a resource needs apiVersion and kind`);
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  const metadata = (object.metadata ?? {}) as { name?: string; namespace?: string };
-  return {
-    kind: { group: group ?? '', version: version ?? '', kind },
-    operation: 'CREATE',
-    namespace: metadata.namespace ?? 'default',
-    name: metadata.name ?? '',
-    object,
-  };
 }
