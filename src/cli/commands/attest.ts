@@ -18,9 +18,10 @@ import {
   verificationSigners,
 } from '../keyless.js';
 import { parseBool, parseOutput } from '../options.js';
-import { info, printResult, warn } from '../output.js';
+import { info, printResult } from '../output.js';
 import { action } from '../run.js';
 import { type SigningOptions, signingContext } from '../signing.js';
+import { reportVerifiedChecks, warnIfTlogIgnored } from '../verification-output.js';
 
 interface AttestOptions extends RegistryOptions, SigningOptions {
   predicate: string;
@@ -149,11 +150,7 @@ A policy file (conditions over the predicate, as in a Kyverno verifyImages attes
       const policy = opts.policy ? loadConditions(opts.policy) : undefined;
       const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
       const client = registryClient(opts);
-      if (opts.insecureIgnoreTlog) {
-        warn(
-          'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
-        );
-      }
+      warnIfTlogIgnored(opts.insecureIgnoreTlog);
       for (const image of images.map(parseReference)) {
         const result = await verifyImageAttestations({
           client,
@@ -174,18 +171,14 @@ A policy file (conditions over the predicate, as in a Kyverno verifyImages attes
             }
           }
         }
-        info(`\nVerification for ${formatReference(image)} --`);
-        info('The following checks were performed on each of these signatures:');
-        info('  - The cosign claims were validated');
-        if (policy) info(`  - The attestations satisfy the conditions of ${opts.policy}`);
-        if ('keyless' in signers) {
-          info('  - Existence of the claims in the transparency log was verified offline');
-          info(
-            '  - The code-signing certificate was verified using trusted certificate authority certificates',
-          );
-        } else {
-          info('  - The signatures were verified against the specified public key');
-        }
+        reportVerifiedChecks(
+          formatReference(image),
+          [
+            'The cosign claims were validated',
+            ...(policy ? [`The attestations satisfy the conditions of ${opts.policy}`] : []),
+          ],
+          'keyless' in signers,
+        );
         if (opts.output === 'json') for (const line of attestationJsonLines(result)) printResult(line);
         else for (const a of result.verified) printResult(`${a.predicateType} ${a.layer.digest}`);
       }

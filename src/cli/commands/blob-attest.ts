@@ -24,9 +24,10 @@ import {
   verificationSigners,
 } from '../keyless.js';
 import { parseBool, parseOutput } from '../options.js';
-import { info, printResult, warn } from '../output.js';
+import { info, printResult } from '../output.js';
 import { action } from '../run.js';
 import { type SigningOptions, signingContext } from '../signing.js';
+import { warnIfTlogIgnored } from '../verification-output.js';
 import { configuredLogKey } from './blob.js';
 
 interface AttestBlobOptions extends SigningOptions {
@@ -116,11 +117,7 @@ Examples:
   addKeylessVerifyOptions(verify).action(
     action(async (file: string | undefined, opts: VerifyBlobAttestationOptions) => {
       const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
-      if (opts.insecureIgnoreTlog) {
-        warn(
-          'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
-        );
-      }
+      warnIfTlogIgnored(opts.insecureIgnoreTlog);
       const claims = opts.checkClaims
         ? {
             subjectDigest: subjectDigest(file, opts.digest, opts.digestAlg),

@@ -13,9 +13,10 @@ import {
 } from '../keyless.js';
 import { loadVerificationKey } from '../keys.js';
 import { parseBool, parseOutput } from '../options.js';
-import { info, printResult, warn } from '../output.js';
+import { info, printResult } from '../output.js';
 import { action } from '../run.js';
 import { type SigningOptions, signingContext } from '../signing.js';
+import { warnIfTlogIgnored } from '../verification-output.js';
 
 interface SignBlobOptions extends SigningOptions {
   bundle?: string;
@@ -110,11 +111,7 @@ Examples:
       const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
       const artifact = readUserFile(file, 'signed file');
       const options = { ...signers, artifact, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey() };
-      if (opts.insecureIgnoreTlog) {
-        warn(
-          'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
-        );
-      }
+      warnIfTlogIgnored(opts.insecureIgnoreTlog);
       const result = opts.bundle
         ? verifyBlobBundle(options, parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle))
         : verifyBlobSignature(options, signatureText(opts.signature as string));

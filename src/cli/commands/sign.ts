@@ -10,9 +10,10 @@ import {
   verificationSigners,
 } from '../keyless.js';
 import { collectAnnotation, parseBool, parseOutput } from '../options.js';
-import { info, printResult, warn } from '../output.js';
+import { info, printResult } from '../output.js';
 import { action } from '../run.js';
 import { type SigningOptions, signingContext } from '../signing.js';
+import { reportVerifiedChecks, warnIfTlogIgnored } from '../verification-output.js';
 
 interface SignOptions extends RegistryOptions, SigningOptions {
   annotations: Record<string, string>;
@@ -175,11 +176,7 @@ Examples:
       const references = images.map(parseReference);
       const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
       const client = registryClient(opts);
-      if (opts.insecureIgnoreTlog) {
-        warn(
-          'Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.',
-        );
-      }
+      warnIfTlogIgnored(opts.insecureIgnoreTlog);
       for (const image of references) {
         const result = await verifyImage({
           client,
@@ -190,18 +187,15 @@ Examples:
           checkDockerReference: opts.checkDockerReference,
           ...(Object.keys(opts.annotations).length > 0 ? { annotations: opts.annotations } : {}),
         });
-        info(`\nVerification for ${formatReference(image)} --`);
-        info('The following checks were performed on each of these signatures:');
-        if (Object.keys(opts.annotations).length > 0) info('  - The specified annotations were verified.');
-        info('  - The cosign claims were validated');
-        if ('keyless' in signers) {
-          info('  - Existence of the claims in the transparency log was verified offline');
-          info(
-            '  - The code-signing certificate was verified using trusted certificate authority certificates',
-          );
-        } else {
-          info('  - The signatures were verified against the specified public key');
-        }
+        const annotated = Object.keys(opts.annotations).length > 0;
+        reportVerifiedChecks(
+          formatReference(image),
+          [
+            ...(annotated ? ['The specified annotations were verified.'] : []),
+            'The cosign claims were validated',
+          ],
+          'keyless' in signers,
+        );
         if (opts.output === 'json') printResult(verificationJson(result));
         else for (const v of result.verified) printResult(v.payload.toString('utf8'));
       }
