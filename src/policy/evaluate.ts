@@ -4,13 +4,13 @@
  * outcomes become a decision (Enforce denies on failure, Audit admits and reports), a JSON patch pinning
  * verified tags to their digests, and PolicyReport results.
  */
-import { isSigilError, messageOf } from '../core/index.js';
+import { messageOf } from '../core/index.js';
 import { formatReference, type ImageReference, parseReference } from '../oci/index.js';
 import { evaluateConditions, wildcardMatch } from './conditions/index.js';
 import { matchingRules } from './match.js';
 import type { FailureAction, ImageVerification, Policy, PolicySet } from './model.js';
 import { metadataOf, type ResourceImage, type ResourceRequest, resourceImages } from './resource.js';
-import { type VerifierContext, verifyAttestorSets } from './verify-attestors.js';
+import { isUnreachable, type VerifierContext, verifyAttestorSets } from './verify-attestors.js';
 
 export type ResultStatus = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
 
@@ -64,11 +64,10 @@ export async function evaluateResource(
         for (const target of images.filter((i) => selected(verification, i.image))) {
           const result = await verifyOne(verification, target, options);
           const action = failureAction(policy, verification, request.namespace);
-          const status = result.status === 'fail' && action === 'Audit' ? 'fail' : result.status;
           results.push({
             policy: policy.name,
             rule: name,
-            result: status,
+            result: result.status,
             message: result.message,
             image: target.image,
             ...(policy.severity ? { severity: policy.severity } : {}),
@@ -200,7 +199,7 @@ async function verifyOne(
     }
     return { status: 'pass', message: `verified image signatures for ${target.image}`, digest };
   } catch (err) {
-    if (isSigilError(err) && /UNREACHABLE/.test(err.code)) {
+    if (isUnreachable(err)) {
       return { status: 'error', message: `failed to verify image ${target.image}: ${messageOf(err)}` };
     }
     return failed(messageOf(err));
@@ -222,22 +221,19 @@ function notSigned(
 
 /** Kyverno records verified images in an annotation (image → "pass") on the resource. */
 function annotationPatch(request: ResourceRequest, verified: Map<string, string>): JsonPatchOperation[] {
-  const annotations = metadataOf(request.object).annotations;
   const value = JSON.stringify(
     Object.fromEntries(
       [...verified].map(([image, digest]) => [image.includes('@') ? image : `${image}@${digest}`, 'pass']),
     ),
   );
-  if (
-    Object.keys(annotations).length === 0 &&
-    !(request.object?.metadata as Record<string, unknown> | undefined)?.annotations
-  ) {
+  // JSON Patch cannot add a member to an object that does not exist: create the annotations map then.
+  if (!(request.object?.metadata as Record<string, unknown> | undefined)?.annotations) {
     return [{ op: 'add', path: '/metadata/annotations', value: { [VERIFY_IMAGES_ANNOTATION]: value } }];
   }
   return [
     {
       op: 'add',
-      path: `/metadata/annotations/${VERIFY_IMAGES_ANNOTATION.replace('~', '~0').replace('/', '~1')}`,
+      path: `/metadata/annotations/${VERIFY_IMAGES_ANNOTATION.replaceAll('~', '~0').replaceAll('/', '~1')}`,
       value,
     },
   ];

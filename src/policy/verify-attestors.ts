@@ -7,11 +7,12 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
-import { messageOf, SigilError } from '../core/index.js';
+import { isSigilError, messageOf, SigilError } from '../core/index.js';
 import { type VerifiedAttestation, verifyImage, verifyImageAttestations } from '../cosign/index.js';
 import { loadPublicKeyPem } from '../crypto/index.js';
 import type { ImageReference, RegistryClient } from '../oci/index.js';
 import { compileIdentityPolicy, type KeylessTrust } from '../verify/index.js';
+import { wildcardSource } from './conditions/index.js';
 import type { Attestor, AttestorSet } from './model.js';
 
 export interface VerifierContext {
@@ -31,6 +32,11 @@ export interface SetOutcome {
   reason: string;
   /** Attestations that passed, for the conditions. */
   attestations: VerifiedAttestation[];
+}
+
+/** A registry or service that did not answer: no verdict, so the failurePolicy decides, not the attestors. */
+export function isUnreachable(err: unknown): boolean {
+  return isSigilError(err, 'REGISTRY_UNREACHABLE') || isSigilError(err, 'SERVICE_UNREACHABLE');
 }
 
 export async function verifyAttestorSets(
@@ -71,7 +77,7 @@ async function verifySet(
       if (passed >= needed) return { passed: true, reason: '', attestations };
     } catch (err) {
       // An unreachable registry or log is not a verdict: the webhook's failurePolicy decides.
-      if (err instanceof SigilError && /UNREACHABLE/.test(err.code)) throw err;
+      if (isUnreachable(err)) throw err;
       reasons.push(`entries[${i}]: ${messageOf(err)}`);
     }
   }
@@ -139,7 +145,7 @@ function keylessSigner(
   }
   const policy = compileIdentityPolicy({
     // Kyverno's subject is a wildcard pattern; as a regexp it must match the whole identity.
-    ...(entry.subject !== undefined ? { identityRegexp: wildcardRegexp(entry.subject) } : {}),
+    ...(entry.subject !== undefined ? { identityRegexp: `^${wildcardSource(entry.subject)}$` } : {}),
     ...(entry.subjectRegExp !== undefined ? { identityRegexp: entry.subjectRegExp } : {}),
     ...(entry.issuer !== undefined ? { issuer: entry.issuer } : {}),
     ...(entry.issuerRegExp !== undefined ? { issuerRegexp: entry.issuerRegExp } : {}),
@@ -154,10 +160,6 @@ function keylessSigner(
     },
     ignoreTlog: entry.tlog.ignore,
   };
-}
-
-function wildcardRegexp(pattern: string): string {
-  return `^${pattern.replace(/[.+^${}()|[\]\\*?]/g, (ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : `\\${ch}`))}$`;
 }
 
 const GITHUB_EXTENSIONS = new Set([

@@ -9,4 +9,4 @@ export { queryJmesPath } from './jmespath.js';
 export { anyAllConditionsSchema, conditionOperators, conditionSchema } from './schema.js';
 export { substituteVariables } from './substitute.js';
 export type { AnyAllConditions, Condition, ConditionOutcome } from './types.js';
-export { wildcardMatch } from './wildcard.js';
+export { wildcardMatch, wildcardSource } from './wildcard.js';

@@ -18,6 +18,7 @@ import type {
   ResourceFilter,
   TlogSettings,
 } from '../model.js';
+import { POD_CONTROLLERS } from '../resource.js';
 import {
   type KyvernoAttestor,
   type KyvernoAttestorSet,
@@ -27,15 +28,8 @@ import {
 } from './schema.js';
 
 const AUTOGEN_ANNOTATION = 'pod-policies.kyverno.io/autogen-controllers';
-const DEFAULT_CONTROLLERS = [
-  'DaemonSet',
-  'Deployment',
-  'Job',
-  'StatefulSet',
-  'ReplicaSet',
-  'ReplicationController',
-  'CronJob',
-];
+/** Kyverno's default autogen targets: every pod controller. */
+const DEFAULT_CONTROLLERS = [...POD_CONTROLLERS, 'CronJob'];
 
 /** Every `.yaml`/`.yml`/`.json` file under the paths (directories recursively), in a stable order. */
 export function policyFiles(paths: string[]): string[] {
