@@ -4,6 +4,7 @@
  * the webhook's failurePolicy decides, as the API server would for an unreachable webhook.
  */
 import { messageOf } from '../core/index.js';
+import { metadataOf, resourceImages } from '../policy/index.js';
 import type { DecisionCache } from './cache.js';
 import type { AdmissionMetrics } from './metrics.js';
 import type { AdmissionDecision, AdmissionRequestV1, AdmissionReviewResponse } from './review.js';
@@ -52,47 +53,25 @@ export function parseTimeoutParameter(value: string | undefined): number {
   return amount * unit;
 }
 
-/** Every image of a Pod spec, or of a workload's pod template, in a stable order for cache keys. */
-export function imagesOf(object: Record<string, unknown> | null | undefined): string[] {
-  const spec = podSpecOf(object);
-  if (!spec) return [];
-  const images: string[] = [];
-  for (const field of ['initContainers', 'containers', 'ephemeralContainers']) {
-    const containers = spec[field];
-    if (!Array.isArray(containers)) continue;
-    for (const container of containers) {
-      const image = (container as { image?: unknown } | null)?.image;
-      if (typeof image === 'string') images.push(image);
-    }
-  }
-  return images;
-}
-
-function podSpecOf(object: Record<string, unknown> | null | undefined): Record<string, unknown> | undefined {
-  const spec = object?.spec as Record<string, unknown> | undefined;
-  if (!spec) return undefined;
-  const template = spec.template as { spec?: Record<string, unknown> } | undefined;
-  const jobTemplate = spec.jobTemplate as
-    | { spec?: { template?: { spec?: Record<string, unknown> } } }
-    | undefined;
-  return jobTemplate?.spec?.template?.spec ?? template?.spec ?? spec;
-}
-
 /**
- * Requests that differ only in name or uid decide alike; anything a policy may match on (kind,
- * namespace, operation, images, annotations that record earlier verification) is part of the key.
+ * Requests that differ only in uid decide alike; anything a policy may match on is part of the key: kind,
+ * namespace, operation, name, labels, annotations, the requesting user and groups, and the images.
  */
 function cacheKey(request: AdmissionRequestV1, endpoint: AdmissionEndpoint, generation: number): string {
-  const annotations = (request.object?.metadata as { annotations?: unknown } | undefined)?.annotations;
+  const meta = metadataOf(request.object);
   return JSON.stringify([
     generation,
     endpoint,
     request.operation,
     request.kind.kind,
     request.namespace ?? '',
+    request.name || meta.name || '',
     request.dryRun === true,
-    imagesOf(request.object),
-    annotations ?? null,
+    request.userInfo.username ?? '',
+    request.userInfo.groups ?? [],
+    resourceImages(request.kind.kind, request.object).map((i) => i.image),
+    meta.labels,
+    meta.annotations,
   ]);
 }
 

@@ -6,7 +6,6 @@ export {
   DEFAULT_TIMEOUT_MS,
   type DecisionEvent,
   type FailurePolicy,
-  imagesOf,
   parseTimeoutParameter,
 } from './handler.js';
 export { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';

@@ -9,10 +9,10 @@ import {
   type AdmissionEvaluator,
   type AdmissionReviewResponse,
   createAdmissionServer,
-  imagesOf,
   parseTimeoutParameter,
   readTlsDirectory,
 } from '../../src/admission/index.js';
+import { resourceImages } from '../../src/policy/index.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
 
 const fixture = (name: string): unknown =>
@@ -52,7 +52,7 @@ function fakeEngine(mode: { enforce: boolean; calls: number; hang: boolean }): A
         signal.addEventListener('abort', () => reject(new Error('registry call aborted'))),
       );
     }
-    const images = imagesOf(request.object);
+    const images = resourceImages(request.kind.kind, request.object).map((i) => i.image);
     if (images.some((image) => image.includes('unreachable')))
       throw new Error('registry 127.0.0.1:1 unreachable');
     const unsigned = images.filter((image) => !image.includes('/signed/'));
