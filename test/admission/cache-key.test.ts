@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AdmissionHandler, createAdmissionMetrics, MemoryDecisionCache } from '../../src/admission/index.js';
+import { metadataOf } from '../../src/policy/index.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'admission', 'create-pod.json');
 
@@ -25,7 +26,7 @@ test('requests that differ in name, labels or user are decided, not served from 
     // Stands in for a policy with exclude: names [trusted-*], selector tier=system, subjects User ci-bot.
     evaluate: async (request) => {
       evaluations++;
-      const labels = (request.object?.metadata as { labels?: Record<string, string> }).labels ?? {};
+      const labels = metadataOf(request.object).labels;
       const allowed =
         (request.name ?? '').startsWith('trusted-') ||
         labels.tier === 'system' ||
