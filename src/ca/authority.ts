@@ -1,15 +1,19 @@
 /**
  * The certificate authority: a verified OIDC token and a proven key become a short-lived code-signing
- * certificate for the token's identity, with an embedded SCT from the CA's certificate-transparency log.
+ * certificate for the token's identity, with an embedded SCT from a certificate-transparency log
+ * (RFC 6962 precertificate flow: the poisoned precertificate is logged first, its SCT then embedded).
  */
-import { createPublicKey, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { encodePem, SigilError } from '../core/index.js';
+import { sctListExtension } from './ct-encoding.js';
+import type { CtSubmitter } from './ct-log.js';
 import type { CaMaterial } from './material.js';
 import { identityFor } from './profile.js';
 import type { SigningCertRequest } from './request.js';
-import { type CtLogSigner, ctLogSigner, sctListExtension, signPrecertificate } from './sct.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { draftCertificate, OID } from './x509.js';
+
+const DER_NULL = Buffer.from([0x05, 0x00]);
 
 export interface IssuedCertificate {
   /** PEM certificates: the new leaf, then the CA chain up to the root. */
@@ -22,24 +26,19 @@ export interface AuthorityOptions {
 }
 
 export class CertificateAuthority {
-  private readonly ctLog: CtLogSigner;
   private readonly validityMs: number;
 
   constructor(
     private readonly material: CaMaterial,
     readonly tokens: TokenVerifier,
+    private readonly ctLog: CtSubmitter,
     options: AuthorityOptions = {},
   ) {
-    this.ctLog = ctLogSigner(material.ctLogKey, createPublicKey(material.ctLogKey));
     this.validityMs = (options.validityMinutes ?? 10) * 60_000;
   }
 
   get chain(): readonly X509Certificate[] {
     return this.material.chain;
-  }
-
-  get ctLogPublicKey() {
-    return createPublicKey(this.material.ctLogKey);
   }
 
   async issue(request: SigningCertRequest, now = new Date()): Promise<IssuedCertificate> {
@@ -71,9 +70,15 @@ export class CertificateAuthority {
       },
       this.material.signer,
     );
-    // Precertificate flow: the SCT covers the TBS without the SCT list, which is then appended last.
-    const sct = signPrecertificate(this.ctLog, issuing.publicKey, draft.tbsDer(), now.getTime());
-    draft.addExtension(OID.sctList, sctListExtension([sct]));
+    // The poison extension takes the place the SCT list will have, so that the logged TBS (precertificate
+    // minus poison) is the final TBS minus its SCT list, as verifiers reconstruct it.
+    draft.addExtension(OID.ctPoison, DER_NULL, true);
+    const precertificate = await draft.sign();
+    const sct = await this.ctLog.submitPrecertificate([
+      precertificate,
+      ...this.material.chain.map((c) => c.raw),
+    ]);
+    draft.replaceExtension(OID.ctPoison, OID.sctList, sctListExtension([sct]));
     const leaf = encodePem('CERTIFICATE', await draft.sign());
     return { chain: [leaf, ...this.material.chain.map((cert) => cert.toString())] };
   }

@@ -1,21 +1,26 @@
 /**
  * Fulcio v2 REST routes (`sigil ca serve`): `POST /api/v2/signingCert`, `GET /api/v2/trustBundle`,
  * `GET /api/v2/configuration`, with Fulcio's JSON shapes and `{"code","message"}` errors (400 for a bad
- * request, 401 for a token that does not verify).
+ * request, 401 for a token that does not verify, 404 for what is not there); and, when the CA runs its own
+ * CT log, that log's RFC 6962 API under `/ct/v1/`.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { isSigilError, listenUrl } from '../core/index.js';
 import type { CertificateAuthority } from './authority.js';
+import type { CtLog } from './ct-log.js';
+import { registerCtRoutes } from './ct-routes.js';
 import { parseSigningCertRequest } from './request.js';
 
-export function buildCaApp(ca: CertificateAuthority): FastifyInstance {
+export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   app.setErrorHandler((error, _request, reply) => {
     const status = isSigilError(error, 'BAD_TOKEN')
       ? 401
-      : isSigilError(error) || ((error as { statusCode?: number }).statusCode ?? 500) < 500
-        ? 400
-        : 500;
+      : isSigilError(error, 'NOT_FOUND')
+        ? 404
+        : isSigilError(error) || ((error as { statusCode?: number }).statusCode ?? 500) < 500
+          ? 400
+          : 500;
     return reply.status(status).send({ code: status, message: (error as Error).message });
   });
 
@@ -37,6 +42,7 @@ export function buildCaApp(ca: CertificateAuthority): FastifyInstance {
       challengeClaim: issuer.type === 'email' ? 'email' : 'sub',
     })),
   }));
+  if (ctLog) registerCtRoutes(app, ctLog);
   return app;
 }
 
@@ -45,7 +51,12 @@ export interface RunningCa {
   close(): Promise<void>;
 }
 
-export async function startCa(ca: CertificateAuthority, host: string, port: number): Promise<RunningCa> {
-  const app = buildCaApp(ca);
+export async function startCa(
+  ca: CertificateAuthority,
+  host: string,
+  port: number,
+  ctLog?: CtLog,
+): Promise<RunningCa> {
+  const app = buildCaApp(ca, ctLog);
   return { url: await listenUrl(app, host, port), close: () => app.close() };
 }

@@ -95,6 +95,14 @@ export class CertificateDraft {
     this.tbs.extensions.push(extension(oid, value, critical));
   }
 
+  /** Puts another extension in the place of `oid`'s (the precertificate's poison becomes the SCT list). */
+  replaceExtension(oid: string, newOid: string, value: Uint8Array, critical = false): void {
+    const extensions = this.tbs.extensions ?? [];
+    const at = extensions.findIndex((ext) => ext.extnID === oid);
+    if (at < 0) throw new SigilError('BAD_CERTIFICATE', `the certificate has no extension ${oid} to replace`);
+    extensions[at] = extension(newOid, value, critical);
+  }
+
   /** Async because the issuing key may live on a PKCS#11 token. */
   async sign(): Promise<Buffer> {
     const algorithm = signatureAlgorithm(this.signer.publicKey);

@@ -9,6 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CertificateAuthority,
+  embeddedCtLog,
   type IssuerConfig,
   initCaMaterial,
   loadCaMaterial,
@@ -71,8 +72,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       { issuerUrl: oidc.issuers.gitlab, clientId: 'sigstore', type: 'gitlab-pipeline' },
       ...(options.extraIssuers ?? []),
     ];
-    const authority = new CertificateAuthority(material, new TokenVerifier(issuers));
-    const ca = await startCa(authority, host, port('ca'));
+    const ctLog = await embeddedCtLog(join(caDir, 'ctlog.db'), material);
+    closers.push(() => ctLog.close());
+    const authority = new CertificateAuthority(material, new TokenVerifier(issuers), ctLog);
+    const ca = await startCa(authority, host, port('ca'), ctLog);
     closers.push(ca.close);
     const registry = await startRegistry({
       host,
@@ -103,7 +106,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           validFrom: caSince,
         },
       ],
-      ctlogs: [{ baseUrl: ca.url, publicKey: authority.ctLogPublicKey, validFrom: caSince }],
+      ctlogs: [{ baseUrl: ca.url, publicKey: ctLog.publicKey, validFrom: caSince }],
       timestampAuthorities: [
         {
           uri: tsa.url,

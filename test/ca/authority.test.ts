@@ -8,7 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import {
   CertificateAuthority,
+  type CtLog,
   createCaMaterial,
+  embeddedCtLog,
   parseFulcioConfig,
   type RunningCa,
   startCa,
@@ -27,22 +29,27 @@ describe('certificate authority (Fulcio v2 API)', () => {
   let other: RunningDevIssuer;
   let ca: RunningCa;
   let authority: CertificateAuthority;
+  let ctLog: CtLog;
 
   before(async () => {
     oidc = await startDevIssuer('127.0.0.1', 0);
     other = await startDevIssuer('127.0.0.1', 0);
+    const material = await createCaMaterial();
+    ctLog = await embeddedCtLog(':memory:', material);
     authority = new CertificateAuthority(
-      await createCaMaterial(),
+      material,
       new TokenVerifier([
         { issuerUrl: oidc.issuers.email, clientId: 'sigstore', type: 'email' },
         { issuerUrl: oidc.issuers['github-actions'], clientId: 'sigstore', type: 'github-workflow' },
         { issuerUrl: oidc.issuers.gitlab, clientId: 'sigstore', type: 'gitlab-pipeline' },
       ]),
+      ctLog,
     );
-    ca = await startCa(authority, '127.0.0.1', 0);
+    ca = await startCa(authority, '127.0.0.1', 0, ctLog);
   });
   after(async () => {
     await ca.close();
+    await ctLog.close();
     await oidc.close();
     await other.close();
   });

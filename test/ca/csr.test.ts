@@ -12,6 +12,7 @@ import { AlgorithmIdentifier, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-
 import {
   CertificateAuthority,
   createCaMaterial,
+  embeddedCtLog,
   type RunningCa,
   startCa,
   TokenVerifier,
@@ -52,7 +53,12 @@ describe('certificate authority: CSR requests', () => {
     const verifier = new TokenVerifier([
       { issuerUrl: oidc.issuers.email, clientId: 'sigstore', type: 'email' },
     ]);
-    ca = await startCa(new CertificateAuthority(await createCaMaterial(), verifier), '127.0.0.1', 0);
+    const material = await createCaMaterial();
+    ca = await startCa(
+      new CertificateAuthority(material, verifier, await embeddedCtLog(':memory:', material)),
+      '127.0.0.1',
+      0,
+    );
   });
   after(async () => {
     await ca.close();

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import {
   CertificateAuthority,
+  embeddedCtLog,
   initCaMaterial,
   loadCaMaterial,
   parseSigningCertRequest,
@@ -66,6 +67,7 @@ describe('CA with its intermediate key on a PKCS#11 token', {
     const authority = new CertificateAuthority(
       material,
       new TokenVerifier([{ issuerUrl: oidc.issuers.email, clientId: 'sigstore', type: 'email' }]),
+      await embeddedCtLog(':memory:', material),
     );
     const token = await oidc.mint({ kind: 'email' });
     const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });

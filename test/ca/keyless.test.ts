@@ -14,6 +14,7 @@ import { decodeJwt } from 'jose';
 import {
   CertificateAuthority,
   createCaMaterial,
+  embeddedCtLog,
   loadCaMaterial,
   parseSigningCertRequest,
   TokenVerifier,
@@ -250,6 +251,7 @@ describe('keyless signing on the local stack', () => {
       new TokenVerifier([
         { issuerUrl: stack.issuers['github-actions'], clientId: 'sigstore', type: 'github-workflow' },
       ]),
+      await embeddedCtLog(':memory:', material),
     );
     const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
     const ephemeral = keySigner(generateKeyPair('ecdsa-p256').privateKey);

@@ -1,7 +1,10 @@
 /** `sigil serve` (the whole private stack), `sigil ca` and `sigil oidc` (the parts alone). */
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   CertificateAuthority,
+  ctLogClient,
+  embeddedCtLog,
   type IssuerConfig,
   initCaMaterial,
   loadCaMaterial,
@@ -10,7 +13,7 @@ import {
   TokenVerifier,
 } from '../../ca/index.js';
 import { callService, readUserFile, SigilError } from '../../core/index.js';
-import { crypto11Signer, type Signer } from '../../crypto/index.js';
+import { crypto11Signer, loadPublicKeyPem, type Signer } from '../../crypto/index.js';
 import { DEV_IDENTITY_KINDS, type DevIdentityKind, startDevIssuer } from '../../oidc/index.js';
 import { startStack } from '../../server/index.js';
 import { parseAddress } from '../address.js';
@@ -40,6 +43,24 @@ function hsmKey(opts: HsmOptions): Signer | undefined {
     throw new SigilError('BAD_INPUT', '--pkcs11-config-path and --hsm-caroot-id go together');
   }
   return crypto11Signer(opts.pkcs11ConfigPath, opts.hsmCarootId);
+}
+
+interface CaServeOptions extends HsmOptions {
+  addr: string;
+  dataDir: string;
+  config: string;
+  ctLogUrl?: string;
+  ctLogPublicKey?: string;
+}
+
+function externalCtLog(opts: CaServeOptions) {
+  const key = opts.ctLogPublicKey;
+  return ctLogClient(
+    opts.ctLogUrl as string,
+    key === undefined
+      ? undefined
+      : loadPublicKeyPem(readUserFile(key, 'CT log public key').toString('utf8'), key),
+  );
 }
 
 const DEV_ISSUER_WARNING =
@@ -142,6 +163,11 @@ Examples:
     .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5555')
     .option('--data-dir <dir>', 'the CA files (sigil ca init)', './.sigil/ca')
     .requiredOption('--config <file>', "trusted OIDC issuers, in Fulcio's config format")
+    .option(
+      '--ct-log-url <url>',
+      'an external RFC 6962 log for the precertificates (default: the CA runs its own, at /ct/v1/)',
+    )
+    .option('--ct-log-public-key <file>', "that log's public key (PEM), to check its SCTs before use")
     .addHelpText(
       'after',
       `
@@ -151,18 +177,31 @@ Config example (Fulcio's format):
 
 Example:
   sigil ca serve --addr 0.0.0.0:5555 --data-dir ./.sigil/ca --config fulcio-config.json
-  sigil ca serve --config fulcio-config.json --pkcs11-config-path crypto11.conf --hsm-caroot-id fulcio-ca`,
+  sigil ca serve --config fulcio-config.json --pkcs11-config-path crypto11.conf --hsm-caroot-id fulcio-ca
+  sigil ca serve --config fulcio-config.json --ct-log-url http://ctlog.internal --ct-log-public-key ctlog.pub`,
     )
     .action(
-      action(async (opts: { addr: string; dataDir: string; config: string } & HsmOptions) => {
+      action(async (opts: CaServeOptions) => {
         const { host, port } = parseAddress(opts.addr);
+        const material = await loadCaMaterial(opts.dataDir, hsmKey(opts));
+        const ownLog = opts.ctLogUrl
+          ? undefined
+          : await embeddedCtLog(join(opts.dataDir, 'ctlog.db'), material);
+        const ctLog = ownLog ?? externalCtLog(opts);
         const authority = new CertificateAuthority(
-          await loadCaMaterial(opts.dataDir, hsmKey(opts)),
+          material,
           new TokenVerifier(readIssuers(opts.config)),
+          ctLog,
         );
-        const server = await startCa(authority, host, port);
+        const server = await startCa(authority, host, port, ownLog);
         info(`certificate authority listening on ${server.url}`);
-        closeOnSignal(server.close);
+        info(
+          ownLog ? `CT log at ${server.url}/ct/v1/` : `precertificates go to the CT log at ${opts.ctLogUrl}`,
+        );
+        closeOnSignal(async () => {
+          await server.close();
+          await ownLog?.close();
+        });
       }),
     );
 

@@ -1,0 +1,247 @@
+/**
+ * The CA's certificate-transparency log: an RFC 6962 personality on the transparency-log engine. Each
+ * submitted (pre)certificate becomes a `MerkleTreeLeaf` appended by the same batching sequencer and
+ * storage as the Rekor log, so it is durable before its SCT is returned (the merge delay is zero) and a
+ * crash leaves a consistent tree. Monitors read it with the RFC 6962 read API (get-sth, proofs, entries).
+ */
+import { type KeyObject, X509Certificate } from 'node:crypto';
+import { canonicalJson, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
+import {
+  consistencyProof,
+  inclusionProof,
+  type LogKey,
+  type LogStorage,
+  leafHash,
+  logKeyFrom,
+  Sequencer,
+  SqliteLogStorage,
+} from '../tlog/index.js';
+import {
+  CT_ENTRY_TYPE,
+  type CtEntryType,
+  chainEntry,
+  digitallySigned,
+  merkleTreeLeaf,
+  serializeSct,
+  treeHeadSignatureInput,
+} from './ct-encoding.js';
+import type { CaMaterial } from './material.js';
+import { precertificateTbs } from './precertificate.js';
+
+/** What the CA needs of a CT log: the serialized SCT for a precertificate chain, once it is logged. */
+export interface CtSubmitter {
+  submitPrecertificate(chain: readonly Buffer[]): Promise<Buffer>;
+}
+
+export interface SignedCertificateTimestamp {
+  logId: Buffer;
+  timestampMs: number;
+  /** DER ECDSA signature over the entry's `MerkleTreeLeaf` bytes. */
+  signature: Buffer;
+}
+
+export interface SignedTreeHead {
+  treeSize: number;
+  timestampMs: number;
+  rootHash: Buffer;
+  /** A TLS `digitally-signed` struct. */
+  signature: Buffer;
+}
+
+/** One logged entry as get-entries returns it. */
+export interface CtLogEntry {
+  leafInput: Buffer;
+  extraData: Buffer;
+}
+
+export interface CtLogOptions {
+  /** Certificates whose chains the log accepts (the CA's root). */
+  roots: readonly X509Certificate[];
+  intervalMs?: number;
+}
+
+/** RFC 6962 leaves a page size to the log; this one matches common CT front ends. */
+export const MAX_ENTRIES_PER_REQUEST = 1000;
+
+export class CtLog implements CtSubmitter {
+  private constructor(
+    private readonly storage: LogStorage,
+    private readonly key: LogKey,
+    private readonly sequencer: Sequencer,
+    readonly roots: readonly X509Certificate[],
+  ) {}
+
+  static async open(storage: LogStorage, key: LogKey, options: CtLogOptions): Promise<CtLog> {
+    // The engine signs checkpoints as notes too; a CT log publishes STHs, so the note's name is internal.
+    const sequencer = await Sequencer.start(storage, key, {
+      origin: `sigil-ct - ${await storage.treeId()}`,
+      signerName: 'sigil-ct',
+      batchSize: 256,
+      intervalMs: options.intervalMs ?? 5,
+    });
+    return new CtLog(storage, key, sequencer, options.roots);
+  }
+
+  get publicKey(): KeyObject {
+    return this.key.publicKey;
+  }
+
+  get logId(): Buffer {
+    return this.key.logId;
+  }
+
+  async submitPrecertificate(chain: readonly Buffer[]): Promise<Buffer> {
+    const sct = await this.addPreChain(chain);
+    return serializeSct(sct.logId, sct.timestampMs, sct.signature);
+  }
+
+  /** `add-pre-chain`: chain[0] is a precertificate, then its issuer and the rest up to an accepted root. */
+  addPreChain(chain: readonly Buffer[]): Promise<SignedCertificateTimestamp> {
+    return this.add(CT_ENTRY_TYPE.precert, chain);
+  }
+
+  /** `add-chain`: chain[0] is a final certificate. */
+  addChain(chain: readonly Buffer[]): Promise<SignedCertificateTimestamp> {
+    return this.add(CT_ENTRY_TYPE.x509, chain);
+  }
+
+  async signedTreeHead(): Promise<SignedTreeHead> {
+    const { size, rootHash } = this.sequencer.checkpoint;
+    const timestampMs = Date.now();
+    const signature = await this.key.signer.sign(treeHeadSignatureInput(timestampMs, size, rootHash));
+    return { treeSize: size, timestampMs, rootHash, signature: digitallySigned(signature) };
+  }
+
+  async proofByHash(hash: Buffer, treeSize: number): Promise<{ leafIndex: number; auditPath: Buffer[] }> {
+    this.checkTreeSize(treeSize, 'tree_size');
+    const entry = await this.storage.entryByLeafHash(hash);
+    if (!entry || entry.index >= treeSize) {
+      throw new SigilError(
+        'NOT_FOUND',
+        `no entry with leaf hash ${hash.toString('base64')} in the first ${treeSize}`,
+      );
+    }
+    return { leafIndex: entry.index, auditPath: await inclusionProof(entry.index, treeSize, this.storage) };
+  }
+
+  async consistency(first: number, second: number): Promise<Buffer[]> {
+    this.checkTreeSize(second, 'second');
+    if (first > second)
+      throw new SigilError('BAD_INPUT', `first (${first}) is greater than second (${second})`);
+    return consistencyProof(first, second, this.storage);
+  }
+
+  /** Entries `start` to `end` inclusive, at most MAX_ENTRIES_PER_REQUEST, as RFC 6962 4.6 pages them. */
+  async entries(start: number, end: number): Promise<CtLogEntry[]> {
+    const size = this.sequencer.checkpoint.size;
+    if (start < 0 || end < start)
+      throw new SigilError('BAD_INPUT', `invalid range start=${start} end=${end}`);
+    if (start >= size) throw new SigilError('BAD_INPUT', `start ${start} is beyond the tree size ${size}`);
+    const last = Math.min(end, size - 1, start + MAX_ENTRIES_PER_REQUEST - 1);
+    const out: CtLogEntry[] = [];
+    for (let index = start; index <= last; index++) {
+      const entry = await this.storage.entryByIndex(index);
+      if (!entry) throw new SigilError('IO_ERROR', `the CT log store is missing entry ${index}`);
+      out.push(storedEntry(entry.body));
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.sequencer.drain();
+    this.sequencer.close();
+    await this.storage.close();
+  }
+
+  private async add(entryType: CtEntryType, chain: readonly Buffer[]): Promise<SignedCertificateTimestamp> {
+    const certificates = parseChain(chain);
+    const issuer = this.verifiedIssuer(certificates);
+    const [submitted] = chain as [Buffer, ...Buffer[]];
+    const timestampMs = Date.now();
+    const leaf = merkleTreeLeaf(
+      entryType === CT_ENTRY_TYPE.precert
+        ? {
+            timestampMs,
+            entryType,
+            certificate: precertificateTbs(submitted),
+            issuerKeyHash: sha256(issuer.publicKey.export({ type: 'spki', format: 'der' })),
+          }
+        : { timestampMs, entryType, certificate: submitted },
+    );
+    const extraData =
+      entryType === CT_ENTRY_TYPE.precert
+        ? chainEntry(submitted, chain.slice(1))
+        : chainEntry(undefined, chain.slice(1));
+    const body = Buffer.from(
+      canonicalJson({ extra_data: extraData.toString('base64'), leaf_input: leaf.toString('base64') }),
+    );
+    // Acknowledged only once the batch holding the leaf is committed: an SCT is a promise the log keeps.
+    await this.sequencer.submit({
+      kind: 'ct',
+      apiVersion: '1',
+      body,
+      leafHash: leafHash(leaf),
+      indexKeys: [],
+    });
+    return { logId: this.key.logId, timestampMs, signature: await this.key.signer.sign(leaf) };
+  }
+
+  /** Checks each link of the chain and that it ends at an accepted root; returns chain[0]'s issuer. */
+  private verifiedIssuer(chain: X509Certificate[]): X509Certificate {
+    const path = [...chain];
+    const top = path[path.length - 1] as X509Certificate;
+    if (!this.roots.some((root) => root.raw.equals(top.raw))) {
+      const root = this.roots.find((candidate) => issuedBy(top, candidate));
+      if (!root)
+        throw new SigilError('BAD_CERTIFICATE', 'the chain does not lead to a root this CT log accepts');
+      path.push(root);
+    }
+    for (let i = 0; i + 1 < path.length; i++) {
+      if (!issuedBy(path[i] as X509Certificate, path[i + 1] as X509Certificate)) {
+        throw new SigilError('BAD_CERTIFICATE', `chain[${i}] is not signed by chain[${i + 1}]`);
+      }
+    }
+    if (path.length < 2) throw new SigilError('BAD_CERTIFICATE', 'a root certificate cannot be logged');
+    return path[1] as X509Certificate;
+  }
+
+  private checkTreeSize(size: number, name: string): void {
+    const latest = this.sequencer.checkpoint.size;
+    if (!Number.isSafeInteger(size) || size < 1 || size > latest) {
+      throw new SigilError('BAD_INPUT', `${name} ${size} is not between 1 and the tree size ${latest}`);
+    }
+  }
+}
+
+/** The CT log a CA runs itself: SQLite at `path`, signed with the CA's CT log key, accepting its root. */
+export function embeddedCtLog(path: string, material: CaMaterial): Promise<CtLog> {
+  const root = material.chain[material.chain.length - 1];
+  if (!root) throw new SigilError('BAD_CERTIFICATE', 'the CA has no root certificate');
+  return CtLog.open(new SqliteLogStorage(path), logKeyFrom(material.ctLogKey), { roots: [root] });
+}
+
+function issuedBy(certificate: X509Certificate, issuer: X509Certificate): boolean {
+  return certificate.checkIssued(issuer) && certificate.verify(issuer.publicKey);
+}
+
+function parseChain(chain: readonly Buffer[]): X509Certificate[] {
+  if (chain.length === 0) throw new SigilError('BAD_INPUT', 'the chain is empty');
+  return chain.map((der, i) => {
+    try {
+      return new X509Certificate(der);
+    } catch {
+      throw new SigilError('BAD_CERTIFICATE', `chain[${i}] is not a DER certificate`);
+    }
+  });
+}
+
+function storedEntry(body: Buffer): CtLogEntry {
+  const json = parseJson(body, 'CT log entry');
+  if (!isRecord(json) || typeof json.leaf_input !== 'string' || typeof json.extra_data !== 'string') {
+    throw new SigilError('IO_ERROR', 'the CT log store holds a malformed entry');
+  }
+  return {
+    leafInput: Buffer.from(json.leaf_input, 'base64'),
+    extraData: Buffer.from(json.extra_data, 'base64'),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * RFC 6962 precertificates: a certificate carrying the critical "poison" extension, which a CT log turns
+ * into the TBS it logs by removing that extension. The removal works on the DER bytes and leaves every
+ * other byte as the CA wrote it, so the logged TBS is exactly the final certificate's TBS minus its SCT
+ * list, whichever CA (and ASN.1 library) made it.
+ */
+import { SigilError } from '../core/index.js';
+import { derLength } from './der.js';
+
+/** DER of the poison extension's OID, 1.3.6.1.4.1.11129.2.4.3. */
+const POISON_OID = Buffer.from('060a2b06010401d679020403', 'hex');
+const TAG_SEQUENCE = 0x30;
+const TAG_EXTENSIONS = 0xa3;
+const TAG_BOOLEAN = 0x01;
+
+interface Tlv {
+  tag: number;
+  /** Offset of the tag byte. */
+  start: number;
+  /** Offset of the contents. */
+  contents: number;
+  end: number;
+}
+
+/**
+ * The TBSCertificate of a precertificate without its poison extension. Throws when the certificate is
+ * not DER, has no poison extension, or its poison extension is not critical (RFC 6962 3.1).
+ */
+export function precertificateTbs(certificateDer: Buffer): Buffer {
+  const where = 'precertificate';
+  const certificate = readTlv(certificateDer, 0, where);
+  expectTag(certificate, TAG_SEQUENCE, where);
+  const tbs = readTlv(certificateDer, certificate.contents, `${where} TBSCertificate`);
+  expectTag(tbs, TAG_SEQUENCE, `${where} TBSCertificate`);
+  const fields = children(certificateDer, tbs, `${where} TBSCertificate`);
+  const extensionsField = fields.find((field) => field.tag === TAG_EXTENSIONS);
+  if (!extensionsField) throw new SigilError('BAD_CERTIFICATE', `${where} has no extensions`);
+  const list = readTlv(certificateDer, extensionsField.contents, `${where} extensions`);
+  expectTag(list, TAG_SEQUENCE, `${where} extensions`);
+  const extensions = children(certificateDer, list, `${where} extensions`);
+  const poison = extensions.find((ext) => isPoison(certificateDer, ext));
+  if (!poison) {
+    throw new SigilError('BAD_CERTIFICATE', `${where} has no CT poison extension (1.3.6.1.4.1.11129.2.4.3)`);
+  }
+  if (!isCritical(certificateDer, poison)) {
+    throw new SigilError('BAD_CERTIFICATE', `${where}'s CT poison extension is not marked critical`);
+  }
+  const kept = extensions.filter((ext) => ext !== poison).map((ext) => slice(certificateDer, ext));
+  // An empty Extensions SEQUENCE is not valid DER (SIZE (1..MAX)): the field goes with its last member.
+  const newExtensionsField =
+    kept.length > 0 ? wrap(TAG_EXTENSIONS, wrap(TAG_SEQUENCE, Buffer.concat(kept))) : Buffer.alloc(0);
+  const newFields = fields.map((field) =>
+    field === extensionsField ? newExtensionsField : slice(certificateDer, field),
+  );
+  return wrap(TAG_SEQUENCE, Buffer.concat(newFields));
+}
+
+function isPoison(der: Buffer, extension: Tlv): boolean {
+  const oid = readTlv(der, extension.contents, 'extension');
+  return slice(der, oid).equals(POISON_OID);
+}
+
+function isCritical(der: Buffer, extension: Tlv): boolean {
+  const [, second] = children(der, extension, 'poison extension');
+  return second?.tag === TAG_BOOLEAN && der[second.contents] !== 0;
+}
+
+function children(der: Buffer, parent: Tlv, where: string): Tlv[] {
+  const out: Tlv[] = [];
+  for (let offset = parent.contents; offset < parent.end; ) {
+    const child = readTlv(der, offset, where);
+    if (child.end > parent.end)
+      throw new SigilError('BAD_CERTIFICATE', `${where}: element overruns its parent`);
+    out.push(child);
+    offset = child.end;
+  }
+  return out;
+}
+
+/** One DER element: single-byte tags (all X.509 needs here) and definite lengths only. */
+function readTlv(der: Buffer, start: number, where: string): Tlv {
+  const fail = (reason: string): never => {
+    throw new SigilError('BAD_CERTIFICATE', `${where}: ${reason} at byte ${start}`);
+  };
+  if (start + 2 > der.length) fail('truncated DER');
+  const tag = der[start] as number;
+  if ((tag & 0x1f) === 0x1f) fail('multi-byte tags are not supported');
+  let length = der[start + 1] as number;
+  let contents = start + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0 || count > 4) fail('invalid DER length');
+    if (contents + count > der.length) fail('truncated DER length');
+    length = der.readUIntBE(contents, count);
+    contents += count;
+  }
+  const end = contents + length;
+  if (end > der.length) fail('truncated DER element');
+  return { tag, start, contents, end };
+}
+
+function expectTag(tlv: Tlv, tag: number, where: string): void {
+  if (tlv.tag !== tag) {
+    throw new SigilError(
+      'BAD_CERTIFICATE',
+      `${where}: expected tag 0x${tag.toString(16)}, found 0x${tlv.tag.toString(16)}`,
+    );
+  }
+}
+
+function slice(der: Buffer, tlv: Tlv): Buffer {
+  return der.subarray(tlv.start, tlv.end);
+}
+
+function wrap(tag: number, contents: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([tag]), derLength(contents.length), contents]);
+}
