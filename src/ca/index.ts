@@ -8,4 +8,5 @@ export * from './material.js';
 export * from './profile.js';
 export * from './request.js';
 export * from './server.js';
+export * from './token-ca.js';
 export * from './token-verifier.js';

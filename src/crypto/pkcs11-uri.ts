@@ -106,3 +106,30 @@ function pinOf(uri: string, query: Map<string, Buffer>, env: NodeJS.ProcessEnv):
   }
   return env.COSIGN_PKCS11_PIN;
 }
+
+/**
+ * The URI of a key as cosign's `pkcs11-tool list-keys-uris` prints it: token, slot, every `id` byte
+ * percent-encoded, the label, then module path and PIN.
+ */
+export function formatPkcs11Uri(uri: Pkcs11Uri): string {
+  const path: string[] = [];
+  if (uri.token !== undefined) path.push(`token=${percentEncode(Buffer.from(uri.token, 'utf8'))}`);
+  if (uri.slotId !== undefined) path.push(`slot-id=${uri.slotId}`);
+  if (uri.id !== undefined) path.push(`id=${[...uri.id].map(hexByte).join('')}`);
+  if (uri.object !== undefined) path.push(`object=${percentEncode(Buffer.from(uri.object, 'utf8'))}`);
+  const query = [`module-path=${encodeURI(uri.modulePath)}`];
+  if (uri.pin !== undefined) query.push(`pin-value=${percentEncode(Buffer.from(uri.pin, 'utf8'))}`);
+  return `${PKCS11_SCHEME}${path.join(';')}?${query.join('&')}`;
+}
+
+// RFC 7512 leaves unreserved characters as they are; everything else (`;`, `?`, `&`, `%`, spaces, non-ASCII
+// bytes) is percent-encoded so that the URI parses back to the same bytes.
+function percentEncode(bytes: Buffer): string {
+  return [...bytes]
+    .map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : hexByte(b)))
+    .join('');
+}
+
+function hexByte(byte: number): string {
+  return `%${byte.toString(16).padStart(2, '0')}`;
+}

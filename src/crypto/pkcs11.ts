@@ -58,6 +58,24 @@ function acquireModule(modulePath: string, where: string): pkcs11js.PKCS11 {
   return module;
 }
 
+/** Runs `fn` with the module loaded (for token-level calls that need no session). */
+export function withPkcs11Module<T>(
+  modulePath: string,
+  where: string,
+  fn: (module: pkcs11js.PKCS11) => T,
+): T {
+  const module = acquireModule(modulePath, where);
+  try {
+    return fn(module);
+  } finally {
+    releaseModule(modulePath);
+  }
+}
+
+export function slotNumber(slot: pkcs11js.Handle): number {
+  return slot.readUIntLE(0, Math.min(6, slot.length));
+}
+
 function releaseModule(modulePath: string): void {
   const entry = loaded.get(modulePath);
   if (!entry) return;
@@ -91,10 +109,6 @@ export function openPkcs11Session(uri: Pkcs11Uri, where: string, readWrite = fal
     releaseModule(uri.modulePath);
     throw err;
   }
-}
-
-function slotNumber(slot: pkcs11js.Handle): number {
-  return slot.readUIntLE(0, Math.min(6, slot.length));
 }
 
 function findSlot(module: pkcs11js.PKCS11, uri: Pkcs11Uri, where: string): pkcs11js.Handle {
@@ -150,15 +164,20 @@ function findObject(p: Pkcs11Session, uri: Pkcs11Uri, objectClass: number): pkcs
   const template: pkcs11js.Template = [{ type: pkcs11js.CKA_CLASS, value: objectClass }];
   if (uri.object !== undefined) template.push({ type: pkcs11js.CKA_LABEL, value: uri.object });
   if (uri.id !== undefined) template.push({ type: pkcs11js.CKA_ID, value: uri.id });
+  return findObjects(p, template, 1)[0] ?? null;
+}
+
+/** Up to `limit` objects matching the template. */
+export function findObjects(p: Pkcs11Session, template: pkcs11js.Template, limit = 1024): pkcs11js.Handle[] {
   p.module.C_FindObjectsInit(p.session, template);
   try {
-    return p.module.C_FindObjects(p.session);
+    return p.module.C_FindObjects(p.session, limit);
   } finally {
     p.module.C_FindObjectsFinal(p.session);
   }
 }
 
-function attribute(p: Pkcs11Session, handle: pkcs11js.Handle, type: number): Buffer {
+export function attribute(p: Pkcs11Session, handle: pkcs11js.Handle, type: number): Buffer {
   const [found] = p.module.C_GetAttributeValue(p.session, handle, [{ type }]);
   if (!(found?.value instanceof Buffer))
     throw new SigilError('BAD_KEY', `PKCS#11 attribute ${type} is missing`);
@@ -199,10 +218,10 @@ const crypto11ConfigSchema = z.object({
 });
 
 /**
- * The CA key as Fulcio's pkcs11ca finds it: a crypto11 config file (`--pkcs11-config-path`, JSON with
- * Path, TokenLabel or SlotNumber, Pin) and the key pair's label (`--hsm-caroot-id`).
+ * The token a crypto11 config file names (Fulcio's `--pkcs11-config-path`: JSON with Path, TokenLabel or
+ * SlotNumber, Pin), as a URI without an object.
  */
-export function crypto11Signer(configPath: string, keyLabel: string): Pkcs11Signer {
+export function crypto11Token(configPath: string): Pkcs11Uri {
   const parsed = crypto11ConfigSchema.safeParse(
     parseJson(readUserFile(configPath, 'PKCS#11 config'), configPath),
   );
@@ -217,14 +236,15 @@ export function crypto11Signer(configPath: string, keyLabel: string): Pkcs11Sign
   if (config.TokenLabel === undefined && config.SlotNumber === undefined) {
     throw new SigilError('BAD_INPUT', `${configPath}: give TokenLabel or SlotNumber`);
   }
-  const uri: Pkcs11Uri = {
-    modulePath: config.Path,
-    token: config.TokenLabel,
-    slotId: config.SlotNumber,
-    object: keyLabel,
-    pin: config.Pin,
-  };
-  return tokenKeySigner(uri, `${configPath} key "${keyLabel}"`);
+  return { modulePath: config.Path, token: config.TokenLabel, slotId: config.SlotNumber, pin: config.Pin };
+}
+
+/** The key pair labelled `keyLabel` on the token of a crypto11 config (Fulcio's `--hsm-key-label`). */
+export function crypto11Signer(configPath: string, keyLabel: string): Pkcs11Signer {
+  return tokenKeySigner(
+    { ...crypto11Token(configPath), object: keyLabel },
+    `${configPath} key "${keyLabel}"`,
+  );
 }
 
 function tokenKeySigner(uri: Pkcs11Uri, where: string): Pkcs11Signer {

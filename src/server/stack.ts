@@ -14,6 +14,7 @@ import {
   initCaMaterial,
   loadCaMaterial,
   startCa,
+  type TokenCa,
   TokenVerifier,
 } from '../ca/index.js';
 import { decodePemBlocks, writeFileAtomic } from '../core/index.js';
@@ -34,6 +35,8 @@ export interface StackOptions {
   tlogIntervalMs?: number;
   /** The log API signers are pointed at: 1 (Rekor v1, SETs) or 2 (Rekor v2, signing times from the TSA). */
   rekorApiVersion?: 1 | 2;
+  /** The CA key and certificate on a PKCS#11 token (Fulcio's pkcs11ca) instead of files. */
+  tokenCa?: TokenCa;
 }
 
 export interface RunningStack {
@@ -53,8 +56,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const port = (name: keyof NonNullable<StackOptions['ports']>) => options.ports?.[name] ?? 0;
   const caDir = join(dataDir, 'ca');
   const material = existsSync(join(caDir, 'chain.pem'))
-    ? await loadCaMaterial(caDir)
-    : await initCaMaterial(caDir);
+    ? await loadCaMaterial(caDir, options.tokenCa)
+    : await initCaMaterial(caDir, 'sigil', options.tokenCa);
   const closers: Array<() => Promise<void>> = [];
   try {
     const oidc = await startDevIssuer(host, port('oidc'));

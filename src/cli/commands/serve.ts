@@ -3,17 +3,20 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   CertificateAuthority,
+  crypto11Ca,
   ctLogClient,
+  DEFAULT_HSM_KEY_LABEL,
   embeddedCtLog,
   type IssuerConfig,
   initCaMaterial,
   loadCaMaterial,
   parseFulcioConfig,
   startCa,
+  type TokenCa,
   TokenVerifier,
 } from '../../ca/index.js';
 import { callService, readUserFile, SigilError } from '../../core/index.js';
-import { crypto11Signer, loadPublicKeyPem, type Signer } from '../../crypto/index.js';
+import { loadPublicKeyPem } from '../../crypto/index.js';
 import { DEV_IDENTITY_KINDS, type DevIdentityKind, startDevIssuer } from '../../oidc/index.js';
 import { startStack } from '../../server/index.js';
 import { parseAddress } from '../address.js';
@@ -25,24 +28,26 @@ import { closeOnSignal } from '../serving.js';
 interface HsmOptions {
   pkcs11ConfigPath?: string;
   hsmCarootId?: string;
+  hsmKeyLabel: string;
 }
 
-/** Fulcio's pkcs11ca flags: the intermediate's key on a PKCS#11 token instead of intermediate-key.pem. */
+/** Fulcio's pkcs11ca flags: the CA key and certificate on a PKCS#11 token instead of files. */
 function addHsmOptions(command: Command): Command {
   return command
     .option(
       '--pkcs11-config-path <file>',
-      'crypto11 JSON config of the token holding the CA key (Path, TokenLabel, Pin)',
+      'crypto11 JSON config of the token holding the CA key (Path, TokenLabel or SlotNumber, Pin)',
     )
-    .option('--hsm-caroot-id <label>', 'label of the CA key pair on that token');
+    .option('--hsm-caroot-id <id>', 'CKA_ID of the CA certificate on that token (the bytes of this string)')
+    .option('--hsm-key-label <label>', 'label of the CA key pair on that token', DEFAULT_HSM_KEY_LABEL);
 }
 
-function hsmKey(opts: HsmOptions): Signer | undefined {
+function tokenCa(opts: HsmOptions): TokenCa | undefined {
   if (opts.pkcs11ConfigPath === undefined && opts.hsmCarootId === undefined) return undefined;
   if (opts.pkcs11ConfigPath === undefined || opts.hsmCarootId === undefined) {
     throw new SigilError('BAD_INPUT', '--pkcs11-config-path and --hsm-caroot-id go together');
   }
-  return crypto11Signer(opts.pkcs11ConfigPath, opts.hsmCarootId);
+  return crypto11Ca(opts.pkcs11ConfigPath, opts.hsmCarootId, opts.hsmKeyLabel);
 }
 
 interface CaServeOptions extends HsmOptions {
@@ -67,8 +72,7 @@ const DEV_ISSUER_WARNING =
   'the development OIDC issuer gives any identity to anyone who asks: use it for local work and tests only';
 
 export function registerServeCommands(program: Command): void {
-  program
-    .command('serve')
+  addHsmOptions(program.command('serve'))
     .description('Run the private Sigstore stack: CA, transparency log, dev OIDC issuer and OCI registry')
     .option('--data-dir <dir>', 'where keys, the log, the registry and the trust files live', './.sigil')
     .option('--host <host>', 'address every service listens on', '127.0.0.1')
@@ -95,11 +99,15 @@ Examples:
   TOKEN=$(sigil oidc token --issuer-url http://127.0.0.1:8080 --kind github-actions --repository org/app)
   sigil sign --yes --identity-token "$TOKEN" 127.0.0.1:5000/app@sha256:...
   sigil verify --certificate-identity-regexp '^https://github.com/org/' \\
-    --certificate-oidc-issuer http://127.0.0.1:8080/github-actions 127.0.0.1:5000/app@sha256:...`,
+    --certificate-oidc-issuer http://127.0.0.1:8080/github-actions 127.0.0.1:5000/app@sha256:...
+  # the CA key on a PKCS#11 token (created once with sigil ca init --data-dir .sigil/ca and the same flags)
+  sigil serve --pkcs11-config-path crypto11.conf --hsm-caroot-id 99`,
     )
     .action(
       action(async (opts: ServeOptions) => {
+        const token = tokenCa(opts);
         const stack = await startStack({
+          ...(token ? { tokenCa: token } : {}),
           dataDir: opts.dataDir,
           host: opts.host,
           ports: {
@@ -147,12 +155,13 @@ Examples:
       `
 Examples:
   sigil ca init --data-dir ./.sigil/ca --organization "Example Corp"
-  # the intermediate's key is the token key labelled fulcio-ca (no intermediate-key.pem is written)
-  sigil ca init --pkcs11-config-path crypto11.conf --hsm-caroot-id fulcio-ca`,
+  # as fulcio createca: the token key labelled PKCS11CA becomes the root; its certificate is stored on
+  # the token under ID 99 (and copied to chain.pem); no CA key is written to disk
+  sigil ca init --pkcs11-config-path crypto11.conf --hsm-caroot-id 99`,
     )
     .action(
       action(async (opts: { dataDir: string; organization: string } & HsmOptions) => {
-        const material = await initCaMaterial(opts.dataDir, opts.organization, hsmKey(opts));
+        const material = await initCaMaterial(opts.dataDir, opts.organization, tokenCa(opts));
         info(
           `CA created in ${opts.dataDir}: ${material.chain.map((cert) => cert.subject.replace(/\n/g, ', ')).join(' <- ')}`,
         );
@@ -177,13 +186,13 @@ Config example (Fulcio's format):
 
 Example:
   sigil ca serve --addr 0.0.0.0:5555 --data-dir ./.sigil/ca --config fulcio-config.json
-  sigil ca serve --config fulcio-config.json --pkcs11-config-path crypto11.conf --hsm-caroot-id fulcio-ca
+  sigil ca serve --config fulcio-config.json --pkcs11-config-path crypto11.conf --hsm-caroot-id 99
   sigil ca serve --config fulcio-config.json --ct-log-url http://ctlog.internal --ct-log-public-key ctlog.pub`,
     )
     .action(
       action(async (opts: CaServeOptions) => {
         const { host, port } = parseAddress(opts.addr);
-        const material = await loadCaMaterial(opts.dataDir, hsmKey(opts));
+        const material = await loadCaMaterial(opts.dataDir, tokenCa(opts));
         const ownLog = opts.ctLogUrl
           ? undefined
           : await embeddedCtLog(join(opts.dataDir, 'ctlog.db'), material);
@@ -271,7 +280,7 @@ Examples:
     );
 }
 
-interface ServeOptions {
+interface ServeOptions extends HsmOptions {
   dataDir: string;
   host: string;
   registryPort: string;

@@ -1,0 +1,73 @@
+/**
+ * What a PKCS#11 module offers, for `sigil pkcs11-tool` (cosign's pkcs11-tool): the tokens in its slots,
+ * and the private keys on one token with the `pkcs11:` URI that `--key` takes for each.
+ */
+// Default import: the package is CommonJS and its constants are not visible as ESM named exports.
+import pkcs11js from 'pkcs11js';
+import { attribute, findObjects, openPkcs11Session, slotNumber, withPkcs11Module } from './pkcs11.js';
+import { formatPkcs11Uri } from './pkcs11-uri.js';
+
+export interface TokenSlot {
+  slot: number;
+  label: string;
+  manufacturer: string;
+  model: string;
+  serialNumber: string;
+}
+
+export interface TokenKey {
+  label?: string;
+  /** CKA_ID, hex. */
+  id?: string;
+  uri: string;
+}
+
+/** The tokens present in the module's slots. */
+export function listTokens(modulePath: string): TokenSlot[] {
+  return withPkcs11Module(modulePath, 'pkcs11-tool', (module) =>
+    module.C_GetSlotList(true).map((slot) => {
+      const info = module.C_GetTokenInfo(slot);
+      return {
+        slot: slotNumber(slot),
+        label: info.label.trimEnd(),
+        manufacturer: info.manufacturerID.trimEnd(),
+        model: info.model.trimEnd(),
+        serialNumber: info.serialNumber.trimEnd(),
+      };
+    }),
+  );
+}
+
+/**
+ * The private keys on the token in `slotId` (they are only visible after login, hence the PIN). As cosign
+ * does, keys with neither label nor ID are left out: no URI could name them.
+ */
+export function listKeyUris(modulePath: string, slotId: number, pin: string | undefined): TokenKey[] {
+  const where = `slot ${slotId} of ${modulePath}`;
+  const session = openPkcs11Session({ modulePath, slotId, pin }, where);
+  try {
+    const token = session.module
+      .C_GetTokenInfo(session.module.C_GetSessionInfo(session.session).slotID)
+      .label.trimEnd();
+    return findObjects(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }]).flatMap(
+      (handle) => {
+        const id = attribute(session, handle, pkcs11js.CKA_ID);
+        const label = attribute(session, handle, pkcs11js.CKA_LABEL).toString('utf8');
+        if (id.length === 0 && label === '') return [];
+        const uri = formatPkcs11Uri({
+          modulePath,
+          token,
+          slotId,
+          ...(id.length > 0 ? { id } : {}),
+          ...(label !== '' ? { object: label } : {}),
+          pin,
+        });
+        return [
+          { ...(label !== '' ? { label } : {}), ...(id.length > 0 ? { id: id.toString('hex') } : {}), uri },
+        ];
+      },
+    );
+  } finally {
+    session.close();
+  }
+}
