@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { isSigilError, listenUrl } from '../core/index.js';
 import type { CertificateAuthority } from './authority.js';
 import { parseSigningCertRequest } from './request.js';
+import type { IssuerConfig } from './token-verifier.js';
 
 export function buildCaApp(ca: CertificateAuthority): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
@@ -31,13 +32,21 @@ export function buildCaApp(ca: CertificateAuthority): FastifyInstance {
   }));
 
   app.get('/api/v2/configuration', async () => ({
-    issuers: ca.tokens.issuers.map((issuer) => ({
-      issuerUrl: issuer.issuerUrl,
-      audience: issuer.clientId,
-      challengeClaim: issuer.type === 'email' ? 'email' : 'sub',
-    })),
+    issuers: ca.tokens.issuers.map(configurationOf),
   }));
   return app;
+}
+
+/** Fulcio's OIDCIssuer message in its JSON form, where empty fields are left out. */
+function configurationOf(issuer: IssuerConfig) {
+  return {
+    [issuer.wildcard ? 'wildcardIssuerUrl' : 'issuerUrl']: issuer.issuerUrl,
+    audience: issuer.clientId,
+    challengeClaim: issuer.type === 'email' ? 'email' : 'sub',
+    ...(issuer.spiffeTrustDomain ? { spiffeTrustDomain: issuer.spiffeTrustDomain } : {}),
+    issuerType: issuer.type,
+    ...(issuer.subjectDomain ? { subjectDomain: issuer.subjectDomain } : {}),
+  };
 }
 
 export interface RunningCa {
