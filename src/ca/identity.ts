@@ -60,7 +60,10 @@ const RAW_EXTENSIONS: ReadonlySet<SigstoreExtensionName> = new Set([
   'githubWorkflowRef',
 ]);
 
-export function sigstoreExtension(name: SigstoreExtensionName, value: string) {
+export function sigstoreExtension(
+  name: SigstoreExtensionName,
+  value: string,
+): { oid: string; value: Buffer } {
   const oid = SIGSTORE_OID[name];
   return { oid, value: RAW_EXTENSIONS.has(name) ? Buffer.from(value, 'utf8') : derUtf8String(value) };
 }

@@ -126,11 +126,7 @@ function githubIdentity(claims: Claims, server: string): Identity {
     ext('buildTrigger', claim('event_name')),
     ext('runInvocationUri', runUri),
   ];
-  const visibility = optionalClaim(claims, 'repository_visibility');
-  if (visibility) extensions.push(ext('sourceRepositoryVisibilityAtSigning', visibility));
-  // Set only when the job targets a GitHub deployment environment, as Fulcio's GitHub metadata does.
-  const environment = optionalClaim(claims, 'environment');
-  if (environment) extensions.push(ext('deploymentEnvironment', environment));
+  extensions.push(...optionalCiExtensions(claims, 'repository_visibility'));
   return {
     subjectAltNames: { uri: `${server}/${claim('job_workflow_ref')}` },
     challenge: claim('sub'),
@@ -158,7 +154,21 @@ function gitlabIdentity(claims: Claims, server: string): Identity {
     ext('buildTrigger', claim('pipeline_source')),
     ext('runInvocationUri', `${server}/${project}/-/jobs/${claim('job_id')}`),
   ];
+  extensions.push(...optionalCiExtensions(claims, 'project_visibility'));
   return { subjectAltNames: { uri: configUri }, challenge: claim('sub'), extensions };
+}
+
+/**
+ * What Fulcio records only when the CI token has it: the repository's visibility at signing time and
+ * the deployment environment the job targets.
+ */
+function optionalCiExtensions(claims: Claims, visibilityClaim: string): Identity['extensions'] {
+  const extensions: Identity['extensions'] = [];
+  const visibility = optionalClaim(claims, visibilityClaim);
+  if (visibility) extensions.push(ext('sourceRepositoryVisibilityAtSigning', visibility));
+  const environment = optionalClaim(claims, 'environment');
+  if (environment) extensions.push(ext('deploymentEnvironment', environment));
+  return extensions;
 }
 
 /** Buildkite job tokens: the SAN is the pipeline's page; the job itself is proven by its `sub`. */
