@@ -112,6 +112,14 @@ function parseExpr(words: string[], where: string, source: string): Expr {
   };
   let at = 0;
   const next = () => words[at++];
+  // Go and JSON agree on the common escapes; any other Go escape is outside the subset.
+  const literal = (word: string): string => {
+    try {
+      return JSON.parse(word) as string;
+    } catch {
+      return fail();
+    }
+  };
   const argument = (): Expr => {
     const word = next();
     if (word === undefined) return fail();
@@ -120,7 +128,7 @@ function parseExpr(words: string[], where: string, source: string): Expr {
       if (next() !== ')') fail();
       return inner;
     }
-    if (word.startsWith('"')) return { kind: 'literal', value: JSON.parse(word) as string };
+    if (word.startsWith('"')) return { kind: 'literal', value: literal(word) };
     if (word.startsWith('.') && word.length > 1) return { kind: 'field', path: word.slice(1).split('.') };
     return fail();
   };
@@ -130,7 +138,7 @@ function parseExpr(words: string[], where: string, source: string): Expr {
       at++;
       if (next() !== '.') fail();
       const keys: string[] = [];
-      while (words[at]?.startsWith('"')) keys.push(JSON.parse(next() as string) as string);
+      while (words[at]?.startsWith('"')) keys.push(literal(next() as string));
       if (keys.length === 0) fail();
       return { kind: 'index', keys };
     }

@@ -11,6 +11,7 @@ import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { decodeJwt } from 'jose';
 import { compileClaimTemplate } from '../../src/ca/ci-template.js';
 import {
+  buildCaApp,
   type CaMaterial,
   CertificateAuthority,
   createCaMaterial,
@@ -393,6 +394,7 @@ describe('Fulcio issuer types', () => {
         ['{{ if eq .a "b" }}x', /"{{ if }}" is not closed with "{{ end }}"/],
         ['x{{ end }}', /"{{ end }}" without a matching "{{ if }}"/],
         ['{{- .url }}', /unsupported text "- .url"/],
+        ['{{ index . "\\x41" }}', /unsupported action/],
       ] as const) {
         configRefused(config('x', { x: { SubjectAlternativeNameTemplate: template } }), reason);
       }
@@ -424,6 +426,51 @@ describe('Fulcio issuer types', () => {
       // Without "{{", Fulcio reads the whole string as a claim name, not as literal text.
       assert.equal(compileClaimTemplate('sha', 't').render({ sha: 'abc' }), 'abc');
     });
+  });
+
+  it("describes each issuer in /api/v2/configuration as Fulcio's OIDCIssuer message does", async () => {
+    const config = {
+      OIDCIssuers: {
+        'https://spiffe.example.org': {
+          ClientID: 'sigstore',
+          Type: 'spiffe',
+          SPIFFETrustDomain: 'example.org',
+        },
+        'https://accounts.example.com': {
+          ClientID: 'sigstore',
+          Type: 'username',
+          SubjectDomain: 'example.com',
+        },
+      },
+      MetaIssuers: { 'https://oidc.eks.*.amazonaws.com/id/*': { ClientID: 'sigstore', Type: 'kubernetes' } },
+    };
+    const ca = new CertificateAuthority(
+      material,
+      new TokenVerifier(parseFulcioConfig(JSON.stringify(config), 'fulcio.json')),
+    );
+    const response = await buildCaApp(ca).inject({ method: 'GET', url: '/api/v2/configuration' });
+    assert.deepEqual(response.json().issuers, [
+      {
+        issuerUrl: 'https://spiffe.example.org',
+        audience: 'sigstore',
+        challengeClaim: 'sub',
+        spiffeTrustDomain: 'example.org',
+        issuerType: 'spiffe',
+      },
+      {
+        issuerUrl: 'https://accounts.example.com',
+        audience: 'sigstore',
+        challengeClaim: 'sub',
+        issuerType: 'username',
+        subjectDomain: 'example.com',
+      },
+      {
+        wildcardIssuerUrl: 'https://oidc.eks.*.amazonaws.com/id/*',
+        audience: 'sigstore',
+        challengeClaim: 'sub',
+        issuerType: 'kubernetes',
+      },
+    ]);
   });
 
   describe('MetaIssuers', () => {
