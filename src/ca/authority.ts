@@ -43,11 +43,7 @@ export class CertificateAuthority {
 
   async issue(request: SigningCertRequest, now = new Date()): Promise<IssuedCertificate> {
     const { issuer, claims } = await this.tokens.verify(request.token);
-    const identity = identityFor(claims, {
-      type: issuer.type,
-      issuer: issuer.issuerUrl,
-      serverUrl: issuer.serverUrl,
-    });
+    const identity = identityFor(claims, { ...issuer, issuer: issuer.issuerUrl });
     if (!request.proves(identity.challenge)) {
       throw new SigilError(
         'SIGNATURE_MISMATCH',

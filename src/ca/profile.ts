@@ -3,71 +3,62 @@
  * subject alternative name and the Sigstore extensions (OID arc 1.3.6.1.4.1.57264.1) depend on the
  * issuer's type, as Fulcio defines them, so verifiers can match identities and CI build metadata.
  */
-import { SigilError } from '../core/index.js';
-import { derUtf8String } from './der.js';
-import type { SubjectAltNames } from './x509.js';
+import { isRecord, SigilError } from '../core/index.js';
+import { type CiProvider, ciProviderIdentity } from './ci-provider.js';
+import { spiffeIdentity, uriIdentity, usernameIdentity } from './domain-identities.js';
+import {
+  type Claims,
+  sigstoreExtension as ext,
+  type Identity,
+  optionalClaim,
+  requireClaim,
+} from './identity.js';
 
-export type IssuerType = 'email' | 'github-workflow' | 'gitlab-pipeline' | 'kubernetes' | 'uri';
+export type IssuerType =
+  | 'email'
+  | 'github-workflow'
+  | 'gitlab-pipeline'
+  | 'buildkite-job'
+  | 'ci-provider'
+  | 'kubernetes'
+  | 'spiffe'
+  | 'uri'
+  | 'username';
 export const ISSUER_TYPES: readonly IssuerType[] = [
   'email',
   'github-workflow',
   'gitlab-pipeline',
+  'buildkite-job',
+  'ci-provider',
   'kubernetes',
+  'spiffe',
   'uri',
+  'username',
 ];
-
-export type Claims = Record<string, unknown>;
-
-export interface Identity {
-  subjectAltNames: SubjectAltNames;
-  /** The claim value the key holder must sign to prove possession (Fulcio's "challenge claim"). */
-  challenge: string;
-  extensions: Array<{ oid: string; value: Buffer }>;
-}
-
-const ARC = '1.3.6.1.4.1.57264.1';
-
-/** Fulcio's extension numbers under the Sigstore arc, by name. */
-export const SIGSTORE_OID = {
-  issuerV1: `${ARC}.1`,
-  githubWorkflowTrigger: `${ARC}.2`,
-  githubWorkflowSha: `${ARC}.3`,
-  githubWorkflowName: `${ARC}.4`,
-  githubWorkflowRepository: `${ARC}.5`,
-  githubWorkflowRef: `${ARC}.6`,
-  issuerV2: `${ARC}.8`,
-  buildSignerUri: `${ARC}.9`,
-  buildSignerDigest: `${ARC}.10`,
-  runnerEnvironment: `${ARC}.11`,
-  sourceRepositoryUri: `${ARC}.12`,
-  sourceRepositoryDigest: `${ARC}.13`,
-  sourceRepositoryRef: `${ARC}.14`,
-  sourceRepositoryIdentifier: `${ARC}.15`,
-  sourceRepositoryOwnerUri: `${ARC}.16`,
-  sourceRepositoryOwnerIdentifier: `${ARC}.17`,
-  buildConfigUri: `${ARC}.18`,
-  buildConfigDigest: `${ARC}.19`,
-  buildTrigger: `${ARC}.20`,
-  runInvocationUri: `${ARC}.21`,
-  sourceRepositoryVisibility: `${ARC}.22`,
-} as const;
-
-export type SigstoreExtensionName = keyof typeof SIGSTORE_OID;
 
 export interface ProfileOptions {
   type: IssuerType;
   issuer: string;
   /** Where CI identities live (GitHub: https://github.com; GitLab: from the issuer URL). */
   serverUrl?: string;
+  /** `uri`: the scheme and host subjects must have; `username`: the domain appended to the name. */
+  subjectDomain?: string;
+  /** `spiffe`: the only trust domain whose SPIFFE IDs the issuer may vouch for. */
+  spiffeTrustDomain?: string;
+  /** `ci-provider`: the provider's templates from the config's CIIssuerMetadata. */
+  ciProvider?: CiProvider;
 }
 
 export function identityFor(claims: Claims, options: ProfileOptions): Identity {
   const identity = baseIdentity(claims, options);
   identity.extensions.unshift(
     // .1 is the deprecated raw-string form; .8 is the same value as a DER UTF8String.
-    { oid: SIGSTORE_OID.issuerV1, value: Buffer.from(options.issuer, 'utf8') },
-    { oid: SIGSTORE_OID.issuerV2, value: derUtf8String(options.issuer) },
+    ext('issuerV1', options.issuer),
+    ext('issuerV2', options.issuer),
   );
+  // Fulcio keeps the raw `sub` (.24) whatever the SAN was built from, so verifiers can match on it.
+  const sub = optionalClaim(claims, 'sub');
+  if (sub) identity.extensions.push(ext('tokenSubject', sub));
   return identity;
 }
 
@@ -79,12 +70,24 @@ function baseIdentity(claims: Claims, options: ProfileOptions): Identity {
       return githubIdentity(claims, options.serverUrl ?? 'https://github.com');
     case 'gitlab-pipeline':
       return gitlabIdentity(claims, options.serverUrl ?? new URL(options.issuer).origin);
+    case 'buildkite-job':
+      return buildkiteIdentity(claims);
+    case 'ci-provider':
+      if (!options.ciProvider) {
+        throw new SigilError(
+          'BAD_TOKEN',
+          `the ci-provider issuer ${options.issuer} has no CIProvider metadata`,
+        );
+      }
+      return ciProviderIdentity(claims, options.ciProvider);
     case 'kubernetes':
       return kubernetesIdentity(claims);
-    case 'uri': {
-      const sub = requireClaim(claims, 'sub');
-      return { subjectAltNames: { uri: sub }, challenge: sub, extensions: [] };
-    }
+    case 'spiffe':
+      return spiffeIdentity(claims, options.spiffeTrustDomain);
+    case 'uri':
+      return uriIdentity(claims, options.subjectDomain);
+    case 'username':
+      return usernameIdentity(claims, options.subjectDomain);
   }
 }
 
@@ -104,27 +107,26 @@ function githubIdentity(claims: Claims, server: string): Identity {
   const repository = claim('repository');
   const runUri = `${server}/${repository}/actions/runs/${claim('run_id')}/attempts/${claim('run_attempt')}`;
   const extensions = [
-    raw(SIGSTORE_OID.githubWorkflowTrigger, claim('event_name')),
-    raw(SIGSTORE_OID.githubWorkflowSha, claim('sha')),
-    raw(SIGSTORE_OID.githubWorkflowName, claim('workflow')),
-    raw(SIGSTORE_OID.githubWorkflowRepository, repository),
-    raw(SIGSTORE_OID.githubWorkflowRef, claim('ref')),
-    utf8(SIGSTORE_OID.buildSignerUri, `${server}/${claim('job_workflow_ref')}`),
-    utf8(SIGSTORE_OID.buildSignerDigest, claim('job_workflow_sha')),
-    utf8(SIGSTORE_OID.runnerEnvironment, claim('runner_environment')),
-    utf8(SIGSTORE_OID.sourceRepositoryUri, `${server}/${repository}`),
-    utf8(SIGSTORE_OID.sourceRepositoryDigest, claim('sha')),
-    utf8(SIGSTORE_OID.sourceRepositoryRef, claim('ref')),
-    utf8(SIGSTORE_OID.sourceRepositoryIdentifier, claim('repository_id')),
-    utf8(SIGSTORE_OID.sourceRepositoryOwnerUri, `${server}/${claim('repository_owner')}`),
-    utf8(SIGSTORE_OID.sourceRepositoryOwnerIdentifier, claim('repository_owner_id')),
-    utf8(SIGSTORE_OID.buildConfigUri, `${server}/${claim('workflow_ref')}`),
-    utf8(SIGSTORE_OID.buildConfigDigest, claim('workflow_sha')),
-    utf8(SIGSTORE_OID.buildTrigger, claim('event_name')),
-    utf8(SIGSTORE_OID.runInvocationUri, runUri),
+    ext('githubWorkflowTrigger', claim('event_name')),
+    ext('githubWorkflowSha', claim('sha')),
+    ext('githubWorkflowName', claim('workflow')),
+    ext('githubWorkflowRepository', repository),
+    ext('githubWorkflowRef', claim('ref')),
+    ext('buildSignerUri', `${server}/${claim('job_workflow_ref')}`),
+    ext('buildSignerDigest', claim('job_workflow_sha')),
+    ext('runnerEnvironment', claim('runner_environment')),
+    ext('sourceRepositoryUri', `${server}/${repository}`),
+    ext('sourceRepositoryDigest', claim('sha')),
+    ext('sourceRepositoryRef', claim('ref')),
+    ext('sourceRepositoryIdentifier', claim('repository_id')),
+    ext('sourceRepositoryOwnerUri', `${server}/${claim('repository_owner')}`),
+    ext('sourceRepositoryOwnerIdentifier', claim('repository_owner_id')),
+    ext('buildConfigUri', `${server}/${claim('workflow_ref')}`),
+    ext('buildConfigDigest', claim('workflow_sha')),
+    ext('buildTrigger', claim('event_name')),
+    ext('runInvocationUri', runUri),
   ];
-  const visibility = optionalClaim(claims, 'repository_visibility');
-  if (visibility) extensions.push(utf8(SIGSTORE_OID.sourceRepositoryVisibility, visibility));
+  extensions.push(...optionalCiExtensions(claims, 'repository_visibility'));
   return {
     subjectAltNames: { uri: `${server}/${claim('job_workflow_ref')}` },
     challenge: claim('sub'),
@@ -138,21 +140,41 @@ function gitlabIdentity(claims: Claims, server: string): Identity {
   const configUri = `https://${claim('ci_config_ref_uri')}`;
   const refPrefix = claim('ref_type') === 'tag' ? 'refs/tags/' : 'refs/heads/';
   const extensions = [
-    utf8(SIGSTORE_OID.buildSignerUri, configUri),
-    utf8(SIGSTORE_OID.buildSignerDigest, claim('ci_config_sha')),
-    utf8(SIGSTORE_OID.runnerEnvironment, claim('runner_environment')),
-    utf8(SIGSTORE_OID.sourceRepositoryUri, `${server}/${project}`),
-    utf8(SIGSTORE_OID.sourceRepositoryDigest, claim('sha')),
-    utf8(SIGSTORE_OID.sourceRepositoryRef, `${refPrefix}${claim('ref')}`),
-    utf8(SIGSTORE_OID.sourceRepositoryIdentifier, claim('project_id')),
-    utf8(SIGSTORE_OID.sourceRepositoryOwnerUri, `${server}/${claim('namespace_path')}`),
-    utf8(SIGSTORE_OID.sourceRepositoryOwnerIdentifier, claim('namespace_id')),
-    utf8(SIGSTORE_OID.buildConfigUri, configUri),
-    utf8(SIGSTORE_OID.buildConfigDigest, claim('ci_config_sha')),
-    utf8(SIGSTORE_OID.buildTrigger, claim('pipeline_source')),
-    utf8(SIGSTORE_OID.runInvocationUri, `${server}/${project}/-/jobs/${claim('job_id')}`),
+    ext('buildSignerUri', configUri),
+    ext('buildSignerDigest', claim('ci_config_sha')),
+    ext('runnerEnvironment', claim('runner_environment')),
+    ext('sourceRepositoryUri', `${server}/${project}`),
+    ext('sourceRepositoryDigest', claim('sha')),
+    ext('sourceRepositoryRef', `${refPrefix}${claim('ref')}`),
+    ext('sourceRepositoryIdentifier', claim('project_id')),
+    ext('sourceRepositoryOwnerUri', `${server}/${claim('namespace_path')}`),
+    ext('sourceRepositoryOwnerIdentifier', claim('namespace_id')),
+    ext('buildConfigUri', configUri),
+    ext('buildConfigDigest', claim('ci_config_sha')),
+    ext('buildTrigger', claim('pipeline_source')),
+    ext('runInvocationUri', `${server}/${project}/-/jobs/${claim('job_id')}`),
   ];
+  extensions.push(...optionalCiExtensions(claims, 'project_visibility'));
   return { subjectAltNames: { uri: configUri }, challenge: claim('sub'), extensions };
+}
+
+/**
+ * What Fulcio records only when the CI token has it: the repository's visibility at signing time and
+ * the deployment environment the job targets.
+ */
+function optionalCiExtensions(claims: Claims, visibilityClaim: string): Identity['extensions'] {
+  const extensions: Identity['extensions'] = [];
+  const visibility = optionalClaim(claims, visibilityClaim);
+  if (visibility) extensions.push(ext('sourceRepositoryVisibilityAtSigning', visibility));
+  const environment = optionalClaim(claims, 'environment');
+  if (environment) extensions.push(ext('deploymentEnvironment', environment));
+  return extensions;
+}
+
+/** Buildkite job tokens: the SAN is the pipeline's page; the job itself is proven by its `sub`. */
+function buildkiteIdentity(claims: Claims): Identity {
+  const pipeline = `https://buildkite.com/${requireClaim(claims, 'organization_slug')}/${requireClaim(claims, 'pipeline_slug')}`;
+  return { subjectAltNames: { uri: pipeline }, challenge: requireClaim(claims, 'sub'), extensions: [] };
 }
 
 function kubernetesIdentity(claims: Claims): Identity {
@@ -167,30 +189,4 @@ function kubernetesIdentity(claims: Claims): Identity {
     challenge: requireClaim(claims, 'sub'),
     extensions: [],
   };
-}
-
-function raw(oid: string, value: string) {
-  return { oid, value: Buffer.from(value, 'utf8') };
-}
-
-function utf8(oid: string, value: string) {
-  return { oid, value: derUtf8String(value) };
-}
-
-/** Claims are strings, but CI issuers send some ids as numbers; both are accepted as text. */
-function optionalClaim(claims: Claims, name: string): string | undefined {
-  const value = claims[name];
-  if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'number') return String(value);
-  return undefined;
-}
-
-function requireClaim(claims: Claims, name: string): string {
-  const value = optionalClaim(claims, name);
-  if (value === undefined) throw new SigilError('BAD_TOKEN', `the token has no "${name}" claim`);
-  return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -10,6 +10,7 @@ import type { CertificateAuthority } from './authority.js';
 import type { CtLog } from './ct-log.js';
 import { registerCtRoutes } from './ct-routes.js';
 import { parseSigningCertRequest } from './request.js';
+import type { IssuerConfig } from './token-verifier.js';
 
 export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
@@ -36,14 +37,22 @@ export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInst
   }));
 
   app.get('/api/v2/configuration', async () => ({
-    issuers: ca.tokens.issuers.map((issuer) => ({
-      issuerUrl: issuer.issuerUrl,
-      audience: issuer.clientId,
-      challengeClaim: issuer.type === 'email' ? 'email' : 'sub',
-    })),
+    issuers: ca.tokens.issuers.map(configurationOf),
   }));
   if (ctLog) registerCtRoutes(app, ctLog);
   return app;
+}
+
+/** Fulcio's OIDCIssuer message in its JSON form, where empty fields are left out. */
+function configurationOf(issuer: IssuerConfig) {
+  return {
+    [issuer.wildcard ? 'wildcardIssuerUrl' : 'issuerUrl']: issuer.issuerUrl,
+    audience: issuer.clientId,
+    challengeClaim: issuer.type === 'email' ? 'email' : 'sub',
+    ...(issuer.spiffeTrustDomain ? { spiffeTrustDomain: issuer.spiffeTrustDomain } : {}),
+    issuerType: issuer.type,
+    ...(issuer.subjectDomain ? { subjectDomain: issuer.subjectDomain } : {}),
+  };
 }
 
 export interface RunningCa {

@@ -1,19 +1,31 @@
 /**
- * Verifies OIDC identity tokens against the configured issuers: the issuer must be configured, its keys
- * come from its discovery document's JWKS (fetched once, refreshed by jose when a new key id appears),
- * and the token must be signed by them, meant for our audience, and inside its validity (with skew).
+ * Verifies OIDC identity tokens against the configured issuers: the issuer must be configured (by URL,
+ * or by one of Fulcio's wildcard "meta issuer" patterns), its keys come from its discovery document's
+ * JWKS (fetched once, refreshed by jose when a new key id appears), and the token must be signed by
+ * them, meant for our audience, and inside its validity (with skew).
  */
 import { createRemoteJWKSet, decodeJwt, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import { messageOf, SigilError } from '../core/index.js';
-import type { Claims, IssuerType } from './profile.js';
+import type { CiProvider } from './ci-provider.js';
+import type { Claims } from './identity.js';
+import type { IssuerType } from './profile.js';
 
 export interface IssuerConfig {
+  /** The issuer URL, or for a wildcard issuer its pattern (e.g. https://oidc.eks.*.amazonaws.com/id/*). */
   issuerUrl: string;
+  /** Fulcio's MetaIssuers: each `*` in `issuerUrl` stands for one run of letters, digits, "-" and "_". */
+  wildcard?: boolean;
   /** The audience tokens must carry (Fulcio's ClientID; `sigstore` by convention). */
   clientId: string;
   type: IssuerType;
   /** For CI issuers: the web origin identities are built from (e.g. https://github.com). */
   serverUrl?: string;
+  /** `uri` and `username` issuers: the domain their subjects belong to (Fulcio's SubjectDomain). */
+  subjectDomain?: string;
+  /** `spiffe` issuers: the trust domain of the SPIFFE IDs they may vouch for. */
+  spiffeTrustDomain?: string;
+  /** `ci-provider` issuers: the provider's templates (Fulcio's CIProvider entry of CIIssuerMetadata). */
+  ciProvider?: CiProvider;
 }
 
 export interface VerifiedToken {
@@ -22,11 +34,18 @@ export interface VerifiedToken {
 }
 
 const CLOCK_SKEW_SECONDS = 60;
+/** Wildcard issuers can name any number of URLs; keep the key sets of the most recent few, as Fulcio does. */
+const MAX_KEY_SETS = 100;
 
 export class TokenVerifier {
   private readonly keySets = new Map<string, Promise<JWTVerifyGetKey>>();
+  private readonly wildcards: Array<{ issuer: IssuerConfig; pattern: RegExp }>;
 
-  constructor(readonly issuers: readonly IssuerConfig[]) {}
+  constructor(readonly issuers: readonly IssuerConfig[]) {
+    this.wildcards = issuers
+      .filter((issuer) => issuer.wildcard)
+      .map((issuer) => ({ issuer, pattern: wildcardPattern(issuer.issuerUrl) }));
+  }
 
   async verify(token: string): Promise<VerifiedToken> {
     const issuer = this.issuerOf(token);
@@ -50,11 +69,15 @@ export class TokenVerifier {
     } catch {
       throw new SigilError('BAD_TOKEN', 'identity token rejected: not a JWT');
     }
-    const issuer = this.issuers.find((candidate) => candidate.issuerUrl === iss);
-    if (!issuer) {
+    const issuer = this.issuers.find((candidate) => !candidate.wildcard && candidate.issuerUrl === iss);
+    if (issuer) return issuer;
+    const meta =
+      typeof iss === 'string' ? this.wildcards.find(({ pattern }) => pattern.test(iss)) : undefined;
+    if (!meta) {
       throw new SigilError('BAD_TOKEN', `identity token rejected: issuer ${String(iss)} is not configured`);
     }
-    return issuer;
+    // From here on the token's own issuer is the one to discover keys from and to name in the certificate.
+    return { ...meta.issuer, issuerUrl: iss as string, wildcard: false };
   }
 
   private keySet(issuer: IssuerConfig): Promise<JWTVerifyGetKey> {
@@ -63,10 +86,18 @@ export class TokenVerifier {
       keySet = discoverKeySet(issuer.issuerUrl);
       // A failed discovery is retried on the next token rather than cached.
       keySet.catch(() => this.keySets.delete(issuer.issuerUrl));
+      const oldest = this.keySets.keys().next();
+      if (this.keySets.size >= MAX_KEY_SETS && !oldest.done) this.keySets.delete(oldest.value);
       this.keySets.set(issuer.issuerUrl, keySet);
     }
     return keySet;
   }
+}
+
+/** Fulcio's meta-issuer match: anchored, `*` = one URL part, everything else literal. */
+export function wildcardPattern(issuerUrl: string): RegExp {
+  const parts = issuerUrl.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('[-_a-zA-Z0-9]+')}$`);
 }
 
 async function discoverKeySet(issuerUrl: string): Promise<JWTVerifyGetKey> {

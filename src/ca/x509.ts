@@ -20,6 +20,7 @@ import {
   KeyUsage,
   KeyUsageFlags,
   Name,
+  OtherName,
   RelativeDistinguishedName,
   SubjectAlternativeName,
   SubjectKeyIdentifier,
@@ -30,6 +31,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { SigilError } from '../core/index.js';
 import type { Signer } from '../crypto/index.js';
+import { derUtf8String } from './der.js';
 
 export const OID = {
   basicConstraints: '2.5.29.19',
@@ -60,6 +62,8 @@ export interface DistinguishedName {
 export interface SubjectAltNames {
   email?: string;
   uri?: string;
+  /** An RFC 5280 OtherName whose value is a UTF8String (Fulcio's username identities). */
+  otherName?: { oid: string; value: string };
 }
 
 export interface CertificateTemplate {
@@ -173,6 +177,14 @@ function subjectAltNames(names: SubjectAltNames | undefined): SubjectAlternative
   const general: GeneralName[] = [];
   if (names?.email) general.push(new GeneralName({ rfc822Name: names.email }));
   if (names?.uri) general.push(new GeneralName({ uniformResourceIdentifier: names.uri }));
+  if (names?.otherName) {
+    const { oid, value } = names.otherName;
+    general.push(
+      new GeneralName({
+        otherName: new OtherName({ typeId: oid, value: toArrayBuffer(derUtf8String(value)) }),
+      }),
+    );
+  }
   return general.length > 0 ? new SubjectAlternativeName(general) : undefined;
 }
 

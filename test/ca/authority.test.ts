@@ -197,6 +197,7 @@ describe('certificate authority (Fulcio v2 API)', () => {
       issuerUrl: oidc.issuers.email,
       audience: 'sigstore',
       challengeClaim: 'email',
+      issuerType: 'email',
     });
   });
 
@@ -222,8 +223,11 @@ describe('certificate authority (Fulcio v2 API)', () => {
     ]);
     assert.throws(
       () =>
-        parseFulcioConfig('{"OIDCIssuers":{"https://x":{"ClientID":"sigstore","Type":"spiffe"}}}', 'f.json'),
-      /Type "spiffe" is not supported/,
+        parseFulcioConfig(
+          '{"OIDCIssuers":{"https://x":{"ClientID":"sigstore","Type":"codefresh-workflow"}}}',
+          'f.json',
+        ),
+      /Type "codefresh-workflow" is not supported/,
     );
     assert.throws(() => parseFulcioConfig('[]', 'f.json'), /OIDCIssuers/);
   });

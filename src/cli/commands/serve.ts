@@ -184,6 +184,16 @@ Config example (Fulcio's format):
   {"OIDCIssuers": {"https://token.actions.githubusercontent.com":
      {"IssuerURL": "https://token.actions.githubusercontent.com", "ClientID": "sigstore", "Type": "github-workflow"}}}
 
+Issuer types (Type) and the fields they need:
+  email, github-workflow, gitlab-pipeline, buildkite-job, kubernetes
+  spiffe       SPIFFETrustDomain: the trust domain the token's sub (a SPIFFE ID) must be in
+  uri          SubjectDomain: URL whose scheme and host the sub URI must have (in the issuer's domain)
+  username     SubjectDomain: domain name; the certificate names "sub!SubjectDomain"
+  ci-provider  CIProvider: a key of the top-level "CIIssuerMetadata" map, whose entries hold
+               DefaultTemplateValues, ExtensionTemplates and SubjectAlternativeNameTemplate
+               (Go-template subset: {{ .claim }}, {{ index . "claim" }}, {{ if eq X Y }}...{{ else }}...{{ end }})
+  "MetaIssuers" takes wildcard issuer URLs, e.g. "https://oidc.eks.*.amazonaws.com/id/*" (not for spiffe).
+
 Example:
   sigil ca serve --addr 0.0.0.0:5555 --data-dir ./.sigil/ca --config fulcio-config.json
   sigil ca serve --config fulcio-config.json --pkcs11-config-path crypto11.conf --hsm-caroot-id 99
