@@ -65,6 +65,8 @@ function attachDownloadSuite(
     const run = (args: string[], input?: string) =>
       sigil(args, { cwd: dir, env: { COSIGN_PASSWORD: 'pw' }, ...(input !== undefined ? { input } : {}) });
     const image = (repo: string, tagOrDigest = ':v1') => `${registry.address}/${repo}${tagOrDigest}`;
+    const verifyAttestation = (key: string, type: string, repo: string) =>
+      run(['verify-attestation', '--key', key, '--insecure-ignore-tlog', '--type', type, image(repo)]);
     const push = (repo: string, content = repo): Promise<Digest> =>
       pushTestImage(client, parseReference(image(repo)), { files: { 'file.txt': content } });
     const file = async (fileName: string, content: string | Uint8Array) => {
@@ -355,26 +357,10 @@ function attachDownloadSuite(
       assert.match(pretty.stderr, /nothing added/);
 
       for (const type of [SLSA, VULN]) {
-        const verified = await run([
-          'verify-attestation',
-          '--key',
-          'outside.pub',
-          '--insecure-ignore-tlog',
-          '--type',
-          type,
-          image('att'),
-        ]);
+        const verified = await verifyAttestation('outside.pub', type, 'att');
         assert.equal(verified.code, 0, verified.stderr);
       }
-      const wrongKey = await run([
-        'verify-attestation',
-        '--key',
-        'cosign.pub',
-        '--insecure-ignore-tlog',
-        '--type',
-        SLSA,
-        image('att'),
-      ]);
+      const wrongKey = await verifyAttestation('cosign.pub', SLSA, 'att');
       assert.equal(wrongKey.code, 1);
 
       const all = await run(['download', 'attestation', image('att')]);
@@ -427,15 +413,7 @@ function attachDownloadSuite(
         const attached = await run(['attach', 'attestation', '--attestation', attestation, image('bundled')]);
         assert.equal(attached.code, 0, attached.stderr);
       }
-      const verified = await run([
-        'verify-attestation',
-        '--key',
-        'cosign.pub',
-        '--insecure-ignore-tlog',
-        '--type',
-        SLSA,
-        image('bundled'),
-      ]);
+      const verified = await verifyAttestation('cosign.pub', SLSA, 'bundled');
       assert.equal(verified.code, 0, verified.stderr);
       const lines = (await run(['download', 'attestation', image('bundled')])).stdout.trim().split('\n');
       assert.equal(lines.length, 2);
