@@ -4,7 +4,12 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, id_ce_subjectAltName, SubjectAlternativeName } from '@peculiar/asn1-x509';
+import {
+  Certificate,
+  id_ce_subjectAltName,
+  type OtherName,
+  SubjectAlternativeName,
+} from '@peculiar/asn1-x509';
 import { SigilError } from '../core/index.js';
 
 const ARC = '1.3.6.1.4.1.57264.1';
@@ -35,7 +40,8 @@ export function certificateIdentity(cert: X509Certificate): CertificateIdentity 
     const value = Buffer.from(ext.extnValue.buffer);
     if (ext.extnID === id_ce_subjectAltName) {
       for (const name of AsnConvert.parse(value, SubjectAlternativeName)) {
-        const text = name.rfc822Name ?? name.uniformResourceIdentifier ?? name.dNSName;
+        const text =
+          name.rfc822Name ?? name.uniformResourceIdentifier ?? name.dNSName ?? fulcioUsername(name.otherName);
         if (text !== undefined) subjects.push(text);
       }
     } else if (ext.extnID.startsWith(`${ARC}.`)) {
@@ -71,4 +77,19 @@ function extensionText(oid: string, value: Buffer): string {
 function derHeader(value: Buffer): { offset: number } {
   const first = value[1] ?? 0;
   return { offset: first < 0x80 ? 2 : 2 + (first & 0x7f) };
+}
+
+/** Fulcio's username identities (`user!domain`): an OtherName of type .7 holding a UTF8String, as cosign reads it. */
+function fulcioUsername(name: OtherName | undefined): string | undefined {
+  if (name?.typeId !== `${ARC}.7`) return undefined;
+  const der = Buffer.from(name.value);
+  // [0] EXPLICIT may or may not be kept around the value by the parser; find the UTF8String either way.
+  const inner = der[0] === 0xa0 ? der.subarray(headerLength(der)) : der;
+  if (inner[0] !== 0x0c) return undefined;
+  return inner.subarray(headerLength(inner)).toString('utf8');
+}
+
+function headerLength(der: Buffer): number {
+  const first = der[1] ?? 0;
+  return first & 0x80 ? 2 + (first & 0x7f) : 2;
 }

@@ -225,6 +225,8 @@ describe('Fulcio issuer types', () => {
       const expected = Buffer.concat([Buffer.from([0x30, otherName.length]), otherName]);
       assert.equal(Buffer.from(san.value).toString('hex'), expected.toString('hex'));
       assert.equal(certificateIdentity(cert).extensions[`${ARC}.24`], 'alice');
+      // Verifiers match the username as cosign does: `--certificate-identity alice!<domain>`.
+      assert.deepEqual(certificateIdentity(cert).subjects, [`alice!${domain}`]);
     });
 
     it('refuses usernames with "!" or shaped like an email address', async () => {
