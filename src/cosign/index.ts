@@ -2,6 +2,7 @@ export * from './attest.js';
 export * from './blob.js';
 export * from './bundle-referrers.js';
 export * from './clean.js';
+export * from './copy.js';
 export * from './keyless.js';
 export * from './keys.js';
 export * from './sbom-attachment.js';
