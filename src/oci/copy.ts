@@ -24,6 +24,10 @@ export interface CopyStats {
   bytes: number;
 }
 
+export function emptyCopyStats(): CopyStats {
+  return { manifests: 0, manifestsPresent: 0, blobsCopied: 0, blobsMounted: 0, blobsPresent: 0, bytes: 0 };
+}
+
 /**
  * Layers that image specs mark as not to be redistributed (Windows base layers): their manifests list
  * them, but registries serve them from elsewhere, so copies leave them out as go-containerregistry does.
@@ -33,14 +37,7 @@ const NON_DISTRIBUTABLE = /\.(foreign|nondistributable)\./;
 const DEFAULT_CONCURRENCY = 4;
 
 export class ImageCopier {
-  readonly stats: CopyStats = {
-    manifests: 0,
-    manifestsPresent: 0,
-    blobsCopied: 0,
-    blobsMounted: 0,
-    blobsPresent: 0,
-    bytes: 0,
-  };
+  readonly stats: CopyStats = emptyCopyStats();
   /** One transfer per destination repository and digest: a blob shared by several manifests moves once. */
   private readonly blobs = new Map<string, Promise<void>>();
 
