@@ -9,7 +9,8 @@
  * ("already exists, use -f"); one that names the same content is left alone. Unlike cosign, every tag is
  * checked before anything is written, so a refused copy writes nothing. Unlike cosign, the image is not
  * also tagged `sha256-<hex>` at the destination: that tag is the referrers tag-schema index of the image
- * on registries without the referrers API, and the image is reachable by its digest anyway.
+ * on registries without the referrers API, and the image is reachable by its digest anyway. For the same
+ * reason `--only` copies just the chosen artifacts, where cosign also pushes the image under that tag.
  */
 import { type Digest, isSigilError, mapLimited, SigilError } from '../core/index.js';
 import { type ArtifactSuffix, artifactTag } from '../formats/index.js';
@@ -82,83 +83,92 @@ interface PlannedTag {
   unchanged: boolean;
 }
 
+/** What a copy will write, found at the source before anything is written. */
+interface CopyPlan {
+  root: FetchedManifest;
+  /** The destination tag of the image; none with `--only` or a destination named by digest. */
+  imageTag?: PlannedTag;
+  artifacts: PlannedTag[];
+  referrers: { subject: Digest; descriptor: Descriptor }[];
+}
+
 export async function copyImage(
   client: RegistryClient,
   source: ImageReference,
   destination: ImageReference,
   options: CopyOptions = {},
 ): Promise<CopyResult> {
-  const only = options.only;
-  const kinds = only ?? COPY_ONLY_VALUES;
   const progress = options.onProgress ?? (() => undefined);
   const concurrency = options.concurrency ?? 4;
-  const sourceRepo: Repository = { registry: source.registry, repository: source.repository };
-  const destRepo: Repository = { registry: destination.registry, repository: destination.repository };
-  const signatures = signatureRepository(source, options.env);
-
-  const root = await rootManifest(client, source, options.platform);
-  const destinationTag = only ? undefined : imageTag(destination, root.digest);
-  const entities = await signedEntities(client, sourceRepo, root);
-  const artifacts = (
-    await mapLimited(entities, concurrency, (digest) =>
-      mapLimited(kinds, concurrency, (kind) => findArtifact(client, signatures, digest, kind)),
-    )
-  )
-    .flat()
-    .filter((found): found is PlannedTag => found !== undefined);
-  const referrers = (
-    await mapLimited(entities, concurrency, (digest) => client.referrers(sourceRepo, digest))
-  ).flatMap((list, i) =>
-    list.filter((d) => wanted(d, only)).map((d) => ({ subject: entities[i] as Digest, descriptor: d })),
-  );
-
-  const tags: PlannedTag[] = [
-    ...(destinationTag === undefined
-      ? []
-      : [
-          {
-            kind: 'image' as const,
-            from: sourceRepo,
-            digest: root.digest,
-            tag: destinationTag,
-            unchanged: false,
-          },
-        ]),
-    ...artifacts,
-  ];
+  const sourceRepo = repositoryOf(source);
+  const destRepo = repositoryOf(destination);
+  const plan = await planCopy(client, source, destination, options, concurrency);
+  const tags = [...(plan.imageTag ? [plan.imageTag] : []), ...plan.artifacts];
   await checkDestinationTags(client, destRepo, tags, options.force ?? false);
 
   const copier = new ImageCopier(client, concurrency);
   const items: CopiedItem[] = [];
-  if (!only) {
-    progress(
-      `Copying ${formatReference(withDigest(sourceRepo, root.digest))} to ${repositoryName(destRepo)}...`,
-    );
-    const written = await copier.copyManifest(sourceRepo, destRepo, root);
-    items.push({
-      kind: 'image',
-      destination: formatReference(withDigest(destRepo, root.digest)),
-      digest: root.digest,
-      status: written ? 'copied' : 'unchanged',
-    });
+  if (!options.only) {
+    const { digest } = plan.root;
+    progress(`Copying ${formatReference(withDigest(sourceRepo, digest))} to ${repositoryName(destRepo)}...`);
+    const written = await copier.copyManifest(sourceRepo, destRepo, plan.root);
+    const status = written ? 'copied' : 'unchanged';
+    items.push({ kind: 'image', destination: formatReference(withDigest(destRepo, digest)), digest, status });
   }
-  await mapLimited(artifacts, concurrency, async (artifact) => {
+  await mapLimited(plan.artifacts, concurrency, async (artifact) => {
     items.push(await copyTag(client, copier, artifact, destRepo, progress));
   });
-  await mapLimited(referrers, concurrency, async ({ subject, descriptor }) => {
+  await mapLimited(plan.referrers, concurrency, async ({ subject, descriptor }) => {
     const copied = await copyReferrer(client, copier, sourceRepo, destRepo, subject, descriptor, progress);
     if (copied) items.push(copied);
   });
-  const imageTagPlan = tags.find((t) => t.kind === 'image');
-  if (imageTagPlan) items.push(await copyTag(client, copier, imageTagPlan, destRepo, progress));
+  // Last, so that whoever pulls the tag finds its signatures in place.
+  if (plan.imageTag) items.push(await copyTag(client, copier, plan.imageTag, destRepo, progress));
 
   return {
     source: formatReference(source),
     destination: formatReference(destination),
-    digest: root.digest,
-    items,
+    digest: plan.root.digest,
+    // Copies run concurrently; the summary lists them in a stable order.
+    items: items.sort((a, b) => a.destination.localeCompare(b.destination)),
     stats: copier.stats,
   };
+}
+
+async function planCopy(
+  client: RegistryClient,
+  source: ImageReference,
+  destination: ImageReference,
+  options: CopyOptions,
+  concurrency: number,
+): Promise<CopyPlan> {
+  const sourceRepo = repositoryOf(source);
+  const signatures = signatureRepository(source, options.env);
+  const root = await rootManifest(client, source, options.platform);
+  const tag = options.only ? undefined : imageTag(destination, root.digest);
+  const entities = await signedEntities(client, sourceRepo, root);
+  const found = await mapLimited(entities, concurrency, (digest) =>
+    mapLimited(options.only ?? COPY_ONLY_VALUES, concurrency, (kind) =>
+      findArtifact(client, signatures, digest, kind),
+    ),
+  );
+  const listed = await mapLimited(entities, concurrency, async (subject) =>
+    (await client.referrers(sourceRepo, subject))
+      .filter((descriptor) => wanted(descriptor, options.only))
+      .map((descriptor) => ({ subject, descriptor })),
+  );
+  return {
+    root,
+    ...(tag === undefined
+      ? {}
+      : { imageTag: { kind: 'image', from: sourceRepo, digest: root.digest, tag, unchanged: false } }),
+    artifacts: found.flat().filter((artifact): artifact is PlannedTag => artifact !== undefined),
+    referrers: listed.flat(),
+  };
+}
+
+function repositoryOf(ref: ImageReference): Repository {
+  return { registry: ref.registry, repository: ref.repository };
 }
 
 /** The source image (or with `platform`, its platform's image); a missing source is one clear error. */

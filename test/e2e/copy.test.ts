@@ -310,6 +310,33 @@ describe('sigil copy', () => {
     assert.match(errorLine(bad), /invalid image reference "Bad\/Name"/);
   });
 
+  it('copies into a registry that wants a login, and says so in one line without credentials', async () => {
+    const locked = await startRegistry({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: join(dir, 'locked'),
+      auth: { username: 'mirror', password: 's3cret' },
+    });
+    try {
+      const dest = at(locked, 'app', ':v1');
+      const denied = await run('copy', at(source, 'app', ':v1'), dest);
+      assert.equal(denied.code, 1);
+      assert.match(errorLine(denied), /401/);
+      assert.match(denied.stderr, /hint: log in with docker login/);
+      const authFile = join(dir, 'auth.json');
+      const auth = Buffer.from('mirror:s3cret').toString('base64');
+      await writeFile(authFile, JSON.stringify({ auths: { [locked.address]: { auth } } }));
+      const copied = await sigil(['copy', at(source, 'app', ':v1'), dest], {
+        cwd: dir,
+        env: { REGISTRY_AUTH_FILE: authFile },
+      });
+      assert.equal(copied.code, 0, copied.stderr);
+      assert.match(copied.stderr, /Copied .* [1-9]\d* blob\(s\) copied \([\d.]+ MiB\)/);
+    } finally {
+      await locked.close();
+    }
+  });
+
   it('refuses to overwrite a destination tag naming other content without --force, as cosign', async () => {
     const other = await pushTestImage(client, parseReference(at(source, 'taken', ':v1')), {
       files: { 'file.txt': 'something else' },
