@@ -2,6 +2,7 @@
 import { benchAdmission } from './admission.js';
 import { benchAttestations } from './attestations.js';
 import { benchConditions } from './conditions.js';
+import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
 import { benchPkcs11 } from './pkcs11.js';
 import { benchSbom } from './sbom.js';
@@ -19,3 +20,4 @@ await benchAttestations();
 await benchSbom();
 await benchPkcs11();
 await benchAdmission();
+await benchCopy();

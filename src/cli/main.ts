@@ -7,6 +7,7 @@ import { registerAttestCommands } from './commands/attest.js';
 import { registerBlobCommands } from './commands/blob.js';
 import { registerBlobAttestCommands } from './commands/blob-attest.js';
 import { registerCleanCommand } from './commands/clean.js';
+import { registerCopyCommand } from './commands/copy.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerPkcs11ToolCommands } from './commands/pkcs11-tool.js';
@@ -66,5 +67,6 @@ registerDemoCommand(program);
 registerTreeCommand(program);
 registerTriangulateCommand(program);
 registerCleanCommand(program);
+registerCopyCommand(program);
 
 await program.parseAsync(attachBooleanValues(program, process.argv));

@@ -60,6 +60,8 @@ export interface PushBlobOptions {
   mountFrom?: Repository;
   /** Upload in PATCH chunks of this many bytes when the blob is larger. */
   chunkSize?: number;
+  /** The caller has just seen the registry lack the blob (a copy HEADs before downloading): skip the HEAD. */
+  knownMissing?: boolean;
 }
 
 interface RequestOptions {
@@ -221,10 +223,8 @@ export class RegistryClient {
   ): Promise<{ digest: Digest; size: number }> {
     const digest = sha256Digest(data);
     const result = { digest, size: data.length };
-    if (await this.hasBlob(repo, digest)) return result;
-    const mount = options.mountFrom
-      ? `?mount=${digest}&from=${encodeURIComponent(options.mountFrom.repository)}`
-      : '';
+    if (!options.knownMissing && (await this.hasBlob(repo, digest))) return result;
+    const mount = options.mountFrom ? mountQuery(digest, options.mountFrom) : '';
     const started = await this.request(repo, 'POST', `blobs/uploads/${mount}`, {
       push: true,
       retryable: true,
@@ -253,6 +253,31 @@ export class RegistryClient {
       await this.finishUpload(repo, location, digest, data);
     }
     return result;
+  }
+
+  /**
+   * Asks the registry to link a blob it already holds in `from` into `repo` (cross-repository mount), so
+   * that nothing is downloaded or uploaded. False when it declined (it may not let us read `from`); the
+   * upload session it opened instead is cancelled.
+   */
+  async mountBlob(repo: Repository, digest: Digest, from: Repository): Promise<boolean> {
+    const started = await this.request(repo, 'POST', `blobs/uploads/${mountQuery(digest, from)}`, {
+      push: true,
+      retryable: true,
+      mountFrom: from,
+    });
+    await started.body?.cancel();
+    if (started.status === 201) return true;
+    try {
+      const cancelled = await this.request(repo, 'DELETE', this.uploadLocation(started, repo), {
+        push: true,
+        accept: [404],
+      });
+      await cancelled.body?.cancel();
+    } catch {
+      // Best effort: registries expire abandoned upload sessions on their own.
+    }
+    return false;
   }
 
   /** Every tag of the repository, following the registry's pagination (Link rel="next"). */
@@ -440,6 +465,10 @@ export class RegistryClient {
     const delay = fromHeader ?? exponential * (0.5 + Math.random() / 2);
     await new Promise((resolve) => setTimeout(resolve, Math.min(delay, MAX_RETRY_AFTER_MS)));
   }
+}
+
+function mountQuery(digest: Digest, from: Repository): string {
+  return `?mount=${digest}&from=${encodeURIComponent(from.repository)}`;
 }
 
 function isIdempotent(method: string): boolean {

@@ -1,4 +1,5 @@
 export * from './client.js';
+export * from './copy.js';
 export * from './credentials.js';
 export * from './manifest.js';
 export * from './media-types.js';

@@ -27,7 +27,7 @@ function parseFormat(value: string): { format: SbomFormat; file?: string } {
   return { format: name as SbomFormat, file: file || undefined };
 }
 
-function parsePlatform(value: string): { os: string; architecture: string; variant?: string } {
+export function parsePlatform(value: string): { os: string; architecture: string; variant?: string } {
   const [os, architecture, variant] = value.split('/');
   if (!os || !architecture)
     throw new SigilError('BAD_INPUT', `--platform "${value}" is not os/arch[/variant]`);
