@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration';
 import { ValidatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -384,26 +384,32 @@ describe('Helm chart deploy/helm/sigil', { skip }, () => {
   });
 });
 
-describe('plain manifests deploy/manifests/sigil.yaml', { skip }, () => {
-  it('are the chart rendered with an existing Secret, schema-valid once the caBundle is filled in', async () => {
-    const tls = await createWebhookTls({ service: 'sigil', namespace: NAMESPACE });
+describe('plain manifests deploy/manifests/sigil.yaml', () => {
+  let caBundle: string;
+  let objects: KubeObject[];
+
+  before(async () => {
+    caBundle = caBundleOf(await createWebhookTls({ service: 'sigil', namespace: NAMESPACE }));
     const text = readFileSync(MANIFESTS, 'utf8');
     assert.equal(
       text.match(/caBundle: \$\{CA_BUNDLE\}/g)?.length,
       2,
       'one caBundle placeholder per webhook configuration',
     );
-    const objects = parseStream(text.replaceAll(CA_BUNDLE_PLACEHOLDER, caBundleOf(tls)), MANIFESTS);
+    objects = parseStream(text.replaceAll(CA_BUNDLE_PLACEHOLDER, caBundle), MANIFESTS);
+  });
+
+  it('are schema-valid once the caBundle is filled in, for the Secret `sigil admission tls` makes', () => {
     assert.deepEqual(kindsOf(objects), [...CHART_KINDS, 'Namespace'].sort());
     assert.equal(one(objects, Namespace).metadata?.name, NAMESPACE);
     const checked = checkWebhookDeployment(objects, NAMESPACE);
-    assert.equal(checked.caBundle, caBundleOf(tls));
+    assert.equal(checked.caBundle, caBundle);
     // The name `sigil admission tls --service sigil --output yaml` gives its Secret.
     assert.equal(checked.tlsSecret, 'sigil-tls');
+  });
 
-    // Kept in step with the chart: the same objects but for Helm's own labels.
-    const chart = render(NAMESPACE, ...existingSecret('sigil-tls', caBundleOf(tls)));
-    for (const object of chart) {
+  it('are the chart rendered with that existing Secret, but for the labels Helm adds', { skip }, () => {
+    for (const object of render(NAMESPACE, ...existingSecret('sigil-tls', caBundle))) {
       delete object.metadata.labels?.['helm.sh/chart'];
       delete object.metadata.labels?.['app.kubernetes.io/managed-by'];
       const twin = objects.find((o) => o.kind === object.kind && o.metadata.name === object.metadata.name);
