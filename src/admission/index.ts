@@ -26,3 +26,11 @@ export {
   createAdmissionServer,
   readTlsDirectory,
 } from './server.js';
+export {
+  caBundleOf,
+  createWebhookTls,
+  DEFAULT_WEBHOOK_CERT_DAYS,
+  tlsSecretManifest,
+  type WebhookTls,
+  webhookDnsNames,
+} from './tls.js';

@@ -4,7 +4,6 @@
  * them (test/fixtures/admission), for an image signed with `sigil sign` and an unsigned one.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -20,7 +19,8 @@ import {
   type RunningRegistry,
   startRegistry,
 } from '../../src/oci/index.js';
-import { SIGIL_BIN, sigil, workDir } from '../helpers/cli.js';
+import { httpsGet, startAdmissionServe } from '../helpers/admission-serve.js';
+import { sigil, workDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
 
@@ -262,12 +262,8 @@ results:
     await writeFile(join(dir, 'tls.crt'), tls.cert);
     await writeFile(join(dir, 'tls.key'), tls.key);
     const port = await freePort();
-    const server: ChildProcess = spawn(
-      process.execPath,
+    const server = await startAdmissionServe(
       [
-        SIGIL_BIN,
-        'admission',
-        'serve',
         '--policies',
         'policies',
         '--tls-cert',
@@ -277,17 +273,9 @@ results:
         '--addr',
         `127.0.0.1:${port}`,
       ],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+      dir,
     );
     try {
-      await new Promise<void>((resolve, reject) => {
-        let seen = '';
-        server.stderr?.on('data', (c) => {
-          seen += c;
-          if (seen.includes('admission webhook on')) resolve();
-        });
-        server.on('exit', (code) => reject(new Error(`admission serve exited ${code}: ${seen}`)));
-      });
       const allowed = await post(port, tls.cert, '/mutate', JSON.stringify(review(signed, 'a')));
       assert.equal(allowed.status, 200);
       assert.equal((allowed.json as { response: { allowed: boolean } }).response.allowed, true);
@@ -295,18 +283,7 @@ results:
       assert.equal((denied.json as { response: { allowed: boolean } }).response.allowed, false);
       const garbage = await post(port, tls.cert, '/mutate', '{"kind":"NotAReview"}');
       assert.equal(garbage.status, 400);
-      const get = (path: string) =>
-        new Promise<{ status: number; text: string }>((resolve, reject) => {
-          request({ host: '127.0.0.1', port, path, ca: tls.cert }, (res) => {
-            let text = '';
-            res.on('data', (c) => {
-              text += c;
-            });
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-          })
-            .on('error', reject)
-            .end();
-        });
+      const get = (path: string) => httpsGet(port, path, { ca: tls.cert });
       assert.equal((await get('/health/readiness')).status, 200);
       assert.match(
         (await get('/metrics')).text,

@@ -1,6 +1,12 @@
-import type { Command } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { stringify } from 'yaml';
 import {
+  caBundleOf,
   createAdmissionServer,
+  createWebhookTls,
+  DEFAULT_WEBHOOK_CERT_DAYS,
   type DecisionCache,
   type FailurePolicy,
   MemoryDecisionCache,
@@ -8,8 +14,10 @@ import {
   policyEvaluator,
   RedisDecisionCache,
   readTlsDirectory,
+  tlsSecretManifest,
+  type WebhookTls,
 } from '../../admission/index.js';
-import { parseJson, readUserFile } from '../../core/index.js';
+import { parseJson, readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { loadPolicies, type PolicySet } from '../../policy/index.js';
 import { parseAddress } from '../address.js';
 import { parsePositiveInt } from '../options.js';
@@ -34,6 +42,15 @@ interface ServeOptions extends PolicyContextOptions {
   cacheTtl: number;
   failurePolicy: FailurePolicy;
   reportDir?: string;
+}
+
+interface TlsOptions {
+  service: string;
+  namespace: string;
+  secretName?: string;
+  out: string;
+  days: number;
+  output: 'text' | 'json' | 'yaml';
 }
 
 interface ReviewOptions extends PolicyContextOptions {
@@ -124,6 +141,8 @@ Examples:
     }),
   );
 
+  registerTlsCommand(admission);
+
   const review = admission
     .command('review')
     .description('Decide one AdmissionReview offline and print the AdmissionReview response')
@@ -159,4 +178,79 @@ Examples:
         info(`wrote ${await saveReport(opts.reportDir, reportFor(reviewed, results))}`);
     }),
   );
+}
+
+function registerTlsCommand(admission: Command): void {
+  admission
+    .command('tls')
+    .description("Make a CA and the webhook Service's serving certificate (ca.crt, tls.crt, tls.key)")
+    .requiredOption('--service <name>', 'the webhook Service the API server calls')
+    .requiredOption('--namespace <ns>', 'the namespace of the Service')
+    .option('--secret-name <name>', 'name of the Secret printed by --output yaml (default: <service>-tls)')
+    .option('--out <dir>', 'directory to write ca.crt, tls.crt and tls.key to', '.')
+    .option(
+      '--days <n>',
+      'validity of the CA and the certificate',
+      parsePositiveInt,
+      DEFAULT_WEBHOOK_CERT_DAYS,
+    )
+    .addOption(
+      new Option('--output <format>', 'text (the caBundle), json, or yaml (a kubernetes.io/tls Secret)')
+        .choices(['text', 'json', 'yaml'])
+        .default('text'),
+    )
+    .addHelpText(
+      'after',
+      `
+The certificate names <service>.<namespace>.svc (what the API server dials), .svc.cluster.local,
+<service>.<namespace> and <service>. The caBundle is ca.crt in base64: put it in the webhook
+configurations' clientConfig.caBundle. Nothing renews the certificates; run again before they expire.
+
+Examples:
+  sigil admission tls --service sigil --namespace sigil-system --out ./tls
+  sigil admission tls --service sigil --namespace sigil-system --output yaml | kubectl apply -f -
+  CA_BUNDLE=$(sigil admission tls --service sigil --namespace sigil-system --out ./tls)`,
+    )
+    .action(
+      action(async (opts: TlsOptions) => {
+        const tls = await createWebhookTls({
+          service: opts.service,
+          namespace: opts.namespace,
+          days: opts.days,
+        });
+        const files = await writeTlsFiles(opts.out, tls);
+        info(`wrote ${Object.values(files).join(', ')} for ${tls.dnsNames.join(', ')}`);
+        const caBundle = caBundleOf(tls);
+        if (opts.output === 'json') {
+          const result = { files, dnsNames: tls.dnsNames, notAfter: tls.notAfter.toISOString(), caBundle };
+          printResult(JSON.stringify(result, null, 2));
+        } else if (opts.output === 'yaml') {
+          const secret = tlsSecretManifest(opts.secretName ?? `${opts.service}-tls`, opts.namespace, tls);
+          printResult(`# caBundle for the webhook configurations:\n# ${caBundle}\n${stringify(secret)}`);
+        } else {
+          printResult(caBundle);
+        }
+      }),
+    );
+}
+
+/** Each file atomically (an interrupted run never leaves a torn PEM), the key readable by its owner only. */
+async function writeTlsFiles(
+  dir: string,
+  tls: WebhookTls,
+): Promise<Record<'ca.crt' | 'tls.crt' | 'tls.key', string>> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new SigilError('IO_ERROR', `cannot create --out directory ${dir}: ${(err as Error).message}`);
+  }
+  const files = {
+    'ca.crt': join(dir, 'ca.crt'),
+    'tls.crt': join(dir, 'tls.crt'),
+    'tls.key': join(dir, 'tls.key'),
+  };
+  await writeFileAtomic(files['ca.crt'], tls['ca.crt']);
+  await writeFileAtomic(files['tls.crt'], tls['tls.crt']);
+  await writeFileAtomic(files['tls.key'], tls['tls.key'], { mode: 0o600 });
+  return files;
 }
