@@ -35,6 +35,8 @@ export const PREDICATE_TYPE_NAMES = Object.keys(PREDICATE_TYPES);
 export interface InTotoSubject {
   name: string;
   digest: Record<string, string>;
+  /** Signed key/value pairs about the subject (cosign v3 puts `sign -a` annotations here). */
+  annotations?: Record<string, unknown>;
 }
 
 export interface InTotoStatement {
