@@ -9,6 +9,8 @@ import {
   type PolicyReport,
   type PolicyResult,
   type ResourceRequest,
+  registryClientFactory,
+  type SecretReader,
   type VerifierContext,
 } from '../policy/index.js';
 import { registryClient } from './image-options.js';
@@ -35,11 +37,16 @@ export function addPolicyContextOptions(command: Command): Command {
     );
 }
 
-export function verifierContext(opts: PolicyContextOptions): VerifierContext {
+/** `readSecret` reaches the controller's Secrets for imageRegistryCredentials (absent without a cluster). */
+export function verifierContext(opts: PolicyContextOptions, readSecret?: SecretReader): VerifierContext {
   const root = configuredTrustedRoot(opts.trustedRoot);
   const logKey = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
   return {
     client: registryClient(opts),
+    clientFor: registryClientFactory({
+      insecure: opts.allowInsecureRegistry,
+      ...(readSecret ? { readSecret } : {}),
+    }),
     ...(root ? { trustedRoot: root } : {}),
     ...(logKey ? { rekorPublicKey: loadVerificationKey(logKey) } : {}),
   };
