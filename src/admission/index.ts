@@ -12,6 +12,7 @@ export { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
 export { policyEvaluator } from './policy-evaluator.js';
 export { type PolicyState, PolicyWatcher, type PolicyWatcherOptions } from './policy-watcher.js';
 export { RedisDecisionCache } from './redis-cache.js';
+export { ReportWriter, type ReportWriterOptions } from './report-writer.js';
 export {
   type AdmissionDecision,
   type AdmissionRequestV1,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { SigilError, writeFileAtomic } from '../core/index.js';
+import { KubeClient, resolveKubeConnection } from '../kube/index.js';
 import {
   buildPolicyReport,
   type PolicyReport,
@@ -50,6 +51,17 @@ export function verifierContext(opts: PolicyContextOptions, readSecret?: SecretR
     ...(root ? { trustedRoot: root } : {}),
     ...(logKey ? { rekorPublicKey: loadVerificationKey(logKey) } : {}),
   };
+}
+
+/** The Kubernetes API of --kubeconfig, KUBECONFIG or the pod's service account; undefined outside a cluster. */
+export function kubeClient(kubeconfig: string | undefined): KubeClient | undefined {
+  const connection = resolveKubeConnection(kubeconfig ? { kubeconfig } : {});
+  return connection ? new KubeClient(connection) : undefined;
+}
+
+/** imageRegistryCredentials secrets live in the controller's own namespace, as in Kyverno. */
+export function secretReader(kube: KubeClient): SecretReader {
+  return (name) => kube.getSecret(kube.namespace, name);
 }
 
 export interface ReviewedResource {

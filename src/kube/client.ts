@@ -8,17 +8,11 @@ import { callService, type ErrorCode, isRecord, SigilError } from '../core/index
 import type { KubeConnection } from './config.js';
 import { type Transport, tlsTransport } from './transport.js';
 
+/** The part of an object this client reads; applied objects carry their other fields as they are. */
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    labels?: Record<string, string>;
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
+  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string> };
 }
 
 export interface KubeSecret extends KubeObject {
