@@ -8,10 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { createAdmissionServer, policyEvaluator, ReportWriter } from '../../src/admission/index.js';
 import { reportFor } from '../../src/cli/policy-context.js';
 import { messageOf } from '../../src/core/index.js';
-import { KubeClient } from '../../src/kube/index.js';
+import type { KubeClient } from '../../src/kube/index.js';
 import { RegistryClient } from '../../src/oci/index.js';
 import { type PolicyReport, type PolicyResult, readPolicyDocument } from '../../src/policy/index.js';
-import { type FakeApiServer, startFakeApiServer } from '../kube/fake-api-server.js';
+import { apiClient, type FakeApiServer, startFakeApiServer } from '../kube/fake-api-server.js';
 
 const pod = (uid: string | undefined, namespace = 'default') => ({
   kind: { group: '', version: 'v1', kind: 'Pod' },
@@ -32,13 +32,7 @@ describe('PolicyReports written through the Kubernetes API', () => {
   let kube: KubeClient;
   before(async () => {
     api = await startFakeApiServer({ forbiddenToken: 'restricted' });
-    kube = new KubeClient({
-      server: api.url,
-      namespace: 'sigil-system',
-      tls: { ca: api.cert },
-      token: () => api.token,
-      source: 'test',
-    });
+    kube = apiClient(api);
   });
   after(() => api.close());
 
@@ -82,7 +76,7 @@ describe('PolicyReports written through the Kubernetes API', () => {
   });
 
   it('reports a failed write and goes on', async () => {
-    const restricted = new KubeClient({ ...kube.connection, token: () => 'restricted' });
+    const restricted = apiClient(api, 'restricted');
     const errors: string[] = [];
     const writer = new ReportWriter({
       write: (r) => restricted.apply(r),

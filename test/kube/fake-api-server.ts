@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { KubeClient } from '../../src/kube/index.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
 
 export interface RecordedRequest {
@@ -170,4 +171,15 @@ export async function startFakeApiServer(options: FakeApiOptions = {}): Promise<
         server.close(() => resolve());
       }),
   };
+}
+
+/** A client of the stand-in server as the controller in namespace sigil-system, with `token`. */
+export function apiClient(api: FakeApiServer, token = api.token): KubeClient {
+  return new KubeClient({
+    server: api.url,
+    namespace: 'sigil-system',
+    tls: { ca: api.cert },
+    token: () => token,
+    source: 'stand-in API server',
+  });
 }

@@ -12,7 +12,6 @@ import { after, before, describe, it } from 'node:test';
 import { isSigilError } from '../../src/core/index.js';
 import { attestImage, signImage } from '../../src/cosign/index.js';
 import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
-import { KubeClient } from '../../src/kube/index.js';
 import {
   ANONYMOUS,
   buildRegistryApp,
@@ -33,7 +32,7 @@ import {
   type SecretReader,
 } from '../../src/policy/index.js';
 import { workDir } from '../helpers/cli.js';
-import { type FakeApiServer, startFakeApiServer } from '../kube/fake-api-server.js';
+import { apiClient, type FakeApiServer, startFakeApiServer } from '../kube/fake-api-server.js';
 
 const POD = (image: string): ResourceRequest => ({
   kind: { group: '', version: 'v1', kind: 'Pod' },
@@ -100,13 +99,7 @@ describe('verifyImages repository and imageRegistryCredentials', () => {
     open = await startRegistry({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'open') });
     locked = await startRegistry({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'locked'), auth: USER });
     api = await startFakeApiServer();
-    const kube = new KubeClient({
-      server: api.url,
-      namespace: 'sigil-system',
-      tls: { ca: api.cert },
-      token: () => api.token,
-      source: 'test',
-    });
+    const kube = apiClient(api);
     readSecret = (name) => kube.getSecret(kube.namespace, name);
 
     apart = `${open.address}/org/app:v1`;

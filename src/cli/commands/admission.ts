@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import {
+  cachedNamespaceLabels,
   createAdmissionServer,
   type DecisionCache,
   type FailurePolicy,
@@ -85,7 +86,9 @@ certificate-authority-data; exec plugins and auth providers are not supported):
     resources without a UID yet (mutating review of a create) are reported by their validating review;
   - verifyImages imageRegistryCredentials.secrets are read from the controller's namespace
     (kubernetes.io/dockerconfigjson). Of the providers only "default" (the controller's docker config)
-    is supported; policies naming amazon, azure, google or github are refused when they load.
+    is supported; policies naming amazon, azure, google or github are refused when they load;
+  - match/exclude namespaceSelector is decided on the namespace's labels (read and kept 30 s). Without
+    an API, namespaceSelector cannot be decided and is ignored.
 
 Examples:
   sigil admission serve --policies ./policies --tls-cert tls.crt --tls-key tls.key
@@ -135,6 +138,7 @@ Examples:
               warn(`could not write the PolicyReport: ${err.message}`),
             );
           },
+          kube ? cachedNamespaceLabels(kube) : undefined,
         ),
         policyState: () => watcher.state,
         cache,
