@@ -9,9 +9,11 @@ export {
   parseTimeoutParameter,
 } from './handler.js';
 export { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
-export { policyEvaluator } from './policy-evaluator.js';
+export { cachedNamespaceLabels } from './namespace-labels.js';
+export { type NamespaceLabels, policyEvaluator } from './policy-evaluator.js';
 export { type PolicyState, PolicyWatcher, type PolicyWatcherOptions } from './policy-watcher.js';
 export { RedisDecisionCache } from './redis-cache.js';
+export { ReportWriter, type ReportWriterOptions } from './report-writer.js';
 export {
   type AdmissionDecision,
   type AdmissionRequestV1,

@@ -7,17 +7,30 @@ import {
   evaluateResource,
   type PolicyResult,
   type PolicySet,
+  usesNamespaceSelector,
 } from '../policy/index.js';
 import type { AdmissionEvaluator } from './handler.js';
 import type { AdmissionRequestV1 } from './review.js';
+
+/** The labels of a namespace (from the Kubernetes API); a failure leaves the decision to the failurePolicy. */
+export type NamespaceLabels = (namespace: string) => Promise<Record<string, string>>;
 
 export function policyEvaluator(
   policies: () => PolicySet,
   context: Omit<EvaluationOptions, 'endpoint'>,
   onResults?: (request: AdmissionRequestV1, results: PolicyResult[]) => void,
+  namespaceLabels?: NamespaceLabels,
 ): AdmissionEvaluator {
   return async (request, endpoint) => {
-    const outcome = await evaluateResource(request, policies(), { ...context, endpoint });
+    const policySet = policies();
+    const labels =
+      namespaceLabels && request.namespace && usesNamespaceSelector(policySet)
+        ? await namespaceLabels(request.namespace)
+        : undefined;
+    const outcome = await evaluateResource({ ...request, namespaceLabels: labels }, policySet, {
+      ...context,
+      endpoint,
+    });
     if (outcome.results.length > 0) onResults?.(request, outcome.results);
     return {
       allowed: outcome.allowed,

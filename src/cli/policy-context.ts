@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { SigilError, writeFileAtomic } from '../core/index.js';
+import { KubeClient, resolveKubeConnection } from '../kube/index.js';
 import {
   buildPolicyReport,
   type PolicyReport,
   type PolicyResult,
   type ResourceRequest,
+  registryClientFactory,
+  type SecretReader,
   type VerifierContext,
 } from '../policy/index.js';
 import { registryClient } from './image-options.js';
@@ -35,14 +38,30 @@ export function addPolicyContextOptions(command: Command): Command {
     );
 }
 
-export function verifierContext(opts: PolicyContextOptions): VerifierContext {
+/** `readSecret` reaches the controller's Secrets for imageRegistryCredentials (absent without a cluster). */
+export function verifierContext(opts: PolicyContextOptions, readSecret?: SecretReader): VerifierContext {
   const root = configuredTrustedRoot(opts.trustedRoot);
   const logKey = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
   return {
     client: registryClient(opts),
+    clientFor: registryClientFactory({
+      insecure: opts.allowInsecureRegistry,
+      ...(readSecret ? { readSecret } : {}),
+    }),
     ...(root ? { trustedRoot: root } : {}),
     ...(logKey ? { rekorPublicKey: loadVerificationKey(logKey) } : {}),
   };
+}
+
+/** The Kubernetes API of --kubeconfig, KUBECONFIG or the pod's service account; undefined outside a cluster. */
+export function kubeClient(kubeconfig: string | undefined): KubeClient | undefined {
+  const connection = resolveKubeConnection(kubeconfig ? { kubeconfig } : {});
+  return connection ? new KubeClient(connection) : undefined;
+}
+
+/** imageRegistryCredentials secrets live in the controller's own namespace, as in Kyverno. */
+export function secretReader(kube: KubeClient): SecretReader {
+  return (name) => kube.getSecret(kube.namespace, name);
 }
 
 export interface ReviewedResource {

@@ -25,6 +25,8 @@ export interface ServiceCallOptions {
   context?: string;
   /** What to check when the service cannot be reached, e.g. `is the log running at --rekor-url?`. */
   unreachableHint: string;
+  /** Sends the request instead of the global fetch, e.g. one that trusts a private CA (Kubernetes API). */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function callService(
   const { body, headers } = requestBody(options);
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await (options.fetch ?? fetch)(url, {
       method,
       body,
       headers: { ...headers, ...options.headers },

@@ -54,7 +54,7 @@ export async function verifyImageAttestations(
 ): Promise<AttestationVerification> {
   const { client, image } = options;
   const digest = image.digest ?? (await client.resolveDigest(image));
-  const repo = signatureRepository(image);
+  const repo = options.signatureRepository ?? signatureRepository(image);
   const artifact = await readSignatureLayers(
     client,
     repo,

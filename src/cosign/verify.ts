@@ -63,6 +63,8 @@ export interface VerifyImageOptions {
   checkDockerReference: boolean;
   /** Layers fetched at once; the registry sees at most this many concurrent blob requests. */
   concurrency?: number;
+  /** Where the `.sig`/`.att` artifacts live when not where COSIGN_REPOSITORY says (Kyverno's `repository`). */
+  signatureRepository?: Repository;
 }
 
 export interface VerifiedSignature {
@@ -83,7 +85,7 @@ export interface ImageVerification {
 export async function verifyImage(options: VerifyImageOptions): Promise<ImageVerification> {
   const { client, image } = options;
   const digest = image.digest ?? (await client.resolveDigest(image));
-  const repo = signatureRepository(image);
+  const repo = options.signatureRepository ?? signatureRepository(image);
   const existing = await readSignatureLayers(
     client,
     repo,

@@ -56,6 +56,20 @@ export class DockerConfigCredentials implements CredentialStore {
 /** No credentials at all: anonymous access only. */
 export const ANONYMOUS: CredentialStore = { get: async () => undefined };
 
+/**
+ * The `auths` of a docker config that came from elsewhere than the user's files (a Kubernetes pull
+ * Secret): credential helpers are ignored, since such a config must not make this process run programs.
+ */
+export function authsCredentials(json: unknown, where: string): CredentialStore {
+  const config = parseAuthConfig(json, where);
+  return {
+    get: async (registry) => {
+      const entry = findEntry(config.auths, registry);
+      return entry ? entryCredential(entry, where, registry) : undefined;
+    },
+  };
+}
+
 interface AuthEntry {
   auth?: string;
   username?: string;
@@ -71,7 +85,10 @@ interface AuthConfig {
 }
 
 function readAuthConfig(path: string): AuthConfig {
-  const json = parseJson(readFileSync(path, 'utf8'), path);
+  return parseAuthConfig(parseJson(readFileSync(path, 'utf8'), path), path);
+}
+
+function parseAuthConfig(json: unknown, path: string): AuthConfig {
   if (!isRecord(json)) throw new SigilError('BAD_JSON', `${path}: expected a JSON object`);
   const auths = json.auths ?? {};
   const credHelpers = json.credHelpers ?? {};

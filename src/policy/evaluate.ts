@@ -169,15 +169,28 @@ async function verifyOne(
   if (options.endpoint === 'validate' && verification.verifyDigest && !image.digest) {
     return failed(`missing digest for ${target.path}`);
   }
+  if (verification.registryCredentials && !options.clientFor) {
+    return {
+      status: 'error',
+      message: `cannot verify image ${target.image}: imageRegistryCredentials are not available here`,
+    };
+  }
+  const context: VerifierContext = {
+    ...options,
+    ...(verification.registryCredentials && options.clientFor
+      ? { client: options.clientFor(verification.registryCredentials) }
+      : {}),
+    ...(verification.repository ? { signatureRepository: verification.repository } : {}),
+  };
   try {
-    const digest = image.digest ?? (await options.client.resolveDigest(image));
+    const digest = image.digest ?? (await context.client.resolveDigest(image));
     const pinned = { ...image, digest };
     if (verification.attestors.length > 0) {
       const signatures = await verifyAttestorSets(
         verification.attestors,
         pinned,
         { kind: 'signature' },
-        options,
+        context,
       );
       if (!signatures.passed) return notSigned(verification, target, signatures.reason, failed);
     }
@@ -186,7 +199,7 @@ async function verifyOne(
         check.attestors,
         pinned,
         { kind: 'attestation', predicateType: check.predicateType },
-        options,
+        context,
       );
       if (!verified.passed) return failed(`attestation ${check.predicateType}: ${verified.reason}`);
       for (const attestation of verified.attestations) {

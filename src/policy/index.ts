@@ -8,6 +8,7 @@ export {
 } from './kyverno/read.js';
 export * from './match.js';
 export * from './model.js';
+export * from './registry-access.js';
 export * from './report.js';
 export * from './resource.js';
 export * from './verify-attestors.js';

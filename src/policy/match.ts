@@ -4,7 +4,7 @@
  * Rules written for Pods also apply to pod controllers (autogen), under the names Kyverno gives them.
  */
 import { wildcardMatch } from './conditions/index.js';
-import type { LabelSelector, Policy, ResourceDescription, ResourceFilter, Rule } from './model.js';
+import type { LabelSelector, Policy, PolicySet, ResourceDescription, ResourceFilter, Rule } from './model.js';
 import { metadataOf, podSpecPointer, type ResourceRequest } from './resource.js';
 
 export interface MatchedRule {
@@ -35,6 +35,17 @@ export function matchingRules(policy: Policy, request: ResourceRequest): Matched
   });
 }
 
+/** Whether any rule selects by namespace labels, so that the caller knows to read them. */
+export function usesNamespaceSelector(policySet: PolicySet): boolean {
+  return policySet.policies.some((p) =>
+    p.rules.some((r) =>
+      [r.match, r.exclude].some((f) =>
+        [...(f?.any ?? []), ...(f?.all ?? [])].some((d) => d.namespaceSelector !== undefined),
+      ),
+    ),
+  );
+}
+
 function selects(filter: ResourceFilter, request: ResourceRequest, kind: string): boolean {
   const any = filter.any ?? [];
   const all = filter.all ?? [];
@@ -60,6 +71,11 @@ function describes(d: ResourceDescription, request: ResourceRequest, kind: strin
     return false;
   }
   if (d.selector && !labelsMatch(d.selector, meta.labels)) return false;
+  // Without the namespace's labels (offline, no Kubernetes API) a namespaceSelector cannot be decided and
+  // is left out, as before labels were read; cluster-scoped resources have no namespace to select.
+  if (d.namespaceSelector && request.namespaceLabels) {
+    if (!namespace || !labelsMatch(d.namespaceSelector, request.namespaceLabels)) return false;
+  }
   if (d.subjects && !d.subjects.some((s) => subjectMatches(s, request))) return false;
   return true;
 }

@@ -4,6 +4,7 @@
  * policy language: the Kyverno reader (kyverno/) produces it, and other front-ends (ImageValidatingPolicy,
  * ClusterImagePolicy) can produce it too.
  */
+import type { Repository } from '../oci/index.js';
 import type { AnyAllConditions } from './conditions/index.js';
 
 export type FailureAction = 'Enforce' | 'Audit';
@@ -70,14 +71,25 @@ export interface ImageVerification {
   failureAction?: FailureAction;
   attestors: AttestorSet[];
   attestations: AttestationCheck[];
-  /** Where signatures live, instead of the image's repository (cosign's COSIGN_REPOSITORY). */
-  repository?: string;
+  /** Where signatures and attestations live, instead of the image's repository (cosign's COSIGN_REPOSITORY). */
+  repository?: Repository;
+  /** How to reach the registries of this verification's images (Kyverno's imageRegistryCredentials). */
+  registryCredentials?: RegistryCredentials;
   mutateDigest: boolean;
   verifyDigest: boolean;
   required: boolean;
   useCache: boolean;
   /** `type: Notary` and other verifier types are kept to report them as unsupported. */
   type: string;
+}
+
+export interface RegistryCredentials {
+  /** Registries may be reached over plain HTTP. */
+  allowInsecureRegistry: boolean;
+  /** `default`: the controller's own docker config. Cloud providers are refused when the policy loads. */
+  providers: 'default'[];
+  /** Names of kubernetes.io/dockerconfigjson Secrets in the controller's namespace, tried in order. */
+  secrets: string[];
 }
 
 /** A set passes when `count` of its entries pass (all of them when count is not given). */

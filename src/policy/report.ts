@@ -1,7 +1,8 @@
 /**
- * PolicyReports (wgpolicyk8s.io/v1alpha2) as Kyverno writes them: one PolicyReport per namespace (a
- * ClusterPolicyReport for cluster-scoped resources) with a result per policy, rule and resource, and a
- * summary of the counts.
+ * PolicyReports (wgpolicyk8s.io/v1alpha2) as Kyverno (1.10+) writes them: one report per resource, named by
+ * the resource's UID, in its namespace (a ClusterPolicyReport for cluster-scoped resources), with the
+ * resource as `scope` and as owner (so the report goes when the resource goes), a result per policy, rule
+ * and image, and a summary of the counts.
  */
 import type { PolicyResult, ResultStatus } from './evaluate.js';
 
@@ -16,7 +17,14 @@ export interface ReportedResource {
 export interface PolicyReport {
   apiVersion: 'wgpolicyk8s.io/v1alpha2';
   kind: 'PolicyReport' | 'ClusterPolicyReport';
-  metadata: { name: string; namespace?: string; labels: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
+  };
+  /** The resource the report is about (set when its UID is known). */
+  scope?: ReportedResource;
   results: {
     policy: string;
     rule: string;
@@ -49,7 +57,20 @@ export function buildPolicyReport(
       name: resource.uid ?? `${resource.kind.toLowerCase()}-${resource.name}`,
       ...(namespaced ? { namespace: resource.namespace } : {}),
       labels: { 'app.kubernetes.io/managed-by': 'sigil' },
+      ...(resource.uid
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: resource.apiVersion,
+                kind: resource.kind,
+                name: resource.name,
+                uid: resource.uid,
+              },
+            ],
+          }
+        : {}),
     },
+    ...(resource.uid ? { scope: resource } : {}),
     results: results.map((r) => ({
       policy: r.policy,
       rule: r.rule,

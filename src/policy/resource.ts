@@ -10,6 +10,8 @@ export interface ResourceRequest {
   name?: string | undefined;
   userInfo?: { username?: string | undefined; groups?: string[] | undefined } | undefined;
   object?: Record<string, unknown> | null | undefined;
+  /** The labels of the request's namespace, for namespaceSelector; absent when they cannot be known. */
+  namespaceLabels?: Record<string, string> | undefined;
 }
 
 export interface ResourceImage {

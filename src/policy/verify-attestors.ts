@@ -10,13 +10,18 @@ import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { isSigilError, messageOf, SigilError } from '../core/index.js';
 import { type VerifiedAttestation, verifyImage, verifyImageAttestations } from '../cosign/index.js';
 import { loadPublicKeyPem } from '../crypto/index.js';
-import type { ImageReference, RegistryClient } from '../oci/index.js';
+import type { ImageReference, RegistryClient, Repository } from '../oci/index.js';
 import { compileIdentityPolicy, type KeylessTrust } from '../verify/index.js';
 import { wildcardSource } from './conditions/index.js';
 import type { Attestor, AttestorSet } from './model.js';
+import type { RegistryClientFactory } from './registry-access.js';
 
 export interface VerifierContext {
   client: RegistryClient;
+  /** Clients for verifications with imageRegistryCredentials; without it, such verifications cannot run. */
+  clientFor?: RegistryClientFactory;
+  /** Where `.sig`/`.att` artifacts are read instead of the image's repository (the rule's `repository`). */
+  signatureRepository?: Repository;
   /** Keyless attestors verify against this root (CA, CT log, log, TSA). */
   trustedRoot?: TrustedRoot;
   /** The log key key-based attestors use unless their rekor.pubkey names another. */
@@ -100,7 +105,12 @@ async function verifyEntry(
     throw new SigilError('UNSUPPORTED', 'certificates attestors are not supported yet');
   if (entry.kind === 'nested') return (await verifySet(entry.set, image, target, ctx)).attestations;
   const signers = entry.kind === 'key' ? keySigner(entry, ctx) : keylessSigner(entry, ctx);
-  const common = { client: ctx.client, image, ...signers };
+  const common = {
+    client: ctx.client,
+    image,
+    ...signers,
+    ...(ctx.signatureRepository ? { signatureRepository: ctx.signatureRepository } : {}),
+  };
   if (target.kind === 'signature') {
     await verifyImage({ ...common, checkDockerReference: false });
     return [];

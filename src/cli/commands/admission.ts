@@ -4,6 +4,7 @@ import { type Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import {
   caBundleOf,
+  cachedNamespaceLabels,
   createAdmissionServer,
   createWebhookTls,
   DEFAULT_WEBHOOK_CERT_DAYS,
@@ -13,20 +14,23 @@ import {
   PolicyWatcher,
   policyEvaluator,
   RedisDecisionCache,
+  ReportWriter,
   readTlsDirectory,
   tlsSecretManifest,
   type WebhookTls,
 } from '../../admission/index.js';
-import { parseJson, readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
+import { messageOf, parseJson, readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { loadPolicies, type PolicySet } from '../../policy/index.js';
 import { parseAddress } from '../address.js';
 import { parsePositiveInt } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import {
   addPolicyContextOptions,
+  kubeClient,
   type PolicyContextOptions,
   reportFor,
   saveReport,
+  secretReader,
   verifierContext,
 } from '../policy-context.js';
 import { action } from '../run.js';
@@ -42,6 +46,7 @@ interface ServeOptions extends PolicyContextOptions {
   cacheTtl: number;
   failurePolicy: FailurePolicy;
   reportDir?: string;
+  kubeconfig?: string;
 }
 
 interface TlsOptions {
@@ -81,15 +86,31 @@ export function registerAdmissionCommands(program: Command): void {
       'Fail',
     )
     .option('--report-dir <dir>', 'write a PolicyReport YAML file per reviewed resource')
+    .option(
+      '--kubeconfig <file>',
+      'Kubernetes API to use (default: $KUBECONFIG, else the in-cluster service account)',
+    )
     .addHelpText(
       'after',
       `
 Endpoints: POST /validate, /mutate (and Kyverno's /validate/fail, /validate/ignore, /mutate/fail,
 /mutate/ignore), GET /health/liveness, /health/readiness, /metrics.
 
+With a Kubernetes API (in a pod, or --kubeconfig / KUBECONFIG with a token, client-certificate-data or
+certificate-authority-data; exec plugins and auth providers are not supported):
+  - a PolicyReport (ClusterPolicyReport for cluster-scoped resources) per reviewed resource is applied in
+    the background (server-side apply, field manager sigil), named by the resource's UID as Kyverno does;
+    resources without a UID yet (mutating review of a create) are reported by their validating review;
+  - verifyImages imageRegistryCredentials.secrets are read from the controller's namespace
+    (kubernetes.io/dockerconfigjson). Of the providers only "default" (the controller's docker config)
+    is supported; policies naming amazon, azure, google or github are refused when they load;
+  - match/exclude namespaceSelector is decided on the namespace's labels (read and kept 30 s). Without
+    an API, namespaceSelector cannot be decided and is ignored.
+
 Examples:
   sigil admission serve --policies ./policies --tls-cert tls.crt --tls-key tls.key
-  sigil admission serve --policies /etc/sigil/policies --tls-dir /etc/sigil/tls --redis-url redis://redis:6379`,
+  sigil admission serve --policies /etc/sigil/policies --tls-dir /etc/sigil/tls --redis-url redis://redis:6379
+  sigil admission serve --policies ./policies --tls-dir ./tls --kubeconfig ~/.kube/kind-config`,
     );
   addPolicyContextOptions(serve).action(
     action(async (opts: ServeOptions) => {
@@ -110,18 +131,31 @@ Examples:
       const cache: DecisionCache = opts.redisUrl
         ? await RedisDecisionCache.connect(opts.redisUrl)
         : new MemoryDecisionCache();
-      const context = verifierContext(opts);
+      const kube = kubeClient(opts.kubeconfig);
+      const context = verifierContext(opts, kube ? secretReader(kube) : undefined);
+      const reports = kube
+        ? new ReportWriter({
+            write: (report) => kube.apply(report),
+            onError: (report, err) =>
+              warn(`could not write ${report.kind} ${report.metadata.name}: ${messageOf(err)}`),
+          })
+        : undefined;
+      if (kube) info(`Kubernetes API at ${kube.connection.server} (${kube.connection.source})`);
       const server = createAdmissionServer({
         tls,
         evaluate: policyEvaluator(
           () => watcher.state.policies,
           context,
           (request, results) => {
+            const report = reportFor(request, results);
+            // Kyverno names reports by the resource's UID: without one there is nothing to name it by yet.
+            if (reports && report.scope) reports.submit(report);
             if (!opts.reportDir) return;
-            saveReport(opts.reportDir, reportFor(request, results)).catch((err: Error) =>
+            saveReport(opts.reportDir, report).catch((err: Error) =>
               warn(`could not write the PolicyReport: ${err.message}`),
             );
           },
+          kube ? cachedNamespaceLabels(kube) : undefined,
         ),
         policyState: () => watcher.state,
         cache,
@@ -137,6 +171,7 @@ Examples:
       closeOnSignal(async () => {
         watcher.close();
         await server.app.close();
+        await reports?.close();
       });
     }),
   );

@@ -6,7 +6,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { readUserFile, SigilError } from '../../core/index.js';
+import { messageOf, readUserFile, SigilError } from '../../core/index.js';
+import { parseSignatureRepository } from '../../cosign/index.js';
+import type { Repository } from '../../oci/index.js';
 import type {
   Attestor,
   AttestorSet,
@@ -125,11 +127,12 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
         : controllers === 'none'
           ? []
           : controllers.split(',').map((c) => c.trim()),
-    rules: spec.rules.map((rule) => ({
+    rules: spec.rules.map((rule, r) => ({
       name: rule.name,
       match: filter(rule.match),
       ...(rule.exclude ? { exclude: filter(rule.exclude) } : {}),
-      verifyImages: (rule.verifyImages ?? []).map((v) => {
+      verifyImages: (rule.verifyImages ?? []).map((v, i) => {
+        const credentials = v.imageRegistryCredentials;
         const action = v.failureAction ?? v.validationFailureAction;
         return {
           type: v.type ?? 'Cosign',
@@ -142,7 +145,23 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
             attestors: (a.attestors ?? []).map(attestorSet),
             conditions: a.conditions ?? [],
           })),
-          ...(v.repository ? { repository: v.repository } : {}),
+          ...(v.repository
+            ? {
+                repository: repository(
+                  v.repository,
+                  `${source}: spec.rules.${r}.verifyImages.${i}.repository`,
+                ),
+              }
+            : {}),
+          ...(credentials
+            ? {
+                registryCredentials: {
+                  allowInsecureRegistry: credentials.allowInsecureRegistry ?? false,
+                  providers: (credentials.providers ?? []).filter((p): p is 'default' => p === 'default'),
+                  secrets: credentials.secrets ?? [],
+                },
+              }
+            : {}),
           mutateDigest: v.mutateDigest ?? true,
           verifyDigest: v.verifyDigest ?? true,
           required: v.required ?? true,
@@ -152,6 +171,14 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
     })),
     source,
   };
+}
+
+function repository(value: string, where: string): Repository {
+  try {
+    return parseSignatureRepository(value, 'the repository');
+  } catch (err) {
+    throw new SigilError('BAD_INPUT', `${where}: ${messageOf(err)}`);
+  }
 }
 
 function filter(f: KyvernoResourceFilter): ResourceFilter {

@@ -124,6 +124,27 @@ const attestorSet: z.ZodType<KyvernoAttestorSet> = z.lazy(() =>
   }),
 );
 
+/** Kyverno's providers; only `default` (the controller's docker config) is implemented here. */
+const REGISTRY_PROVIDERS = ['default', 'amazon', 'azure', 'google', 'github'] as const;
+
+const registryCredentials = z.object({
+  allowInsecureRegistry: z.boolean().optional(),
+  providers: z
+    .array(z.enum(REGISTRY_PROVIDERS))
+    .optional()
+    .superRefine((providers, ctx) => {
+      for (const [i, provider] of (providers ?? []).entries()) {
+        if (provider === 'default') continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `provider ${provider} is not supported (only default, the controller's docker config); give a pull Secret in secrets instead`,
+        });
+      }
+    }),
+  secrets: z.array(z.string().min(1)).optional(),
+});
+
 const verifyImages = z.object({
   type: z.string().optional(),
   imageReferences: z.array(z.string()).min(1).optional(),
@@ -149,7 +170,7 @@ const verifyImages = z.object({
   verifyDigest: z.boolean().optional(),
   required: z.boolean().optional(),
   useCache: z.boolean().optional(),
-  imageRegistryCredentials: z.unknown().optional(),
+  imageRegistryCredentials: registryCredentials.optional(),
 });
 
 const rule = z.object({
