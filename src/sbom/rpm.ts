@@ -1,6 +1,7 @@
 /**
  * RPM cataloger: reads the SQLite package database of Fedora, RHEL/UBI 9, Amazon Linux 2023 and
- * openSUSE, and reports the older Berkeley DB and NDB databases it finds but cannot read.
+ * openSUSE and the Berkeley DB one of RHEL 8 and older, and reports SUSE's NDB databases, which it
+ * finds but cannot read.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,27 +11,28 @@ import { SigilError } from '../core/index.js';
 import type { Distro, SbomPackage } from './catalogers.js';
 import type { FileView } from './filesystem.js';
 import { distroQualifier, enc } from './purl.js';
+import { readBerkeleyDbHash } from './rpm-bdb.js';
 import { parseRpmHeader, RPMTAG, type RpmTagValue } from './rpm-header.js';
 
 /** /var/lib/rpm on Fedora 33+, RHEL 9, Amazon Linux 2023; /usr/lib/sysimage/rpm on newer Fedora and openSUSE. */
 const SQLITE_DATABASES = ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite'];
 /** Write-ahead log beside a SQLite database: committed transactions not yet copied into the database file. */
 const WAL_SUFFIX = '-wal';
-/** Formats found in images that this cataloger does not read: Berkeley DB (RHEL 8 and older, Amazon Linux 2) and SUSE's NDB. */
-const UNREAD_DATABASES = new Map([
-  ['var/lib/rpm/Packages', 'Berkeley DB'],
-  ['usr/lib/sysimage/rpm/Packages', 'Berkeley DB'],
-  ['var/lib/rpm/Packages.db', 'NDB'],
-  ['usr/lib/sysimage/rpm/Packages.db', 'NDB'],
-]);
+/** Berkeley DB hash databases: RHEL/CentOS 8 and older, Amazon Linux 2. */
+const BERKELEY_DATABASES = ['var/lib/rpm/Packages', 'usr/lib/sysimage/rpm/Packages'];
+/** SUSE's NDB format, which this cataloger does not read. */
+const NDB_DATABASES = ['var/lib/rpm/Packages.db', 'usr/lib/sysimage/rpm/Packages.db'];
 
 export function isRpmDatabase(path: string): boolean {
-  return SQLITE_DATABASES.some((db) => path === db || path === `${db}${WAL_SUFFIX}`);
+  return (
+    SQLITE_DATABASES.some((db) => path === db || path === `${db}${WAL_SUFFIX}`) ||
+    BERKELEY_DATABASES.includes(path)
+  );
 }
 
 /** Only the presence of these matters (they are reported, not read), so the file view keeps no bytes of them. */
 export function isUnreadRpmDatabase(path: string): boolean {
-  return UNREAD_DATABASES.has(path);
+  return NDB_DATABASES.includes(path);
 }
 
 interface HeaderRow {
@@ -130,13 +132,22 @@ export interface RpmCatalog {
   warnings: string[];
 }
 
+/** Header blobs of a database in either readable format; record 0 of a Berkeley DB is rpm's counter, not a package. */
+function headerRows(view: FileView, path: string, database: Buffer, where: string): HeaderRow[] {
+  if (SQLITE_DATABASES.includes(path))
+    return readHeaderRows(database, view.get(`${path}${WAL_SUFFIX}`), where);
+  return readBerkeleyDbHash(database, where)
+    .filter(({ key }) => key !== 0)
+    .map(({ key, value }) => ({ hnum: key, blob: value }));
+}
+
 export function catalogRpm(view: FileView, distro: Distro | undefined): RpmCatalog {
   const packages = new Map<string, SbomPackage>();
-  for (const path of SQLITE_DATABASES) {
+  for (const path of [...SQLITE_DATABASES, ...BERKELEY_DATABASES]) {
     const database = view.get(path);
     if (!database) continue;
     const foundIn = `/${path}`;
-    for (const { hnum, blob } of readHeaderRows(database, view.get(`${path}${WAL_SUFFIX}`), foundIn)) {
+    for (const { hnum, blob } of headerRows(view, path, database, foundIn)) {
       const where = `${foundIn}: package hnum ${hnum}`;
       const pkg = rpmPackage(parseRpmHeader(blob, where), where, foundIn, distro);
       // Imported signing keys show up as "gpg-pubkey" packages; they are not installed software.
@@ -145,11 +156,9 @@ export function catalogRpm(view: FileView, distro: Distro | undefined): RpmCatal
       if (!packages.has(pkg.purl)) packages.set(pkg.purl, pkg);
     }
   }
-  const warnings = [...UNREAD_DATABASES]
-    .filter(([path]) => view.has(path))
-    .map(
-      ([path, format]) =>
-        `/${path}: RPM ${format} package database not cataloged (sigil reads only the SQLite rpmdb); its packages are missing from this SBOM`,
-    );
+  const warnings = NDB_DATABASES.filter((path) => view.has(path)).map(
+    (path) =>
+      `/${path}: RPM NDB package database not cataloged (sigil reads the SQLite and Berkeley DB formats); its packages are missing from this SBOM`,
+  );
   return { packages: [...packages.values()], warnings };
 }

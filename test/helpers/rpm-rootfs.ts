@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { commandExists } from './peers.js';
 
 export interface RpmSpec {
@@ -75,11 +76,60 @@ export function rpmRootfs(
   return dbPath;
 }
 
+/** Berkeley DB's loader (Debian package db5.3-util), under either of its names. */
+export function dbLoadCommand(): string | undefined {
+  return ['db_load', 'db5.3_load'].find(commandExists);
+}
+
+/**
+ * Copies the headers of the SQLite rpmdb in `sqliteDir` into a Berkeley DB hash file `Packages` in
+ * `outDir`, written by Berkeley DB's own db_load and keyed as rpm keys it (record number in host byte
+ * order; record 0 holds the next number), so rpm's bdb_ro backend reads it like a RHEL 8 database.
+ */
+export function berkeleyDbFrom(sqliteDir: string, outDir: string, pageSize: number): string {
+  const load = dbLoadCommand();
+  if (!load) throw new Error('db_load is not installed');
+  const db = new Database(join(sqliteDir, 'rpmdb.sqlite'), { readonly: true });
+  const rows = db.prepare('SELECT hnum, blob FROM Packages ORDER BY hnum').all() as {
+    hnum: number;
+    blob: Buffer;
+  }[];
+  db.close();
+  const recordNumber = (n: number): string => {
+    const key = Buffer.alloc(4);
+    key.writeUInt32LE(n);
+    return ` ${key.toString('hex')}`;
+  };
+  const dump = [
+    'VERSION=3',
+    'format=bytevalue',
+    'type=hash',
+    `db_pagesize=${pageSize}`,
+    'HEADER=END',
+    recordNumber(0),
+    recordNumber(rows.length + 1),
+    ...rows.flatMap(({ hnum, blob }) => [recordNumber(hnum), ` ${blob.toString('hex')}`]),
+    'DATA=END',
+    '',
+  ].join('\n');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, 'Packages');
+  execFileSync(load, [file], { input: dump, stdio: ['pipe', 'pipe', 'pipe'] });
+  return file;
+}
+
 /** What rpm itself lists: one "name epoch version release arch license" line per package. */
-export function rpmQueryAll(dbPath: string): string[] {
+export function rpmQueryAll(dbPath: string, backend?: 'bdb_ro'): string[] {
   return execFileSync(
     'rpm',
-    ['-qa', '--dbpath', dbPath, '--qf', '%{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH} %{LICENSE}\\n'],
+    [
+      ...(backend ? ['--define', `_db_backend ${backend}`] : []),
+      '-qa',
+      '--dbpath',
+      dbPath,
+      '--qf',
+      '%{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH} %{LICENSE}\\n',
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   )
     .split('\n')

@@ -14,13 +14,24 @@ import { parseReference, RegistryClient, type RunningRegistry, startRegistry } f
 import { catalogAll } from '../../src/sbom/catalogers.js';
 import { generateSbomForDirectory } from '../../src/sbom/index.js';
 import { catalogRpm } from '../../src/sbom/rpm.js';
+import { readBerkeleyDbHash } from '../../src/sbom/rpm-bdb.js';
 import { parseRpmHeader, RPMTAG } from '../../src/sbom/rpm-header.js';
 import { errorLine, sigil } from '../helpers/cli.js';
 import { pushDirectoryImage } from '../helpers/debian-rootfs.js';
 import { peerMissing } from '../helpers/peers.js';
-import { buildRpm, type RpmSpec, rpmQueryAll, rpmRootfs, rpmToolsPresent } from '../helpers/rpm-rootfs.js';
+import {
+  berkeleyDbFrom,
+  buildRpm,
+  dbLoadCommand,
+  type RpmSpec,
+  rpmQueryAll,
+  rpmRootfs,
+  rpmToolsPresent,
+} from '../helpers/rpm-rootfs.js';
 
 const skip = peerMissing('rpm and rpmbuild (Debian package "rpm")', rpmToolsPresent());
+const skipBerkeley =
+  skip || peerMissing('db_load (Debian package "db5.3-util")', dbLoadCommand() !== undefined);
 
 const SPECS: RpmSpec[] = [
   {
@@ -57,8 +68,8 @@ after(async () => {
 });
 
 /** The view the catalogers get for a database: its bytes at `path`, plus os-release when given. */
-function viewOf(database: Buffer, osRelease?: string): Map<string, Buffer> {
-  const view = new Map([[DB, database]]);
+function viewOf(database: Buffer, osRelease?: string, path = DB): Map<string, Buffer> {
+  const view = new Map([[path, database]]);
   if (osRelease) view.set('etc/os-release', Buffer.from(osRelease));
   return view;
 }
@@ -302,19 +313,88 @@ describe('rpm cataloger on bad input', { skip }, () => {
   });
 });
 
+const BDB = 'var/lib/rpm/Packages';
+
+/** rpm's line for a package, in the form the SBOM gives it: "name [epoch:]version-release arch license". */
+function rpmLines(lines: string[]): string[] {
+  return lines
+    .map((line) => {
+      const [name, epoch, version, release, arch, ...license] = line.split(' ');
+      return `${name} ${epoch === '(none)' ? '' : `${epoch}:`}${version}-${release} ${arch} ${license.join(' ')}`;
+    })
+    .sort();
+}
+
+describe('rpm cataloger on a Berkeley DB (RHEL 8 and older)', { skip: skipBerkeley }, () => {
+  for (const pageSize of [4096, 512]) {
+    it(`lists what rpm's bdb_ro backend lists, with ${pageSize}-byte pages`, () => {
+      const dir = join(work, `bdb-${pageSize}`);
+      const file = berkeleyDbFrom(fedoraDb, dir, pageSize);
+      const view = viewOf(readFileSync(file), 'ID="rhel"\nVERSION_ID="8.10"\n', BDB);
+      const { packages, warnings } = catalogAll(view);
+      assert.deepEqual(warnings, []);
+      const ours = packages.map((p) => `${p.name} ${p.version} ${p.arch} ${p.license}`).sort();
+      assert.deepEqual(ours, rpmLines(rpmQueryAll(dir, 'bdb_ro')));
+      assert.equal(ours.length, SPECS.length);
+      assert.ok(
+        packages.every((p) => p.purl.startsWith('pkg:rpm/redhat/') && p.purl.includes('distro=rhel-8.10')),
+      );
+      assert.ok(packages.every((p) => p.foundIn === `/${BDB}`));
+    });
+  }
+
+  it('rejects a file that is not a hash database, a truncated one and a broken overflow chain', () => {
+    const good = readFileSync(berkeleyDbFrom(fedoraDb, join(work, 'bdb-bad'), 512));
+    rejectsWith(
+      () => catalogRpm(viewOf(Buffer.alloc(4096), undefined, BDB), undefined),
+      /^\/var\/lib\/rpm\/Packages: malformed Berkeley DB \(no hash database magic number\)/,
+    );
+    rejectsWith(
+      () => catalogRpm(viewOf(good.subarray(0, good.length - 512), undefined, BDB), undefined),
+      /malformed Berkeley DB \(last page \d+ lies beyond the \d+-byte file \(truncated\?\)\)/,
+    );
+    const broken = Buffer.from(good);
+    const firstOverflow =
+      [...Array(broken.length / 512).keys()].find((page) => broken[page * 512 + 25] === 7) ?? 0;
+    broken[firstOverflow * 512 + 25] = 0;
+    rejectsWith(
+      () => readBerkeleyDbHash(broken, 'db'),
+      /page \d+ item \d+: page \d+ is not an overflow page/,
+    );
+  });
+
+  it('answers every corrupted database with records or a SigilError, never a crash', () => {
+    const good = readFileSync(berkeleyDbFrom(fedoraDb, join(work, 'bdb-fuzz'), 512));
+    let seed = 54321;
+    const next = (bound: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % bound;
+    };
+    for (let round = 0; round < 500; round++) {
+      const bad = Buffer.from(good);
+      for (let flips = 1 + next(4); flips > 0; flips--) bad[next(bad.length)] = next(256);
+      try {
+        catalogRpm(viewOf(bad, undefined, BDB), undefined);
+      } catch (err) {
+        assert.ok(isSigilError(err), `round ${round}: ${String(err)}`);
+      }
+    }
+  });
+});
+
 describe('sigil sbom --dir with rpm databases', { skip }, () => {
-  it('lists the rpm packages and warns, without failing, about a Berkeley DB it cannot read', async () => {
-    const root = join(work, 'el8');
-    // RHEL 8 and older keep a Berkeley DB at /var/lib/rpm/Packages; only its presence matters here.
+  it('lists the rpm packages and warns, without failing, about an NDB database it cannot read', async () => {
+    const root = join(work, 'suse-ndb');
+    // SUSE keeps an NDB database at /var/lib/rpm/Packages.db; only its presence matters here.
     mkdirSync(join(root, 'var/lib/rpm'), { recursive: true });
-    writeFileSync(join(root, 'var/lib/rpm/Packages'), Buffer.alloc(4096));
+    writeFileSync(join(root, 'var/lib/rpm/Packages.db'), Buffer.alloc(4096));
     mkdirSync(join(root, 'usr/lib/sysimage/rpm'), { recursive: true });
     copyFileSync(join(fedoraDb, 'rpmdb.sqlite'), join(root, 'usr/lib/sysimage/rpm/rpmdb.sqlite'));
     const result = await sigil(['sbom', '--dir', root, '-o', 'cyclonedx-json']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(
       result.stderr,
-      /WARNING: \/var\/lib\/rpm\/Packages: RPM Berkeley DB package database not cataloged/,
+      /WARNING: \/var\/lib\/rpm\/Packages\.db: RPM NDB package database not cataloged/,
     );
     const doc = JSON.parse(result.stdout) as { components: { name: string }[] };
     assert.deepEqual(doc.components.map((c) => c.name).sort(), SPECS.map((s) => s.name).sort());
