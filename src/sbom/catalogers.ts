@@ -1,6 +1,8 @@
 /** Package catalogers: each reads its database files from the file view and returns packages with purls. */
 import { SigilError } from '../core/index.js';
 import type { FileView } from './filesystem.js';
+import { distroQualifier, enc } from './purl.js';
+import { catalogRpm, isRpmDatabase, isUnreadRpmDatabase } from './rpm.js';
 
 export interface Distro {
   id: string;
@@ -10,9 +12,11 @@ export interface Distro {
 export interface SbomPackage {
   name: string;
   version: string;
-  type: 'deb' | 'apk' | 'npm' | 'pypi' | 'golang';
+  type: 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'golang';
   arch?: string;
   license?: string;
+  /** The organisation that built the package, as its database records it (rpm's VENDOR). */
+  vendor?: string;
   purl: string;
   foundIn: string;
 }
@@ -28,6 +32,7 @@ const GO_BUILDINFO_WINDOW = 256 * 1024;
  */
 export function catalogContent(path: string, content: Buffer): Buffer | undefined {
   if (isCatalogFile(path)) return Buffer.from(content);
+  if (isUnreadRpmDatabase(path)) return Buffer.alloc(0);
   const at = content.indexOf(GO_BUILDINFO_MAGIC);
   return at === -1 ? undefined : Buffer.from(content.subarray(at, at + GO_BUILDINFO_WINDOW));
 }
@@ -39,16 +44,13 @@ function isCatalogFile(path: string): boolean {
     path === 'var/lib/dpkg/status' ||
     path.startsWith('var/lib/dpkg/status.d/') ||
     path === 'lib/apk/db/installed' ||
+    isRpmDatabase(path) ||
     path.endsWith('/package-lock.json') ||
     path === 'package-lock.json' ||
     /(^|\/)node_modules\/(@[^/]+\/)?[^/]+\/package\.json$/.test(path) ||
     /\.dist-info\/METADATA$/.test(path) ||
     /\.egg-info\/PKG-INFO$/.test(path)
   );
-}
-
-function enc(text: string): string {
-  return encodeURIComponent(text).replace(/%3A/g, ':');
 }
 
 export function detectDistro(view: FileView): Distro | undefined {
@@ -84,10 +86,6 @@ function stanzas(text: string, where: string): Map<string, string>[] {
     result.push(fields);
   }
   return result;
-}
-
-function distroQualifier(distro: Distro | undefined): string {
-  return distro ? `&distro=${enc(`${distro.id}-${distro.versionId}`)}` : '';
 }
 
 export function catalogDpkg(view: FileView, distro: Distro | undefined): SbomPackage[] {
@@ -275,15 +273,24 @@ export function catalogGo(view: FileView): SbomPackage[] {
   return packages;
 }
 
-export function catalogAll(view: FileView): { distro: Distro | undefined; packages: SbomPackage[] } {
+export interface Catalog {
+  distro: Distro | undefined;
+  packages: SbomPackage[];
+  /** Package data found but not cataloged; the SBOM misses those packages. */
+  warnings: string[];
+}
+
+export function catalogAll(view: FileView): Catalog {
   const distro = detectDistro(view);
+  const rpm = catalogRpm(view, distro);
   const packages = [
     ...catalogDpkg(view, distro),
     ...catalogApk(view, distro),
+    ...rpm.packages,
     ...catalogNpm(view),
     ...catalogPython(view),
     ...catalogGo(view),
   ];
   packages.sort((a, b) => (a.purl < b.purl ? -1 : a.purl > b.purl ? 1 : 0));
-  return { distro, packages };
+  return { distro, packages, warnings: rpm.warnings };
 }

@@ -32,6 +32,8 @@ export interface SbomResult {
   document: string;
   packages: SbomPackage[];
   bytesScanned: number;
+  /** Package data that was found but not cataloged (e.g. a Berkeley DB rpmdb): the SBOM is incomplete. */
+  warnings: string[];
 }
 
 export interface ImageSbomOptions {
@@ -76,8 +78,8 @@ export async function generateSbom(
   options: ImageSbomOptions,
 ): Promise<SbomResult> {
   const { view, digest, name, bytesScanned } = await imageView(imageRef, options);
-  const { packages } = catalogAll(view);
-  return { document: writeSbom(format, { name, digest }, packages), packages, bytesScanned };
+  const { packages, warnings } = catalogAll(view);
+  return { document: writeSbom(format, { name, digest }, packages), packages, bytesScanned, warnings };
 }
 
 /** Walks a root filesystem directory; symlinks are not followed, so nothing outside the root is read. */
@@ -109,6 +111,6 @@ function directoryView(root: string): { view: FileView; bytesScanned: number } {
 
 export function generateSbomForDirectory(root: string, format: SbomFormat): SbomResult {
   const { view, bytesScanned } = directoryView(root);
-  const { packages } = catalogAll(view);
-  return { document: writeSbom(format, { name: root }, packages), packages, bytesScanned };
+  const { packages, warnings } = catalogAll(view);
+  return { document: writeSbom(format, { name: root }, packages), packages, bytesScanned, warnings };
 }

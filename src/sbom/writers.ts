@@ -42,6 +42,10 @@ export function writeSpdx(subject: SbomSubject, packages: SbomPackage[], now = n
         SPDXID: ids[i],
         name: pkg.name,
         versionInfo: pkg.version,
+        // Like Syft, the rpm vendor is taken as both who made and who supplied the package.
+        ...(pkg.vendor
+          ? { supplier: `Organization: ${pkg.vendor}`, originator: `Organization: ${pkg.vendor}` }
+          : {}),
         downloadLocation: 'NOASSERTION',
         filesAnalyzed: false,
         licenseDeclared: pkg.license ? 'NOASSERTION' : 'NONE',
@@ -79,6 +83,7 @@ export function writeCycloneDx(subject: SbomSubject, packages: SbomPackage[], no
     components: packages.map((pkg) => ({
       'bom-ref': pkg.purl,
       type: 'library',
+      ...(pkg.vendor ? { publisher: pkg.vendor } : {}),
       name: pkg.name,
       version: pkg.version,
       ...(pkg.license ? { licenses: [{ expression: pkg.license }] } : {}),

@@ -3,7 +3,7 @@ import { SigilError, writeFileAtomic } from '../../core/index.js';
 import { RegistryClient } from '../../oci/index.js';
 import { generateSbom, generateSbomForDirectory, SBOM_FORMATS, type SbomFormat } from '../../sbom/index.js';
 import { parseBool } from '../options.js';
-import { info, printResult } from '../output.js';
+import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
 
 interface SbomOptions {
@@ -70,6 +70,7 @@ Examples:
               client: new RegistryClient({ insecure: opts.allowInsecureRegistry }),
               platform: opts.platform ? parsePlatform(opts.platform) : undefined,
             });
+        for (const message of result.warnings) warn(message);
         const target = file ?? opts.outputFile;
         if (target) {
           await writeFileAtomic(target, result.document);
