@@ -74,9 +74,10 @@ export interface ImageBundleVerifyOptions {
   publicKey?: KeyObject;
   keyless?: KeylessTrust;
   ignoreTlog: boolean;
-  tlogKey?: KeyObject;
-  /** Only statements of this predicate type count. */
-  predicateType: string;
+  /** The trusted log; bundles' entries are checked against its key. */
+  tlog?: { publicKey: KeyObject };
+  /** Only statements of this predicate type count (any, when not given). */
+  predicateType?: string;
 }
 
 export interface VerifiedImageBundle {
@@ -99,7 +100,13 @@ export async function verifyImageBundles(
   const rejected: string[] = [];
   for (const referrer of await listBundleReferrers(client, image)) {
     const annotated = referrer.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION];
-    if (annotated !== undefined && annotated !== options.predicateType) continue;
+    if (
+      options.predicateType !== undefined &&
+      annotated !== undefined &&
+      annotated !== options.predicateType
+    ) {
+      continue;
+    }
     const where = `bundle ${referrer.digest}`;
     try {
       const parsed = parseBlobBundle(await fetchReferrerBundle(client, image, referrer), where);
@@ -107,10 +114,10 @@ export async function verifyImageBundles(
         {
           ignoreTlog: options.ignoreTlog,
           subjectDigest: image.digest,
-          predicateType: options.predicateType,
+          ...(options.predicateType ? { predicateType: options.predicateType } : {}),
           ...(options.publicKey ? { publicKey: options.publicKey } : {}),
           ...(options.keyless ? { keyless: options.keyless } : {}),
-          ...(options.tlogKey ? { tlogKey: options.tlogKey } : {}),
+          ...(options.tlog ? { tlogKey: options.tlog.publicKey } : {}),
         },
         parsed,
         where,

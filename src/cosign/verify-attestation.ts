@@ -24,6 +24,7 @@ import {
 import { repositoryName } from '../oci/index.js';
 import { assertIntotoBodyMatches } from '../tlog/index.js';
 import type { KeylessVerification } from '../verify/index.js';
+import { verifyImageBundles } from './image-bundles.js';
 import { readSignatureLayers } from './signature-image.js';
 import { signatureRepository } from './signature-repository.js';
 import { checkLogEntry, type VerifyImageOptions, verifyKeylessLayer } from './verify.js';
@@ -62,10 +63,14 @@ export async function verifyImageAttestations(
     DSSE_ENVELOPE_MEDIA_TYPE,
   );
   const where = `${repositoryName(image)}@${digest}`;
-  if (!artifact || artifact.layers.length === 0) {
+  const bundled = options.bundles
+    ? await verifiedAttestationBundles(options, digest)
+    : { verified: [], rejected: [] };
+  const layers = artifact?.layers ?? [];
+  if (layers.length === 0 && bundled.verified.length + bundled.rejected.length === 0) {
     throw new SigilError('NO_SIGNATURES', `no attestations found for ${where}`);
   }
-  const outcomes = await mapLimited(artifact.layers, options.concurrency ?? 8, async (layer) => {
+  const outcomes = await mapLimited(layers, options.concurrency ?? 8, async (layer) => {
     try {
       const blob = await client.getBlob(repo, layer.digest);
       return await verifyAttestationLayer(options, digest, layer, blob);
@@ -73,10 +78,16 @@ export async function verifyImageAttestations(
       return { reason: messageOf(err) };
     }
   });
-  const verified = outcomes.filter((o): o is VerifiedAttestation => !('reason' in o));
-  const rejected = outcomes.flatMap((o, i) =>
-    'reason' in o ? [`attestation ${i + 1} (${artifact.layers[i]?.digest}): ${o.reason}`] : [],
-  );
+  const verified = [
+    ...outcomes.filter((o): o is VerifiedAttestation => !('reason' in o)),
+    ...bundled.verified,
+  ];
+  const rejected = [
+    ...outcomes.flatMap((o, i) =>
+      'reason' in o ? [`attestation ${i + 1} (${layers[i]?.digest}): ${o.reason}`] : [],
+    ),
+    ...bundled.rejected,
+  ];
   if (verified.length === 0) {
     const typed = options.predicateType ? ` of type ${options.predicateType}` : '';
     throw new SigilError(
@@ -85,6 +96,28 @@ export async function verifyImageAttestations(
     );
   }
   return { digest, verified, rejected };
+}
+
+/** Attestation bundles pushed as OCI 1.1 referrers (cosign v3's --new-bundle-format) that verify. */
+async function verifiedAttestationBundles(
+  options: VerifyAttestationOptions,
+  digest: Digest,
+): Promise<{ verified: VerifiedAttestation[]; rejected: string[] }> {
+  const { verified, rejected } = await verifyImageBundles({
+    ...options,
+    image: { ...options.image, digest },
+    ...(options.predicateType ? { predicateType: options.predicateType } : {}),
+  });
+  return {
+    verified: verified.map((bundle) => ({
+      layer: bundle.referrer,
+      envelope: bundle.envelope,
+      statement: bundle.statement,
+      predicateType: bundle.statement.predicateType,
+      ...(bundle.keyless ? { keyless: bundle.keyless } : {}),
+    })),
+    rejected,
+  };
 }
 
 async function verifyAttestationLayer(

@@ -46,6 +46,8 @@ import {
   type KeylessVerification,
   verifyKeylessBundle,
 } from '../verify/index.js';
+import { COSIGN_SIGN_PREDICATE_TYPE } from './bundle-referrers.js';
+import { bundleSignatureClaims, verifyImageBundles } from './image-bundles.js';
 import { readSignatureLayers } from './signature-image.js';
 import { signatureRepository } from './signature-repository.js';
 
@@ -65,15 +67,23 @@ export interface VerifyImageOptions {
   concurrency?: number;
   /** Where the `.sig`/`.att` artifacts live when not where COSIGN_REPOSITORY says (Kyverno's `repository`). */
   signatureRepository?: Repository;
+  /** Also accept signature bundles pushed as OCI 1.1 referrers (cosign v3's --new-bundle-format). */
+  bundles?: boolean;
 }
 
 export interface VerifiedSignature {
   layer: LayerDescriptor;
   payload: Buffer;
-  claims: SimpleSigningPayload;
+  /** The simple-signing payload; for a signature bundle, the claims cosign v3 derives from its statement. */
+  claims: SignatureClaims;
   /** Keyless signatures: the certificate's identity. */
   keyless?: KeylessVerification;
 }
+
+/** What a verified signature says: simple-signing's shape, with the bundle predicate type as `type`. */
+export type SignatureClaims = Omit<SimpleSigningPayload, 'critical'> & {
+  critical: Omit<SimpleSigningPayload['critical'], 'type'> & { type: string };
+};
 
 export interface ImageVerification {
   digest: Digest;
@@ -92,16 +102,23 @@ export async function verifyImage(options: VerifyImageOptions): Promise<ImageVer
     artifactTag(digest, 'sig'),
     SIMPLE_SIGNING_MEDIA_TYPE,
   );
-  if (!existing || existing.layers.length === 0) {
+  const bundled = options.bundles
+    ? await verifiedSignatureBundles(options, digest)
+    : { verified: [], rejected: [] };
+  const layers = existing?.layers ?? [];
+  if (layers.length === 0 && bundled.verified.length + bundled.rejected.length === 0) {
     throw new SigilError('NO_SIGNATURES', `no signatures found for ${repositoryName(image)}@${digest}`);
   }
-  const outcomes = await mapLimited(existing.layers, options.concurrency ?? 8, (layer) =>
+  const outcomes = await mapLimited(layers, options.concurrency ?? 8, (layer) =>
     verifyLayer(options, repo, digest, layer),
   );
-  const verified = outcomes.filter((o): o is VerifiedSignature => !('reason' in o));
-  const rejected = outcomes.flatMap((o, i) =>
-    'reason' in o ? [`signature ${i + 1} (${existing.layers[i]?.digest}): ${o.reason}`] : [],
-  );
+  const verified = [...outcomes.filter((o): o is VerifiedSignature => !('reason' in o)), ...bundled.verified];
+  const rejected = [
+    ...outcomes.flatMap((o, i) =>
+      'reason' in o ? [`signature ${i + 1} (${layers[i]?.digest}): ${o.reason}`] : [],
+    ),
+    ...bundled.rejected,
+  ];
   if (verified.length === 0) {
     throw new SigilError(
       rejected.every((r) => r.includes('transparency log')) ? 'TLOG_ENTRY_MISMATCH' : 'SIGNATURE_MISMATCH',
@@ -109,6 +126,40 @@ export async function verifyImage(options: VerifyImageOptions): Promise<ImageVer
     );
   }
   return { digest, verified, rejected };
+}
+
+/**
+ * Signature bundles (statements of cosign's signing predicate about this digest) that verify, with the
+ * claims cosign v3 prints for them. Attestation bundles of other predicate types are not signatures here,
+ * although cosign v3's verify accepts them: an SBOM attestation does not say the image was released.
+ */
+async function verifiedSignatureBundles(
+  options: VerifyImageOptions,
+  digest: Digest,
+): Promise<{ verified: VerifiedSignature[]; rejected: string[] }> {
+  const { verified, rejected } = await verifyImageBundles({
+    ...options,
+    image: { ...options.image, digest },
+    predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+  });
+  const accepted: VerifiedSignature[] = [];
+  for (const bundle of verified) {
+    const claims = bundleSignatureClaims(repositoryName(options.image), bundle.statement, digest);
+    const missing = Object.entries(options.annotations ?? {}).filter(([k, v]) => claims.optional[k] !== v);
+    if (missing.length > 0) {
+      rejected.push(
+        `bundle ${bundle.referrer.digest}: missing annotations ${missing.map(([k, v]) => `${k}=${v}`).join(', ')}`,
+      );
+      continue;
+    }
+    accepted.push({
+      layer: bundle.referrer,
+      payload: Buffer.from(JSON.stringify(claims)),
+      claims,
+      ...(bundle.keyless ? { keyless: bundle.keyless } : {}),
+    });
+  }
+  return { verified: accepted, rejected };
 }
 
 async function verifyLayer(

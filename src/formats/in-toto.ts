@@ -141,7 +141,8 @@ export function parseStatement(payload: Uint8Array, where: string): InTotoStatem
       if (typeof value !== 'string') return bad(`subject[${i}].digest.${algorithm} is not a string`);
       digest[algorithm] = value;
     }
-    return { name: typeof s.name === 'string' ? s.name : '', digest };
+    const annotations = isRecord(s.annotations) ? { annotations: s.annotations } : {};
+    return { name: typeof s.name === 'string' ? s.name : '', digest, ...annotations };
   });
   return { _type: json._type, subject, predicateType: json.predicateType, predicate: json.predicate };
 }

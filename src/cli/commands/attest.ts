@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { readUserFile, SigilError } from '../../core/index.js';
 import { attestationJsonLines, attestImage, verifyImageAttestations } from '../../cosign/index.js';
-import { PREDICATE_TYPE_NAMES, predicateTypeFor } from '../../formats/index.js';
+import { buildPredicate, PREDICATE_TYPE_NAMES, predicateTypeFor } from '../../formats/index.js';
 import { formatReference, parseReference } from '../../oci/index.js';
 import { type AnyAllConditions, anyAllConditionsSchema, evaluateConditions } from '../../policy/index.js';
+import { signImagesAsBundles } from '../image-bundles.js';
 import {
   addInsecureRegistryOption,
   type RegistryOptions,
@@ -29,6 +30,8 @@ interface AttestOptions extends RegistryOptions, SigningOptions {
   replace: boolean;
   upload: boolean;
   yes?: boolean;
+  newBundleFormat: boolean;
+  bundle?: string;
   output: 'text' | 'json';
 }
 
@@ -38,6 +41,7 @@ interface VerifyAttestationOptions extends RegistryOptions, KeylessVerifyOptions
   policy?: string;
   rekorUrl?: string;
   insecureIgnoreTlog: boolean;
+  newBundleFormat: boolean;
   output: 'text' | 'json';
 }
 
@@ -57,6 +61,13 @@ export function registerAttestCommands(program: Command): void {
     .option('--tlog-upload [bool]', 'upload the attestation to the transparency log', parseBool, true)
     .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to upload to')
     .option('--upload [bool]', 'push the attestation to the registry', parseBool, true)
+    .option(
+      '--new-bundle-format [bool]',
+      'store the attestation as a Sigstore bundle referrer of the image (cosign v3), not in the .att tag',
+      parseBool,
+      false,
+    )
+    .option('--bundle <file>', 'with --new-bundle-format: also write the bundle to this file')
     .option('-y, --yes', 'skip confirmation prompts')
     .option('--output <format>', 'text or json', parseOutput, 'text')
     .addHelpText(
@@ -65,15 +76,22 @@ export function registerAttestCommands(program: Command): void {
 Examples:
   sigil attest --key cosign.key --predicate sbom.spdx.json --type spdxjson 127.0.0.1:5000/app:v1
   sigil attest --yes --predicate sbom.cdx.json --type cyclonedx ghcr.io/org/app@sha256:...   # keyless
-  sigil attest --key cosign.key --predicate scan.json --type vuln --replace ghcr.io/org/app@sha256:...`,
+  sigil attest --key cosign.key --predicate scan.json --type vuln --replace ghcr.io/org/app@sha256:...
+  sigil attest --key cosign.key --predicate provenance.json --type slsaprovenance1 --new-bundle-format IMAGE`,
     );
   addInsecureRegistryOption(addKeylessSignOptions(attest)).action(
     action(async (images: string[], opts: AttestOptions) => {
-      predicateTypeFor(opts.type);
+      const predicateType = predicateTypeFor(opts.type);
       const predicate = readUserFile(opts.predicate, 'predicate');
       const references = images.map(parseReference);
       const signing = await signingContext(opts);
       const client = registryClient(opts);
+      if (opts.newBundleFormat) {
+        const content = { predicateType, predicate: buildPredicate(opts.type, predicate, opts.predicate) };
+        const bundled = await signImagesAsBundles(references, client, signing, content, opts);
+        if (opts.output === 'json') printResult(JSON.stringify(bundled));
+        return;
+      }
       const results = [];
       for (const image of references) {
         const result = await attestImage({
@@ -121,6 +139,12 @@ Examples:
       'the transparency log to fetch inclusion proofs from (its key: SIGSTORE_REKOR_PUBLIC_KEY)',
     )
     .option(
+      '--new-bundle-format [bool]',
+      'also accept attestation bundles stored as OCI 1.1 referrers (cosign v3); false: only the .att tag',
+      parseBool,
+      true,
+    )
+    .option(
       '-o, --output <format>',
       'json (one DSSE envelope per line, as cosign) or text',
       parseOutput,
@@ -159,6 +183,7 @@ A policy file (conditions over the predicate, as in a Kyverno verifyImages attes
           predicateType,
           ignoreTlog: opts.insecureIgnoreTlog,
           ...trustedLog(opts.rekorUrl),
+          bundles: opts.newBundleFormat,
         });
         if (policy) {
           for (const attestation of result.verified) {

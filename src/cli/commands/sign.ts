@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../core/index.js';
-import { signImage, verificationJson, verifyImage } from '../../cosign/index.js';
+import { COSIGN_SIGN_PREDICATE_TYPE, signImage, verificationJson, verifyImage } from '../../cosign/index.js';
 import { formatReference, parseReference } from '../../oci/index.js';
+import { signImagesAsBundles } from '../image-bundles.js';
 import { type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
 import {
   addKeylessSignOptions,
@@ -22,6 +23,8 @@ interface SignOptions extends RegistryOptions, SigningOptions {
   signContainerIdentity?: string;
   outputSignature?: string;
   outputPayload?: string;
+  newBundleFormat: boolean;
+  bundle?: string;
   output: 'text' | 'json';
 }
 
@@ -31,6 +34,7 @@ interface VerifyOptions extends RegistryOptions, KeylessVerifyOptions {
   annotations: Record<string, string>;
   insecureIgnoreTlog: boolean;
   checkDockerReference: boolean;
+  newBundleFormat: boolean;
   output: 'text' | 'json';
 }
 
@@ -58,6 +62,13 @@ export function registerSignCommands(program: Command): void {
     .option('--output-signature <file>', 'also write the base64 signature to this file')
     .option('--output-payload <file>', 'also write the signed payload to this file')
     .option(
+      '--new-bundle-format [bool]',
+      "store the signature as a Sigstore bundle referrer (an in-toto statement of cosign v3's signing predicate)",
+      parseBool,
+      false,
+    )
+    .option('--bundle <file>', 'with --new-bundle-format: also write the bundle to this file')
+    .option(
       '--allow-insecure-registry [bool]',
       'allow plain-HTTP registries other than loopback',
       parseBool,
@@ -72,6 +83,7 @@ Examples:
   sigil sign --key cosign.key --tlog-upload=false 127.0.0.1:5000/app:v1
   sigil sign --key cosign.key -a env=prod -a git_sha=$GITHUB_SHA ghcr.io/org/app@sha256:...
   sigil sign --yes 127.0.0.1:5000/app@sha256:...     # keyless, on the stack \`sigil serve\` runs
+  sigil sign --key cosign.key --new-bundle-format --bundle app.sigstore.json 127.0.0.1:5000/app@sha256:...
   sigil sign --yes --fulcio-url https://ca.internal --rekor-url https://log.internal \\
     --identity-token "$(cat token.jwt)" registry.internal/app@sha256:...`,
     );
@@ -80,6 +92,16 @@ Examples:
       const references = images.map(parseReference);
       const signing = await signingContext(opts);
       const client = registryClient(opts);
+      if (opts.newBundleFormat) {
+        const content = {
+          predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+          predicate: {},
+          subjectAnnotations: opts.annotations,
+        };
+        const bundled = await signImagesAsBundles(references, client, signing, content, opts);
+        if (opts.output === 'json') printResult(JSON.stringify(bundled));
+        return;
+      }
       const results = [];
       for (const image of references) {
         const result = await signImage({
@@ -148,6 +170,12 @@ Examples:
       false,
     )
     .option(
+      '--new-bundle-format [bool]',
+      'also accept signature bundles stored as OCI 1.1 referrers (cosign v3); false: only the .sig tag',
+      parseBool,
+      true,
+    )
+    .option(
       '--allow-insecure-registry [bool]',
       'allow plain-HTTP registries other than loopback',
       parseBool,
@@ -185,6 +213,7 @@ Examples:
           ignoreTlog: opts.insecureIgnoreTlog,
           ...trustedLog(opts.rekorUrl),
           checkDockerReference: opts.checkDockerReference,
+          bundles: opts.newBundleFormat,
           ...(Object.keys(opts.annotations).length > 0 ? { annotations: opts.annotations } : {}),
         });
         const annotated = Object.keys(opts.annotations).length > 0;

@@ -49,8 +49,23 @@ export async function startRegistry(options: RegistryServerOptions): Promise<Run
   const bound = app.server.address();
   const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
   const address = `${reachableHost(options.host)}:${port}`;
-  return { url: `http://${address}`, address, close: () => app.close() };
+  return { url: `http://${address}`, address, close: () => closeGracefully(app) };
 }
+
+/**
+ * Lets requests in flight finish, then cuts what is left: a client that stopped reading a blob keeps its
+ * connection busy, and without the cut close() would wait for the keep-alive timeout (72 s).
+ */
+async function closeGracefully(app: ReturnType<typeof buildRegistryApp>): Promise<void> {
+  const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
+}
+
+const CLOSE_GRACE_MS = 2_000;
 
 /** The registry as a fastify instance that is not listening yet, for `inject()` tests and embedding. */
 export function buildRegistryApp(options: Omit<RegistryServerOptions, 'host' | 'port'>): FastifyInstance {
