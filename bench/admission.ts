@@ -2,11 +2,10 @@
  * Admission webhook on the real policy engine: a Kyverno key policy, images signed with sigil in the real
  * distribution registry (docker-registry; the embedded registry when it is not installed). AdmissionReviews
  * for a one-container and a five-container Pod: warm (decision cache hits) in-process and over HTTPS with
- * 64 keep-alive clients, and cold (no cache: every review resolves the tags, fetches and verifies the
- * signatures) over HTTPS.
+ * 64 keep-alive clients on another thread, and cold (no cache: every review resolves the tags, fetches and
+ * verifies the signatures) over HTTPS.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdmissionServer, type DecisionCache, policyEvaluator } from '../src/admission/index.js';
@@ -16,6 +15,7 @@ import { parseReference, pushTestImage, RegistryClient, startRegistry } from '..
 import { readPolicyDocument } from '../src/policy/index.js';
 import { dockerRegistryInstalled, startDockerRegistry } from '../test/helpers/docker-registry.js';
 import { selfSignedCertificate } from '../test/helpers/tls.js';
+import { loadFromThread } from './https-load.js';
 import { formatTiming, measure } from './stats.js';
 
 const NO_CACHE: DecisionCache = { get: async () => undefined, set: async () => {} };
@@ -86,33 +86,13 @@ export async function benchAdmission(): Promise<void> {
     warm: createAdmissionServer({ tls, evaluate, policyState: () => ({ generation: 1 }) }),
     cold: createAdmissionServer({ tls, evaluate, policyState: () => ({ generation: 1 }), cache: NO_CACHE }),
   };
-  const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: tls.cert });
   try {
     for (const [mode, server] of Object.entries(servers)) {
       await server.app.listen({ host: '127.0.0.1', port: 0 });
       const address = server.app.server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      const post = (body: string) =>
-        new Promise<void>((resolve, reject) => {
-          const req = request(
-            {
-              host: '127.0.0.1',
-              port,
-              method: 'POST',
-              path: '/mutate',
-              agent,
-              headers: { 'content-type': 'application/json' },
-            },
-            (res) => {
-              res.resume();
-              res.on('end', () =>
-                res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
-              );
-            },
-          );
-          req.on('error', reject);
-          req.end(body);
-        });
+      const load = (body: string, count: number, concurrency: number) =>
+        loadFromThread({ port, path: '/mutate', body, ca: tls.cert, count, concurrency });
       for (const containers of [1, 5]) {
         const pod = review(images.slice(0, containers));
         const body = JSON.stringify(pod);
@@ -127,20 +107,14 @@ export async function benchAdmission(): Promise<void> {
             ),
           );
         }
-        if (mode === 'cold') {
-          console.log(formatTiming(`${label}, HTTPS x1`, await measure(200, () => post(body), 1)));
-        }
-        await measure(200, () => post(body), 64);
+        if (mode === 'cold') console.log(formatTiming(`${label}, HTTPS x1`, await load(body, 200, 1)));
+        await load(body, 200, 64);
         console.log(
-          formatTiming(
-            `${label}, HTTPS x64`,
-            await measure(mode === 'warm' ? 10_000 : 1_000, () => post(body), 64),
-          ),
+          formatTiming(`${label}, HTTPS x64`, await load(body, mode === 'warm' ? 20_000 : 1_000, 64)),
         );
       }
     }
   } finally {
-    agent.destroy();
     await servers.warm.app.close();
     await servers.cold.app.close();
     await registry.close();

@@ -1,4 +1,7 @@
-/** `npm run bench`: every benchmark in turn; each prints its own figures. */
+/**
+ * `npm run bench`: every benchmark in turn, each printing its own figures; `npm run bench -- admission keyless`
+ * runs only the ones named.
+ */
 import { benchAdmission } from './admission.js';
 import { benchAttestations } from './attestations.js';
 import { benchConditions } from './conditions.js';
@@ -10,14 +13,26 @@ import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
 
+const BENCHMARKS: Record<string, () => Promise<void>> = {
+  'verify-image': benchVerifyImage,
+  'verify-blob': benchVerifyBlob,
+  keyless: benchKeyless,
+  tlog: benchTlog,
+  conditions: benchConditions,
+  attestations: benchAttestations,
+  sbom: benchSbom,
+  pkcs11: benchPkcs11,
+  admission: benchAdmission,
+  copy: benchCopy,
+};
+
+const chosen = process.argv.slice(2);
+const unknown = chosen.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
+  process.exit(2);
+}
 console.log(`sigil benchmarks: node ${process.version}, ${process.platform}/${process.arch}`);
-await benchVerifyImage();
-await benchVerifyBlob();
-await benchKeyless();
-await benchTlog();
-await benchConditions();
-await benchAttestations();
-await benchSbom();
-await benchPkcs11();
-await benchAdmission();
-await benchCopy();
+for (const [name, run] of Object.entries(BENCHMARKS)) {
+  if (chosen.length === 0 || chosen.includes(name)) await run();
+}
