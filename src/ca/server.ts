@@ -1,7 +1,7 @@
 /**
  * Fulcio v2 REST routes (`sigil ca serve`): `POST /api/v2/signingCert`, `GET /api/v2/trustBundle`,
  * `GET /api/v2/configuration`, with Fulcio's JSON shapes and `{"code","message"}` errors (400 for a bad
- * request, 401 for a token that does not verify, 404 for what is not there); and, when the CA runs its own
+ * request, 401 for a token that does not verify, 404 for what is not there, 502 when its CT log fails); and, when the CA runs its own
  * CT log, that log's RFC 6962 API under `/ct/v1/`.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -19,9 +19,11 @@ export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInst
       ? 401
       : isSigilError(error, 'NOT_FOUND')
         ? 404
-        : isSigilError(error) || ((error as { statusCode?: number }).statusCode ?? 500) < 500
-          ? 400
-          : 500;
+        : upstreamFailed(error)
+          ? 502
+          : isSigilError(error) || ((error as { statusCode?: number }).statusCode ?? 500) < 500
+            ? 400
+            : 500;
     return reply.status(status).send({ code: status, message: (error as Error).message });
   });
 
@@ -53,6 +55,11 @@ function configurationOf(issuer: IssuerConfig) {
     issuerType: issuer.type,
     ...(issuer.subjectDomain ? { subjectDomain: issuer.subjectDomain } : {}),
   };
+}
+
+/** A service the CA depends on (an external CT log) failed: the request itself was fine. */
+function upstreamFailed(error: unknown): boolean {
+  return isSigilError(error, 'SERVICE_UNREACHABLE') || isSigilError(error, 'SERVICE_ERROR');
 }
 
 export interface RunningCa {

@@ -1,21 +1,28 @@
-/** `sigil admission serve` as an operator runs it, and the HTTPS GETs that probe it (as kubelet and the API server do). */
+/**
+ * sigil's servers as an operator runs them (`admission serve`, `ca serve`), and the HTTPS GETs that probe the
+ * webhook (as kubelet and the API server do).
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:https';
 import { SIGIL_BIN } from './cli.js';
 
-/** Starts the built binary with these flags; resolves once it listens, rejects if it exits first. */
+/** Starts `sigil admission serve` with these flags; resolves once it listens, rejects if it exits first. */
 export function startAdmissionServe(args: string[], cwd: string): Promise<ChildProcess> {
-  const server = spawn(process.execPath, [SIGIL_BIN, 'admission', 'serve', ...args], {
-    cwd,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  return startSigilServer(['admission', 'serve', ...args], cwd, 'admission webhook on');
+}
+
+/** Starts a long-running sigil command; resolves once stderr shows `ready`, rejects if it exits first. */
+export function startSigilServer(args: string[], cwd: string, ready: string): Promise<ChildProcess> {
+  const server = spawn(process.execPath, [SIGIL_BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let seen = '';
     server.stderr?.on('data', (chunk) => {
       seen += chunk;
-      if (seen.includes('admission webhook on')) resolve(server);
+      if (seen.includes(ready)) resolve(server);
     });
-    server.on('exit', (code) => reject(new Error(`admission serve exited ${code}: ${seen}`)));
+    server.on('exit', (code) =>
+      reject(new Error(`sigil ${args.slice(0, 2).join(' ')} exited ${code}: ${seen}`)),
+    );
   });
 }
 
