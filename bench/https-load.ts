@@ -19,7 +19,9 @@ interface LoadSpec {
 /** Sends `count` POSTs of `body`, `concurrency` at a time over keep-alive connections, from another thread. */
 export function loadFromThread(spec: LoadSpec): Promise<Timing> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: spec, execArgv: ['--import', 'tsx'] });
+    // Node 20 loads a worker's entry file before any --import hook runs, so the thread registers tsx itself.
+    const entry = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
+    const worker = new Worker(entry, { eval: true, workerData: spec });
     worker.once('message', resolve);
     worker.once('error', reject);
   });

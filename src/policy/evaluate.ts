@@ -4,7 +4,7 @@
  * outcomes become a decision (Enforce denies on failure, Audit admits and reports), a JSON patch pinning
  * verified tags to their digests, and PolicyReport results.
  */
-import { messageOf } from '../core/index.js';
+import { mapLimited, messageOf } from '../core/index.js';
 import { formatReference, type ImageReference, parseReference } from '../oci/index.js';
 import { evaluateConditions, wildcardMatch } from './conditions/index.js';
 import { matchingRules } from './match.js';
@@ -47,6 +47,9 @@ export interface EvaluationOptions extends VerifierContext {
 
 export const VERIFY_IMAGES_ANNOTATION = 'kyverno.io/verify-images';
 
+/** Images of one resource verified concurrently (a pod rarely has more; registries see at most this many). */
+const IMAGE_CONCURRENCY = 8;
+
 export async function evaluateResource(
   request: ResourceRequest,
   policySet: PolicySet,
@@ -61,8 +64,13 @@ export async function evaluateResource(
   for (const policy of policySet.policies) {
     for (const { rule, name } of matchingRules(policy, request)) {
       for (const verification of rule.verifyImages) {
-        for (const target of images.filter((i) => selected(verification, i.image))) {
-          const result = await verifyOne(verification, target, options);
+        // The images of a pod are verified at once: each waits on its registry, not on the others.
+        const targets = images.filter((i) => selected(verification, i.image));
+        const outcomes = await mapLimited(targets, IMAGE_CONCURRENCY, (t) =>
+          verifyOne(verification, t, options),
+        );
+        for (const [i, target] of targets.entries()) {
+          const result = outcomes[i] as Awaited<ReturnType<typeof verifyOne>>;
           const action = failureAction(policy, verification, request.namespace);
           results.push({
             policy: policy.name,
