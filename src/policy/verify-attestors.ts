@@ -118,10 +118,24 @@ async function verifyEntry(
   return (await verifyImageAttestations({ ...common, predicateType: target.predicateType })).verified;
 }
 
+// Policies name the same few keys in every review; parsing a PEM costs more than verifying a signature.
+const parsedKeys = new Map<string, KeyObject>();
+const PARSED_KEYS_LIMIT = 1024;
+
+function policyKey(pem: string, where: string): KeyObject {
+  let key = parsedKeys.get(pem);
+  if (!key) {
+    key = loadPublicKeyPem(pem, where);
+    if (parsedKeys.size >= PARSED_KEYS_LIMIT) parsedKeys.clear();
+    parsedKeys.set(pem, key);
+  }
+  return key;
+}
+
 function keySigner(entry: Extract<Attestor, { kind: 'key' }>, ctx: VerifierContext) {
-  const publicKey = loadPublicKeyPem(entry.publicKey, 'attestor publicKeys');
+  const publicKey = policyKey(entry.publicKey, 'attestor publicKeys');
   const logKey = entry.tlog.publicKey
-    ? loadPublicKeyPem(entry.tlog.publicKey, 'attestor rekor.pubkey')
+    ? policyKey(entry.tlog.publicKey, 'attestor rekor.pubkey')
     : ctx.rekorPublicKey;
   if (!entry.tlog.ignore && !logKey) {
     throw new SigilError(
