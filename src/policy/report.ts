@@ -70,7 +70,8 @@ export function buildPolicyReport(
           }
         : {}),
     },
-    ...(resource.uid ? { scope: resource } : {}),
+    // Copies, not one shared object: YAML would print a shared object as an anchor and aliases.
+    ...(resource.uid ? { scope: { ...resource } } : {}),
     results: results.map((r) => ({
       policy: r.policy,
       rule: r.rule,
@@ -80,7 +81,7 @@ export function buildPolicyReport(
       source: 'sigil',
       ...(r.severity ? { severity: r.severity } : {}),
       ...(r.category ? { category: r.category } : {}),
-      resources: [resource],
+      resources: [{ ...resource }],
       timestamp: { seconds, nanos: 0 },
     })),
     summary,
