@@ -98,7 +98,15 @@ export async function verifyImageBundles(
   const { client, image } = options;
   const verified: VerifiedImageBundle[] = [];
   const rejected: string[] = [];
-  for (const referrer of await listBundleReferrers(client, image)) {
+  let referrers: BundleReferrer[];
+  try {
+    referrers = await listBundleReferrers(client, image);
+  } catch (err) {
+    // As cosign v3 does, a registry that cannot list referrers leaves the .sig/.att signatures to decide.
+    if (!(err instanceof SigilError)) throw err;
+    return { verified, rejected: [`referrers of ${image.digest}: ${err.message}`] };
+  }
+  for (const referrer of referrers) {
     const annotated = referrer.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION];
     if (
       options.predicateType !== undefined &&
