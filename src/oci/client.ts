@@ -15,6 +15,7 @@ import {
   sha256Digest,
 } from '../core/index.js';
 import { Authenticator, type Fetch } from './auth.js';
+import { IdleDeadline, verifyingStream } from './blob-stream.js';
 import { type CredentialStore, DockerConfigCredentials } from './credentials.js';
 import {
   type Descriptor,
@@ -55,6 +56,12 @@ export interface FetchedManifest {
   manifest: Manifest;
 }
 
+/** A blob being downloaded: its size, and its bytes, checked against its digest as they flow. */
+export interface BlobStream {
+  size: number;
+  stream: ReadableStream<Uint8Array>;
+}
+
 export interface PushBlobOptions {
   /** Ask the registry to link the blob from this repository instead of uploading it (same registry). */
   mountFrom?: Repository;
@@ -66,7 +73,10 @@ export interface PushBlobOptions {
 
 interface RequestOptions {
   headers?: Record<string, string>;
-  body?: Buffer;
+  /** A stream body is sent once: no retry, no second attempt after an auth challenge. */
+  body?: Buffer | ReadableStream<Uint8Array>;
+  /** For streamed transfers: a timeout on silence instead of one on the whole request. */
+  deadline?: IdleDeadline;
   /** Extra scope beyond this repository's (a mount source). */
   push?: boolean;
   mountFrom?: Repository;
@@ -211,6 +221,28 @@ export class RegistryClient {
     return bytes;
   }
 
+  /**
+   * The blob as a stream, for blobs too large to hold in memory: `size` is the descriptor's (else the
+   * registry's Content-Length). The bytes are hashed as they pass and the stream errors with DIGEST_MISMATCH
+   * before its last chunk when they do not match the digest or the size (see verifyingStream).
+   */
+  async getBlobStream(repo: Repository, digest: Digest, size?: number): Promise<BlobStream> {
+    const deadline = new IdleDeadline(this.timeoutMs);
+    const response = await this.request(repo, 'GET', `blobs/${digest}`, { deadline });
+    const where = `blob ${repositoryName(repo)}@${digest}`;
+    const length = response.headers.get('content-length');
+    const expected = size ?? (length === null ? Number.NaN : Number(length));
+    if (!Number.isSafeInteger(expected) || expected < 0 || !response.body) {
+      deadline.stop();
+      await response.body?.cancel();
+      throw new SigilError('REGISTRY_ERROR', `${where}: the registry did not say the blob's size`);
+    }
+    return {
+      size: expected,
+      stream: response.body.pipeThrough(verifyingStream(digest, expected, where, deadline)),
+    };
+  }
+
   async hasBlob(repo: Repository, digest: Digest): Promise<boolean> {
     const response = await this.request(repo, 'HEAD', `blobs/${digest}`, { accept: [404] });
     return response.status !== 404;
@@ -224,15 +256,8 @@ export class RegistryClient {
     const digest = sha256Digest(data);
     const result = { digest, size: data.length };
     if (!options.knownMissing && (await this.hasBlob(repo, digest))) return result;
-    const mount = options.mountFrom ? mountQuery(digest, options.mountFrom) : '';
-    const started = await this.request(repo, 'POST', `blobs/uploads/${mount}`, {
-      push: true,
-      retryable: true,
-      ...(options.mountFrom ? { mountFrom: options.mountFrom } : {}),
-    });
-    await started.body?.cancel();
-    if (started.status === 201) return result;
-    let location = this.uploadLocation(started, repo);
+    let location = await this.startUpload(repo, digest, options.mountFrom);
+    if (location === undefined) return result;
     const chunkSize = options.chunkSize ?? 0;
     if (chunkSize > 0 && data.length > chunkSize) {
       for (let offset = 0; offset < data.length; offset += chunkSize) {
@@ -256,6 +281,41 @@ export class RegistryClient {
   }
 
   /**
+   * Uploads a blob from a stream in one monolithic PUT with Content-Length `size`, holding no more of it in
+   * memory than the stream's buffers. When the stream fails (a source that served wrong bytes, see
+   * getBlobStream) the request is aborted and the upload session cancelled, so the blob is never committed.
+   */
+  async pushBlobStream(
+    repo: Repository,
+    digest: Digest,
+    size: number,
+    stream: ReadableStream<Uint8Array>,
+    options: Pick<PushBlobOptions, 'knownMissing'> = {},
+  ): Promise<{ digest: Digest; size: number }> {
+    const result = { digest, size };
+    if (!options.knownMissing && (await this.hasBlob(repo, digest))) {
+      await stream.cancel();
+      return result;
+    }
+    const location = await this.startUpload(repo, digest);
+    if (location === undefined) return result;
+    const deadline = new IdleDeadline(this.timeoutMs);
+    try {
+      await this.finishUpload(repo, location, digest, stream.pipeThrough(deadline.watch()), {
+        size,
+        deadline,
+      });
+    } catch (err) {
+      await stream.cancel().catch(() => undefined);
+      await this.cancelUpload(repo, location);
+      throw err;
+    } finally {
+      deadline.stop();
+    }
+    return result;
+  }
+
+  /**
    * Asks the registry to link a blob it already holds in `from` into `repo` (cross-repository mount), so
    * that nothing is downloaded or uploaded. False when it declined (it may not let us read `from`); the
    * upload session it opened instead is cancelled.
@@ -268,15 +328,7 @@ export class RegistryClient {
     });
     await started.body?.cancel();
     if (started.status === 201) return true;
-    try {
-      const cancelled = await this.request(repo, 'DELETE', this.uploadLocation(started, repo), {
-        push: true,
-        accept: [404],
-      });
-      await cancelled.body?.cancel();
-    } catch {
-      // Best effort: registries expire abandoned upload sessions on their own.
-    }
+    await this.cancelUpload(repo, this.uploadLocation(started, repo));
     return false;
   }
 
@@ -345,20 +397,51 @@ export class RegistryClient {
     }
   }
 
+  /** Opens an upload session and returns its location; undefined when the registry mounted the blob. */
+  private async startUpload(
+    repo: Repository,
+    digest: Digest,
+    mountFrom?: Repository,
+  ): Promise<string | undefined> {
+    const started = await this.request(
+      repo,
+      'POST',
+      `blobs/uploads/${mountFrom ? mountQuery(digest, mountFrom) : ''}`,
+      { push: true, retryable: true, ...(mountFrom ? { mountFrom } : {}) },
+    );
+    await started.body?.cancel();
+    return started.status === 201 ? undefined : this.uploadLocation(started, repo);
+  }
+
+  /** A stream body needs its `size`: registries want a Content-Length, not a chunked body. */
   private async finishUpload(
     repo: Repository,
     location: string,
     digest: Digest,
-    body: Buffer,
+    body: Buffer | ReadableStream<Uint8Array>,
+    streamed?: { size: number; deadline: IdleDeadline },
   ): Promise<void> {
     const url = new URL(location);
     url.searchParams.set('digest', digest);
     const response = await this.request(repo, 'PUT', url.toString(), {
-      headers: { 'Content-Type': 'application/octet-stream' },
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        ...(streamed ? { 'Content-Length': String(streamed.size) } : {}),
+      },
       body,
       push: true,
+      ...(streamed ? { deadline: streamed.deadline } : {}),
     });
     await response.body?.cancel();
+  }
+
+  private async cancelUpload(repo: Repository, location: string): Promise<void> {
+    try {
+      const cancelled = await this.request(repo, 'DELETE', location, { push: true, accept: [404] });
+      await cancelled.body?.cancel();
+    } catch {
+      // Best effort: registries expire abandoned upload sessions on their own.
+    }
   }
 
   private uploadLocation(response: Response, repo: Repository): string {
@@ -387,7 +470,10 @@ export class RegistryClient {
       ...(options.mountFrom ? [`repository:${options.mountFrom.repository}:pull`] : []),
     ].join(' ');
     let authorization = this.auth.cached(repo.registry, scope);
-    let challenged = false;
+    const resendable = !(options.body instanceof ReadableStream);
+    const retryable = resendable && (options.retryable ?? isIdempotent(method));
+    // A streamed body cannot be sent twice: without a second attempt, a challenge is an answer.
+    let challenged = !resendable;
     for (let attempt = 0; ; attempt++) {
       const url = /^https?:\/\//.test(path)
         ? path
@@ -396,8 +482,11 @@ export class RegistryClient {
       try {
         response = await this.send(url, method, options, authorization);
       } catch (err) {
-        if (this.switchToPlainHttp(repo.registry, url, err)) continue;
-        if ((options.retryable ?? isIdempotent(method)) && attempt < this.retries) {
+        // A failing body stream (content that did not match its digest) says more than "fetch failed".
+        const cause = sigilCause(err);
+        if (cause) throw cause;
+        if (resendable && this.switchToPlainHttp(repo.registry, url, err)) continue;
+        if (retryable && attempt < this.retries) {
           await this.backoff(attempt);
           continue;
         }
@@ -415,11 +504,7 @@ export class RegistryClient {
         attempt--;
         continue;
       }
-      if (
-        RETRY_STATUSES.has(response.status) &&
-        (options.retryable ?? isIdempotent(method)) &&
-        attempt < this.retries
-      ) {
+      if (RETRY_STATUSES.has(response.status) && retryable && attempt < this.retries) {
         await response.body?.cancel();
         await this.backoff(attempt, response.headers.get('retry-after'));
         continue;
@@ -440,8 +525,11 @@ export class RegistryClient {
       ...options.headers,
       ...(authorization ? { Authorization: authorization } : {}),
     };
-    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.timeoutMs) };
+    const signal = options.deadline?.start() ?? AbortSignal.timeout(this.timeoutMs);
+    // Node's fetch sends a stream body only in half-duplex mode, which the DOM RequestInit type lacks.
+    const init: RequestInit & { duplex?: 'half' } = { method, headers, signal };
     if (options.body) init.body = options.body;
+    if (options.body instanceof ReadableStream) init.duplex = 'half';
     return this.fetchFn(url, init);
   }
 
@@ -504,6 +592,13 @@ function nextLink(response: Response): string | undefined {
   const link = response.headers.get('link');
   const match = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
   return match?.[1] ? new URL(match[1], response.url).toString() : undefined;
+}
+
+/** The SigilError that made a request fail, when there is one (fetch wraps body errors in `cause`). */
+function sigilCause(err: unknown): SigilError | undefined {
+  if (err instanceof SigilError) return err;
+  const cause = err instanceof Error ? err.cause : undefined;
+  return cause instanceof SigilError ? cause : undefined;
 }
 
 function unreachable(method: string, url: string, err: unknown, timeoutMs: number): SigilError {

@@ -36,6 +36,13 @@ const NON_DISTRIBUTABLE = /\.(foreign|nondistributable)\./;
 
 const DEFAULT_CONCURRENCY = 4;
 
+/**
+ * Blobs larger than this are streamed from source to destination instead of held in memory, so that
+ * copying a multi-GB image needs no more memory than a small one. Smaller blobs (configs, signatures)
+ * keep the Buffer path, which can retry its upload and costs one round trip less to set up.
+ */
+export const STREAM_BLOB_THRESHOLD = 1 << 20;
+
 export class ImageCopier {
   readonly stats: CopyStats = emptyCopyStats();
   /** One transfer per destination repository and digest: a blob shared by several manifests moves once. */
@@ -102,9 +109,18 @@ export class ImageCopier {
       this.stats.blobsMounted++;
       return;
     }
-    const data = await this.client.getBlob(from, blob.digest);
-    await this.client.pushBlob(to, data, { knownMissing: true });
+    const moved =
+      blob.size > STREAM_BLOB_THRESHOLD
+        ? await this.streamBlob(from, to, blob)
+        : await this.client.pushBlob(to, await this.client.getBlob(from, blob.digest), {
+            knownMissing: true,
+          });
     this.stats.blobsCopied++;
-    this.stats.bytes += data.length;
+    this.stats.bytes += moved.size;
+  }
+
+  private async streamBlob(from: Repository, to: Repository, blob: Descriptor): Promise<{ size: number }> {
+    const { size, stream } = await this.client.getBlobStream(from, blob.digest, blob.size);
+    return this.client.pushBlobStream(to, blob.digest, size, stream, { knownMissing: true });
   }
 }
