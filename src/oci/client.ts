@@ -4,6 +4,7 @@
  * 429/5xx, timeouts, and plain HTTP for loopback registries. Everything downloaded is checked against its
  * digest before it is returned: a registry is never trusted with content.
  */
+import { Readable } from 'node:stream';
 import {
   assertDigest,
   type Digest,
@@ -209,6 +210,12 @@ export class RegistryClient {
     const bytes = Buffer.from(await response.arrayBuffer());
     assertDigest(bytes, digest, `blob ${repositoryName(repo)}@${digest}`);
     return bytes;
+  }
+
+  /** The blob's bytes as they arrive, NOT verified: the caller must hash them against `digest`. */
+  async getBlobStream(repo: Repository, digest: Digest): Promise<Readable> {
+    const response = await this.request(repo, 'GET', `blobs/${digest}`, {});
+    return response.body ? Readable.fromWeb(response.body) : Readable.from([]);
   }
 
   async hasBlob(repo: Repository, digest: Digest): Promise<boolean> {
