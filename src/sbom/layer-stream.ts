@@ -3,8 +3,9 @@
  * the layer digest, gunzipped and read as tar as they arrive, so only what the catalogers keep is held.
  */
 import { createHash } from 'node:crypto';
-import { type Readable, Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { type Digest, SigilError } from '../core/index.js';
 import { catalogCollector } from './catalogers.js';
@@ -16,8 +17,9 @@ export interface StreamedLayer {
 }
 
 /**
- * Applies the layer read from `body` onto `view`; returns the uncompressed size. The view only counts once
- * this resolves: a digest mismatch is known at the end of the stream, and it rejects then.
+ * Applies the layer read from `body` onto `view` and returns its uncompressed size. The digest is only
+ * known at the end, so after a gzip or tar error the rest is still read and hashed: bytes that do not
+ * match the digest (DIGEST_MISMATCH) are the real cause then, not the content they happen to hold.
  */
 export async function applyLayerStream(
   view: FileView,
@@ -27,31 +29,42 @@ export async function applyLayerStream(
 ): Promise<number> {
   const algorithm = layer.digest.startsWith('sha512:') ? 'sha512' : 'sha256';
   const hash = createHash(algorithm);
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
   const reader = layerReader(view, where, catalogCollector);
   let bytes = 0;
-  const tar = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      bytes += chunk.length;
-      done(attempt(() => reader.write(chunk)));
-    },
-    final(done) {
-      done(attempt(() => reader.end()));
-    },
+  let failure: unknown;
+  const toTar = (chunk: Buffer): void => {
+    if (failure) return;
+    bytes += chunk.length;
+    try {
+      reader.write(chunk);
+    } catch (err) {
+      failure = err;
+    }
+  };
+  const gunzip = layer.gzip ? createGunzip() : undefined;
+  gunzip?.on('data', toTar).on('error', (err) => {
+    failure ??= new SigilError('BAD_INPUT', `${where}: not a gzip stream (${err.message})`);
   });
   try {
-    await (layer.gzip ? pipeline(body, hashing, createGunzip(), tar) : pipeline(body, hashing, tar));
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      if (failure || gunzip?.destroyed) continue;
+      if (!gunzip) toTar(chunk);
+      // A rejection here is a gzip error, already recorded by the listener above.
+      else if (!gunzip.write(chunk)) await once(gunzip, 'drain').catch(() => {});
+    }
   } catch (err) {
-    if (err instanceof SigilError) throw err;
-    const error = err as NodeJS.ErrnoException;
-    if (error.code?.startsWith('Z_'))
-      throw new SigilError('BAD_INPUT', `${where}: not a gzip stream (${error.message})`);
-    throw new SigilError('REGISTRY_UNREACHABLE', `${where}: download failed (${error.message})`);
+    gunzip?.destroy();
+    throw new SigilError('REGISTRY_UNREACHABLE', `${where}: download failed (${(err as Error).message})`);
+  }
+  if (gunzip && !failure) await finished(gunzip.end()).catch(() => {});
+  gunzip?.destroy();
+  if (!failure) {
+    try {
+      reader.end();
+    } catch (err) {
+      failure = err;
+    }
   }
   const actual = `${algorithm}:${hash.digest('hex')}`;
   if (actual !== layer.digest) {
@@ -60,15 +73,6 @@ export async function applyLayerStream(
       `${where}: content digest is ${actual}, expected ${layer.digest}`,
     );
   }
+  if (failure) throw failure;
   return bytes;
-}
-
-/** Runs `step`, returning what it throws, for stream callbacks that report errors as an argument. */
-function attempt(step: () => void): Error | null {
-  try {
-    step();
-    return null;
-  } catch (err) {
-    return err as Error;
-  }
 }
