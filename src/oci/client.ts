@@ -4,7 +4,6 @@
  * 429/5xx, timeouts, and plain HTTP for loopback registries. Everything downloaded is checked against its
  * digest before it is returned: a registry is never trusted with content.
  */
-import { Readable } from 'node:stream';
 import {
   assertDigest,
   type Digest,
@@ -212,10 +211,21 @@ export class RegistryClient {
     return bytes;
   }
 
-  /** The blob's bytes as they arrive, NOT verified: the caller must hash them against `digest`. */
-  async getBlobStream(repo: Repository, digest: Digest): Promise<Readable> {
+  /**
+   * The blob as a stream, for blobs too large to hold in memory; `size` is the descriptor's (else the
+   * registry's Content-Length). NOT verified here: the caller hashes the bytes as they pass.
+   */
+  async getBlobStream(
+    repo: Repository,
+    digest: Digest,
+    size?: number,
+  ): Promise<{ size: number; stream: ReadableStream<Uint8Array> }> {
     const response = await this.request(repo, 'GET', `blobs/${digest}`, {});
-    return response.body ? Readable.fromWeb(response.body) : Readable.from([]);
+    const length = response.headers.get('content-length');
+    return {
+      size: size ?? (length === null ? Number.NaN : Number(length)),
+      stream: response.body ?? new ReadableStream(),
+    };
   }
 
   async hasBlob(repo: Repository, digest: Digest): Promise<boolean> {

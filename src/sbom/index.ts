@@ -59,9 +59,14 @@ async function imageView(imageRef: string, options: ImageSbomOptions) {
     if (!GZIP_LAYERS.has(layer.mediaType) && !TAR_LAYERS.has(layer.mediaType)) {
       throw new SigilError('UNSUPPORTED', `${where}: unsupported layer media type "${layer.mediaType}"`);
     }
-    const body = await options.client.getBlobStream(ref, layer.digest);
+    const { stream } = await options.client.getBlobStream(ref, layer.digest, layer.size);
     const gzip = GZIP_LAYERS.has(layer.mediaType);
-    bytesScanned += await applyLayerStream(view, body, { digest: layer.digest, gzip }, where);
+    bytesScanned += await applyLayerStream(
+      view,
+      stream,
+      { digest: layer.digest, size: layer.size, gzip },
+      where,
+    );
   }
   return { view, digest: fetched.digest, name: formatReference(ref), bytesScanned };
 }

@@ -4,15 +4,16 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { type Digest, SigilError } from '../core/index.js';
+import { type Digest, isSigilError, SigilError } from '../core/index.js';
 import { catalogCollector } from './catalogers.js';
 import { type FileView, layerReader } from './filesystem.js';
 
 export interface StreamedLayer {
   digest: Digest;
+  /** The descriptor's size: a registry sending more is cut off rather than read without end. */
+  size: number;
   gzip: boolean;
 }
 
@@ -23,7 +24,7 @@ export interface StreamedLayer {
  */
 export async function applyLayerStream(
   view: FileView,
-  body: Readable,
+  body: AsyncIterable<Uint8Array>,
   layer: StreamedLayer,
   where: string,
 ): Promise<number> {
@@ -45,16 +46,26 @@ export async function applyLayerStream(
   gunzip?.on('data', toTar).on('error', (err) => {
     failure ??= new SigilError('BAD_INPUT', `${where}: not a gzip stream (${err.message})`);
   });
+  let received = 0;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+    for await (const chunk of body) {
+      received += chunk.length;
+      if (received > layer.size) {
+        throw new SigilError(
+          'DIGEST_MISMATCH',
+          `${where}: the registry sent more than the ${layer.size} bytes the manifest gives`,
+        );
+      }
       hash.update(chunk);
       if (failure || gunzip?.destroyed) continue;
-      if (!gunzip) toTar(chunk);
+      const piece = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (!gunzip) toTar(piece);
       // A rejection here is a gzip error, already recorded by the listener above.
-      else if (!gunzip.write(chunk)) await once(gunzip, 'drain').catch(() => {});
+      else if (!gunzip.write(piece)) await once(gunzip, 'drain').catch(() => {});
     }
   } catch (err) {
     gunzip?.destroy();
+    if (isSigilError(err)) throw err;
     throw new SigilError('REGISTRY_UNREACHABLE', `${where}: download failed (${(err as Error).message})`);
   }
   if (gunzip && !failure) await finished(gunzip.end()).catch(() => {});
