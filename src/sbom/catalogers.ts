@@ -25,6 +25,8 @@ export interface SbomPackage {
 const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 /** Module info fits easily in this; only this window of a Go binary is kept. */
 const GO_BUILDINFO_WINDOW = 256 * 1024;
+/** Bytes carried from one piece to the next: one short of a whole magic. */
+const GO_MAGIC_CARRY = GO_BUILDINFO_MAGIC.length - 1;
 
 /** Takes a file's bytes as they stream past and keeps what the catalogers need of them. */
 export interface ContentCollector {
@@ -74,7 +76,7 @@ function goBuildInfoWindow(): ContentCollector {
     write(piece) {
       if (window) return keep(piece);
       // A magic straddling the previous piece and this one, then one inside this piece.
-      const head = piece.subarray(0, GO_BUILDINFO_MAGIC.length - 1);
+      const head = piece.subarray(0, GO_MAGIC_CARRY);
       const boundary = Buffer.concat([carry, head]);
       const across = boundary.indexOf(GO_BUILDINFO_MAGIC);
       const inside = across === -1 ? piece.indexOf(GO_BUILDINFO_MAGIC) : -1;
@@ -83,8 +85,9 @@ function goBuildInfoWindow(): ContentCollector {
         if (across !== -1) keep(boundary.subarray(across));
         return keep(across !== -1 ? piece.subarray(head.length) : piece.subarray(inside));
       }
-      const n = GO_BUILDINFO_MAGIC.length - 1;
-      carry = Buffer.from(piece.length >= n ? piece.subarray(piece.length - n) : boundary.subarray(-n));
+      const tail =
+        piece.length >= GO_MAGIC_CARRY ? piece.subarray(-GO_MAGIC_CARRY) : boundary.subarray(-GO_MAGIC_CARRY);
+      carry = Buffer.from(tail);
     },
     result: () => (window ? Buffer.concat(window) : undefined),
   };
