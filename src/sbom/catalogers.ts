@@ -25,16 +25,72 @@ export interface SbomPackage {
 const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 /** Module info fits easily in this; only this window of a Go binary is kept. */
 const GO_BUILDINFO_WINDOW = 256 * 1024;
+/** Bytes carried from one piece to the next: one short of a whole magic. */
+const GO_MAGIC_CARRY = GO_BUILDINFO_MAGIC.length - 1;
+
+/** Takes a file's bytes as they stream past and keeps what the catalogers need of them. */
+export interface ContentCollector {
+  write(piece: Buffer): void;
+  /** The kept bytes, or undefined when the file is of no use to any cataloger. */
+  result(): Buffer | undefined;
+}
 
 /**
  * What of a file the catalogers need: database files whole, Go binaries only from their build info blob
  * on, anything else nothing, so memory stays bounded by catalog sizes rather than image size.
  */
+export function catalogCollector(path: string): ContentCollector {
+  if (isCatalogFile(path)) return wholeFile();
+  if (isUnreadRpmDatabase(path)) return { write: () => {}, result: () => Buffer.alloc(0) };
+  return goBuildInfoWindow();
+}
+
+/** The collector's answer for a file already in memory (sbom --dir). */
 export function catalogContent(path: string, content: Buffer): Buffer | undefined {
-  if (isCatalogFile(path)) return Buffer.from(content);
-  if (isUnreadRpmDatabase(path)) return Buffer.alloc(0);
-  const at = content.indexOf(GO_BUILDINFO_MAGIC);
-  return at === -1 ? undefined : Buffer.from(content.subarray(at, at + GO_BUILDINFO_WINDOW));
+  const collector = catalogCollector(path);
+  collector.write(content);
+  return collector.result();
+}
+
+function wholeFile(): ContentCollector {
+  const pieces: Buffer[] = [];
+  return { write: (piece) => pieces.push(Buffer.from(piece)), result: () => Buffer.concat(pieces) };
+}
+
+/**
+ * Any file may be a Go binary (ELF, Mach-O, PE, stripped or not), so every file is scanned for the build
+ * info magic as it streams past, without buffering it; only the window from the magic on is kept. The
+ * last bytes of each piece are carried over so a magic split across two pieces is still found.
+ */
+function goBuildInfoWindow(): ContentCollector {
+  let carry = Buffer.alloc(0);
+  let window: Buffer[] | undefined;
+  let kept = 0;
+  const keep = (piece: Buffer): void => {
+    const part = piece.subarray(0, GO_BUILDINFO_WINDOW - kept);
+    if (part.length === 0) return;
+    window?.push(Buffer.from(part));
+    kept += part.length;
+  };
+  return {
+    write(piece) {
+      if (window) return keep(piece);
+      // A magic straddling the previous piece and this one, then one inside this piece.
+      const head = piece.subarray(0, GO_MAGIC_CARRY);
+      const boundary = Buffer.concat([carry, head]);
+      const across = boundary.indexOf(GO_BUILDINFO_MAGIC);
+      const inside = across === -1 ? piece.indexOf(GO_BUILDINFO_MAGIC) : -1;
+      if (across !== -1 || inside !== -1) {
+        window = [];
+        if (across !== -1) keep(boundary.subarray(across));
+        return keep(across !== -1 ? piece.subarray(head.length) : piece.subarray(inside));
+      }
+      const tail =
+        piece.length >= GO_MAGIC_CARRY ? piece.subarray(-GO_MAGIC_CARRY) : boundary.subarray(-GO_MAGIC_CARRY);
+      carry = Buffer.from(tail);
+    },
+    result: () => (window ? Buffer.concat(window) : undefined),
+  };
 }
 
 function isCatalogFile(path: string): boolean {

@@ -4,7 +4,8 @@
  */
 import { posix } from 'node:path';
 import { SigilError } from '../core/index.js';
-import { readTar } from './tar.js';
+import type { ContentCollector } from './catalogers.js';
+import { TarStream } from './tar.js';
 
 export type FileView = Map<string, Buffer>;
 
@@ -29,31 +30,58 @@ function checkLinkTarget(path: string, target: string, where: string): void {
   }
 }
 
-/** Applies one uncompressed layer onto the view. */
-export function applyLayer(
+/**
+ * A tar reader that applies one layer onto the view as its bytes are written to it: whiteouts and link
+ * checks from each header, file content only through the collector `collect` returns for that path.
+ */
+export function layerReader(
   view: FileView,
-  tar: Buffer,
   where: string,
-  keep: (path: string, content: Buffer) => Buffer | undefined,
-): void {
-  for (const entry of readTar(tar, where)) {
+  collect: (path: string) => ContentCollector,
+): TarStream {
+  return new TarStream(where, (entry) => {
     const path = normaliseEntryPath(entry.path, where);
     const base = posix.basename(path);
     const dir = posix.dirname(path);
     if (base === '.wh..wh..opq') {
       const prefix = dir === '.' ? '' : `${dir}/`;
       for (const key of [...view.keys()]) if (key.startsWith(prefix)) view.delete(key);
-      continue;
+      return undefined;
     }
     if (base.startsWith('.wh.')) {
       const hidden = posix.join(dir, base.slice(4));
       view.delete(hidden);
       for (const key of [...view.keys()]) if (key.startsWith(`${hidden}/`)) view.delete(key);
-      continue;
+      return undefined;
     }
     if (entry.type === 'symlink') checkLinkTarget(path, entry.linkName, where);
-    const kept = entry.type === 'file' ? keep(path, entry.content) : undefined;
-    if (kept) view.set(path, kept);
-    else view.delete(path);
-  }
+    if (entry.type !== 'file') {
+      view.delete(path);
+      return undefined;
+    }
+    const collector = collect(path);
+    return {
+      write: (piece) => collector.write(piece),
+      end: () => {
+        const kept = collector.result();
+        if (kept) view.set(path, kept);
+        else view.delete(path);
+      },
+    };
+  });
+}
+
+/** Applies one uncompressed layer held in memory onto the view; `keep` sees each file whole. */
+export function applyLayer(
+  view: FileView,
+  tar: Buffer,
+  where: string,
+  keep: (path: string, content: Buffer) => Buffer | undefined,
+): void {
+  const reader = layerReader(view, where, (path) => {
+    const pieces: Buffer[] = [];
+    return { write: (piece) => pieces.push(piece), result: () => keep(path, Buffer.concat(pieces)) };
+  });
+  reader.write(tar);
+  reader.end();
 }

@@ -4,7 +4,6 @@
  */
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { SigilError } from '../core/index.js';
 import {
   formatReference,
@@ -16,7 +15,8 @@ import {
   type RegistryClient,
 } from '../oci/index.js';
 import { catalogAll, catalogContent, type SbomPackage } from './catalogers.js';
-import { applyLayer, type FileView } from './filesystem.js';
+import type { FileView } from './filesystem.js';
+import { applyLayerStream } from './layer-stream.js';
 import { type SbomFormat, writeSbom } from './writers.js';
 
 export type { SbomPackage } from './catalogers.js';
@@ -59,15 +59,14 @@ async function imageView(imageRef: string, options: ImageSbomOptions) {
     if (!GZIP_LAYERS.has(layer.mediaType) && !TAR_LAYERS.has(layer.mediaType)) {
       throw new SigilError('UNSUPPORTED', `${where}: unsupported layer media type "${layer.mediaType}"`);
     }
-    const blob = await options.client.getBlob(ref, layer.digest);
-    let tar: Buffer;
-    try {
-      tar = GZIP_LAYERS.has(layer.mediaType) ? gunzipSync(blob) : blob;
-    } catch (err) {
-      throw new SigilError('BAD_INPUT', `${where}: not a gzip stream (${(err as Error).message})`);
-    }
-    bytesScanned += tar.length;
-    applyLayer(view, tar, where, catalogContent);
+    const { stream } = await options.client.getBlobStream(ref, layer.digest, layer.size);
+    const gzip = GZIP_LAYERS.has(layer.mediaType);
+    bytesScanned += await applyLayerStream(
+      view,
+      stream,
+      { digest: layer.digest, size: layer.size, gzip },
+      where,
+    );
   }
   return { view, digest: fetched.digest, name: formatReference(ref), bytesScanned };
 }
