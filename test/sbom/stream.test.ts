@@ -141,7 +141,7 @@ describe('sbom of an image, streaming its layers', () => {
         assert.ok(err.message.includes(digest), err.message);
         assert.match(
           err.message,
-          new RegExp(`${escape(message)}|content is (more than )?\\d+ bytes, expected ${real.length}`),
+          new RegExp(`${escapeRegExp(message)}|content is (more than )?\\d+ bytes, expected ${real.length}`),
         );
         return true;
       });
@@ -228,6 +228,6 @@ describe('incremental readers', () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
