@@ -6,6 +6,7 @@ export interface AdmissionMetrics {
   decisions: Counter<'endpoint' | 'result'>;
   latency: Histogram<'endpoint'>;
   cacheLookups: Counter<'result'>;
+  imageVerifyCacheLookups: Counter<'result'>;
   policyReloads: Counter<'result'>;
 }
 
@@ -29,6 +30,12 @@ export function createAdmissionMetrics(): AdmissionMetrics {
     cacheLookups: new Counter({
       name: 'sigil_admission_cache_lookups_total',
       help: 'Decision cache lookups by result (hit, miss)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    imageVerifyCacheLookups: new Counter({
+      name: 'sigil_admission_image_verify_cache_lookups_total',
+      help: 'Image verification cache lookups by result (hit, joined: a verification under way, miss)',
       labelNames: ['result'],
       registers: [registry],
     }),

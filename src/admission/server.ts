@@ -28,6 +28,8 @@ export interface AdmissionServerOptions {
   policyState: () => { generation: number; error?: string };
   cache?: DecisionCache;
   cacheTtlSeconds?: number;
+  /** Metrics made beforehand, when parts built before the server (the image verification cache) count too. */
+  metrics?: AdmissionMetrics;
   /** For the plain /validate and /mutate paths; Kyverno's suffixed paths name their own. */
   failurePolicy?: FailurePolicy;
   /** pino options (JSON lines); off by default so library users and tests stay quiet. */
@@ -43,7 +45,7 @@ export interface AdmissionServer {
 const BODY_LIMIT_BYTES = 3 * 1024 * 1024; // the API server caps objects at about 1.5 MiB; reviews carry two
 
 export function createAdmissionServer(options: AdmissionServerOptions): AdmissionServer {
-  const metrics = createAdmissionMetrics();
+  const metrics = options.metrics ?? createAdmissionMetrics();
   const cache = options.cache ?? new MemoryDecisionCache();
   const app = Fastify({ https: options.tls, logger: options.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
   const shared = {

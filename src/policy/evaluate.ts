@@ -7,6 +7,7 @@
 import { mapLimited, messageOf } from '../core/index.js';
 import { formatReference, type ImageReference, parseReference } from '../oci/index.js';
 import { evaluateConditions, wildcardMatch } from './conditions/index.js';
+import type { ImageVerifyCache } from './image-verify-cache.js';
 import { matchingRules } from './match.js';
 import type { FailureAction, ImageVerification, Policy, PolicySet } from './model.js';
 import { metadataOf, type ResourceImage, type ResourceRequest, resourceImages } from './resource.js';
@@ -43,6 +44,8 @@ export interface EvaluationOutcome {
 export interface EvaluationOptions extends VerifierContext {
   /** `validate` re-checks pinned digests (verifyDigest); `mutate` pins them (mutateDigest). */
   endpoint: 'mutate' | 'validate';
+  /** Passing image verifications reused across requests (verifyImages with useCache, the default). */
+  imageVerifyCache?: ImageVerifyCache;
 }
 
 export const VERIFY_IMAGES_ANNOTATION = 'kyverno.io/verify-images';
@@ -193,38 +196,60 @@ async function verifyOne(
   try {
     const digest = image.digest ?? (await context.client.resolveDigest(image));
     const pinned = { ...image, digest };
-    if (verification.attestors.length > 0) {
-      const signatures = await verifyAttestorSets(
-        verification.attestors,
-        pinned,
-        { kind: 'signature' },
-        context,
-      );
-      if (!signatures.passed) return notSigned(verification, target, signatures.reason, failed);
+    const check = () => checkImage(verification, pinned, context);
+    const outcome =
+      options.imageVerifyCache && verification.useCache
+        ? await options.imageVerifyCache.run(verification, formatReference(pinned), check, (c) => c.passed)
+        : await check();
+    if (outcome.passed) {
+      return { status: 'pass', message: `verified image signatures for ${target.image}`, digest };
     }
-    for (const check of verification.attestations) {
-      const verified = await verifyAttestorSets(
-        check.attestors,
-        pinned,
-        { kind: 'attestation', predicateType: check.predicateType },
-        context,
-      );
-      if (!verified.passed) return failed(`attestation ${check.predicateType}: ${verified.reason}`);
-      for (const attestation of verified.attestations) {
-        const outcome = evaluateConditions(check.conditions, attestation.statement.predicate);
-        if (!outcome.passed)
-          return failed(
-            `attestation ${check.predicateType} does not meet the conditions: ${outcome.message}`,
-          );
-      }
-    }
-    return { status: 'pass', message: `verified image signatures for ${target.image}`, digest };
+    return outcome.unsigned
+      ? notSigned(verification, target, outcome.reason, failed)
+      : failed(outcome.reason);
   } catch (err) {
     if (isUnreachable(err)) {
       return { status: 'error', message: `failed to verify image ${target.image}: ${messageOf(err)}` };
     }
     return failed(messageOf(err));
   }
+}
+
+/** What one image digest's check found; `unsigned` failures are those of the signature attestors. */
+type ImageCheck = { passed: true } | { passed: false; reason: string; unsigned: boolean };
+
+/** The signatures and attestations of one image digest against one verifyImages entry. */
+async function checkImage(
+  verification: ImageVerification,
+  image: ImageReference,
+  context: VerifierContext,
+): Promise<ImageCheck> {
+  if (verification.attestors.length > 0) {
+    const signatures = await verifyAttestorSets(
+      verification.attestors,
+      image,
+      { kind: 'signature' },
+      context,
+    );
+    if (!signatures.passed) return { passed: false, reason: signatures.reason, unsigned: true };
+  }
+  for (const check of verification.attestations) {
+    const verified = await verifyAttestorSets(
+      check.attestors,
+      image,
+      { kind: 'attestation', predicateType: check.predicateType },
+      context,
+    );
+    const failed = (reason: string): ImageCheck => ({ passed: false, reason, unsigned: false });
+    if (!verified.passed) return failed(`attestation ${check.predicateType}: ${verified.reason}`);
+    for (const attestation of verified.attestations) {
+      const outcome = evaluateConditions(check.conditions, attestation.statement.predicate);
+      if (!outcome.passed) {
+        return failed(`attestation ${check.predicateType} does not meet the conditions: ${outcome.message}`);
+      }
+    }
+  }
+  return { passed: true };
 }
 
 /** `required: false` admits images without signatures; signatures that exist must still verify. */

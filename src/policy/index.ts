@@ -1,5 +1,6 @@
 export * from './conditions/index.js';
 export * from './evaluate.js';
+export * from './image-verify-cache.js';
 export {
   loadPolicies,
   policyFiles,

@@ -23,14 +23,13 @@ import {
   buildPolicyReport,
   evaluateResource,
   loadPolicies,
-  type PolicySet,
   type ResourceRequest,
-  readPolicyDocument,
 } from '../../src/policy/index.js';
 import { type RunningStack, startStack } from '../../src/server/index.js';
 import { logKeyPath, RekorClient } from '../../src/tlog/index.js';
 import { parseTrustedRoot } from '../../src/verify/index.js';
 import { workDir } from '../helpers/cli.js';
+import { verifyImagesPolicy } from '../helpers/kyverno-policy.js';
 
 const POD = (images: string[], namespace = 'default'): ResourceRequest => ({
   kind: { group: '', version: 'v1', kind: 'Pod' },
@@ -45,31 +44,7 @@ const POD = (images: string[], namespace = 'default'): ResourceRequest => ({
   },
 });
 
-function policy(name: string, verifyImages: unknown, extra: Record<string, unknown> = {}): PolicySet {
-  return {
-    policies: [
-      readPolicyDocument(
-        {
-          apiVersion: 'kyverno.io/v1',
-          kind: 'ClusterPolicy',
-          metadata: { name },
-          spec: {
-            validationFailureAction: 'Enforce',
-            rules: [
-              {
-                name: `${name}-rule`,
-                match: { any: [{ resources: { kinds: ['Pod'] } }] },
-                verifyImages,
-                ...extra,
-              },
-            ],
-          },
-        },
-        name,
-      ),
-    ],
-  };
-}
+const policy = verifyImagesPolicy;
 
 describe('verifyImages engine on the local stack', () => {
   let stack: RunningStack;

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import {
   caBundleOf,
   cachedNamespaceLabels,
+  createAdmissionMetrics,
   createAdmissionServer,
   createWebhookTls,
   DEFAULT_WEBHOOK_CERT_DAYS,
@@ -20,7 +21,7 @@ import {
   type WebhookTls,
 } from '../../admission/index.js';
 import { messageOf, parseJson, readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
-import { loadPolicies, type PolicySet } from '../../policy/index.js';
+import { ImageVerifyCache, loadPolicies, type PolicySet } from '../../policy/index.js';
 import { parseAddress } from '../address.js';
 import { parsePositiveInt } from '../options.js';
 import { info, printResult, warn } from '../output.js';
@@ -44,6 +45,9 @@ interface ServeOptions extends PolicyContextOptions {
   addr: string;
   redisUrl?: string;
   cacheTtl: number;
+  imageVerifyCache: boolean;
+  imageVerifyCacheTtl: number;
+  imageVerifyCacheMaxSize: number;
   failurePolicy: FailurePolicy;
   reportDir?: string;
   kubeconfig?: string;
@@ -80,6 +84,19 @@ export function registerAdmissionCommands(program: Command): void {
     .option('--addr <host:port>', 'address to listen on', '0.0.0.0:9443')
     .option('--redis-url <url>', 'share the decision cache between replicas through Redis')
     .option('--cache-ttl <seconds>', 'how long a decision is reused', parsePositiveInt, 60)
+    .option('--no-image-verify-cache', 'verify every image again, even under verifyImages useCache')
+    .option(
+      '--image-verify-cache-ttl <seconds>',
+      "how long a passing image verification is reused (Kyverno's imageVerifyCacheTTLDuration)",
+      parsePositiveInt,
+      3600,
+    )
+    .option(
+      '--image-verify-cache-max-size <entries>',
+      'passing image verifications kept (least recently used go first)',
+      parsePositiveInt,
+      1000,
+    )
     .option(
       '--failure-policy <Fail|Ignore>',
       'for /validate and /mutate: deny or admit when verification cannot run',
@@ -107,6 +124,11 @@ certificate-authority-data; exec plugins and auth providers are not supported):
   - match/exclude namespaceSelector is decided on the namespace's labels (read and kept 30 s). Without
     an API, namespaceSelector cannot be decided and is ignored.
 
+Image verification cache (Kyverno's, for verifyImages with useCache, the default): a passing
+verification of an image digest under a verifyImages entry is reused for --image-verify-cache-ttl, and
+concurrent reviews of one image share one verification. Tags are resolved on every review, so a moved
+tag is verified again; a policy reload starts afresh. A revoked signature can pass until the TTL ends.
+
 Examples:
   sigil admission serve --policies ./policies --tls-cert tls.crt --tls-key tls.key
   sigil admission serve --policies /etc/sigil/policies --tls-dir /etc/sigil/tls --redis-url redis://redis:6379
@@ -132,7 +154,18 @@ Examples:
         ? await RedisDecisionCache.connect(opts.redisUrl)
         : new MemoryDecisionCache();
       const kube = kubeClient(opts.kubeconfig);
-      const context = verifierContext(opts, kube ? secretReader(kube) : undefined);
+      const metrics = createAdmissionMetrics();
+      const context = {
+        ...verifierContext(opts, kube ? secretReader(kube) : undefined),
+        ...(opts.imageVerifyCache
+          ? {
+              imageVerifyCache: new ImageVerifyCache(
+                { ttlSeconds: opts.imageVerifyCacheTtl, maxEntries: opts.imageVerifyCacheMaxSize },
+                (result) => metrics.imageVerifyCacheLookups.inc({ result }),
+              ),
+            }
+          : {}),
+      };
       const reports = kube
         ? new ReportWriter({
             write: (report) => kube.apply(report),
@@ -160,6 +193,7 @@ Examples:
         policyState: () => watcher.state,
         cache,
         cacheTtlSeconds: opts.cacheTtl,
+        metrics,
         failurePolicy: opts.failurePolicy,
         logger: true,
       });
