@@ -257,7 +257,7 @@ results:
     assert.match(mismatch.stdout, /Test Summary: 1 tests passed and 1 tests failed/);
   });
 
-  it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics', async () => {
+  it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics (image cache hits)', async () => {
     const tls = selfSignedCertificate();
     await writeFile(join(dir, 'tls.crt'), tls.cert);
     await writeFile(join(dir, 'tls.key'), tls.key);
@@ -281,13 +281,25 @@ results:
       assert.equal((allowed.json as { response: { allowed: boolean } }).response.allowed, true);
       const denied = await post(port, tls.cert, '/validate', JSON.stringify(review(unsigned, 'b')));
       assert.equal((denied.json as { response: { allowed: boolean } }).response.allowed, false);
+      // Another pod of the signed image: a new decision, but the image's verification is reused.
+      const otherPod = review(signed, 'c') as {
+        request: { name: string; object: { metadata: { name: string } } };
+      };
+      otherPod.request.name = 'another-pod';
+      otherPod.request.object.metadata.name = 'another-pod';
+      const again = await post(port, tls.cert, '/mutate', JSON.stringify(otherPod));
+      assert.equal((again.json as { response: { allowed: boolean } }).response.allowed, true);
       const garbage = await post(port, tls.cert, '/mutate', '{"kind":"NotAReview"}');
       assert.equal(garbage.status, 400);
       const get = (path: string) => httpsGet(port, path, { ca: tls.cert });
       assert.equal((await get('/health/readiness')).status, 200);
       assert.match(
         (await get('/metrics')).text,
-        /sigil_admission_decisions_total\{endpoint="mutate",result="allowed"\} 1/,
+        /sigil_admission_decisions_total\{endpoint="mutate",result="allowed"\} 2/,
+      );
+      assert.match(
+        (await get('/metrics')).text,
+        /sigil_admission_image_verify_cache_lookups_total\{result="hit"\} 1/,
       );
     } finally {
       server.kill('SIGTERM');
