@@ -3,21 +3,27 @@
  * `{"OIDCIssuers": {"<url>": {"IssuerURL", "ClientID", "Type", ...}}, "MetaIssuers": {"<url with *>":
  * {...}}, "CIIssuerMetadata": {"<provider>": {...}}}`. Everything Fulcio checks when it loads its config
  * is checked here too, so a config the CA accepts cannot fail later for a reason it could have seen.
+ * Fulcio's YAML form (kebab-case keys) is read too.
  */
 import { isRecord, parseJson, SigilError } from '../core/index.js';
 import { type CiProvider, parseCiIssuerMetadata } from './ci-provider.js';
+import { fulcioYamlConfig } from './config-yaml.js';
 import { checkSubjectDomain, parseTrustDomain } from './domain-identities.js';
 import { ISSUER_TYPES, type IssuerType } from './profile.js';
 import type { IssuerConfig } from './token-verifier.js';
 
 export function parseFulcioConfig(text: string | Uint8Array, where: string): IssuerConfig[] {
-  const json = parseJson(text, where);
+  const source = typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
+  // As Fulcio: JSON, else YAML. A document that opens like JSON gets the JSON parser's complaint.
+  const json = source.trimStart().startsWith('{')
+    ? parseJson(source, where)
+    : fulcioYamlConfig(source, where);
   const issuers = isRecord(json) ? json.OIDCIssuers : undefined;
   const metaIssuers = isRecord(json) ? (json.MetaIssuers ?? {}) : undefined;
   if (!isRecord(json) || !isRecord(issuers) || !isRecord(metaIssuers)) {
     throw new SigilError(
       'BAD_JSON',
-      `${where}: expected {"OIDCIssuers": {...}} (optionally with "MetaIssuers" and "CIIssuerMetadata" objects)`,
+      `${where}: expected {"OIDCIssuers": {...}} (optionally with "MetaIssuers" and "CIIssuerMetadata" objects; in YAML oidc-issuers, meta-issuers, ci-issuer-metadata)`,
     );
   }
   const providers = parseCiIssuerMetadata(json.CIIssuerMetadata, `${where}: CIIssuerMetadata`);

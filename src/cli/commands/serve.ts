@@ -86,7 +86,7 @@ export function registerServeCommands(program: Command): void {
       'log API named in signing_config.json: 1 (Rekor v1, SETs) or 2 (Rekor v2, times from the TSA)',
       '1',
     )
-    .option('--ca-config <file>', "extra trusted OIDC issuers, in Fulcio's config format")
+    .option('--ca-config <file>', "extra trusted OIDC issuers, in Fulcio's config format (JSON or YAML)")
     .option('--output <format>', 'text or json (the URLs and file paths)', parseOutput, 'text')
     .addHelpText(
       'after',
@@ -171,7 +171,7 @@ Examples:
     .description('Issue short-lived code-signing certificates for OIDC identities')
     .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5555')
     .option('--data-dir <dir>', 'the CA files (sigil ca init)', './.sigil/ca')
-    .requiredOption('--config <file>', "trusted OIDC issuers, in Fulcio's config format")
+    .requiredOption('--config <file>', "trusted OIDC issuers, in Fulcio's config format (JSON or YAML)")
     .option(
       '--ct-log-url <url>',
       'an external RFC 6962 log for the precertificates (default: the CA runs its own, at /ct/v1/)',
@@ -194,9 +194,17 @@ Issuer types (Type) and the fields they need:
                (Go-template subset: {{ .claim }}, {{ index . "claim" }}, {{ if eq X Y }}...{{ else }}...{{ end }})
   "MetaIssuers" takes wildcard issuer URLs, e.g. "https://oidc.eks.*.amazonaws.com/id/*" (not for spiffe).
 
+The same in Fulcio's YAML form (kebab-case keys: oidc-issuers, meta-issuers, ci-issuer-metadata,
+issuer-url, client-id, type, spiffe-trust-domain, subject-domain, ci-provider, ...):
+  oidc-issuers:
+    https://token.actions.githubusercontent.com:
+      issuer-url: https://token.actions.githubusercontent.com
+      client-id: sigstore
+      type: github-workflow
+
 Example:
   sigil ca serve --addr 0.0.0.0:5555 --data-dir ./.sigil/ca --config fulcio-config.json
-  sigil ca serve --config fulcio-config.json --pkcs11-config-path crypto11.conf --hsm-caroot-id 99
+  sigil ca serve --config fulcio-config.yaml --pkcs11-config-path crypto11.conf --hsm-caroot-id 99
   sigil ca serve --config fulcio-config.json --ct-log-url http://ctlog.internal --ct-log-public-key ctlog.pub`,
     )
     .action(
