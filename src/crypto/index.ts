@@ -1,3 +1,4 @@
+export * from './certificates-pem.js';
 export * from './encrypted-key.js';
 export * from './keys.js';
 export * from './pkcs11.js';

@@ -11,9 +11,11 @@ import { isSigilError, messageOf, SigilError } from '../core/index.js';
 import { type VerifiedAttestation, verifyImage, verifyImageAttestations } from '../cosign/index.js';
 import { loadPublicKeyPem } from '../crypto/index.js';
 import type { ImageReference, RegistryClient, Repository } from '../oci/index.js';
-import { compileIdentityPolicy, type KeylessTrust } from '../verify/index.js';
+import { compilePartialIdentityPolicy, type KeylessTrust } from '../verify/index.js';
+import { attestorTrustedRoot } from './attestor-trust.js';
 import { wildcardSource } from './conditions/index.js';
-import type { Attestor, AttestorSet } from './model.js';
+import { configuredCertificate } from './configured-certificate.js';
+import type { Attestor, AttestorSet, TlogSettings } from './model.js';
 import type { RegistryClientFactory } from './registry-access.js';
 
 export interface VerifierContext {
@@ -101,10 +103,13 @@ async function verifyEntry(
   ctx: VerifierContext,
 ): Promise<VerifiedAttestation[]> {
   if (entry.kind === 'unsupported') throw new SigilError('UNSUPPORTED', `${entry.what} are not supported`);
-  if (entry.kind === 'certificate')
-    throw new SigilError('UNSUPPORTED', 'certificates attestors are not supported yet');
   if (entry.kind === 'nested') return (await verifySet(entry.set, image, target, ctx)).attestations;
-  const signers = entry.kind === 'key' ? keySigner(entry, ctx) : keylessSigner(entry, ctx);
+  const signers =
+    entry.kind === 'key'
+      ? keySigner(policyKey(entry.publicKey, 'attestor publicKeys'), entry.tlog, ctx)
+      : entry.kind === 'certificate'
+        ? certificateSigner(entry, ctx)
+        : keylessSigner(entry, ctx);
   const common = {
     client: ctx.client,
     image,
@@ -132,12 +137,10 @@ function policyKey(pem: string, where: string): KeyObject {
   return key;
 }
 
-function keySigner(entry: Extract<Attestor, { kind: 'key' }>, ctx: VerifierContext) {
-  const publicKey = policyKey(entry.publicKey, 'attestor publicKeys');
-  const logKey = entry.tlog.publicKey
-    ? policyKey(entry.tlog.publicKey, 'attestor rekor.pubkey')
-    : ctx.rekorPublicKey;
-  if (!entry.tlog.ignore && !logKey) {
+/** A key-based verification with `publicKey`, under the attestor's log settings. */
+function keySigner(publicKey: KeyObject, tlog: TlogSettings, ctx: VerifierContext) {
+  const logKey = tlog.publicKey ? policyKey(tlog.publicKey, 'attestor rekor.pubkey') : ctx.rekorPublicKey;
+  if (!tlog.ignore && !logKey) {
     throw new SigilError(
       'TLOG_ENTRY_MISMATCH',
       'no trusted transparency log key for this attestor',
@@ -146,42 +149,62 @@ function keySigner(entry: Extract<Attestor, { kind: 'key' }>, ctx: VerifierConte
   }
   return {
     publicKey,
-    ignoreTlog: entry.tlog.ignore,
-    ...(logKey && !entry.tlog.ignore ? { tlog: { publicKey: logKey } } : {}),
+    ignoreTlog: tlog.ignore,
+    ...(logKey && !tlog.ignore ? { tlog: { publicKey: logKey } } : {}),
   };
 }
 
+/**
+ * Kyverno's `certificates` attestor, as it drives cosign: with `cert`, signatures must verify with that
+ * certificate's key (after the certificate is checked against `certChain`, when one is given); with
+ * `certChain` alone, the signatures' own certificates must chain to it, whoever they name.
+ */
+function certificateSigner(entry: Extract<Attestor, { kind: 'certificate' }>, ctx: VerifierContext) {
+  if (entry.cert) {
+    const certificate = configuredCertificate(entry);
+    return keySigner(certificate.publicKey, entry.tlog, ctx);
+  }
+  return keylessSigner({ roots: entry.certChain, tlog: entry.tlog, ctlog: entry.ctlog }, ctx);
+}
+
 function keylessSigner(
-  entry: Extract<Attestor, { kind: 'keyless' }>,
+  entry: Pick<Extract<Attestor, { kind: 'keyless' }>, 'tlog' | 'ctlog'> &
+    Partial<Extract<Attestor, { kind: 'keyless' }>>,
   ctx: VerifierContext,
 ): { keyless: KeylessTrust; ignoreTlog: boolean } {
-  if (entry.roots)
-    throw new SigilError(
-      'UNSUPPORTED',
-      'keyless roots are not supported yet: give the CA in the trusted root',
-    );
-  if (!ctx.trustedRoot) {
+  const root = attestorTrustedRoot(entry, ctx.trustedRoot);
+  if (!root) {
     throw new SigilError(
       'BAD_INPUT',
       'keyless attestors need a trusted root',
-      'pass --trusted-root (sigil serve writes one)',
+      'pass --trusted-root (sigil serve writes one), or give the attestor its roots',
     );
   }
-  const policy = compileIdentityPolicy({
-    // Kyverno's subject is a wildcard pattern; as a regexp it must match the whole identity.
+  if (!entry.tlog.ignore && root.tlogs.length === 0) {
+    throw new SigilError(
+      'TLOG_ENTRY_MISMATCH',
+      'no trusted transparency log for this attestor',
+      'set rekor.pubkey (or rekor.ignoreTlog: true), or give the webhook a trusted root',
+    );
+  }
+  if (!entry.ctlog.ignoreSct && root.ctlogs.length === 0) {
+    throw new SigilError(
+      'BAD_CERTIFICATE',
+      'no trusted CT log for this attestor, so no SCT can be checked',
+      'set ctlog.pubkey (or ctlog.ignoreSCT: true), or give the webhook a trusted root',
+    );
+  }
+  // Kyverno's subject is a wildcard pattern; as a regexp it must match the whole identity. An attestor
+  // with its own roots may leave subject and issuer open (the schema requires them otherwise).
+  const policy = compilePartialIdentityPolicy({
     ...(entry.subject !== undefined ? { identityRegexp: `^${wildcardSource(entry.subject)}$` } : {}),
     ...(entry.subjectRegExp !== undefined ? { identityRegexp: entry.subjectRegExp } : {}),
     ...(entry.issuer !== undefined ? { issuer: entry.issuer } : {}),
     ...(entry.issuerRegExp !== undefined ? { issuerRegexp: entry.issuerRegExp } : {}),
-    ...githubExtensions(entry.additionalExtensions),
+    ...githubExtensions(entry.additionalExtensions ?? {}),
   });
   return {
-    keyless: {
-      root: ctx.trustedRoot,
-      policy,
-      ignoreTlog: entry.tlog.ignore,
-      ignoreSct: entry.ctlog.ignoreSct,
-    },
+    keyless: { root, policy, ignoreTlog: entry.tlog.ignore, ignoreSct: entry.ctlog.ignoreSct },
     ignoreTlog: entry.tlog.ignore,
   };
 }

@@ -49,21 +49,37 @@ export function compileIdentityPolicy(policy: IdentityPolicy): CompiledIdentityP
       '--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode',
     );
   }
+  return compilePartialIdentityPolicy(policy);
+}
+
+/**
+ * Compiles a policy that may leave the identity or the issuer (or both) open, as Kyverno's keyless
+ * attestors with their own `roots` may: what the policy does not constrain is not checked, not even for
+ * presence (a private CA's certificates need not name an OIDC issuer).
+ */
+export function compilePartialIdentityPolicy(policy: IdentityPolicy): CompiledIdentityPolicy {
   const identityPattern = compile(policy.identityRegexp, '--certificate-identity-regexp');
   const issuerPattern = compile(policy.issuerRegexp, '--certificate-oidc-issuer-regexp');
   const unanchored = [policy.identityRegexp, policy.issuerRegexp].filter(
     (pattern): pattern is string => pattern !== undefined && !pattern.replace(/^\(\?i\)/, '').startsWith('^'),
   );
+  const checksIssuer = policy.issuer !== undefined || issuerPattern !== undefined;
+  const checksIdentity = policy.identity !== undefined || identityPattern !== undefined;
   return {
     unanchored,
     matches(identity) {
       const issuer = identity.issuer;
-      if (issuer === undefined) return 'the certificate names no OIDC issuer';
-      const issuerOk = policy.issuer !== undefined ? issuer === policy.issuer : issuerPattern?.test(issuer);
-      if (!issuerOk) return `issuer ${issuer} does not match ${describe(policy.issuer, policy.issuerRegexp)}`;
-      const subjectOk = identity.subjects.some((subject) =>
-        policy.identity !== undefined ? subject === policy.identity : identityPattern?.test(subject),
-      );
+      if (checksIssuer) {
+        if (issuer === undefined) return 'the certificate names no OIDC issuer';
+        const issuerOk = policy.issuer !== undefined ? issuer === policy.issuer : issuerPattern?.test(issuer);
+        if (!issuerOk)
+          return `issuer ${issuer} does not match ${describe(policy.issuer, policy.issuerRegexp)}`;
+      }
+      const subjectOk =
+        !checksIdentity ||
+        identity.subjects.some((subject) =>
+          policy.identity !== undefined ? subject === policy.identity : identityPattern?.test(subject),
+        );
       if (!subjectOk) {
         return `none of the certificate's identities [${identity.subjects.join(', ')}] matches ${describe(policy.identity, policy.identityRegexp)}`;
       }

@@ -29,21 +29,9 @@ import { type RunningStack, startStack } from '../../src/server/index.js';
 import { logKeyPath, RekorClient } from '../../src/tlog/index.js';
 import { parseTrustedRoot } from '../../src/verify/index.js';
 import { workDir } from '../helpers/cli.js';
-import { verifyImagesPolicy } from '../helpers/kyverno-policy.js';
+import { podRequest, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
 
-const POD = (images: string[], namespace = 'default'): ResourceRequest => ({
-  kind: { group: '', version: 'v1', kind: 'Pod' },
-  operation: 'CREATE',
-  namespace,
-  name: 'web',
-  object: {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'web', namespace },
-    spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-  },
-});
-
+const POD = podRequest;
 const policy = verifyImagesPolicy;
 
 describe('verifyImages engine on the local stack', () => {

@@ -21,10 +21,9 @@ import {
   evaluateResource,
   ImageVerifyCache,
   type PolicySet,
-  type ResourceRequest,
 } from '../../src/policy/index.js';
 import { workDir } from '../helpers/cli.js';
-import { unloggedKeyVerification, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
+import { podRequest, unloggedKeyVerification, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
 
 describe('ImageVerifyCache', () => {
   const passes = (value: string) => value === 'pass';
@@ -121,18 +120,7 @@ describe('the engine with an image verification cache, on a registry', () => {
   const key = generateKeyPair('ecdsa-p256');
   let image: string;
 
-  const pod = (images: string[]): ResourceRequest => ({
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    operation: 'CREATE',
-    namespace: 'default',
-    name: 'web',
-    object: {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'web', namespace: 'default' },
-      spec: { containers: images.map((ref, i) => ({ name: `c${i}`, image: ref })) },
-    },
-  });
+  const pod = (images: string[]) => podRequest(images);
   const policy = (useCache?: boolean): PolicySet =>
     verifyImagesPolicy('verify', [
       unloggedKeyVerification(
