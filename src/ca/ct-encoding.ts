@@ -25,6 +25,8 @@ export interface CtTimestampedEntry {
   certificate: Buffer;
   /** precert only: SHA-256 of the issuer's DER SubjectPublicKeyInfo. */
   issuerKeyHash?: Buffer;
+  /** The SCT's CT extensions (none in the leaves this log writes). */
+  extensions?: Buffer;
 }
 
 /** `MerkleTreeLeaf` (RFC 6962 3.4): its hash is the tree's leaf hash; its bytes are the SCT's signed data. */
@@ -38,7 +40,7 @@ export function merkleTreeLeaf(entry: CtTimestampedEntry): Buffer {
     uint64(entry.timestampMs),
     uint(entry.entryType, 2),
     signedEntry,
-    uint(0, 2), // no CT extensions
+    vector(entry.extensions ?? Buffer.alloc(0), 2),
   ]);
 }
 
@@ -89,6 +91,39 @@ export function parseDigitallySigned(bytes: Buffer, where: string): Buffer {
   const signature = reader.vector(2);
   reader.end();
   return signature;
+}
+
+/** One SCT of a certificate's SCT list, as the log serialized it. */
+export interface SerializedSct {
+  logId: Buffer;
+  timestampMs: number;
+  extensions: Buffer;
+  /** The DER signature inside the `digitally-signed` struct (ECDSA-SHA256 only). */
+  signature: Buffer;
+}
+
+/** The SCTs of a TLS-encoded `SignedCertificateTimestampList` (the SCT list extension's inner value). */
+export function parseSctList(list: Buffer, where: string): SerializedSct[] {
+  const outer = new TlsReader(list, where);
+  const entries = new TlsReader(outer.vector(2), where);
+  outer.end();
+  const scts: SerializedSct[] = [];
+  while (!entries.done()) {
+    const sct = new TlsReader(entries.vector(2), `${where}: SCT ${scts.length + 1}`);
+    if (sct.uint(1) !== VERSION_V1)
+      throw new SigilError('BAD_INPUT', `${where}: SCT ${scts.length + 1} is not v1`);
+    const logId = sct.bytes(32);
+    const timestampMs = sct.uint64();
+    const extensions = sct.vector(2);
+    const rest = sct.bytes(sct.remaining());
+    scts.push({
+      logId,
+      timestampMs,
+      extensions,
+      signature: parseDigitallySigned(rest, `${where}: SCT ${scts.length + 1}`),
+    });
+  }
+  return scts;
 }
 
 /** A serialized v1 SCT (RFC 6962 3.2), as it goes into the certificate's SCT list. */
@@ -159,7 +194,15 @@ class TlsReader {
     return out;
   }
 
+  remaining(): number {
+    return this.data.length - this.offset;
+  }
+
+  done(): boolean {
+    return this.offset === this.data.length;
+  }
+
   end(): void {
-    if (this.offset !== this.data.length) throw new SigilError('BAD_INPUT', `${this.where}: trailing bytes`);
+    if (!this.done()) throw new SigilError('BAD_INPUT', `${this.where}: trailing bytes`);
   }
 }

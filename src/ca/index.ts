@@ -5,6 +5,7 @@ export * from './config.js';
 export * from './ct-client.js';
 export * from './ct-encoding.js';
 export * from './ct-log.js';
+export * from './embedded-sct.js';
 export * from './identity.js';
 export * from './material.js';
 export * from './profile.js';

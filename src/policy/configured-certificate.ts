@@ -5,9 +5,11 @@
  * its embedded SCT required unless `ctlog.ignoreSCT`. Without a chain the certificate only carries the key.
  * Checked once per attestor: a policy reload brings new attestors.
  */
-import type { X509Certificate } from 'node:crypto';
+import { createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { verifyEmbeddedSct } from '../ca/index.js';
 import { SigilError } from '../core/index.js';
-import { certificatesFromPem } from '../crypto/index.js';
+import { certificatesFromPem, loadPublicKeyPem } from '../crypto/index.js';
 import type { Attestor } from './model.js';
 
 type CertificateAttestor = Extract<Attestor, { kind: 'certificate' }>;
@@ -17,16 +19,23 @@ const MAX_CHAIN_CERTIFICATES = 11;
 
 const checked = new WeakMap<CertificateAttestor, X509Certificate>();
 
-export function configuredCertificate(attestor: CertificateAttestor): X509Certificate {
+/** The attestor's certificate once checked; the CT logs to trust come from `trustedRoot` or `ctlog.pubkey`. */
+export function configuredCertificate(
+  attestor: CertificateAttestor,
+  trustedRoot: TrustedRoot | undefined,
+): X509Certificate {
   let certificate = checked.get(attestor);
   if (!certificate) {
-    certificate = checkCertificate(attestor);
+    certificate = checkCertificate(attestor, trustedRoot);
     checked.set(attestor, certificate);
   }
   return certificate;
 }
 
-function checkCertificate(attestor: CertificateAttestor): X509Certificate {
+function checkCertificate(
+  attestor: CertificateAttestor,
+  trustedRoot: TrustedRoot | undefined,
+): X509Certificate {
   const [certificate] = certificatesFromPem(attestor.cert ?? '', 'certificates.cert');
   if (!certificate) throw new SigilError('BAD_PEM', 'certificates.cert: no CERTIFICATE block found');
   if (!attestor.certChain) return certificate;
@@ -37,21 +46,21 @@ function checkCertificate(attestor: CertificateAttestor): X509Certificate {
       `certificates.certChain: ${chain.length} certificates, at most ${MAX_CHAIN_CERTIFICATES} are allowed`,
     );
   }
-  checkPath(certificate, chain);
+  const issuer = checkPath(certificate, chain);
   if (!attestor.ctlog.ignoreSct) {
-    throw new SigilError(
-      'UNSUPPORTED',
-      "certificates.cert with certChain: checking the certificate's embedded SCT is not supported",
-      'set ctlog.ignoreSCT: true',
-    );
+    verifyEmbeddedSct(certificate, issuer, ctLogKeys(attestor, trustedRoot), 'certificates.cert');
   }
   return certificate;
 }
 
-/** Walks from `leaf` to a self-signed root of `chain`; cosign checks the path at the leaf's issuance. */
-function checkPath(leaf: X509Certificate, chain: X509Certificate[]): void {
+/**
+ * Walks from `leaf` to a self-signed root of `chain`; cosign checks the path at the leaf's issuance.
+ * Returns the leaf's issuer.
+ */
+function checkPath(leaf: X509Certificate, chain: X509Certificate[]): X509Certificate {
   const at = new Date(leaf.validFrom);
   let current = leaf;
+  let leafIssuer: X509Certificate | undefined;
   for (let depth = 0; depth <= chain.length; depth++) {
     const issuer = chain.find(
       (candidate) => current.checkIssued(candidate) && current.verify(candidate.publicKey),
@@ -73,10 +82,29 @@ function checkPath(leaf: X509Certificate, chain: X509Certificate[]): void {
         );
       }
     }
-    if (issuer.checkIssued(issuer) && issuer.verify(issuer.publicKey)) return;
+    leafIssuer ??= issuer;
+    if (issuer.checkIssued(issuer) && issuer.verify(issuer.publicKey)) return leafIssuer;
     current = issuer;
   }
   throw new SigilError('BAD_CERTIFICATE', 'certificates.certChain: no self-signed root ends the path');
+}
+
+/** The CT log keys an SCT may be signed with: the attestor's `ctlog.pubkey`, else the trusted root's. */
+function ctLogKeys(attestor: CertificateAttestor, trustedRoot: TrustedRoot | undefined): KeyObject[] {
+  if (attestor.ctlog.publicKey) return [loadPublicKeyPem(attestor.ctlog.publicKey, 'attestor ctlog.pubkey')];
+  const keys = (trustedRoot?.ctlogs ?? []).flatMap((log) =>
+    log.publicKey?.rawBytes
+      ? [createPublicKey({ key: log.publicKey.rawBytes, format: 'der', type: 'spki' })]
+      : [],
+  );
+  if (keys.length === 0) {
+    throw new SigilError(
+      'BAD_CERTIFICATE',
+      'certificates.cert: no trusted CT log to check its SCT with',
+      'set ctlog.pubkey (or ctlog.ignoreSCT: true), or give the webhook a trusted root',
+    );
+  }
+  return keys;
 }
 
 /** A certificate by its subject, or by its SANs when the subject is empty (Fulcio's certificates). */

@@ -161,7 +161,7 @@ function keySigner(publicKey: KeyObject, tlog: TlogSettings, ctx: VerifierContex
  */
 function certificateSigner(entry: Extract<Attestor, { kind: 'certificate' }>, ctx: VerifierContext) {
   if (entry.cert) {
-    const certificate = configuredCertificate(entry);
+    const certificate = configuredCertificate(entry, ctx.trustedRoot);
     return keySigner(certificate.publicKey, entry.tlog, ctx);
   }
   return keylessSigner({ roots: entry.certChain, tlog: entry.tlog, ctlog: entry.ctlog }, ctx);

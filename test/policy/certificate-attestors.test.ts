@@ -20,6 +20,7 @@ import { logKeyPath, RekorClient } from '../../src/tlog/index.js';
 import { parseTrustedRoot } from '../../src/verify/index.js';
 import { workDir } from '../helpers/cli.js';
 import { podRequest, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
+import { selfSignedCertificate } from '../helpers/tls.js';
 
 const pod = (image: string) => podRequest([image]);
 
@@ -132,7 +133,7 @@ describe('attestors with their own roots and certificates', () => {
     await denied({ certificates: { cert: 'not a certificate', ...unlogged } }, bare, /no PEM block/);
   });
 
-  it('certificates.cert with certChain: the certificate must chain to it; its SCT is not checked yet', async () => {
+  it('certificates.cert with certChain: the certificate must chain to it and carry an SCT of a trusted CT log', async () => {
     const cert = signer.certificateChain?.[0] ?? '';
     const lax = { rekor: { ignoreTlog: true }, ctlog: { ignoreSCT: true } };
     await admitted({ certificates: { cert, certChain: caChain, ...lax } }, bare);
@@ -141,10 +142,21 @@ describe('attestors with their own roots and certificates', () => {
       bare,
       /does not chain to certChain/,
     );
+    const unlogged = { cert, certChain: caChain, rekor: { ignoreTlog: true } };
+    await admitted({ certificates: unlogged }, withRoot);
+    await admitted({ certificates: { ...unlogged, ctlog: { pubkey: ctLogKey } } }, bare);
+    await denied({ certificates: unlogged }, bare, /no trusted CT log to check its SCT with/);
+    const foreignKey = publicKeyPem((await createCaMaterial('elsewhere')).ctLogKey);
     await denied(
-      { certificates: { cert, certChain: caChain, rekor: { ignoreTlog: true } } },
+      { certificates: { ...unlogged, ctlog: { pubkey: foreignKey } } },
       bare,
-      /embedded SCT is not supported/,
+      /no embedded SCT verifies with a trusted CT log's key/,
+    );
+    const selfSigned = selfSignedCertificate().cert;
+    await denied(
+      { certificates: { cert: selfSigned, certChain: selfSigned, rekor: { ignoreTlog: true } } },
+      withRoot,
+      /has no embedded SCT/,
     );
   });
 
