@@ -102,8 +102,9 @@ export async function verifyImageBundles(
   try {
     referrers = await listBundleReferrers(client, image);
   } catch (err) {
-    // As cosign v3 does, a registry that cannot list referrers leaves the .sig/.att signatures to decide.
-    if (!(err instanceof SigilError)) throw err;
+    // As cosign v3 does, a registry that cannot list referrers leaves the .sig/.att signatures to decide;
+    // one that does not answer at all is no verdict, for the caller to decide on.
+    if (!(err instanceof SigilError) || err.code === 'REGISTRY_UNREACHABLE') throw err;
     return { verified, rejected: [`referrers of ${image.digest}: ${err.message}`] };
   }
   for (const referrer of referrers) {

@@ -56,16 +56,14 @@ export async function verifyImageAttestations(
   const { client, image } = options;
   const digest = image.digest ?? (await client.resolveDigest(image));
   const repo = options.signatureRepository ?? signatureRepository(image);
-  const artifact = await readSignatureLayers(
-    client,
-    repo,
-    artifactTag(digest, 'att'),
-    DSSE_ENVELOPE_MEDIA_TYPE,
-  );
+  const artifact = options.bundlesOnly
+    ? undefined
+    : await readSignatureLayers(client, repo, artifactTag(digest, 'att'), DSSE_ENVELOPE_MEDIA_TYPE);
   const where = `${repositoryName(image)}@${digest}`;
-  const bundled = options.bundles
-    ? await verifiedAttestationBundles(options, digest)
-    : { verified: [], rejected: [] };
+  const bundled =
+    options.bundles || options.bundlesOnly
+      ? await verifiedAttestationBundles(options, digest)
+      : { verified: [], rejected: [] };
   const layers = artifact?.layers ?? [];
   if (layers.length === 0 && bundled.verified.length + bundled.rejected.length === 0) {
     throw new SigilError('NO_SIGNATURES', `no attestations found for ${where}`);

@@ -69,6 +69,8 @@ export interface VerifyImageOptions {
   signatureRepository?: Repository;
   /** Also accept signature bundles pushed as OCI 1.1 referrers (cosign v3's --new-bundle-format). */
   bundles?: boolean;
+  /** Only those bundles: the `.sig`/`.att` artifacts are not read (Kyverno's `type: SigstoreBundle`). */
+  bundlesOnly?: boolean;
 }
 
 export interface VerifiedSignature {
@@ -96,15 +98,13 @@ export async function verifyImage(options: VerifyImageOptions): Promise<ImageVer
   const { client, image } = options;
   const digest = image.digest ?? (await client.resolveDigest(image));
   const repo = options.signatureRepository ?? signatureRepository(image);
-  const existing = await readSignatureLayers(
-    client,
-    repo,
-    artifactTag(digest, 'sig'),
-    SIMPLE_SIGNING_MEDIA_TYPE,
-  );
-  const bundled = options.bundles
-    ? await verifiedSignatureBundles(options, digest)
-    : { verified: [], rejected: [] };
+  const existing = options.bundlesOnly
+    ? undefined
+    : await readSignatureLayers(client, repo, artifactTag(digest, 'sig'), SIMPLE_SIGNING_MEDIA_TYPE);
+  const bundled =
+    options.bundles || options.bundlesOnly
+      ? await verifiedSignatureBundles(options, digest)
+      : { verified: [], rejected: [] };
   const layers = existing?.layers ?? [];
   if (layers.length === 0 && bundled.verified.length + bundled.rejected.length === 0) {
     throw new SigilError('NO_SIGNATURES', `no signatures found for ${repositoryName(image)}@${digest}`);

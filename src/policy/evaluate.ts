@@ -50,6 +50,9 @@ export interface EvaluationOptions extends VerifierContext {
 
 export const VERIFY_IMAGES_ANNOTATION = 'kyverno.io/verify-images';
 
+/** Kyverno's verifyImages types sigil verifies: cosign's `.sig`/`.att` layout, and bundles as referrers. */
+const VERIFIER_TYPES = ['Cosign', 'SigstoreBundle'];
+
 /** Images of one resource verified concurrently (a pod rarely has more; registries see at most this many). */
 const IMAGE_CONCURRENCY = 8;
 
@@ -165,10 +168,10 @@ async function verifyOne(
     status: 'fail',
     message: `image verification failed for ${target.image}: ${why}`,
   });
-  if (verification.type !== 'Cosign') {
+  if (!VERIFIER_TYPES.includes(verification.type)) {
     return {
       status: 'error',
-      message: `image verification of type ${verification.type} is not supported (only Cosign)`,
+      message: `image verification of type ${verification.type} is not supported (only ${VERIFIER_TYPES.join(' and ')})`,
     };
   }
   let image: ImageReference;
@@ -192,6 +195,7 @@ async function verifyOne(
       ? { client: options.clientFor(verification.registryCredentials) }
       : {}),
     ...(verification.repository ? { signatureRepository: verification.repository } : {}),
+    ...(verification.type === 'SigstoreBundle' ? { sigstoreBundles: true } : {}),
   };
   try {
     const digest = image.digest ?? (await context.client.resolveDigest(image));

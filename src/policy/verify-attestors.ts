@@ -28,6 +28,11 @@ export interface VerifierContext {
   trustedRoot?: TrustedRoot;
   /** The log key key-based attestors use unless their rekor.pubkey names another. */
   rekorPublicKey?: KeyObject;
+  /**
+   * Kyverno's `type: SigstoreBundle`: signatures and attestations are Sigstore bundles attached to the
+   * image as OCI 1.1 referrers (cosign v3's --new-bundle-format); `.sig`/`.att` are not read.
+   */
+  sigstoreBundles?: boolean;
 }
 
 /** What is verified: the image's signatures, or its attestations of one predicate type. */
@@ -115,6 +120,7 @@ async function verifyEntry(
     image,
     ...signers,
     ...(ctx.signatureRepository ? { signatureRepository: ctx.signatureRepository } : {}),
+    ...(ctx.sigstoreBundles ? { bundlesOnly: true } : {}),
   };
   if (target.kind === 'signature') {
     await verifyImage({ ...common, checkDockerReference: false });
