@@ -99,8 +99,8 @@ export interface AttestorSet {
 }
 
 export type Attestor =
-  | { kind: 'key'; publicKey: string; signatureAlgorithm?: string; tlog: TlogSettings; ctlog: CtlogSettings }
-  | {
+  | ({ kind: 'key'; publicKey: string; signatureAlgorithm?: string } & SignatureAttestor)
+  | ({
       kind: 'keyless';
       subject?: string;
       subjectRegExp?: string;
@@ -108,12 +108,20 @@ export type Attestor =
       issuerRegExp?: string;
       roots?: string;
       additionalExtensions: Record<string, string>;
-      tlog: TlogSettings;
-      ctlog: CtlogSettings;
-    }
-  | { kind: 'certificate'; cert?: string; certChain?: string; tlog: TlogSettings; ctlog: CtlogSettings }
+    } & SignatureAttestor)
+  | ({ kind: 'certificate'; cert?: string; certChain?: string } & SignatureAttestor)
   | { kind: 'nested'; set: AttestorSet }
   | { kind: 'unsupported'; what: string };
+
+/** What every attestor that checks signatures carries besides its trust. */
+export interface SignatureAttestor {
+  tlog: TlogSettings;
+  ctlog: CtlogSettings;
+  /** Annotations each signature must carry (cosign's -a), checked on image signatures. */
+  annotations?: Record<string, string>;
+  /** Where this attestor's signatures live, instead of the verification's repository. */
+  repository?: Repository;
+}
 
 export interface TlogSettings {
   url?: string;

@@ -115,15 +115,21 @@ async function verifyEntry(
       : entry.kind === 'certificate'
         ? certificateSigner(entry, ctx)
         : keylessSigner(entry, ctx);
+  const signatureRepository = entry.repository ?? ctx.signatureRepository;
   const common = {
     client: ctx.client,
     image,
     ...signers,
-    ...(ctx.signatureRepository ? { signatureRepository: ctx.signatureRepository } : {}),
+    ...(signatureRepository ? { signatureRepository } : {}),
     ...(ctx.sigstoreBundles ? { bundlesOnly: true } : {}),
   };
   if (target.kind === 'signature') {
-    await verifyImage({ ...common, checkDockerReference: false });
+    // Annotations are claims of signatures (cosign -a); like cosign under Kyverno, attestations skip them.
+    await verifyImage({
+      ...common,
+      checkDockerReference: false,
+      ...(entry.annotations ? { annotations: entry.annotations } : {}),
+    });
     return [];
   }
   return (await verifyImageAttestations({ ...common, predicateType: target.predicateType })).verified;

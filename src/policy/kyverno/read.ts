@@ -134,15 +134,20 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
       verifyImages: (rule.verifyImages ?? []).map((v, i) => {
         const credentials = v.imageRegistryCredentials;
         const action = v.failureAction ?? v.validationFailureAction;
+        const legacy = legacyAttestorSet(v);
         return {
           type: v.type ?? 'Cosign',
           imageReferences: v.imageReferences ?? (v.image ? [v.image] : ['*']),
           skipImageReferences: v.skipImageReferences ?? [],
           ...(action ? { failureAction: action } : {}),
-          attestors: (v.attestors ?? []).map(attestorSet),
+          // Kyverno's conversion: the deprecated attestor goes to the attestations when there are any.
+          attestors: [
+            ...(v.attestors ?? []).map(attestorSet),
+            ...(legacy && !v.attestations?.length ? [legacy] : []),
+          ],
           attestations: (v.attestations ?? []).map((a) => ({
             predicateType: a.predicateType ?? a.type ?? '',
-            attestors: (a.attestors ?? []).map(attestorSet),
+            attestors: [...(a.attestors ?? []).map(attestorSet), ...(legacy ? [legacy] : [])],
             conditions: a.conditions ?? [],
           })),
           ...(v.repository
@@ -224,8 +229,37 @@ const ctlog = (c?: { ignoreSCT?: boolean | undefined; pubkey?: string | undefine
   ...(c?.pubkey ? { publicKey: c.pubkey } : {}),
 });
 
+/**
+ * The attestor set of a verifyImages entry written the deprecated way (`key`, or `issuer` with `subject`
+ * and `roots`, and `annotations`), as Kyverno's ImageVerification.Convert builds it.
+ */
+function legacyAttestorSet(v: {
+  key?: string | undefined;
+  issuer?: string | undefined;
+  subject?: string | undefined;
+  roots?: string | undefined;
+  annotations?: Record<string, string> | undefined;
+}): AttestorSet | undefined {
+  if (!v.key && !v.issuer && !v.annotations) return undefined;
+  const annotations = v.annotations ? { annotations: v.annotations } : {};
+  if (v.key) return attestorSet({ entries: [{ keys: { publicKeys: v.key }, ...annotations }] });
+  if (v.issuer) {
+    const keyless = {
+      issuer: v.issuer,
+      ...(v.subject ? { subject: v.subject } : {}),
+      ...(v.roots ? { roots: v.roots } : {}),
+    };
+    return attestorSet({ entries: [{ keyless, ...annotations }] });
+  }
+  return { entries: [{ kind: 'unsupported', what: 'verifyImages annotations without a key or an issuer' }] };
+}
+
 /** One Kyverno entry as attestors; several PEM keys in one `publicKeys` are separate entries (Kyverno). */
 function attestor(entry: KyvernoAttestor): Attestor[] {
+  const common = {
+    ...(entry.annotations ? { annotations: entry.annotations } : {}),
+    ...(entry.repository ? { repository: repository(entry.repository, 'attestor repository') } : {}),
+  };
   if (entry.keys) {
     const k = entry.keys;
     if (k.kms || k.secret)
@@ -233,12 +267,14 @@ function attestor(entry: KyvernoAttestor): Attestor[] {
     const pems =
       (k.publicKeys ?? '').match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
     if (pems.length === 0) return [{ kind: 'unsupported', what: 'keys without PEM publicKeys' }];
+    const signatureAlgorithm = k.signatureAlgorithm ?? entry.signatureAlgorithm;
     return pems.map((publicKey) => ({
       kind: 'key' as const,
       publicKey,
-      ...(k.signatureAlgorithm ? { signatureAlgorithm: k.signatureAlgorithm } : {}),
+      ...(signatureAlgorithm ? { signatureAlgorithm } : {}),
       tlog: tlog(k.rekor),
       ctlog: ctlog(k.ctlog),
+      ...common,
     }));
   }
   if (entry.keyless) {
@@ -254,6 +290,7 @@ function attestor(entry: KyvernoAttestor): Attestor[] {
         additionalExtensions: k.additionalExtensions ?? {},
         tlog: tlog(k.rekor),
         ctlog: ctlog(k.ctlog),
+        ...common,
       },
     ];
   }
@@ -266,6 +303,7 @@ function attestor(entry: KyvernoAttestor): Attestor[] {
         ...(c.certChain ? { certChain: c.certChain } : {}),
         tlog: tlog(c.rekor),
         ctlog: ctlog(c.ctlog),
+        ...common,
       },
     ];
   }

@@ -102,6 +102,9 @@ export interface KyvernoAttestor {
   keyless?: z.infer<typeof keylessEntry> | undefined;
   certificates?: z.infer<typeof certificatesEntry> | undefined;
   attestor?: KyvernoAttestorSet | undefined;
+  annotations?: Record<string, string> | undefined;
+  repository?: string | undefined;
+  signatureAlgorithm?: string | undefined;
 }
 
 const attestorSet: z.ZodType<KyvernoAttestorSet> = z.lazy(() =>
@@ -115,6 +118,9 @@ const attestorSet: z.ZodType<KyvernoAttestorSet> = z.lazy(() =>
             keyless: keylessEntry.optional(),
             certificates: certificatesEntry.optional(),
             attestor: attestorSet.optional(),
+            annotations: z.record(z.string(), z.string()).optional(),
+            repository: z.string().optional(),
+            signatureAlgorithm: z.string().optional(),
           })
           .refine((e) => [e.keys, e.keyless, e.certificates, e.attestor].filter(Boolean).length === 1, {
             message: 'each entry needs exactly one of keys, keyless, certificates, attestor',
@@ -150,6 +156,13 @@ const verifyImages = z.object({
   imageReferences: z.array(z.string()).min(1).optional(),
   image: z.string().optional(),
   skipImageReferences: z.array(z.string()).optional(),
+  // Deprecated single-attestor fields, which Kyverno converts into an attestor set (ImageVerification.Convert).
+  key: z.string().optional(),
+  roots: z.string().optional(),
+  subject: z.string().optional(),
+  issuer: z.string().optional(),
+  additionalExtensions: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
   failureAction: failureAction.optional(),
   validationFailureAction: failureAction.optional(),
   attestors: z.array(attestorSet).optional(),

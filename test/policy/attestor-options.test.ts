@@ -1,0 +1,143 @@
+/**
+ * What a Kyverno attestor entry says beside its trust, and the deprecated single-attestor form, on a real
+ * (embedded) registry: `annotations` every signature must carry, `repository` where its signatures live,
+ * and `key` / `annotations` written directly on the verifyImages entry (Kyverno's Convert), which must
+ * verify rather than be dropped.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { attestImage, signImage } from '../../src/cosign/index.js';
+import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
+import {
+  parseReference,
+  pushTestImage,
+  RegistryClient,
+  type RunningRegistry,
+  startRegistry,
+} from '../../src/oci/index.js';
+import { type EvaluationOptions, evaluateResource, readPolicyDocument } from '../../src/policy/index.js';
+import { workDir } from '../helpers/cli.js';
+import { podRequest, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
+
+describe('attestor annotations and repository, and the deprecated verifyImages form', () => {
+  let registry: RunningRegistry;
+  const client = new RegistryClient({});
+  const key = generateKeyPair('ecdsa-p256');
+  const signer = keySigner(key.privateKey);
+  const pem = publicKeyPem(key.publicKey);
+  const unlogged = { rekor: { ignoreTlog: true } };
+  const options: EvaluationOptions = { client, endpoint: 'mutate' };
+  let annotated: string;
+  let elsewhere: string;
+  let unsigned: string;
+
+  const push = async (name: string) => {
+    const image = `${registry.address}/team/${name}:v1`;
+    await pushTestImage(client, parseReference(image), { files: { 'f.txt': name } });
+    return image;
+  };
+  const decide = (image: string, entry: Record<string, unknown>) =>
+    evaluateResource(
+      podRequest([image]),
+      verifyImagesPolicy('options', [{ imageReferences: ['*'], attestors: [{ entries: [entry] }] }]),
+      options,
+    );
+
+  before(async () => {
+    registry = await startRegistry({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: join(await workDir(), 'registry'),
+    });
+    annotated = await push('annotated');
+    await signImage({ client, signer, image: parseReference(annotated), annotations: { env: 'prod' } });
+    elsewhere = await push('elsewhere');
+    process.env.COSIGN_REPOSITORY = `${registry.address}/signatures`;
+    try {
+      await signImage({ client, signer, image: parseReference(elsewhere) });
+    } finally {
+      delete process.env.COSIGN_REPOSITORY;
+    }
+    unsigned = await push('unsigned');
+    await attestImage({
+      client,
+      signer,
+      image: parseReference(annotated),
+      type: 'vuln',
+      predicate: Buffer.from(JSON.stringify({ scanner: { result: { summary: { criticalCount: 0 } } } })),
+      predicateSource: 'scan',
+    });
+  });
+  after(() => registry.close());
+
+  it('annotations: every signature must carry them', async () => {
+    const keys = { publicKeys: pem, ...unlogged };
+    assert.equal((await decide(annotated, { keys, annotations: { env: 'prod' } })).allowed, true);
+    const wrong = await decide(annotated, { keys, annotations: { env: 'dev' } });
+    assert.equal(wrong.allowed, false);
+    assert.match(wrong.message ?? '', /env/);
+    assert.equal(
+      (
+        await decide(elsewhere, {
+          keys,
+          annotations: { env: 'prod' },
+          repository: `${registry.address}/signatures`,
+        })
+      ).allowed,
+      false,
+    );
+  });
+
+  it("repository: the attestor's signatures are read there", async () => {
+    const keys = { publicKeys: pem, ...unlogged };
+    const found = await decide(elsewhere, { keys, repository: `${registry.address}/signatures` });
+    assert.equal(found.allowed, true, found.message);
+    const missing = await decide(elsewhere, { keys });
+    assert.equal(missing.allowed, false);
+    assert.match(missing.message ?? '', /no signatures found/);
+  });
+
+  it('the deprecated key and annotations on the verifyImages entry verify as an attestor', async () => {
+    const legacy = verifyImagesPolicy('legacy', [{ image: `${registry.address}/team/*`, key: pem }]);
+    // A deprecated entry cannot say ignoreTlog, so without a trusted log key even a signed image is
+    // refused, by the key attestor it became: it is checked, not dropped.
+    for (const image of [annotated, unsigned]) {
+      const outcome = await evaluateResource(podRequest([image]), legacy, options);
+      assert.equal(outcome.allowed, false);
+      assert.match(outcome.message ?? '', /no trusted transparency log key for this attestor/);
+    }
+    const policy = readPolicyDocument(
+      {
+        apiVersion: 'kyverno.io/v1',
+        kind: 'ClusterPolicy',
+        metadata: { name: 'legacy' },
+        spec: {
+          rules: [
+            {
+              name: 'r',
+              match: { any: [{ resources: { kinds: ['Pod'] } }] },
+              verifyImages: [
+                {
+                  image: '*',
+                  key: pem,
+                  annotations: { env: 'prod' },
+                  attestations: [{ type: 'https://cosign.sigstore.dev/attestation/vuln/v1' }],
+                },
+              ],
+            },
+          ],
+        },
+      },
+      'legacy.yaml',
+    );
+    const verification = policy.rules[0]?.verifyImages[0];
+    assert.deepEqual(verification?.imageReferences, ['*']);
+    assert.equal(verification?.attestors.length, 0, 'with attestations, the converted attestor goes there');
+    const [set] = verification?.attestations[0]?.attestors ?? [];
+    assert.deepEqual(
+      set?.entries.map((e) => e.kind === 'key' && [e.publicKey.trim(), e.annotations]),
+      [[pem.trim(), { env: 'prod' }]],
+    );
+  });
+});
