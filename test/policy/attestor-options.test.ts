@@ -140,4 +140,19 @@ describe('attestor annotations and repository, and the deprecated verifyImages f
       [[pem.trim(), { env: 'prod' }]],
     );
   });
+
+  it('a verifyImages validate block is refused when an image is checked, not ignored', async () => {
+    const entry = {
+      imageReferences: ['*'],
+      attestors: [{ entries: [{ keys: { publicKeys: pem, ...unlogged } }] }],
+      validate: { deny: { conditions: { any: [{ key: 'x', operator: 'Equals', value: 'x' }] } } },
+    };
+    const outcome = await evaluateResource(
+      podRequest([annotated]),
+      verifyImagesPolicy('v', [entry]),
+      options,
+    );
+    assert.equal(outcome.allowed, false);
+    assert.match(outcome.message ?? '', /validate blocks \(deny conditions\) are not supported/);
+  });
 });

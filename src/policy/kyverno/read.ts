@@ -144,6 +144,7 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
           attestors: [
             ...(v.attestors ?? []).map(attestorSet),
             ...(legacy && !v.attestations?.length ? [legacy] : []),
+            ...(v.validate === undefined ? [] : [UNSUPPORTED_VALIDATE]),
           ],
           attestations: (v.attestations ?? []).map((a) => ({
             predicateType: a.predicateType ?? a.type ?? '',
@@ -228,6 +229,11 @@ const ctlog = (c?: { ignoreSCT?: boolean | undefined; pubkey?: string | undefine
   ignoreSct: c?.ignoreSCT ?? false,
   ...(c?.pubkey ? { publicKey: c.pubkey } : {}),
 });
+
+/** verifyImages `validate` (deny conditions) is not implemented: an image under it fails, naming why. */
+const UNSUPPORTED_VALIDATE: AttestorSet = {
+  entries: [{ kind: 'unsupported', what: 'verifyImages validate blocks (deny conditions)' }],
+};
 
 /**
  * The attestor set of a verifyImages entry written the deprecated way (`key`, or `issuer` with `subject`

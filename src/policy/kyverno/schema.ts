@@ -183,6 +183,8 @@ const verifyImages = z.object({
   verifyDigest: z.boolean().optional(),
   required: z.boolean().optional(),
   useCache: z.boolean().optional(),
+  // Deny conditions on the verified image: not implemented, so read to be refused rather than dropped.
+  validate: z.unknown().optional(),
   imageRegistryCredentials: registryCredentials.optional(),
 });
 
