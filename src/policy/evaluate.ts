@@ -246,6 +246,9 @@ async function checkImage(
     );
     const failed = (reason: string): ImageCheck => ({ passed: false, reason, unsigned: false });
     if (!verified.passed) return failed(`attestation ${check.predicateType}: ${verified.reason}`);
+    if (verified.attestations.length === 0) {
+      return failed(`attestation ${check.predicateType}: no verified attestation to check`);
+    }
     for (const attestation of verified.attestations) {
       const outcome = evaluateConditions(check.conditions, attestation.statement.predicate);
       if (!outcome.passed) {

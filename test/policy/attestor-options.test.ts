@@ -141,6 +141,28 @@ describe('attestor annotations and repository, and the deprecated verifyImages f
     );
   });
 
+  it('attestations naming no attestor need a keyless signature under the trusted root, as in Kyverno', async () => {
+    const entry = {
+      imageReferences: ['*'],
+      attestations: [
+        {
+          type: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+          conditions: [
+            { all: [{ key: '{{ scanner.result.summary.criticalCount }}', operator: 'Equals', value: 0 }] },
+          ],
+        },
+      ],
+    };
+    // The key-signed attestation is there and meets the condition, but no attestor vouches for its key.
+    const outcome = await evaluateResource(
+      podRequest([annotated]),
+      verifyImagesPolicy('a', [entry]),
+      options,
+    );
+    assert.equal(outcome.allowed, false);
+    assert.match(outcome.message ?? '', /keyless attestors need a trusted root/);
+  });
+
   it('a verifyImages validate block is refused when an image is checked, not ignored', async () => {
     const entry = {
       imageReferences: ['*'],

@@ -148,7 +148,10 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
           ],
           attestations: (v.attestations ?? []).map((a) => ({
             predicateType: a.predicateType ?? a.type ?? '',
-            attestors: [...(a.attestors ?? []).map(attestorSet), ...(legacy ? [legacy] : [])],
+            attestors: withDefaultAttestor([
+              ...(a.attestors ?? []).map(attestorSet),
+              ...(legacy ? [legacy] : []),
+            ]),
             conditions: a.conditions ?? [],
           })),
           ...(v.repository
@@ -229,6 +232,22 @@ const ctlog = (c?: { ignoreSCT?: boolean | undefined; pubkey?: string | undefine
   ignoreSct: c?.ignoreSCT ?? false,
   ...(c?.pubkey ? { publicKey: c.pubkey } : {}),
 });
+
+/**
+ * Kyverno checks attestations that name no attestor with an empty one: keyless, under the default
+ * roots, whoever signed. Here the default roots are the webhook's trusted root. Without this, such
+ * attestations would need no signature at all.
+ */
+function withDefaultAttestor(sets: AttestorSet[]): AttestorSet[] {
+  if (sets.length > 0) return sets;
+  return [
+    {
+      entries: [
+        { kind: 'keyless', additionalExtensions: {}, tlog: { ignore: false }, ctlog: { ignoreSct: false } },
+      ],
+    },
+  ];
+}
 
 /** verifyImages `validate` (deny conditions) is not implemented: an image under it fails, naming why. */
 const UNSUPPORTED_VALIDATE: AttestorSet = {
