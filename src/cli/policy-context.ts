@@ -7,8 +7,10 @@ import { SigilError, writeFileAtomic } from '../core/index.js';
 import { KubeClient, resolveKubeConnection } from '../kube/index.js';
 import {
   buildPolicyReport,
+  loadPolicies,
   type PolicyReport,
   type PolicyResult,
+  type PolicySet,
   type ResourceRequest,
   registryClientFactory,
   type SecretReader,
@@ -18,6 +20,7 @@ import { registryClient } from './image-options.js';
 import { configuredTrustedRoot } from './keyless.js';
 import { loadVerificationKey } from './keys.js';
 import { parseBool } from './options.js';
+import { warn } from './output.js';
 
 export interface PolicyContextOptions {
   trustedRoot?: string;
@@ -110,4 +113,11 @@ export function resourceRequest(document: unknown, where: string): ResourceReque
     name: metadata.name ?? '',
     object,
   };
+}
+
+/** Loads policies and says, one warning line each, which of their rules sigil does not enforce. */
+export function loadPoliciesWarning(paths: string[]): PolicySet {
+  const set = loadPolicies(paths);
+  for (const line of set.policies.flatMap((p) => p.notEnforced)) warn(line);
+  return set;
 }

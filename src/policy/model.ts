@@ -27,6 +27,8 @@ export interface Policy {
   rules: Rule[];
   /** Where the policy came from, for messages. */
   source: string;
+  /** What the policy asks that sigil does not enforce (rules other than verifyImages), one line each. */
+  notEnforced: string[];
 }
 
 export interface Rule {

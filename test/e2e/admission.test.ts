@@ -218,6 +218,30 @@ ${pub}
     });
     assert.equal(broken.code, 1);
     assert.match(broken.stderr, /^Error: broken.yaml: document 1: spec\.rules: /m);
+    await writeFile(
+      join(dir, 'validate.yaml'),
+      [
+        'apiVersion: kyverno.io/v1',
+        'kind: ClusterPolicy',
+        'metadata: {name: no-latest}',
+        'spec:',
+        '  rules:',
+        '    - name: no-latest',
+        '      match: {any: [{resources: {kinds: [Pod]}}]}',
+        '      validate: {message: no latest, pattern: {spec: {containers: [{image: "!*:latest"}]}}}',
+        '',
+      ].join('\n'),
+    );
+    const unenforced = await sigil(
+      ['policy', 'apply', '--policy', 'validate.yaml', '--resource', 'pods.yaml'],
+      {
+        cwd: dir,
+      },
+    );
+    assert.match(
+      unenforced.stderr,
+      /validate.yaml: document 1: rule no-latest: validate is not enforced \(sigil enforces verifyImages only\)/,
+    );
   });
 
   it('policy test: kyverno-test.yaml results checked per policy, rule and resource; a mismatch exits 1', async () => {

@@ -21,13 +21,14 @@ import {
   type WebhookTls,
 } from '../../admission/index.js';
 import { messageOf, parseJson, readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
-import { ImageVerifyCache, loadPolicies, type PolicySet } from '../../policy/index.js';
+import { ImageVerifyCache, type PolicySet } from '../../policy/index.js';
 import { parseAddress } from '../address.js';
 import { parsePositiveInt } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import {
   addPolicyContextOptions,
   kubeClient,
+  loadPoliciesWarning,
   type PolicyContextOptions,
   reportFor,
   saveReport,
@@ -144,7 +145,7 @@ Examples:
           };
       const watcher = await PolicyWatcher.start<PolicySet>({
         directory: opts.policies,
-        load: async () => loadPolicies([opts.policies]),
+        load: async () => loadPoliciesWarning([opts.policies]),
         onReload: (r) =>
           r.ok
             ? info(`policies reloaded (generation ${r.generation})`)
@@ -225,7 +226,7 @@ Examples:
     );
   addPolicyContextOptions(review).action(
     action(async (opts: ReviewOptions) => {
-      const policies = loadPolicies([opts.policies]);
+      const policies = loadPoliciesWarning([opts.policies]);
       let results: Parameters<typeof reportFor>[1] = [];
       let reviewed: Parameters<typeof reportFor>[0] | undefined;
       const server = createAdmissionServer({

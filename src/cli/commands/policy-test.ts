@@ -7,16 +7,11 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { SigilError } from '../../core/index.js';
-import {
-  evaluateResource,
-  loadPolicies,
-  type PolicyResult,
-  policyFiles,
-  yamlDocuments,
-} from '../../policy/index.js';
+import { evaluateResource, type PolicyResult, policyFiles, yamlDocuments } from '../../policy/index.js';
 import { printResult } from '../output.js';
 import {
   addPolicyContextOptions,
+  loadPoliciesWarning,
   type PolicyContextOptions,
   resourceRequest,
   verifierContext,
@@ -70,7 +65,7 @@ export function registerPolicyTestCommand(policy: Command): void {
           }
           const base = dirname(file);
           const at = (p: string) => resolve(base, p);
-          const policies = loadPolicies(parsed.data.policies.map(at));
+          const policies = loadPoliciesWarning(parsed.data.policies.map(at));
           const actual = new Map<string, Status>();
           for (const f of policyFiles(parsed.data.resources.map(at))) {
             for (const doc of yamlDocuments(f)) {

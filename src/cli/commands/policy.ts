@@ -1,16 +1,11 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import {
-  evaluateResource,
-  loadPolicies,
-  type PolicyResult,
-  policyFiles,
-  yamlDocuments,
-} from '../../policy/index.js';
+import { evaluateResource, type PolicyResult, policyFiles, yamlDocuments } from '../../policy/index.js';
 import { parseOutput } from '../options.js';
 import { printResult } from '../output.js';
 import {
   addPolicyContextOptions,
+  loadPoliciesWarning,
   type PolicyContextOptions,
   reportFor,
   resourceRequest,
@@ -51,7 +46,7 @@ Examples:
     );
   addPolicyContextOptions(apply).action(
     action(async (opts: ApplyOptions) => {
-      const policies = loadPolicies(opts.policy);
+      const policies = loadPoliciesWarning(opts.policy);
       const context = verifierContext(opts);
       const resources = policyFiles(opts.resource).flatMap((file) =>
         yamlDocuments(file).map((d) => resourceRequest(d.document, d.where)),

@@ -179,6 +179,14 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
       }),
     })),
     source,
+    notEnforced: spec.rules.flatMap((rule) => {
+      const kinds = (['validate', 'mutate', 'generate'] as const).filter((k) => rule[k] !== undefined);
+      return kinds.length > 0
+        ? [
+            `${source}: rule ${rule.name}: ${kinds.join(', ')} is not enforced (sigil enforces verifyImages only)`,
+          ]
+        : [];
+    }),
   };
 }
 

@@ -193,6 +193,10 @@ const rule = z.object({
   match: resourceFilter,
   exclude: resourceFilter.optional(),
   verifyImages: z.array(verifyImages).optional(),
+  // Other rule kinds are read only to say they are not enforced: sigil verifies images.
+  validate: z.unknown().optional(),
+  mutate: z.unknown().optional(),
+  generate: z.unknown().optional(),
 });
 
 export const kyvernoPolicySchema = z.object({
