@@ -13,7 +13,7 @@ import { keylessSigner } from '../cosign/index.js';
 import type { Signer } from '../crypto/index.js';
 import { resolveIdentityToken } from '../oidc/sources/index.js';
 import { compileIdentityPolicy, type KeylessTrust, parseTrustedRoot } from '../verify/index.js';
-import { loadVerificationKey } from './keys.js';
+import { loadVerificationKeyRef } from './keys.js';
 import { parseBool } from './options.js';
 import { info, warn } from './output.js';
 
@@ -184,16 +184,16 @@ function defined<K extends string>(key: K, value: string | undefined): Partial<R
 }
 
 /** `--key` or the keyless flags, not both, and one of them (cosign's rule). */
-export function verificationSigners(
+export async function verificationSigners(
   opts: KeylessVerifyOptions & { key?: string },
   ignoreTlog: boolean,
-): { publicKey: KeyObject } | { keyless: KeylessTrust } {
+): Promise<{ publicKey: KeyObject } | { keyless: KeylessTrust }> {
   if (opts.key && isKeylessVerification(opts)) {
     throw new SigilError(
       'BAD_INPUT',
       '--key and --certificate-identity/--certificate-oidc-issuer are mutually exclusive',
     );
   }
-  if (opts.key) return { publicKey: loadVerificationKey(opts.key) };
+  if (opts.key) return { publicKey: await loadVerificationKeyRef(opts.key) };
   return { keyless: loadKeylessTrust(opts, ignoreTlog) };
 }

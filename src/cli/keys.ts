@@ -1,4 +1,8 @@
-/** Resolving `--key` values: a file path or a `pkcs11:` token URI; KMS and Kubernetes references are named clearly. */
+/**
+ * Resolving `--key` values: a file path, a `pkcs11:` token URI, or a Kubernetes Secret `k8s://ns/name`
+ * (as cosign: the Secret holds the private key's password too, so nothing is prompted); KMS and GitLab
+ * references are named clearly.
+ */
 import type { KeyObject } from 'node:crypto';
 import { readUserFile, SigilError } from '../core/index.js';
 import {
@@ -10,10 +14,11 @@ import {
   pkcs11Signer,
   type Signer,
 } from '../crypto/index.js';
+import { isKeySecretRef, KubeClient, readKeySecret, resolveKubeConnection } from '../kube/index.js';
 import { warn } from './output.js';
 import { readPassword } from './password.js';
 
-const UNSUPPORTED_SCHEMES = ['awskms://', 'gcpkms://', 'azurekms://', 'hashivault://', 'k8s://', 'gitlab://'];
+const UNSUPPORTED_SCHEMES = ['awskms://', 'gcpkms://', 'azurekms://', 'hashivault://', 'gitlab://'];
 
 function rejectUnsupported(ref: string): void {
   const scheme = UNSUPPORTED_SCHEMES.find((s) => ref.startsWith(s));
@@ -30,8 +35,7 @@ export async function loadSigner(ref: string): Promise<Signer> {
   rejectUnsupported(ref);
   // The token session stays open for the life of the command, which ends the process when done.
   if (isPkcs11Uri(ref)) return pkcs11Signer(ref);
-  const pem = readUserFile(ref, 'private key').toString('utf8');
-  const password = await readPassword({ confirm: false });
+  const { pem, password } = isKeySecretRef(ref) ? await privateKeyFromSecret(ref) : await privateKeyFile(ref);
   const signer = keySigner(decryptPrivateKey(pem, password, ref));
   if (signer.algorithm === 'Ed25519') {
     // cosign signs with Ed25519ph for Ed25519 keys; Node 20's crypto has only pure Ed25519.
@@ -40,8 +44,46 @@ export async function loadSigner(ref: string): Promise<Signer> {
   return signer;
 }
 
+/** A public key file or token key; synchronous, for the log keys named by environment variables. */
 export function loadVerificationKey(ref: string): KeyObject {
   rejectUnsupported(ref);
   if (isPkcs11Uri(ref)) return pkcs11PublicKey(ref);
   return loadPublicKeyPem(readUserFile(ref, 'public key').toString('utf8'), ref);
+}
+
+/** `--key` of the verifying commands: what loadVerificationKey reads, or cosign.pub of a Secret. */
+export async function loadVerificationKeyRef(ref: string): Promise<KeyObject> {
+  if (!isKeySecretRef(ref)) return loadVerificationKey(ref);
+  const { publicKeyPem } = await readKeySecret(keySecretClient(ref), ref, ['publicKeyPem']);
+  return loadPublicKeyPem(publicKeyPem, ref);
+}
+
+interface EncryptedKey {
+  pem: string;
+  password: string;
+}
+
+async function privateKeyFile(path: string): Promise<EncryptedKey> {
+  return {
+    pem: readUserFile(path, 'private key').toString('utf8'),
+    password: await readPassword({ confirm: false }),
+  };
+}
+
+async function privateKeyFromSecret(ref: string): Promise<EncryptedKey> {
+  const secret = await readKeySecret(keySecretClient(ref), ref, ['privateKeyPem', 'password']);
+  return { pem: secret.privateKeyPem, password: secret.password };
+}
+
+/** The API a `k8s://` key is read from or written to, found as cosign finds it (client-go's defaults). */
+export function keySecretClient(ref: string): KubeClient {
+  const connection = resolveKubeConnection({ homeKubeconfig: true });
+  if (!connection) {
+    throw new SigilError(
+      'BAD_INPUT',
+      `${ref}: no Kubernetes API is configured`,
+      'set KUBECONFIG, create ~/.kube/config, or run in a pod with a service account',
+    );
+  }
+  return new KubeClient(connection);
 }

@@ -1,8 +1,9 @@
 /**
- * The few Kubernetes API calls the admission controller makes: read a Secret (registry credentials), read
- * a Namespace (its labels, for namespaceSelector), and server-side apply a report (PATCH with
- * application/apply-patch+yaml as field manager `sigil`, forcing ownership of the fields it sets). Error
- * answers are Kubernetes Status objects; they become one SigilError line with the API's own reason.
+ * The few Kubernetes API calls sigil makes: read a Secret (registry credentials, cosign keys), create or
+ * replace a Secret (`generate-key-pair k8s://`), read a Namespace (its labels, for namespaceSelector), and
+ * server-side apply a report (PATCH with application/apply-patch+yaml as field manager `sigil`, forcing
+ * ownership of the fields it sets). Error answers are Kubernetes Status objects; they become one
+ * KubeApiError line with the API's own reason.
  */
 import { callService, type ErrorCode, isRecord, SigilError } from '../core/index.js';
 import type { KubeConnection } from './config.js';
@@ -12,12 +13,35 @@ import { type Transport, tlsTransport } from './transport.js';
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+  };
 }
 
 export interface KubeSecret extends KubeObject {
   type?: string;
+  /** Values are base64, as the API serves them. */
   data?: Record<string, string>;
+  immutable?: boolean;
+}
+
+/** An error answer of the API: the one-line SigilError, plus its status and words for callers that rephrase it. */
+export class KubeApiError extends SigilError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    hint: string | undefined,
+    /** The HTTP status, e.g. 404. */
+    readonly status: number,
+    /** The Status object's reason and message, e.g. `NotFound: secrets "x" not found`. */
+    readonly detail: string,
+  ) {
+    super(code, message, hint);
+  }
 }
 
 export const FIELD_MANAGER = 'sigil';
@@ -36,7 +60,10 @@ const APPLIED_KINDS: Record<string, { base: string; plural: string; namespaced: 
 /** What to do about an answer, by HTTP status. */
 const STATUS_ERRORS: Record<number, { code: ErrorCode; hint?: string }> = {
   401: { code: 'BAD_TOKEN', hint: 'the API server rejected the service account token or kubeconfig user' },
-  403: { code: 'SERVICE_ERROR', hint: "grant the controller's service account this verb in its RBAC" },
+  403: {
+    code: 'SERVICE_ERROR',
+    hint: "grant this verb to the caller in RBAC (the controller's service account, or the kubeconfig user)",
+  },
   404: { code: 'NOT_FOUND' },
   409: { code: 'SERVICE_ERROR' },
   422: { code: 'BAD_INPUT' },
@@ -54,10 +81,21 @@ export class KubeClient {
   }
 
   async getSecret(namespace: string, name: string): Promise<KubeSecret> {
-    return (await this.call(
-      'GET',
-      `/api/v1/namespaces/${seg(namespace)}/secrets/${seg(name)}`,
-    )) as KubeSecret;
+    return (await this.call('GET', `${secretsPath(namespace)}/${seg(name)}`)) as KubeSecret;
+  }
+
+  /** Creates a Secret in its metadata's namespace; an existing one of that name is a 409 AlreadyExists. */
+  async createSecret(secret: KubeSecret): Promise<KubeSecret> {
+    return (await this.call('POST', secretsPath(secretNamespace(secret)), secret)) as KubeSecret;
+  }
+
+  /**
+   * Replaces a Secret (PUT): with metadata.resourceVersion, only if nobody changed it since it was read
+   * (409 Conflict otherwise). An immutable Secret's data cannot change (422 Invalid).
+   */
+  async replaceSecret(secret: KubeSecret): Promise<KubeSecret> {
+    const path = `${secretsPath(secretNamespace(secret))}/${seg(secret.metadata.name)}`;
+    return (await this.call('PUT', path, secret)) as KubeSecret;
   }
 
   async getNamespace(name: string): Promise<KubeObject> {
@@ -107,10 +145,13 @@ export class KubeClient {
     const reason = typeof status.reason === 'string' ? `${status.reason}: ` : '';
     const message = typeof status.message === 'string' ? status.message : text.slice(0, 200);
     const known = STATUS_ERRORS[response.status];
-    throw new SigilError(
+    const detail = `${reason}${message}`;
+    throw new KubeApiError(
       known?.code ?? 'SERVICE_ERROR',
-      `${where}: ${response.status} ${reason}${message}`,
+      `${where}: ${response.status} ${detail}`,
       known?.hint,
+      response.status,
+      detail,
     );
   }
 }
@@ -118,4 +159,14 @@ export class KubeClient {
 /** A name as one path segment. */
 function seg(name: string): string {
   return encodeURIComponent(name);
+}
+
+function secretsPath(namespace: string): string {
+  return `/api/v1/namespaces/${seg(namespace)}/secrets`;
+}
+
+function secretNamespace(secret: KubeSecret): string {
+  const namespace = secret.metadata.namespace;
+  if (!namespace) throw new SigilError('BAD_INPUT', `Secret ${secret.metadata.name} needs a namespace`);
+  return namespace;
 }

@@ -1,11 +1,13 @@
 /**
  * Where the Kubernetes API is and how to authenticate to it: in a pod, the service account that the
  * kubelet mounts (KUBERNETES_SERVICE_HOST/PORT and /var/run/secrets/kubernetes.io/serviceaccount); outside,
- * a kubeconfig file (--kubeconfig, else KUBECONFIG). Of kubeconfig users only bearer tokens and inline
+ * a kubeconfig file (--kubeconfig, else KUBECONFIG, and for cosign's `k8s://` keys also ~/.kube/config as
+ * client-go's default loading rules have it). Of kubeconfig users only bearer tokens and inline
  * client certificates are supported, and of clusters only inline CA data: exec plugins, auth providers and
  * file references are refused by name rather than half-supported.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -32,6 +34,14 @@ export interface ConnectionOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the service account is mounted (tests point it elsewhere). */
   serviceAccountDir?: string;
+  /**
+   * After KUBECONFIG, try ~/.kube/config when it exists, as cosign does for `k8s://` keys (client-go's
+   * default loading rules). The admission controller leaves it off: a server should not pick up a user's
+   * kubeconfig from wherever it happens to run.
+   */
+  homeKubeconfig?: boolean;
+  /** The home directory of ~/.kube/config (tests point it elsewhere). */
+  homeDir?: string;
 }
 
 /** The API to talk to, or undefined when there is none (not in a cluster, no kubeconfig). */
@@ -41,6 +51,10 @@ export function resolveKubeConnection(options: ConnectionOptions = {}): KubeConn
   // KUBECONFIG may list several files; the first one is used (no merging).
   const fromEnv = env.KUBECONFIG?.split(':').find((p) => p !== '');
   if (fromEnv) return kubeconfigConnection(fromEnv);
+  if (options.homeKubeconfig) {
+    const inHome = join(options.homeDir ?? homedir(), '.kube', 'config');
+    if (existsSync(inHome)) return kubeconfigConnection(inHome);
+  }
   return inClusterConnection(env, options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR);
 }
 

@@ -4,14 +4,13 @@
  * failures reported and never thrown, and admission answering before the report is written.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createAdmissionServer, policyEvaluator, ReportWriter } from '../../src/admission/index.js';
 import { reportFor } from '../../src/cli/policy-context.js';
 import { messageOf } from '../../src/core/index.js';
-import type { KubeClient } from '../../src/kube/index.js';
 import { RegistryClient } from '../../src/oci/index.js';
 import { type PolicyReport, type PolicyResult, readPolicyDocument } from '../../src/policy/index.js';
-import { apiClient, type FakeApiServer, startFakeApiServer } from '../kube/fake-api-server.js';
+import { apiClient, suiteApiServer } from '../kube/fake-api-server.js';
 
 const pod = (uid: string | undefined, namespace = 'default') => ({
   kind: { group: '', version: 'v1', kind: 'Pod' },
@@ -28,13 +27,7 @@ const result = (outcome: PolicyResult['result']): PolicyResult => ({
 });
 
 describe('PolicyReports written through the Kubernetes API', () => {
-  let api: FakeApiServer;
-  let kube: KubeClient;
-  before(async () => {
-    api = await startFakeApiServer({ forbiddenToken: 'restricted' });
-    kube = apiClient(api);
-  });
-  after(() => api.close());
+  const kube = suiteApiServer({ forbiddenToken: 'restricted' });
 
   it('names the report by the resource UID, with the resource as scope and owner (as Kyverno does)', () => {
     const report = reportFor(pod('0a1b'), [result('pass')]);
@@ -55,28 +48,28 @@ describe('PolicyReports written through the Kubernetes API', () => {
   });
 
   it('writes the latest report of each resource once per batch, by server-side apply', async () => {
-    const start = api.requests.length;
-    const writer = new ReportWriter({ write: (r) => kube.apply(r) });
+    const start = kube.api.requests.length;
+    const writer = new ReportWriter({ write: (r) => kube.client.apply(r) });
     writer.submit(reportFor(pod('uid-a'), [result('error')]));
     writer.submit(reportFor(pod('uid-a'), [result('fail')]));
     writer.submit(reportFor(pod('uid-a'), [result('pass')]));
     writer.submit(reportFor(pod('uid-b', 'prod'), [result('fail')]));
     assert.equal(writer.size, 2);
     await writer.flush();
-    const patches = api.requests.slice(start);
+    const patches = kube.api.requests.slice(start);
     assert.deepEqual(patches.map((r) => `${r.method} ${r.path}`).sort(), [
       'PATCH /apis/wgpolicyk8s.io/v1alpha2/namespaces/default/policyreports/uid-a',
       'PATCH /apis/wgpolicyk8s.io/v1alpha2/namespaces/prod/policyreports/uid-b',
     ]);
-    const stored = api.objects.get('/apis/wgpolicyk8s.io/v1alpha2/namespaces/default/policyreports/uid-a') as
-      | PolicyReport
-      | undefined;
+    const stored = kube.api.objects.get(
+      '/apis/wgpolicyk8s.io/v1alpha2/namespaces/default/policyreports/uid-a',
+    ) as PolicyReport | undefined;
     assert.deepEqual(stored?.summary, { pass: 1, fail: 0, warn: 0, error: 0, skip: 0 });
     assert.equal(writer.size, 0);
   });
 
   it('reports a failed write and goes on', async () => {
-    const restricted = apiClient(api, 'restricted');
+    const restricted = apiClient(kube.api, 'restricted');
     const errors: string[] = [];
     const writer = new ReportWriter({
       write: (r) => restricted.apply(r),

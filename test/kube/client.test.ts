@@ -11,30 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { isSigilError } from '../../src/core/index.js';
 import { KubeClient, kubeconfigConnection, resolveKubeConnection } from '../../src/kube/index.js';
-import { type FakeApiServer, startFakeApiServer } from './fake-api-server.js';
+import { type FakeApiServer, startFakeApiServer, writeKubeconfig } from './fake-api-server.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-
-async function kubeconfig(
-  dir: string,
-  server: string,
-  user: Record<string, unknown>,
-  cluster: Record<string, unknown> = {},
-): Promise<string> {
-  const path = join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`);
-  await writeFile(
-    path,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      'current-context': 'test',
-      contexts: [{ name: 'test', context: { cluster: 'c', user: 'u', namespace: 'sigil-system' } }],
-      clusters: [{ name: 'c', cluster: { server, ...cluster } }],
-      users: [{ name: 'u', user }],
-    }),
-  );
-  return path;
-}
 
 const SECRET_PATH = '/api/v1/namespaces/sigil-system/secrets/regcred';
 
@@ -46,7 +25,7 @@ describe('Kubernetes API client (stand-in API server)', () => {
   before(async () => {
     api = await startFakeApiServer({ forbiddenToken: 'restricted' });
     dir = await mkdtemp(join(tmpdir(), 'sigil-kube-'));
-    const path = await kubeconfig(
+    const path = await writeKubeconfig(
       dir,
       api.url,
       { token: api.token },
@@ -159,7 +138,7 @@ describe('Kubernetes API client (stand-in API server)', () => {
   });
 
   it('does not trust an API server whose CA the kubeconfig does not give', async () => {
-    const path = await kubeconfig(dir, api.url, { token: api.token });
+    const path = await writeKubeconfig(dir, api.url, { token: api.token });
     await assert.rejects(new KubeClient(kubeconfigConnection(path)).getNamespace('prod'), (err) => {
       assert.ok(isSigilError(err, 'SERVICE_UNREACHABLE'));
       assert.match(
@@ -173,7 +152,7 @@ describe('Kubernetes API client (stand-in API server)', () => {
   it('authenticates with client-certificate-data when the server asks for a client certificate', async () => {
     const mtls = await startFakeApiServer({ clientAuth: true });
     try {
-      const withCert = await kubeconfig(
+      const withCert = await writeKubeconfig(
         dir,
         mtls.url,
         { 'client-certificate-data': b64(mtls.cert), 'client-key-data': b64(mtls.key) },
@@ -187,7 +166,7 @@ describe('Kubernetes API client (stand-in API server)', () => {
       const ns = await new KubeClient(kubeconfigConnection(withCert)).getNamespace('prod');
       assert.equal(ns.metadata.name, 'prod');
       assert.equal(mtls.requests.at(-1)?.authorization, undefined);
-      const withoutCert = await kubeconfig(
+      const withoutCert = await writeKubeconfig(
         dir,
         mtls.url,
         {},
@@ -219,9 +198,9 @@ describe('Kubernetes API client (stand-in API server)', () => {
     assert.equal((await inCluster.getSecret('sigil-system', 'regcred')).metadata.name, 'regcred');
   });
 
-  it('chooses --kubeconfig over KUBECONFIG over the service account, and nothing when none is there', async () => {
-    const a = await kubeconfig(dir, 'https://a.example:6443', { token: 't' });
-    const b = await kubeconfig(dir, 'https://b.example:6443', { token: 't' });
+  it('chooses --kubeconfig over KUBECONFIG over ~/.kube/config (if asked) over the service account, and nothing when none is there', async () => {
+    const a = await writeKubeconfig(dir, 'https://a.example:6443', { token: 't' });
+    const b = await writeKubeconfig(dir, 'https://b.example:6443', { token: 't' });
     const env = {
       KUBECONFIG: `${b}:/nonexistent`,
       KUBERNETES_SERVICE_HOST: '10.0.0.1',
@@ -230,6 +209,29 @@ describe('Kubernetes API client (stand-in API server)', () => {
     assert.equal(resolveKubeConnection({ kubeconfig: a, env })?.server, 'https://a.example:6443');
     assert.equal(resolveKubeConnection({ env })?.server, 'https://b.example:6443');
     assert.equal(resolveKubeConnection({ env: {}, serviceAccountDir: join(dir, 'none') }), undefined);
+    // ~/.kube/config comes after KUBECONFIG and before the service account, only when asked for (k8s:// keys).
+    const home = join(dir, 'home');
+    await mkdir(join(home, '.kube'), { recursive: true });
+    await writeKubeconfig(join(home, '.kube'), 'https://home.example:6443', { token: 't' }, {}, 'config');
+    const noServiceAccount = { serviceAccountDir: join(dir, 'none'), homeDir: home };
+    assert.equal(resolveKubeConnection({ env: {}, ...noServiceAccount }), undefined);
+    assert.equal(
+      resolveKubeConnection({ env: {}, homeKubeconfig: true, ...noServiceAccount })?.server,
+      'https://home.example:6443',
+    );
+    assert.equal(
+      resolveKubeConnection({ env, homeKubeconfig: true, homeDir: home })?.server,
+      'https://b.example:6443',
+    );
+    assert.equal(
+      resolveKubeConnection({
+        env: {},
+        homeKubeconfig: true,
+        homeDir: join(dir, 'none'),
+        serviceAccountDir: join(dir, 'none'),
+      }),
+      undefined,
+    );
     assert.throws(
       () =>
         resolveKubeConnection({
@@ -241,7 +243,7 @@ describe('Kubernetes API client (stand-in API server)', () => {
   });
 
   it('refuses kubeconfig features it does not implement, by name', async () => {
-    const exec = await kubeconfig(dir, api.url, { exec: { command: 'aws' } });
+    const exec = await writeKubeconfig(dir, api.url, { exec: { command: 'aws' } });
     assert.throws(
       () => kubeconfigConnection(exec),
       (err) => {
@@ -250,9 +252,14 @@ describe('Kubernetes API client (stand-in API server)', () => {
         return true;
       },
     );
-    const files = await kubeconfig(dir, api.url, { token: 't' }, { 'certificate-authority': '/etc/ca.crt' });
+    const files = await writeKubeconfig(
+      dir,
+      api.url,
+      { token: 't' },
+      { 'certificate-authority': '/etc/ca.crt' },
+    );
     assert.throws(() => kubeconfigConnection(files), /cluster c: certificate-authority is not supported/);
-    const half = await kubeconfig(dir, api.url, { 'client-certificate-data': b64('x') });
+    const half = await writeKubeconfig(dir, api.url, { 'client-certificate-data': b64('x') });
     assert.throws(
       () => kubeconfigConnection(half),
       /client-certificate-data and client-key-data go together/,

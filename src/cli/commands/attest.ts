@@ -172,7 +172,7 @@ A policy file (conditions over the predicate, as in a Kyverno verifyImages attes
     action(async (images: string[], opts: VerifyAttestationOptions) => {
       const predicateType = predicateTypeFor(opts.type);
       const policy = opts.policy ? loadConditions(opts.policy) : undefined;
-      const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
+      const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);
       const client = registryClient(opts);
       warnIfTlogIgnored(opts.insecureIgnoreTlog);
       for (const image of images.map(parseReference)) {

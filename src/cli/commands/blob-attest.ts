@@ -116,7 +116,7 @@ Examples:
     );
   addKeylessVerifyOptions(verify).action(
     action(async (file: string | undefined, opts: VerifyBlobAttestationOptions) => {
-      const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
+      const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);
       warnIfTlogIgnored(opts.insecureIgnoreTlog);
       const claims = opts.checkClaims
         ? {

@@ -108,7 +108,7 @@ Examples:
       if (!opts.signature && !opts.bundle) {
         throw new SigilError('BAD_INPUT', 'nothing to verify: pass --signature or --bundle');
       }
-      const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
+      const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);
       const artifact = readUserFile(file, 'signed file');
       const options = { ...signers, artifact, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey() };
       warnIfTlogIgnored(opts.insecureIgnoreTlog);

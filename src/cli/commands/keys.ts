@@ -2,9 +2,10 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
-import { writeKeyPairFiles } from '../../cosign/index.js';
+import { encodeKeyPair, writeKeyPairFiles } from '../../cosign/index.js';
 import { generateKeyPair, importPrivateKeyPem, type KeyAlgorithm, publicKeyPem } from '../../crypto/index.js';
-import { loadSigner } from '../keys.js';
+import { isKeySecretRef, parseKeySecretRef, writeKeyPairSecret } from '../../kube/index.js';
+import { keySecretClient, loadSigner } from '../keys.js';
 import { info, printResult } from '../output.js';
 import { readPassword } from '../password.js';
 import { action } from '../run.js';
@@ -25,6 +26,10 @@ export function registerKeyCommands(program: Command): void {
     .description(
       'Generate a key pair for signing: <prefix>.key (encrypted with COSIGN_PASSWORD) and <prefix>.pub',
     )
+    .argument(
+      '[secret]',
+      'k8s://<namespace>/<secret>: keep the key pair and its password in a Kubernetes Secret instead (cosign.key, cosign.pub, cosign.password) and write only <prefix>.pub',
+    )
     .option('--output-key-prefix <prefix>', 'name of the key files, without extension', 'cosign')
     .option(
       '--signing-algorithm <alg>',
@@ -38,21 +43,31 @@ export function registerKeyCommands(program: Command): void {
 Examples:
   sigil generate-key-pair                            # cosign.key + cosign.pub, password prompted
   COSIGN_PASSWORD=secret sigil generate-key-pair --output-key-prefix ci
-  sigil generate-key-pair --signing-algorithm ed25519`,
+  sigil generate-key-pair --signing-algorithm ed25519
+  sigil generate-key-pair k8s://ci/cosign-keys       # Secret cosign-keys in namespace ci, + cosign.pub`,
     )
     .action(
-      action(async (opts: { outputKeyPrefix: string; signingAlgorithm: string; force?: boolean }) => {
-        const algorithm = ALGORITHMS[opts.signingAlgorithm];
-        if (!algorithm) {
-          throw new SigilError(
-            'BAD_INPUT',
-            `--signing-algorithm: unknown algorithm "${opts.signingAlgorithm}"`,
-          );
-        }
-        refuseExisting(opts.outputKeyPrefix, opts.force);
-        const password = await readPassword({ confirm: true });
-        await writeKeys(opts.outputKeyPrefix, generateKeyPair(algorithm).privateKey, password, opts.force);
-      }),
+      action(
+        async (
+          secret: string | undefined,
+          opts: { outputKeyPrefix: string; signingAlgorithm: string; force?: boolean },
+        ) => {
+          const algorithm = ALGORITHMS[opts.signingAlgorithm];
+          if (!algorithm) {
+            throw new SigilError(
+              'BAD_INPUT',
+              `--signing-algorithm: unknown algorithm "${opts.signingAlgorithm}"`,
+            );
+          }
+          if (secret !== undefined) {
+            await generateInSecret(secret, algorithm, opts.outputKeyPrefix, opts.force);
+            return;
+          }
+          refuseExisting(keyFiles(opts.outputKeyPrefix), opts.force);
+          const password = await readPassword({ confirm: true });
+          await writeKeys(opts.outputKeyPrefix, generateKeyPair(algorithm).privateKey, password, opts.force);
+        },
+      ),
     );
 
   program
@@ -68,7 +83,7 @@ Examples:
           readUserFile(opts.key, 'private key').toString('utf8'),
           opts.key,
         );
-        refuseExisting(opts.outputKeyPrefix, opts.force);
+        refuseExisting(keyFiles(opts.outputKeyPrefix), opts.force);
         const password = await readPassword({ confirm: true });
         await writeKeys(opts.outputKeyPrefix, privateKey, password, opts.force);
       }),
@@ -109,10 +124,41 @@ async function writeKeys(
   info(`Public key written to ${files.publicKeyPath}`);
 }
 
+/**
+ * cosign's `generate-key-pair k8s://ns/name`: the Secret gets the encrypted key, its password and the public
+ * key; only the public key is written here. Everything that can fail early (the reference, the API, an
+ * existing file) is checked before the password is asked for.
+ */
+async function generateInSecret(
+  ref: string,
+  algorithm: KeyAlgorithm,
+  prefix: string,
+  force: boolean | undefined,
+): Promise<void> {
+  if (!isKeySecretRef(ref)) {
+    throw new SigilError(
+      'BAD_INPUT',
+      `generate-key-pair ${ref}: only k8s://<namespace>/<secret> is supported as where to keep the keys`,
+      'without an argument, the keys are written to files (--output-key-prefix)',
+    );
+  }
+  const { namespace, name } = parseKeySecretRef(ref);
+  const client = keySecretClient(ref);
+  const publicKeyPath = `${prefix}.pub`;
+  refuseExisting([publicKeyPath], force);
+  const password = await readPassword({ confirm: true });
+  const { privateKey, publicKey } = generateKeyPair(algorithm);
+  const pems = encodeKeyPair(privateKey, publicKey, password);
+  await writeKeyPairSecret(client, ref, { ...pems, password });
+  info(`Successfully created secret ${name} in namespace ${namespace}`);
+  await writeFileAtomic(publicKeyPath, pems.publicKeyPem, { mode: 0o644 });
+  info(`Public key written to ${publicKeyPath}`);
+}
+
 /** cosign asks before overwriting; without a terminal to ask on, we refuse and say how to proceed. */
-function refuseExisting(prefix: string, force: boolean | undefined): void {
+function refuseExisting(paths: string[], force: boolean | undefined): void {
   if (force) return;
-  for (const path of [`${prefix}.key`, `${prefix}.pub`]) {
+  for (const path of paths) {
     if (existsSync(path)) {
       throw new SigilError(
         'FILE_EXISTS',
@@ -121,4 +167,8 @@ function refuseExisting(prefix: string, force: boolean | undefined): void {
       );
     }
   }
+}
+
+function keyFiles(prefix: string): string[] {
+  return [`${prefix}.key`, `${prefix}.pub`];
 }

@@ -48,7 +48,10 @@ export function registerSignCommands(program: Command): void {
       '<image...>',
       'image references: registry/repo:tag (the digest it resolves to is signed) or repo@sha256:...',
     )
-    .option('--key <file>', 'private key file (encrypted cosign format); without it, sign keyless')
+    .option(
+      '--key <file>',
+      'private key file (encrypted cosign format), pkcs11: URI or k8s://<namespace>/<secret>; without it, sign keyless',
+    )
     .option(
       '-a, --annotations <key=value>',
       'extra key=value pairs to sign (repeatable)',
@@ -82,6 +85,7 @@ export function registerSignCommands(program: Command): void {
 Examples:
   sigil sign --key cosign.key --tlog-upload=false 127.0.0.1:5000/app:v1
   sigil sign --key cosign.key -a env=prod -a git_sha=$GITHUB_SHA ghcr.io/org/app@sha256:...
+  sigil sign --key k8s://ci/cosign-keys registry.internal/app@sha256:...   # key + password from a Secret
   sigil sign --yes 127.0.0.1:5000/app@sha256:...     # keyless, on the stack \`sigil serve\` runs
   sigil sign --key cosign.key --new-bundle-format --bundle app.sigstore.json 127.0.0.1:5000/app@sha256:...
   sigil sign --yes --fulcio-url https://ca.internal --rekor-url https://log.internal \\
@@ -145,7 +149,7 @@ Examples:
       'Verify the signatures of container images against a public key or signer identities (keyless)',
     )
     .argument('<image...>', 'image references')
-    .option('--key <file>', 'public key file (PEM)')
+    .option('--key <file>', 'public key file (PEM), pkcs11: URI or k8s://<namespace>/<secret>')
     .option(
       '-a, --annotations <key=value>',
       'annotations every accepted signature must carry (repeatable)',
@@ -195,6 +199,7 @@ Exit code 0 when every image has at least one valid signature, 1 otherwise.
 Examples:
   sigil verify --key cosign.pub --insecure-ignore-tlog 127.0.0.1:5000/app:v1
   sigil verify --key cosign.pub -a env=prod ghcr.io/org/app@sha256:... | jq .
+  sigil verify --key k8s://ci/cosign-keys registry.internal/app@sha256:...  # cosign.pub of a Secret
   sigil verify --certificate-identity-regexp '^https://github.com/org/' \\
     --certificate-oidc-issuer https://token.actions.githubusercontent.com \\
     --trusted-root trusted_root.json ghcr.io/org/app@sha256:...`,
@@ -202,7 +207,7 @@ Examples:
   addKeylessVerifyOptions(verify).action(
     action(async (images: string[], opts: VerifyOptions) => {
       const references = images.map(parseReference);
-      const signers = verificationSigners(opts, opts.insecureIgnoreTlog);
+      const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);
       const client = registryClient(opts);
       warnIfTlogIgnored(opts.insecureIgnoreTlog);
       for (const image of references) {
