@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { SigilError, writeFileAtomic } from '../core/index.js';
-import { KubeClient, resolveKubeConnection } from '../kube/index.js';
+import { KubeClient, readKeySecret, resolveKubeConnection } from '../kube/index.js';
 import {
   buildPolicyReport,
   loadPolicies,
@@ -41,18 +41,24 @@ export function addPolicyContextOptions(command: Command): Command {
     );
 }
 
-/** `readSecret` reaches the controller's Secrets for imageRegistryCredentials (absent without a cluster). */
-export function verifierContext(opts: PolicyContextOptions, readSecret?: SecretReader): VerifierContext {
+/**
+ * With the Kubernetes API (`kube`), imageRegistryCredentials read the controller's pull Secrets and
+ * `k8s://` attestor keys their Secrets; without it, both are errors when a policy uses them.
+ */
+export function verifierContext(opts: PolicyContextOptions, kube?: KubeClient): VerifierContext {
   const root = configuredTrustedRoot(opts.trustedRoot);
   const logKey = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
   return {
     client: registryClient(opts),
     clientFor: registryClientFactory({
       insecure: opts.allowInsecureRegistry,
-      ...(readSecret ? { readSecret } : {}),
+      ...(kube ? { readSecret: secretReader(kube) } : {}),
     }),
     ...(root ? { trustedRoot: root } : {}),
     ...(logKey ? { rekorPublicKey: loadVerificationKey(logKey) } : {}),
+    ...(kube
+      ? { readKeySecret: async (ref) => (await readKeySecret(kube, ref, ['publicKeyPem'])).publicKeyPem }
+      : {}),
   };
 }
 
@@ -63,7 +69,7 @@ export function kubeClient(kubeconfig: string | undefined): KubeClient | undefin
 }
 
 /** imageRegistryCredentials secrets live in the controller's own namespace, as in Kyverno. */
-export function secretReader(kube: KubeClient): SecretReader {
+function secretReader(kube: KubeClient): SecretReader {
   return (name) => kube.getSecret(kube.namespace, name);
 }
 

@@ -102,6 +102,8 @@ export interface AttestorSet {
 
 export type Attestor =
   | ({ kind: 'key'; publicKey: string; signatureAlgorithm?: string } & SignatureAttestor)
+  /** A public key in a Kubernetes Secret (`cosign.pub` of `k8s://<namespace>/<name>`), read when used. */
+  | ({ kind: 'secretKey'; ref: string; signatureAlgorithm?: string } & SignatureAttestor)
   | ({
       kind: 'keyless';
       subject?: string;

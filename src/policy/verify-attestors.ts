@@ -28,6 +28,8 @@ export interface VerifierContext {
   trustedRoot?: TrustedRoot;
   /** The log key key-based attestors use unless their rekor.pubkey names another. */
   rekorPublicKey?: KeyObject;
+  /** The PEM public key (`cosign.pub`) of a `k8s://<namespace>/<name>` Secret; absent without a cluster. */
+  readKeySecret?: (ref: string) => Promise<string>;
   /**
    * Kyverno's `type: SigstoreBundle`: signatures and attestations are Sigstore bundles attached to the
    * image as OCI 1.1 referrers (cosign v3's --new-bundle-format); `.sig`/`.att` are not read.
@@ -112,9 +114,11 @@ async function verifyEntry(
   const signers =
     entry.kind === 'key'
       ? keySigner(policyKey(entry.publicKey, 'attestor publicKeys'), entry.tlog, ctx)
-      : entry.kind === 'certificate'
-        ? certificateSigner(entry, ctx)
-        : keylessSigner(entry, ctx);
+      : entry.kind === 'secretKey'
+        ? keySigner(policyKey(await secretPublicKey(entry.ref, ctx), entry.ref), entry.tlog, ctx)
+        : entry.kind === 'certificate'
+          ? certificateSigner(entry, ctx)
+          : keylessSigner(entry, ctx);
   const signatureRepository = entry.repository ?? ctx.signatureRepository;
   const common = {
     client: ctx.client,
@@ -147,6 +151,18 @@ function policyKey(pem: string, where: string): KeyObject {
     parsedKeys.set(pem, key);
   }
   return key;
+}
+
+/** The PEM key of a `k8s://` Secret, read now: a rotated key counts from the next verification. */
+async function secretPublicKey(ref: string, ctx: VerifierContext): Promise<string> {
+  if (!ctx.readKeySecret) {
+    throw new SigilError(
+      'UNSUPPORTED',
+      `${ref}: keys in Kubernetes Secrets need the Kubernetes API`,
+      'run the webhook in a cluster, or give it --kubeconfig',
+    );
+  }
+  return ctx.readKeySecret(ref);
 }
 
 /** A key-based verification with `publicKey`, under the attestor's log settings. */

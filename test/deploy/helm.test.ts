@@ -348,6 +348,24 @@ describe('Helm chart deploy/helm/sigil', { skip }, () => {
     ]);
   });
 
+  it('rbac.keySecrets grants get on each named key Secret only; imageVerifyCache.enabled=false turns it off', () => {
+    const objects = render(
+      NAMESPACE,
+      ...['--set', 'rbac.keySecrets[0].namespace=ci', '--set', 'rbac.keySecrets[0].name=cosign-keys'],
+      ...['--set', 'imageVerifyCache.enabled=false'],
+    );
+    const role = all(objects, Role).find((r) => r.metadata?.namespace === 'ci');
+    assert.deepEqual(role?.rules, [
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['cosign-keys'], verbs: ['get'] },
+    ]);
+    const binding = all(objects, RoleBinding).find((b) => b.metadata?.namespace === 'ci');
+    assert.equal(binding?.roleRef.name, role?.metadata?.name);
+    assert.deepEqual(binding?.subjects?.[0], { kind: 'ServiceAccount', name: 'sigil', namespace: NAMESPACE });
+    const args = one(objects, Deployment).spec?.template.spec?.containers[0]?.args ?? [];
+    assert.ok(args.includes('--no-image-verify-cache'));
+    assert.ok(!args.some((a) => a.startsWith('--image-verify-cache-ttl')));
+  });
+
   it('policies from files land in the ConfigMap as policies sigil loads; existingConfigMap mounts another', () => {
     const seeds = 'test/fixtures/policies/seeds';
     const objects = render(

@@ -5,19 +5,12 @@
  * verify rather than be dropped.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { attestImage, signImage } from '../../src/cosign/index.js';
 import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
-import {
-  parseReference,
-  pushTestImage,
-  RegistryClient,
-  type RunningRegistry,
-  startRegistry,
-} from '../../src/oci/index.js';
+import { parseReference, pushTestImage, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { type EvaluationOptions, evaluateResource, readPolicyDocument } from '../../src/policy/index.js';
-import { workDir } from '../helpers/cli.js';
+import { startTestRegistry } from '../helpers/embedded-registry.js';
 import { podRequest, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
 
 describe('attestor annotations and repository, and the deprecated verifyImages form', () => {
@@ -45,11 +38,7 @@ describe('attestor annotations and repository, and the deprecated verifyImages f
     );
 
   before(async () => {
-    registry = await startRegistry({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(await workDir(), 'registry'),
-    });
+    registry = await startTestRegistry();
     annotated = await push('annotated');
     await signImage({ client, signer, image: parseReference(annotated), annotations: { env: 'prod' } });
     elsewhere = await push('elsewhere');

@@ -4,17 +4,10 @@
  * cached pass never outlives a moved tag, a policy reload or `useCache: false`.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { signImage } from '../../src/cosign/index.js';
 import { generateKeyPair, keySigner } from '../../src/crypto/index.js';
-import {
-  parseReference,
-  pushTestImage,
-  RegistryClient,
-  type RunningRegistry,
-  startRegistry,
-} from '../../src/oci/index.js';
+import { parseReference, pushTestImage, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import {
   type CacheLookup,
   type EvaluationOptions,
@@ -22,7 +15,7 @@ import {
   ImageVerifyCache,
   type PolicySet,
 } from '../../src/policy/index.js';
-import { workDir } from '../helpers/cli.js';
+import { startTestRegistry } from '../helpers/embedded-registry.js';
 import { podRequest, unloggedKeyVerification, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
 
 describe('ImageVerifyCache', () => {
@@ -139,11 +132,7 @@ describe('the engine with an image verification cache, on a registry', () => {
   const signatureReads = () => requests.filter((r) => !r.endsWith('/manifests/v1')).length;
 
   before(async () => {
-    registry = await startRegistry({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(await workDir(), 'registry'),
-    });
+    registry = await startTestRegistry();
     image = `${registry.address}/team/app:v1`;
     await pushTestImage(client, parseReference(image), { files: { 'f.txt': 'signed' } });
     await signImage({ client, signer: keySigner(key.privateKey), image: parseReference(image) });

@@ -4,20 +4,13 @@
  * `.sig` of cosign's older layout does not, and `type: Cosign` does not read bundles.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { COSIGN_SIGN_PREDICATE_TYPE, signImage, signImageBundle } from '../../src/cosign/index.js';
 import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
 import { predicateTypeFor } from '../../src/formats/index.js';
-import {
-  parseReference,
-  pushTestImage,
-  RegistryClient,
-  type RunningRegistry,
-  startRegistry,
-} from '../../src/oci/index.js';
+import { parseReference, pushTestImage, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { type EvaluationOptions, evaluateResource } from '../../src/policy/index.js';
-import { workDir } from '../helpers/cli.js';
+import { startTestRegistry } from '../helpers/embedded-registry.js';
 import { podRequest, unloggedKeyVerification, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
 
 describe('verifyImages type: SigstoreBundle', () => {
@@ -38,11 +31,7 @@ describe('verifyImages type: SigstoreBundle', () => {
     signImageBundle({ client, signer, image: parseReference(image), predicateType, predicate, upload: true });
 
   before(async () => {
-    registry = await startRegistry({
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: join(await workDir(), 'registry'),
-    });
+    registry = await startTestRegistry();
     options = { client, endpoint: 'mutate' };
     bundled = await push('bundled');
     await attach(bundled, COSIGN_SIGN_PREDICATE_TYPE, {});

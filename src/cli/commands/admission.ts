@@ -32,7 +32,6 @@ import {
   type PolicyContextOptions,
   reportFor,
   saveReport,
-  secretReader,
   verifierContext,
 } from '../policy-context.js';
 import { action } from '../run.js';
@@ -157,7 +156,7 @@ Examples:
       const kube = kubeClient(opts.kubeconfig);
       const metrics = createAdmissionMetrics();
       const context = {
-        ...verifierContext(opts, kube ? secretReader(kube) : undefined),
+        ...verifierContext(opts, kube),
         ...(opts.imageVerifyCache
           ? {
               imageVerifyCache: new ImageVerifyCache(

@@ -295,12 +295,27 @@ function attestor(entry: KyvernoAttestor): Attestor[] {
   };
   if (entry.keys) {
     const k = entry.keys;
-    if (k.kms || k.secret)
-      return [{ kind: 'unsupported', what: k.kms ? `KMS key ${k.kms}` : 'keys from a Secret' }];
+    const signatureAlgorithm = k.signatureAlgorithm ?? entry.signatureAlgorithm;
+    // Kyverno hands cosign `k8s://<namespace>/<name>` for publicKeys, secret and kms alike.
+    const secretRef = k.secret
+      ? `k8s://${k.secret.namespace}/${k.secret.name}`
+      : [k.publicKeys, k.kms].find((ref) => ref?.trim().startsWith('k8s://'))?.trim();
+    if (secretRef) {
+      return [
+        {
+          kind: 'secretKey' as const,
+          ref: secretRef,
+          ...(signatureAlgorithm ? { signatureAlgorithm } : {}),
+          tlog: tlog(k.rekor),
+          ctlog: ctlog(k.ctlog),
+          ...common,
+        },
+      ];
+    }
+    if (k.kms) return [{ kind: 'unsupported', what: `KMS keys (${k.kms})` }];
     const pems =
       (k.publicKeys ?? '').match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
     if (pems.length === 0) return [{ kind: 'unsupported', what: 'keys without PEM publicKeys' }];
-    const signatureAlgorithm = k.signatureAlgorithm ?? entry.signatureAlgorithm;
     return pems.map((publicKey) => ({
       kind: 'key' as const,
       publicKey,
