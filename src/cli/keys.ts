@@ -87,3 +87,9 @@ export function keySecretClient(ref: string): KubeClient {
   }
   return new KubeClient(connection);
 }
+
+/** `--key` help: the key references signing commands take. */
+export const SIGNING_KEY_HELP =
+  'private key file (encrypted cosign format), pkcs11: URI or k8s://<namespace>/<secret>';
+/** `--key` help: the key references verifying commands take. */
+export const VERIFICATION_KEY_HELP = 'public key file (PEM), pkcs11: URI or k8s://<namespace>/<secret>';

@@ -18,6 +18,7 @@ import {
   type KeylessVerifyOptions,
   verificationSigners,
 } from '../keyless.js';
+import { SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
@@ -56,7 +57,7 @@ export function registerAttestCommands(program: Command): void {
     .argument('<image...>', 'image references (a tag is resolved to the digest the statement is about)')
     .requiredOption('--predicate <file>', 'the predicate: an SBOM, a scan report, a provenance document')
     .option('--type <type>', TYPE_HELP, 'custom')
-    .option('--key <file>', 'private key file (encrypted cosign format); without it, attest keyless')
+    .option('--key <key>', `${SIGNING_KEY_HELP}; without it, attest keyless`)
     .option('--replace [bool]', 'replace existing attestations of the same predicate type', parseBool, false)
     .option('--tlog-upload [bool]', 'upload the attestation to the transparency log', parseBool, true)
     .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to upload to')
@@ -122,7 +123,7 @@ Examples:
       'Verify the attestations of images: signature, log entry, subject digest, predicate type, policy',
     )
     .argument('<image...>', 'image references')
-    .option('--key <file>', 'public key file (PEM)')
+    .option('--key <key>', VERIFICATION_KEY_HELP)
     .option('--type <type>', `only attestations of this ${TYPE_HELP}`, 'custom')
     .option(
       '--policy <file>',

@@ -23,6 +23,7 @@ import {
   type KeylessVerifyOptions,
   verificationSigners,
 } from '../keyless.js';
+import { SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
@@ -58,7 +59,7 @@ export function registerBlobAttestCommands(program: Command): void {
     .argument('[file]', 'the file the statement is about (or give --hash)')
     .requiredOption('--predicate <file>', 'the predicate: an SBOM, a scan report, a provenance document')
     .option('--type <type>', TYPE_HELP, 'custom')
-    .option('--key <file>', 'private key file (encrypted cosign format); without it, attest keyless')
+    .option('--key <key>', `${SIGNING_KEY_HELP}; without it, attest keyless`)
     .option('--bundle <file>', 'where to write the bundle (default: stdout)')
     .option('--hash <hex>', "the file's SHA-256, instead of reading the file")
     .option('--tlog-upload [bool]', 'upload the attestation to the transparency log', parseBool, true)
@@ -93,7 +94,7 @@ Examples:
     )
     .argument('[file]', 'the file the statement must be about (or give --digest)')
     .requiredOption('--bundle <file>', 'the attestation bundle (Sigstore bundle with a DSSE envelope)')
-    .option('--key <file>', 'public key file (PEM)')
+    .option('--key <key>', VERIFICATION_KEY_HELP)
     .option('--type <type>', `the ${TYPE_HELP}`, 'custom')
     .option('--digest <hex>', "the file's digest, instead of reading the file")
     .option('--digestAlg <alg>', 'the algorithm of --digest', 'sha256')

@@ -11,7 +11,7 @@ import {
   type KeylessVerifyOptions,
   verificationSigners,
 } from '../keyless.js';
-import { loadVerificationKey } from '../keys.js';
+import { loadVerificationKey, SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
@@ -40,7 +40,7 @@ export function registerBlobCommands(program: Command): void {
       'Sign a file with a key or keyless; print the base64 signature and optionally write a bundle',
     )
     .argument('<file>', 'the file to sign')
-    .option('--key <file>', 'private key file (encrypted cosign format); without it, sign keyless')
+    .option('--key <key>', `${SIGNING_KEY_HELP}; without it, sign keyless`)
     .option('--bundle <file>', 'write a bundle holding the signature and verification material')
     .option(
       '--new-bundle-format [bool]',
@@ -84,7 +84,7 @@ Examples:
     .command('verify-blob')
     .description('Verify a signature or bundle over a file with a public key or signer identities (keyless)')
     .argument('<file>', 'the signed file')
-    .option('--key <file>', 'public key file (PEM)')
+    .option('--key <key>', VERIFICATION_KEY_HELP)
     .option('--signature <file|base64>', 'the signature: a file holding it, or the base64 text itself')
     .option('--bundle <file>', 'a Sigstore bundle or cosign legacy bundle')
     .option(

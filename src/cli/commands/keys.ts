@@ -5,7 +5,7 @@ import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { encodeKeyPair, writeKeyPairFiles } from '../../cosign/index.js';
 import { generateKeyPair, importPrivateKeyPem, type KeyAlgorithm, publicKeyPem } from '../../crypto/index.js';
 import { isKeySecretRef, parseKeySecretRef, writeKeyPairSecret } from '../../kube/index.js';
-import { keySecretClient, loadSigner } from '../keys.js';
+import { keySecretClient, loadSigner, SIGNING_KEY_HELP } from '../keys.js';
 import { info, printResult } from '../output.js';
 import { readPassword } from '../password.js';
 import { action } from '../run.js';
@@ -93,8 +93,8 @@ Examples:
     .command('public-key')
     .description('Print the public key of a private key file')
     .requiredOption(
-      '--key <file>',
-      'the encrypted private key (COSIGN_PASSWORD or a prompt gives its password)',
+      '--key <key>',
+      `${SIGNING_KEY_HELP} (COSIGN_PASSWORD or a prompt gives a file key's password)`,
     )
     .option('--outfile <file>', 'write the PEM to this file instead of stdout')
     .addHelpText('after', '\nExample:\n  sigil public-key --key cosign.key > cosign.pub')

@@ -10,6 +10,7 @@ import {
   type KeylessVerifyOptions,
   verificationSigners,
 } from '../keyless.js';
+import { SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
 import { collectAnnotation, parseBool, parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
@@ -48,10 +49,7 @@ export function registerSignCommands(program: Command): void {
       '<image...>',
       'image references: registry/repo:tag (the digest it resolves to is signed) or repo@sha256:...',
     )
-    .option(
-      '--key <file>',
-      'private key file (encrypted cosign format), pkcs11: URI or k8s://<namespace>/<secret>; without it, sign keyless',
-    )
+    .option('--key <key>', `${SIGNING_KEY_HELP}; without it, sign keyless`)
     .option(
       '-a, --annotations <key=value>',
       'extra key=value pairs to sign (repeatable)',
@@ -149,7 +147,7 @@ Examples:
       'Verify the signatures of container images against a public key or signer identities (keyless)',
     )
     .argument('<image...>', 'image references')
-    .option('--key <file>', 'public key file (PEM), pkcs11: URI or k8s://<namespace>/<secret>')
+    .option('--key <key>', VERIFICATION_KEY_HELP)
     .option(
       '-a, --annotations <key=value>',
       'annotations every accepted signature must carry (repeatable)',
