@@ -19,6 +19,8 @@ export type IssuerType =
   | 'github-workflow'
   | 'gitlab-pipeline'
   | 'buildkite-job'
+  | 'codefresh-workflow'
+  | 'chainguard-identity'
   | 'ci-provider'
   | 'kubernetes'
   | 'spiffe'
@@ -29,6 +31,8 @@ export const ISSUER_TYPES: readonly IssuerType[] = [
   'github-workflow',
   'gitlab-pipeline',
   'buildkite-job',
+  'codefresh-workflow',
+  'chainguard-identity',
   'ci-provider',
   'kubernetes',
   'spiffe',
@@ -72,6 +76,10 @@ function baseIdentity(claims: Claims, options: ProfileOptions): Identity {
       return gitlabIdentity(claims, options.serverUrl ?? new URL(options.issuer).origin);
     case 'buildkite-job':
       return buildkiteIdentity(claims);
+    case 'codefresh-workflow':
+      return codefreshIdentity(claims);
+    case 'chainguard-identity':
+      return chainguardIdentity(claims, options.issuer);
     case 'ci-provider':
       if (!options.ciProvider) {
         throw new SigilError(
@@ -175,6 +183,63 @@ function optionalCiExtensions(claims: Claims, visibilityClaim: string): Identity
 function buildkiteIdentity(claims: Claims): Identity {
   const pipeline = `https://buildkite.com/${requireClaim(claims, 'organization_slug')}/${requireClaim(claims, 'pipeline_slug')}`;
   return { subjectAltNames: { uri: pipeline }, challenge: requireClaim(claims, 'sub'), extensions: [] };
+}
+
+const CODEFRESH_PLATFORM_URL = 'https://g.codefresh.io';
+
+/**
+ * Codefresh workflow tokens. The SAN names the pipeline by account and pipeline names and IDs
+ * (`<platform>/<account name>/<pipeline name>:<account id>/<pipeline id>`), so identities can be matched
+ * on names, which may change, or IDs, which do not; the build (workflow) is the signer and invocation.
+ */
+function codefreshIdentity(claims: Claims): Identity {
+  const claim = (name: string) => requireClaim(claims, name);
+  const platform = optionalClaim(claims, 'platform_url') ?? CODEFRESH_PLATFORM_URL;
+  const account = optionalClaim(claims, 'account_name') ?? '';
+  const pipeline = optionalClaim(claims, 'pipeline_name') ?? '';
+  const [accountId, pipelineId, workflowId] = [
+    claim('account_id'),
+    claim('pipeline_id'),
+    claim('workflow_id'),
+  ];
+  const build = joinUrlPath(platform, 'build', workflowId);
+  const optional = (extension: Parameters<typeof ext>[0], name: string) => {
+    const value = optionalClaim(claims, name);
+    return value ? [ext(extension, value)] : [];
+  };
+  return {
+    subjectAltNames: { uri: joinUrlPath(platform, account, `${pipeline}:${accountId}/${pipelineId}`) },
+    challenge: claim('sub'),
+    extensions: [
+      ext('buildSignerUri', build),
+      ...optional('runnerEnvironment', 'runner_environment'),
+      ...optional('sourceRepositoryUri', 'scm_repo_url'),
+      ...optional('sourceRepositoryRef', 'scm_ref'),
+      ext('buildConfigUri', joinUrlPath(platform, 'api', 'pipelines', pipelineId)),
+      ext('runInvocationUri', build),
+    ],
+  };
+}
+
+/**
+ * Chainguard identity tokens: the SAN is `<issuer>/<sub>`; the challenge is what cosign signs for any
+ * token, the verified email if there is one, else `sub`.
+ */
+function chainguardIdentity(claims: Claims, issuer: string): Identity {
+  const sub = requireClaim(claims, 'sub');
+  const email = optionalClaim(claims, 'email');
+  return {
+    subjectAltNames: { uri: joinUrlPath(issuer, sub) },
+    challenge: email && claims.email_verified === true ? email : sub,
+    extensions: [],
+  };
+}
+
+/** `base` with `parts` appended to its path (as Go's URL.JoinPath: one slash between, dot segments resolved). */
+function joinUrlPath(base: string, ...parts: string[]): string {
+  const url = new URL(base);
+  url.pathname = [url.pathname.replace(/\/+$/, ''), ...parts].join('/').replace(/\/{2,}/g, '/');
+  return url.toString();
 }
 
 function kubernetesIdentity(claims: Claims): Identity {

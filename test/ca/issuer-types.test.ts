@@ -1,6 +1,6 @@
 /**
  * Fulcio's issuer types beyond email and the built-in CI profiles: spiffe, username, uri (with its
- * SubjectDomain), buildkite-job, the generic ci-provider driven by CIIssuerMetadata templates, and
+ * SubjectDomain), buildkite-job, codefresh-workflow, chainguard-identity, the generic ci-provider driven by CIIssuerMetadata templates, and
  * wildcard MetaIssuers. Tokens come from the dev OIDC issuer (any claims), certificates from a real
  * CertificateAuthority reading a Fulcio-format config, and the refusals name their reason.
  */
@@ -313,6 +313,59 @@ describe('Fulcio issuer types', () => {
         issue(ca, await tokenWith({ ...buildkite, pipeline_slug: '' })),
         /no "pipeline_slug" claim/,
       );
+    });
+  });
+
+  describe('codefresh-workflow', () => {
+    const codefresh = {
+      sub: 'account:628a80b693a15c0f9c13ab75:pipeline:65e5a53e52853dc51a5b0cc1',
+      account_id: '628a80b693a15c0f9c13ab75',
+      account_name: 'codefresh-account',
+      pipeline_id: '65e5a53e52853dc51a5b0cc1',
+      pipeline_name: 'oidc-test/get-token',
+      workflow_id: '65e6d5551e7b2b1b7ebc1d4f',
+      scm_repo_url: 'https://github.com/codefresh-user/oidc-test',
+      scm_ref: 'main',
+      runner_environment: 'hybrid',
+    };
+
+    it('names the pipeline by names and IDs in the SAN, and the build as signer and invocation', async () => {
+      const cert = await issue(caFor({ Type: 'codefresh-workflow' }), await tokenWith(codefresh));
+      assert.equal(
+        cert.subjectAltName,
+        'URI:https://g.codefresh.io/codefresh-account/oidc-test/get-token:628a80b693a15c0f9c13ab75/65e5a53e52853dc51a5b0cc1',
+      );
+      const { extensions } = certificateIdentity(cert);
+      assert.equal(extensions[`${ARC}.9`], 'https://g.codefresh.io/build/65e6d5551e7b2b1b7ebc1d4f');
+      assert.equal(extensions[`${ARC}.11`], 'hybrid');
+      assert.equal(extensions[`${ARC}.12`], 'https://github.com/codefresh-user/oidc-test');
+      assert.equal(extensions[`${ARC}.14`], 'main');
+      assert.equal(extensions[`${ARC}.18`], 'https://g.codefresh.io/api/pipelines/65e5a53e52853dc51a5b0cc1');
+      assert.equal(extensions[`${ARC}.21`], 'https://g.codefresh.io/build/65e6d5551e7b2b1b7ebc1d4f');
+      assert.equal(extensions[`${ARC}.24`], codefresh.sub);
+    });
+
+    it('takes the platform URL from the token, and refuses tokens without the workflow ID', async () => {
+      const ca = caFor({ Type: 'codefresh-workflow' });
+      const onPrem = await issue(
+        ca,
+        await tokenWith({ ...codefresh, platform_url: 'https://cf.example.com/' }),
+      );
+      assert.match(onPrem.subjectAltName ?? '', /^URI:https:\/\/cf\.example\.com\/codefresh-account\//);
+      await refusedWith(
+        issue(ca, await tokenWith({ ...codefresh, workflow_id: '' })),
+        /no "workflow_id" claim/,
+      );
+    });
+  });
+
+  describe('chainguard-identity', () => {
+    it('puts <issuer>/<sub> in a URI SAN; without a verified email the challenge is `sub`', async () => {
+      const sub = '720909c9f5279097d847ad02a2f24ba8f59de36a/a033a6fabe0bfa0d';
+      const token = await tokenWith({ sub, email_verified: false });
+      const cert = await issue(caFor({ Type: 'chainguard-identity' }), token);
+      assert.equal(cert.subjectAltName, `URI:${oidc.issuers.email}/${sub}`);
+      assert.equal(certificateIdentity(cert).extensions[`${ARC}.24`], sub);
     });
   });
 

@@ -185,7 +185,7 @@ Config example (Fulcio's format):
      {"IssuerURL": "https://token.actions.githubusercontent.com", "ClientID": "sigstore", "Type": "github-workflow"}}}
 
 Issuer types (Type) and the fields they need:
-  email, github-workflow, gitlab-pipeline, buildkite-job, kubernetes
+  email, github-workflow, gitlab-pipeline, buildkite-job, codefresh-workflow, chainguard-identity, kubernetes
   spiffe       SPIFFETrustDomain: the trust domain the token's sub (a SPIFFE ID) must be in
   uri          SubjectDomain: URL whose scheme and host the sub URI must have (in the issuer's domain)
   username     SubjectDomain: domain name; the certificate names "sub!SubjectDomain"
