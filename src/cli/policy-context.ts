@@ -44,16 +44,25 @@ export function addPolicyContextOptions(command: Command): Command {
 /**
  * With the Kubernetes API (`kube`), imageRegistryCredentials read the controller's pull Secrets and
  * `k8s://` attestor keys their Secrets; without it, both are errors when a policy uses them.
+ * `pullSecrets` (Kyverno's --imagePullSecrets) reach every registry, before the docker config.
  */
-export function verifierContext(opts: PolicyContextOptions, kube?: KubeClient): VerifierContext {
+export function verifierContext(
+  opts: PolicyContextOptions,
+  kube?: KubeClient,
+  pullSecrets: string[] = [],
+): VerifierContext {
   const root = configuredTrustedRoot(opts.trustedRoot);
   const logKey = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
+  const clientFor = registryClientFactory({
+    insecure: opts.allowInsecureRegistry,
+    ...(kube ? { readSecret: secretReader(kube) } : {}),
+  });
   return {
-    client: registryClient(opts),
-    clientFor: registryClientFactory({
-      insecure: opts.allowInsecureRegistry,
-      ...(kube ? { readSecret: secretReader(kube) } : {}),
-    }),
+    client:
+      pullSecrets.length > 0
+        ? clientFor({ allowInsecureRegistry: false, providers: ['default'], secrets: pullSecrets })
+        : registryClient(opts),
+    clientFor,
     ...(root ? { trustedRoot: root } : {}),
     ...(logKey ? { rekorPublicKey: loadVerificationKey(logKey) } : {}),
     ...(kube

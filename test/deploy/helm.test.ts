@@ -348,11 +348,11 @@ describe('Helm chart deploy/helm/sigil', { skip }, () => {
     ]);
   });
 
-  it('rbac.keySecrets grants get on each named key Secret only; imageVerifyCache.enabled=false turns it off', () => {
+  it('rbac.keySecrets grants get on each named key Secret only; imageVerifyCache off; registryPullSecrets', () => {
     const objects = render(
       NAMESPACE,
       ...['--set', 'rbac.keySecrets[0].namespace=ci', '--set', 'rbac.keySecrets[0].name=cosign-keys'],
-      ...['--set', 'imageVerifyCache.enabled=false'],
+      ...['--set', 'imageVerifyCache.enabled=false', '--set', 'registryPullSecrets={regcred,mirror}'],
     );
     const role = all(objects, Role).find((r) => r.metadata?.namespace === 'ci');
     assert.deepEqual(role?.rules, [
@@ -364,6 +364,7 @@ describe('Helm chart deploy/helm/sigil', { skip }, () => {
     const args = one(objects, Deployment).spec?.template.spec?.containers[0]?.args ?? [];
     assert.ok(args.includes('--no-image-verify-cache'));
     assert.ok(!args.some((a) => a.startsWith('--image-verify-cache-ttl')));
+    assert.ok(args.includes('--image-pull-secrets=regcred,mirror'));
   });
 
   it('policies from files land in the ConfigMap as policies sigil loads; existingConfigMap mounts another', () => {

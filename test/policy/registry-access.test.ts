@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { verifierContext } from '../../src/cli/policy-context.js';
 import { isSigilError } from '../../src/core/index.js';
 import { attestImage, signImage } from '../../src/cosign/index.js';
 import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
@@ -246,6 +247,19 @@ describe('verifyImages repository and imageRegistryCredentials', () => {
       assert.equal(outcome.allowed, true, outcome.message);
       const reads = api.requests.slice(before).filter((r) => r.path.endsWith('/secrets/regcred'));
       assert.equal(reads.length, 1, 'the Secret is read once and reused');
+    });
+
+    it("--image-pull-secrets (Kyverno's --imagePullSecrets) reach every registry, rules naming none", async () => {
+      const withPullSecrets = {
+        ...verifierContext({ allowInsecureRegistry: false }, apiClient(api), ['regcred']),
+        endpoint: 'mutate' as const,
+      };
+      const outcome = await evaluateResource(
+        POD(privateImage),
+        policy([{ imageReferences: ['*'], attestors }]),
+        withPullSecrets,
+      );
+      assert.equal(outcome.allowed, true, outcome.message);
     });
 
     it('is refused by the private registry without credentials, or with a stale Secret', async () => {

@@ -51,6 +51,7 @@ interface ServeOptions extends PolicyContextOptions {
   failurePolicy: FailurePolicy;
   reportDir?: string;
   kubeconfig?: string;
+  imagePullSecrets?: string[];
 }
 
 interface TlsOptions {
@@ -104,6 +105,15 @@ export function registerAdmissionCommands(program: Command): void {
     )
     .option('--report-dir <dir>', 'write a PolicyReport YAML file per reviewed resource')
     .option(
+      '--image-pull-secrets <names>',
+      "pull Secrets (controller's namespace) for every registry, before the docker config (Kyverno's --imagePullSecrets)",
+      (value: string) =>
+        value
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== ''),
+    )
+    .option(
       '--kubeconfig <file>',
       'Kubernetes API to use (default: $KUBECONFIG, else the in-cluster service account)',
     )
@@ -155,8 +165,15 @@ Examples:
         : new MemoryDecisionCache();
       const kube = kubeClient(opts.kubeconfig);
       const metrics = createAdmissionMetrics();
+      if (opts.imagePullSecrets?.length && !kube) {
+        throw new SigilError(
+          'BAD_INPUT',
+          '--image-pull-secrets needs the Kubernetes API to read them',
+          'run in a cluster, or pass --kubeconfig',
+        );
+      }
       const context = {
-        ...verifierContext(opts, kube),
+        ...verifierContext(opts, kube, opts.imagePullSecrets),
         ...(opts.imageVerifyCache
           ? {
               imageVerifyCache: new ImageVerifyCache(
