@@ -133,6 +133,6 @@ export function resourceRequest(document: unknown, where: string): ResourceReque
 /** Loads policies and says, one warning line each, which of their rules sigil does not enforce. */
 export function loadPoliciesWarning(paths: string[]): PolicySet {
   const set = loadPolicies(paths);
-  for (const line of set.policies.flatMap((p) => p.notEnforced)) warn(line);
+  for (const line of set.policies.flatMap((p) => p.warnings)) warn(line);
   return set;
 }

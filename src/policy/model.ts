@@ -27,8 +27,11 @@ export interface Policy {
   rules: Rule[];
   /** Where the policy came from, for messages. */
   source: string;
-  /** What the policy asks that sigil does not enforce (rules other than verifyImages), one line each. */
-  notEnforced: string[];
+  /**
+   * What to tell whoever loads the policy, one line each: rules sigil does not enforce (other than
+   * verifyImages), and keys or certificates that do not parse (their images will fail).
+   */
+  warnings: string[];
 }
 
 export interface Rule {
@@ -115,7 +118,9 @@ export type Attestor =
     } & SignatureAttestor)
   | ({ kind: 'certificate'; cert?: string; certChain?: string } & SignatureAttestor)
   | { kind: 'nested'; set: AttestorSet }
-  | { kind: 'unsupported'; what: string };
+  | { kind: 'unsupported'; what: string }
+  /** Key material that does not parse: every verification through it fails with `reason`. */
+  | { kind: 'invalid'; reason: string };
 
 /** What every attestor that checks signatures carries besides its trust. */
 export interface SignatureAttestor {

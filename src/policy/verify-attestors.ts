@@ -110,6 +110,7 @@ async function verifyEntry(
   ctx: VerifierContext,
 ): Promise<VerifiedAttestation[]> {
   if (entry.kind === 'unsupported') throw new SigilError('UNSUPPORTED', `${entry.what} are not supported`);
+  if (entry.kind === 'invalid') throw new SigilError('BAD_PEM', entry.reason);
   if (entry.kind === 'nested') return (await verifySet(entry.set, image, target, ctx)).attestations;
   const signers =
     entry.kind === 'key'

@@ -152,6 +152,30 @@ describe('attestor annotations and repository, and the deprecated verifyImages f
     assert.match(outcome.message ?? '', /keyless attestors need a trusted root/);
   });
 
+  it('a key or root that does not parse is named by its place when the policy loads, and fails its images', async () => {
+    const broken = '-----BEGIN PUBLIC KEY-----\nnot base64!\n-----END PUBLIC KEY-----';
+    const policy = verifyImagesPolicy('broken', [
+      {
+        imageReferences: ['*'],
+        attestors: [{ entries: [{ keys: { publicKeys: broken } }, { keyless: { roots: 'no PEM here' } }] }],
+      },
+    ]);
+    const [loaded] = policy.policies;
+    assert.deepEqual(
+      loaded?.warnings.map((w) => w.split(': ').slice(0, 2).join(': ')),
+      [
+        'broken: spec.rules.0.verifyImages.0.attestors.0.entries.0.keys.publicKeys',
+        'broken: spec.rules.0.verifyImages.0.attestors.0.entries.1.keyless.roots',
+      ],
+    );
+    const outcome = await evaluateResource(podRequest([annotated]), policy, options);
+    assert.equal(outcome.allowed, false);
+    assert.match(
+      outcome.message ?? '',
+      /entries\.0\.keys\.publicKeys: PEM block "PUBLIC KEY" has an invalid base64 body/,
+    );
+  });
+
   it('a verifyImages validate block is refused when an image is checked, not ignored', async () => {
     const entry = {
       imageReferences: ['*'],

@@ -27,7 +27,12 @@ describe('the seeds’ policies', () => {
 
   it('key, keyless (subject wildcard and subjectRegExp), attestation conditions and Notary read as written', () => {
     const key = byName('verify-image-signature');
-    assert.equal(key.rules[0]?.verifyImages[0]?.attestors[0]?.entries[0]?.kind, 'key');
+    // The guide's key is a placeholder ("..."): the policy loads, says where, and fails what it checks.
+    assert.equal(key.rules[0]?.verifyImages[0]?.attestors[0]?.entries[0]?.kind, 'invalid');
+    assert.match(
+      key.warnings.join('\n'),
+      /spec\.rules\.0\.verifyImages\.0\.attestors\.0\.entries\.0\.keys\.publicKeys: .*\(images it checks will fail\)/,
+    );
     const keyless = byName('verify-keyless-signature').rules[0]?.verifyImages[0]?.attestors[0];
     assert.equal(keyless?.count, 1);
     assert.deepEqual(keyless?.entries[0], {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { messageOf, readUserFile, SigilError } from '../../core/index.js';
 import { parseSignatureRepository } from '../../cosign/index.js';
+import { certificatesFromPem, loadPublicKeyPem } from '../../crypto/index.js';
 import type { Repository } from '../../oci/index.js';
 import type {
   Attestor,
@@ -96,7 +97,25 @@ export function readKyvernoPolicy(document: unknown, where: string): Policy {
     const path = issue?.path.length ? issue.path.join('.') : '(document)';
     throw new SigilError('BAD_INPUT', `${where}: ${path}: ${issue?.message ?? 'invalid policy'}`);
   }
-  return toModel(parsed.data, where);
+  const policy = toModel(parsed.data, where);
+  policy.warnings.push(...invalidAttestors(policy).map((reason) => `${reason} (images it checks will fail)`));
+  return policy;
+}
+
+/** The reasons of attestors whose key material does not parse, anywhere in the policy. */
+function invalidAttestors(policy: Policy): string[] {
+  const inSets = (sets: AttestorSet[]): string[] =>
+    sets.flatMap((set) =>
+      set.entries.flatMap((entry) =>
+        entry.kind === 'invalid' ? [entry.reason] : entry.kind === 'nested' ? inSets([entry.set]) : [],
+      ),
+    );
+  return policy.rules.flatMap((rule) =>
+    rule.verifyImages.flatMap((v) => [
+      ...inSets(v.attestors),
+      ...v.attestations.flatMap((a) => inSets(a.attestors)),
+    ]),
+  );
 }
 
 function toModel(policy: KyvernoPolicy, source: string): Policy {
@@ -134,7 +153,8 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
       verifyImages: (rule.verifyImages ?? []).map((v, i) => {
         const credentials = v.imageRegistryCredentials;
         const action = v.failureAction ?? v.validationFailureAction;
-        const legacy = legacyAttestorSet(v);
+        const at = `${source}: spec.rules.${r}.verifyImages.${i}`;
+        const legacy = legacyAttestorSet(v, at);
         return {
           type: v.type ?? 'Cosign',
           imageReferences: v.imageReferences ?? (v.image ? [v.image] : ['*']),
@@ -142,14 +162,16 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
           ...(action ? { failureAction: action } : {}),
           // Kyverno's conversion: the deprecated attestor goes to the attestations when there are any.
           attestors: [
-            ...(v.attestors ?? []).map(attestorSet),
+            ...(v.attestors ?? []).map((set, j) => attestorSet(set, `${at}.attestors.${j}`)),
             ...(legacy && !v.attestations?.length ? [legacy] : []),
             ...(v.validate === undefined ? [] : [UNSUPPORTED_VALIDATE]),
           ],
-          attestations: (v.attestations ?? []).map((a) => ({
+          attestations: (v.attestations ?? []).map((a, k) => ({
             predicateType: a.predicateType ?? a.type ?? '',
             attestors: withDefaultAttestor([
-              ...(a.attestors ?? []).map(attestorSet),
+              ...(a.attestors ?? []).map((set, j) =>
+                attestorSet(set, `${at}.attestations.${k}.attestors.${j}`),
+              ),
               ...(legacy ? [legacy] : []),
             ]),
             conditions: a.conditions ?? [],
@@ -179,7 +201,7 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
       }),
     })),
     source,
-    notEnforced: spec.rules.flatMap((rule) => {
+    warnings: spec.rules.flatMap((rule) => {
       const kinds = (['validate', 'mutate', 'generate'] as const).filter((k) => rule[k] !== undefined);
       return kinds.length > 0
         ? [
@@ -220,10 +242,11 @@ function filter(f: KyvernoResourceFilter): ResourceFilter {
   return { all: [block(f)] };
 }
 
-function attestorSet(set: KyvernoAttestorSet): AttestorSet {
+/** `at` is where the set is in the policy file, for errors about its key material. */
+function attestorSet(set: KyvernoAttestorSet, at: string): AttestorSet {
   return {
     ...(set.count ? { count: set.count } : {}),
-    entries: (set.entries ?? []).flatMap(attestor),
+    entries: (set.entries ?? []).flatMap((entry, j) => attestor(entry, `${at}.entries.${j}`)),
   };
 }
 
@@ -266,32 +289,50 @@ const UNSUPPORTED_VALIDATE: AttestorSet = {
  * The attestor set of a verifyImages entry written the deprecated way (`key`, or `issuer` with `subject`
  * and `roots`, and `annotations`), as Kyverno's ImageVerification.Convert builds it.
  */
-function legacyAttestorSet(v: {
-  key?: string | undefined;
-  issuer?: string | undefined;
-  subject?: string | undefined;
-  roots?: string | undefined;
-  annotations?: Record<string, string> | undefined;
-}): AttestorSet | undefined {
+function legacyAttestorSet(
+  v: {
+    key?: string | undefined;
+    issuer?: string | undefined;
+    subject?: string | undefined;
+    roots?: string | undefined;
+    annotations?: Record<string, string> | undefined;
+  },
+  at: string,
+): AttestorSet | undefined {
   if (!v.key && !v.issuer && !v.annotations) return undefined;
   const annotations = v.annotations ? { annotations: v.annotations } : {};
-  if (v.key) return attestorSet({ entries: [{ keys: { publicKeys: v.key }, ...annotations }] });
+  if (v.key) return { entries: attestor({ keys: { publicKeys: v.key }, ...annotations }, `${at}.key`) };
   if (v.issuer) {
     const keyless = {
       issuer: v.issuer,
       ...(v.subject ? { subject: v.subject } : {}),
       ...(v.roots ? { roots: v.roots } : {}),
     };
-    return attestorSet({ entries: [{ keyless, ...annotations }] });
+    return { entries: attestor({ keyless, ...annotations }, `${at}.roots`) };
   }
   return { entries: [{ kind: 'unsupported', what: 'verifyImages annotations without a key or an issuer' }] };
 }
 
-/** One Kyverno entry as attestors; several PEM keys in one `publicKeys` are separate entries (Kyverno). */
-function attestor(entry: KyvernoAttestor): Attestor[] {
+/**
+ * One Kyverno entry as attestors; several PEM keys in one `publicKeys` are separate entries (Kyverno).
+ * Their keys and certificates are parsed now, so a broken PEM is named by its place in the policy file.
+ */
+function attestor(entry: KyvernoAttestor, at: string): Attestor[] {
+  return attestorsOf(entry, at).map((a) => {
+    try {
+      checkKeyMaterial(a, at);
+      return a;
+    } catch (err) {
+      // The policy still loads (the seeds' guides ship placeholder keys); what it verifies through this fails.
+      return { kind: 'invalid', reason: messageOf(err) };
+    }
+  });
+}
+
+function attestorsOf(entry: KyvernoAttestor, at: string): Attestor[] {
   const common = {
     ...(entry.annotations ? { annotations: entry.annotations } : {}),
-    ...(entry.repository ? { repository: repository(entry.repository, 'attestor repository') } : {}),
+    ...(entry.repository ? { repository: repository(entry.repository, `${at}.repository`) } : {}),
   };
   if (entry.keys) {
     const k = entry.keys;
@@ -355,5 +396,26 @@ function attestor(entry: KyvernoAttestor): Attestor[] {
       },
     ];
   }
-  return [{ kind: 'nested', set: attestorSet(entry.attestor ?? {}) }];
+  return [{ kind: 'nested', set: attestorSet(entry.attestor ?? {}, `${at}.attestor`) }];
+}
+
+/** Parses what an attestor will verify with; a key or certificate that does not parse names its place. */
+function checkKeyMaterial(attestor: Attestor, at: string): void {
+  if (attestor.kind === 'nested' || attestor.kind === 'unsupported' || attestor.kind === 'invalid') return;
+  const kind =
+    attestor.kind === 'certificate' ? 'certificates' : attestor.kind === 'keyless' ? 'keyless' : 'keys';
+  const certificates = (pem: string | undefined, field: string) => {
+    if (pem === undefined) return;
+    if (certificatesFromPem(pem, `${at}.${kind}.${field}`).length === 0) {
+      throw new SigilError('BAD_PEM', `${at}.${kind}.${field}: no CERTIFICATE block found`);
+    }
+  };
+  if (attestor.kind === 'key') loadPublicKeyPem(attestor.publicKey, `${at}.keys.publicKeys`);
+  if (attestor.kind === 'keyless') certificates(attestor.roots, 'roots');
+  if (attestor.kind === 'certificate') {
+    certificates(attestor.cert, 'cert');
+    certificates(attestor.certChain, 'certChain');
+  }
+  if (attestor.tlog.publicKey) loadPublicKeyPem(attestor.tlog.publicKey, `${at}.${kind}.rekor.pubkey`);
+  if (attestor.ctlog.publicKey) loadPublicKeyPem(attestor.ctlog.publicKey, `${at}.${kind}.ctlog.pubkey`);
 }
