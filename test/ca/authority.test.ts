@@ -224,10 +224,10 @@ describe('certificate authority (Fulcio v2 API)', () => {
     assert.throws(
       () =>
         parseFulcioConfig(
-          '{"OIDCIssuers":{"https://x":{"ClientID":"sigstore","Type":"codefresh-workflow"}}}',
+          '{"OIDCIssuers":{"https://x":{"ClientID":"sigstore","Type":"jenkins-job"}}}',
           'f.json',
         ),
-      /Type "codefresh-workflow" is not supported/,
+      /Type "jenkins-job" is not supported/,
     );
     assert.throws(() => parseFulcioConfig('[]', 'f.json'), /OIDCIssuers/);
   });
