@@ -12,7 +12,13 @@ import { isRecord, parseJson, readUserFile, SigilError } from '../core/index.js'
 import { keylessSigner } from '../cosign/index.js';
 import type { Signer } from '../crypto/index.js';
 import { resolveIdentityToken } from '../oidc/sources/index.js';
-import { compileIdentityPolicy, type KeylessTrust, parseTrustedRoot } from '../verify/index.js';
+import {
+  compileIdentityPolicy,
+  type KeylessTrust,
+  parseTrustedRoot,
+  requireTrustedLogs,
+  trustedRootWith,
+} from '../verify/index.js';
 import { loadVerificationKeyRef } from './keys.js';
 import { parseBool } from './options.js';
 import { info, warn } from './output.js';
@@ -103,6 +109,8 @@ export interface KeylessVerifyOptions {
   certificateGithubWorkflowRepository?: string;
   certificateGithubWorkflowRef?: string;
   trustedRoot?: string;
+  caRoots?: string;
+  caIntermediates?: string;
   insecureIgnoreSct: boolean;
 }
 
@@ -126,6 +134,14 @@ export function addKeylessVerifyOptions(command: Command): Command {
     .option(
       '--trusted-root <file>',
       `trusted_root.json with the CA, log and CT log keys (default: $SIGIL_TRUSTED_ROOT, else ${DEFAULT_TRUSTED_ROOT} if present)`,
+    )
+    .option(
+      '--ca-roots <file>',
+      "PEM CA root certificates to chain signing certificates to, instead of the trusted root's CAs",
+    )
+    .option(
+      '--ca-intermediates <file>',
+      'PEM intermediate CA certificates for those chains (with --ca-roots)',
     )
     .option('--insecure-ignore-sct [bool]', 'do not require an SCT in the certificate', parseBool, false);
 }
@@ -154,20 +170,51 @@ function loadKeylessTrust(opts: KeylessVerifyOptions, ignoreTlog: boolean): Keyl
   for (const pattern of policy.unanchored) {
     warn(`the regular expression ${pattern} is not anchored with ^: it matches anywhere in the value`);
   }
-  const root = configuredTrustedRoot(opts.trustedRoot);
-  if (!root) {
-    throw new SigilError(
-      'BAD_INPUT',
-      'keyless verification needs a trusted root: none is configured',
-      `pass --trusted-root (sigil serve writes ${DEFAULT_TRUSTED_ROOT})`,
-    );
-  }
+  const root = trustRoot(opts, ignoreTlog);
   return {
     root,
     policy,
     ignoreTlog,
     ignoreSct: opts.insecureIgnoreSct,
   };
+}
+
+/**
+ * The trusted root, with cosign's replacements: --ca-roots/--ca-intermediates for its CAs, and the log and
+ * CT-log keys of SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, when set alongside them.
+ */
+function trustRoot(opts: KeylessVerifyOptions, ignoreTlog: boolean): TrustedRoot {
+  if (opts.caIntermediates && !opts.caRoots) {
+    throw new SigilError('BAD_INPUT', '--ca-intermediates needs --ca-roots');
+  }
+  const base = configuredTrustedRoot(opts.trustedRoot);
+  if (!opts.caRoots) {
+    if (base) return base;
+    throw new SigilError(
+      'BAD_INPUT',
+      'keyless verification needs a trusted root: none is configured',
+      `pass --trusted-root (sigil serve writes ${DEFAULT_TRUSTED_ROOT}), or --ca-roots`,
+    );
+  }
+  const pem = (file: string | undefined, what: string) =>
+    file ? readUserFile(file, what).toString('utf8') : '';
+  const keyFile = (variable: string) => {
+    const file = process.env[variable];
+    return file ? { publicKey: readUserFile(file, variable).toString('utf8') } : {};
+  };
+  const overrides = {
+    roots: pem(opts.caRoots, 'CA roots') + pem(opts.caIntermediates, 'CA intermediates'),
+    tlog: { ignore: ignoreTlog, ...keyFile('SIGSTORE_REKOR_PUBLIC_KEY') },
+    ctlog: { ignoreSct: opts.insecureIgnoreSct, ...keyFile('SIGSTORE_CT_LOG_PUBLIC_KEY_FILE') },
+  };
+  // With roots given there is always a root to return.
+  const root = trustedRootWith(overrides, base) as TrustedRoot;
+  requireTrustedLogs(root, overrides, {
+    tlog: 'set SIGSTORE_REKOR_PUBLIC_KEY to the log key, pass --trusted-root, or --insecure-ignore-tlog',
+    ctlog:
+      'set SIGSTORE_CT_LOG_PUBLIC_KEY_FILE to the CT log key, pass --trusted-root, or --insecure-ignore-sct',
+  });
+  return root;
 }
 
 /** The trusted root: --trusted-root, else $SIGIL_TRUSTED_ROOT, else ./.sigil/trusted_root.json if present. */

@@ -11,8 +11,12 @@ import { isSigilError, messageOf, SigilError } from '../core/index.js';
 import { type VerifiedAttestation, verifyImage, verifyImageAttestations } from '../cosign/index.js';
 import { loadPublicKeyPem } from '../crypto/index.js';
 import type { ImageReference, RegistryClient, Repository } from '../oci/index.js';
-import { compilePartialIdentityPolicy, type KeylessTrust } from '../verify/index.js';
-import { attestorTrustedRoot } from './attestor-trust.js';
+import {
+  compilePartialIdentityPolicy,
+  type KeylessTrust,
+  requireTrustedLogs,
+  trustedRootWith,
+} from '../verify/index.js';
 import { wildcardSource } from './conditions/index.js';
 import { configuredCertificate } from './configured-certificate.js';
 import type { Attestor, AttestorSet, TlogSettings } from './model.js';
@@ -201,7 +205,7 @@ function keylessSigner(
     Partial<Extract<Attestor, { kind: 'keyless' }>>,
   ctx: VerifierContext,
 ): { keyless: KeylessTrust; ignoreTlog: boolean } {
-  const root = attestorTrustedRoot(entry, ctx.trustedRoot);
+  const root = trustedRootWith(entry, ctx.trustedRoot);
   if (!root) {
     throw new SigilError(
       'BAD_INPUT',
@@ -209,20 +213,10 @@ function keylessSigner(
       'pass --trusted-root (sigil serve writes one), or give the attestor its roots',
     );
   }
-  if (!entry.tlog.ignore && root.tlogs.length === 0) {
-    throw new SigilError(
-      'TLOG_ENTRY_MISMATCH',
-      'no trusted transparency log for this attestor',
-      'set rekor.pubkey (or rekor.ignoreTlog: true), or give the webhook a trusted root',
-    );
-  }
-  if (!entry.ctlog.ignoreSct && root.ctlogs.length === 0) {
-    throw new SigilError(
-      'BAD_CERTIFICATE',
-      'no trusted CT log for this attestor, so no SCT can be checked',
-      'set ctlog.pubkey (or ctlog.ignoreSCT: true), or give the webhook a trusted root',
-    );
-  }
+  requireTrustedLogs(root, entry, {
+    tlog: 'set rekor.pubkey (or rekor.ignoreTlog: true), or give the webhook a trusted root',
+    ctlog: 'set ctlog.pubkey (or ctlog.ignoreSCT: true), or give the webhook a trusted root',
+  });
   // Kyverno's subject is a wildcard pattern; as a regexp it must match the whole identity. An attestor
   // with its own roots may leave subject and issuer open (the schema requires them otherwise).
   const policy = compilePartialIdentityPolicy({

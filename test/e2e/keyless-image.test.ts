@@ -4,10 +4,16 @@
  * found under ./.sigil as `sigil serve` writes them.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createCaMaterial } from '../../src/ca/index.js';
+import { encodePem } from '../../src/core/index.js';
 import { formatReference, parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
 import { type RunningStack, startStack } from '../../src/server/index.js';
+import { logKeyPath } from '../../src/tlog/index.js';
+import { parseTrustedRoot } from '../../src/verify/index.js';
 import { errorLine, sigil, workDir } from '../helpers/cli.js';
 
 describe('keyless sign and verify of an image', () => {
@@ -154,5 +160,38 @@ describe('keyless sign and verify of an image', () => {
     const refused = await sigil(['verify', ...flags, bare], { cwd: dir });
     assert.equal(refused.code, 1);
     assert.match(errorLine(refused), /timestamp/);
+  });
+
+  it('--ca-roots with the log keys from the environment verifies without any trusted root', async () => {
+    const elsewhere = await workDir(); // no .sigil here: nothing but the flags and variables
+    const root = parseTrustedRoot(readFileSync(stack.trustedRootPath), 'trusted root');
+    const caChain = root.certificateAuthorities[0]?.certChain?.certificates ?? [];
+    const pem = (der: Uint8Array | undefined, label: string) => (der ? encodePem(label, der) : '');
+    await writeFile(
+      join(elsewhere, 'roots.pem'),
+      caChain.map((c) => pem(c.rawBytes, 'CERTIFICATE')).join(''),
+    );
+    await writeFile(join(elsewhere, 'ctlog.pub'), pem(root.ctlogs[0]?.publicKey?.rawBytes, 'PUBLIC KEY'));
+    const foreign = await createCaMaterial('elsewhere');
+    await writeFile(join(elsewhere, 'foreign.pem'), foreign.chain.map((c) => c.toString()).join(''));
+    const env = {
+      SIGSTORE_REKOR_PUBLIC_KEY: `${logKeyPath(join(dir, '.sigil', 'tlog'))}.pub`,
+      SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: join(elsewhere, 'ctlog.pub'),
+    };
+    const flags = ['--certificate-identity', identity, '--certificate-oidc-issuer', issuer];
+    const run = (extra: string[], variables: Record<string, string> = env) =>
+      sigil(['verify', ...flags, ...extra, image], { cwd: elsewhere, env: variables });
+    const ok = await run(['--ca-roots', 'roots.pem']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const foreignRoots = await run(['--ca-roots', 'foreign.pem']);
+    assert.equal(foreignRoots.code, 1);
+    assert.match(errorLine(foreignRoots), /no matching signatures/);
+    const noCtKey = await run(['--ca-roots', 'roots.pem'], {
+      SIGSTORE_REKOR_PUBLIC_KEY: env.SIGSTORE_REKOR_PUBLIC_KEY,
+    });
+    assert.equal(noCtKey.code, 1);
+    assert.match(errorLine(noCtKey), /no trusted CT log, so no SCT can be checked/);
+    const noRoots = await run(['--ca-intermediates', 'roots.pem']);
+    assert.match(errorLine(noRoots), /--ca-intermediates needs --ca-roots/);
   });
 });

@@ -102,9 +102,9 @@ describe('attestors with their own roots and certificates', () => {
       /identity rejected/,
     );
     const { rekor: _rekor, ...unlogged } = keyless;
-    await denied({ keyless: unlogged }, bare, /no trusted transparency log for this attestor/);
+    await denied({ keyless: unlogged }, bare, /no trusted transparency log to check the log entry with/);
     const { ctlog: _ctlog, ...noCt } = keyless;
-    await denied({ keyless: noCt }, bare, /no trusted CT log for this attestor/);
+    await denied({ keyless: noCt }, bare, /no trusted CT log, so no SCT can be checked/);
   });
 
   it("a keyless rekor.pubkey or ctlog.pubkey replaces the trusted root's, so a foreign one fails", async () => {

@@ -200,7 +200,10 @@ Examples:
   sigil verify --key k8s://ci/cosign-keys registry.internal/app@sha256:...  # cosign.pub of a Secret
   sigil verify --certificate-identity-regexp '^https://github.com/org/' \\
     --certificate-oidc-issuer https://token.actions.githubusercontent.com \\
-    --trusted-root trusted_root.json ghcr.io/org/app@sha256:...`,
+    --trusted-root trusted_root.json ghcr.io/org/app@sha256:...
+  SIGSTORE_REKOR_PUBLIC_KEY=rekor.pub SIGSTORE_CT_LOG_PUBLIC_KEY_FILE=ctlog.pub \\
+    sigil verify --ca-roots fulcio-root.pem --ca-intermediates fulcio-intermediate.pem \\
+    --certificate-identity ci@example.com --certificate-oidc-issuer https://oidc.internal IMAGE`,
     );
   addKeylessVerifyOptions(verify).action(
     action(async (images: string[], opts: VerifyOptions) => {
