@@ -28,7 +28,7 @@ export interface PolicyContextOptions {
   trustedRoot?: string;
   allowInsecureRegistry: boolean;
   /** Unset: the evaluation's default (deny). */
-  noMatchPolicy?: NoMatchPolicy;
+  cipNoMatch?: NoMatchPolicy;
 }
 
 export function addPolicyContextOptions(command: Command): Command {
@@ -44,7 +44,8 @@ export function addPolicyContextOptions(command: Command): Command {
       false,
     )
     .option(
-      '--no-match-policy <allow|warn|deny>',
+      // Not --no-match-policy, the policy-controller's key: commander reads --no-* as a negated boolean.
+      '--cip-no-match <allow|warn|deny>',
       "with ClusterImagePolicies loaded, what happens to an image none of them matches (the policy-controller's no-match-policy)",
       parseNoMatchPolicy,
       'deny',
@@ -79,7 +80,7 @@ export function verifierContext(
         ? clientFor({ allowInsecureRegistry: false, providers: ['default'], secrets: pullSecrets })
         : registryClient(opts),
     clientFor,
-    ...(opts.noMatchPolicy ? { noMatchPolicy: opts.noMatchPolicy } : {}),
+    ...(opts.cipNoMatch ? { noMatchPolicy: opts.cipNoMatch } : {}),
     ...(root ? { trustedRoot: root } : {}),
     ...(logKey ? { rekorPublicKey: loadVerificationKey(logKey) } : {}),
     ...(kube

@@ -114,6 +114,14 @@ describe('ClusterImagePolicy', () => {
     assert.equal((await decide(unsigned, cip('key', [keyAuthority()]))).allowed, false);
   });
 
+  it('hashAlgorithm: the hash that goes with the key passes, another one is refused', async () => {
+    const hashed = (hashAlgorithm: string) => cip('hash', [{ key: { data: pem, hashAlgorithm } }]);
+    assert.equal((await decide(keySigned, hashed('sha256'))).allowed, true);
+    const other = await decide(keySigned, hashed('sha512'));
+    assert.equal(other.allowed, false);
+    assert.match(other.message ?? '', /hashAlgorithm sha512 for this key \(sigil verifies it with sha256\)/);
+  });
+
   it('key authority with attestations: each predicate type must be attested by the key', async () => {
     const attested = (predicateType: string) =>
       cip('att', [{ key: { data: pem }, attestations: [{ name: 'scan', predicateType }] }]);

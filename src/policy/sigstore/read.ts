@@ -8,7 +8,7 @@
  */
 import { messageOf, SigilError } from '../../core/index.js';
 import { parseSignatureRepository } from '../../cosign/index.js';
-import { certificatesFromPem, loadPublicKeyPem } from '../../crypto/index.js';
+import { certificatesFromPem, hashFor, loadPublicKeyPem } from '../../crypto/index.js';
 import { predicateTypeFor } from '../../formats/index.js';
 import type {
   Attestor,
@@ -188,9 +188,20 @@ function signerOf(a: CipAuthority, at: string, reader: Reader): Attestor {
   const anyOf = (entries: Attestor[]): Attestor =>
     entries.length === 1 && entries[0] ? entries[0] : { kind: 'nested', set: { count: 1, entries } };
   if (a.key) {
-    const signatureAlgorithm = a.key.hashAlgorithm ? { signatureAlgorithm: a.key.hashAlgorithm } : {};
+    const hashAlgorithm = a.key.hashAlgorithm;
+    const signatureAlgorithm = hashAlgorithm ? { signatureAlgorithm: hashAlgorithm } : {};
+    // sigil verifies with the hash that goes with the key (SHA-256 for P-256 and RSA): another one is refused.
+    const otherHash = (hash: string | null) =>
+      hashAlgorithm && hash && hashAlgorithm !== hash
+        ? reader.unsupported(
+            `hashAlgorithm ${hashAlgorithm} for this key (sigil verifies it with ${hash})`,
+            `${at}.key.hashAlgorithm`,
+          )
+        : undefined;
     const kms = a.key.kms?.trim();
-    if (kms?.startsWith('k8s://')) return { kind: 'secretKey', ref: kms, ...signatureAlgorithm, ...common };
+    if (kms?.startsWith('k8s://')) {
+      return otherHash('sha256') ?? { kind: 'secretKey', ref: kms, ...signatureAlgorithm, ...common };
+    }
     if (kms) return reader.unsupported(`KMS keys (${kms})`, `${at}.key.kms`);
     const where = `${reader.source}: ${at}.key.data`;
     const pems =
@@ -199,12 +210,13 @@ function signerOf(a: CipAuthority, at: string, reader: Reader): Attestor {
       return reader.invalid(new SigilError('BAD_PEM', `${where}: no PUBLIC KEY block found`));
     return anyOf(
       pems.map((publicKey) => {
+        let hash: string | null;
         try {
-          loadPublicKeyPem(publicKey, where);
+          hash = hashFor(loadPublicKeyPem(publicKey, where));
         } catch (err) {
           return reader.invalid(err);
         }
-        return { kind: 'key', publicKey, ...signatureAlgorithm, ...common };
+        return otherHash(hash) ?? { kind: 'key', publicKey, ...signatureAlgorithm, ...common };
       }),
     );
   }
