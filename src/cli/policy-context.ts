@@ -1,20 +1,22 @@
 /** What the policy engine needs from the command line: registry access, the trusted root, the log key, reports. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { SigilError, writeFileAtomic } from '../core/index.js';
 import { KubeClient, readKeySecret, resolveKubeConnection } from '../kube/index.js';
 import {
   buildPolicyReport,
+  type EvaluationOptions,
   loadPolicies,
+  NO_MATCH_POLICIES,
+  type NoMatchPolicy,
   type PolicyReport,
   type PolicyResult,
   type PolicySet,
   type ResourceRequest,
   registryClientFactory,
   type SecretReader,
-  type VerifierContext,
 } from '../policy/index.js';
 import { registryClient } from './image-options.js';
 import { configuredTrustedRoot } from './keyless.js';
@@ -25,6 +27,8 @@ import { warn } from './output.js';
 export interface PolicyContextOptions {
   trustedRoot?: string;
   allowInsecureRegistry: boolean;
+  /** Unset: the evaluation's default (deny). */
+  cipNoMatch?: NoMatchPolicy;
 }
 
 export function addPolicyContextOptions(command: Command): Command {
@@ -38,7 +42,20 @@ export function addPolicyContextOptions(command: Command): Command {
       'allow plain-HTTP registries other than loopback',
       parseBool,
       false,
+    )
+    .option(
+      // Not --no-match-policy, the policy-controller's key: commander reads --no-* as a negated boolean.
+      '--cip-no-match <allow|warn|deny>',
+      "with ClusterImagePolicies loaded, what happens to an image none of them matches (the policy-controller's no-match-policy)",
+      parseNoMatchPolicy,
+      'deny',
     );
+}
+
+function parseNoMatchPolicy(value: string): NoMatchPolicy {
+  const policy = NO_MATCH_POLICIES.find((p) => p === value);
+  if (!policy) throw new InvalidArgumentError(`must be one of ${NO_MATCH_POLICIES.join(', ')}`);
+  return policy;
 }
 
 /**
@@ -50,7 +67,7 @@ export function verifierContext(
   opts: PolicyContextOptions,
   kube?: KubeClient,
   pullSecrets: string[] = [],
-): VerifierContext {
+): Omit<EvaluationOptions, 'endpoint'> {
   const root = configuredTrustedRoot(opts.trustedRoot);
   const logKey = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
   const clientFor = registryClientFactory({
@@ -63,6 +80,7 @@ export function verifierContext(
         ? clientFor({ allowInsecureRegistry: false, providers: ['default'], secrets: pullSecrets })
         : registryClient(opts),
     clientFor,
+    ...(opts.cipNoMatch ? { noMatchPolicy: opts.cipNoMatch } : {}),
     ...(root ? { trustedRoot: root } : {}),
     ...(logKey ? { rekorPublicKey: loadVerificationKey(logKey) } : {}),
     ...(kube

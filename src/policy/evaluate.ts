@@ -7,9 +7,11 @@
 import { mapLimited, messageOf } from '../core/index.js';
 import { formatReference, type ImageReference, parseReference } from '../oci/index.js';
 import { evaluateConditions, wildcardMatch } from './conditions/index.js';
+import { selectsImage } from './image-patterns.js';
 import type { ImageVerifyCache } from './image-verify-cache.js';
 import { matchingRules } from './match.js';
 import type { FailureAction, ImageVerification, Policy, PolicySet } from './model.js';
+import { type NoMatchPolicy, unmatchedImages } from './no-match.js';
 import { metadataOf, type ResourceImage, type ResourceRequest, resourceImages } from './resource.js';
 import { isUnreachable, type VerifierContext, verifyAttestorSets } from './verify-attestors.js';
 
@@ -46,7 +48,12 @@ export interface EvaluationOptions extends VerifierContext {
   endpoint: 'mutate' | 'validate';
   /** Passing image verifications reused across requests (verifyImages with useCache, the default). */
   imageVerifyCache?: ImageVerifyCache;
+  /** Images no ClusterImagePolicy matches, when some are loaded: `deny` (the policy-controller's default). */
+  noMatchPolicy?: NoMatchPolicy;
 }
+
+/** The name results of the no-match policy carry in place of a policy's (config-policy-controller's key). */
+export const NO_MATCH_POLICY = 'no-match-policy';
 
 export const VERIFY_IMAGES_ANNOTATION = 'kyverno.io/verify-images';
 
@@ -71,7 +78,7 @@ export async function evaluateResource(
     for (const { rule, name } of matchingRules(policy, request)) {
       for (const verification of rule.verifyImages) {
         // The images of a pod are verified at once: each waits on its registry, not on the others.
-        const targets = images.filter((i) => selected(verification, i.image));
+        const targets = images.filter((i) => selectsImage(verification, i.image));
         const outcomes = await mapLimited(targets, IMAGE_CONCURRENCY, (t) =>
           verifyOne(verification, t, options),
         );
@@ -107,6 +114,19 @@ export async function evaluateResource(
       }
     }
   }
+  const noMatch = options.noMatchPolicy ?? 'deny';
+  for (const target of noMatch === 'allow' ? [] : unmatchedImages(request, policySet, images)) {
+    const message = `no matching policies for image ${target.image}`;
+    results.push({
+      policy: NO_MATCH_POLICY,
+      rule: noMatch,
+      result: noMatch === 'deny' ? 'fail' : 'warn',
+      message,
+      image: target.image,
+    });
+    if (noMatch === 'deny') blocked.push(`${NO_MATCH_POLICY}:\n  ${noMatch}: '${message}'`);
+    else warnings.push(`${NO_MATCH_POLICY}: ${message}`);
+  }
   if (verified.size > 0 && options.endpoint === 'mutate') patch.push(...annotationPatch(request, verified));
   const meta = metadataOf(request.object);
   const resource = `${request.kind.kind}/${request.namespace ?? meta.namespace ?? ''}/${request.name || meta.name || ''}`;
@@ -122,23 +142,6 @@ export async function evaluateResource(
     results,
     verifiedImages: [...verified].map(([image, digest]) => ({ image, digest })),
   };
-}
-
-function selected(verification: ImageVerification, image: string): boolean {
-  const forms = imageForms(image);
-  const matches = (patterns: string[]) => patterns.some((p) => forms.some((f) => wildcardMatch(p, f)));
-  return matches(verification.imageReferences) && !matches(verification.skipImageReferences);
-}
-
-/** The image as written and fully qualified (`nginx` → `docker.io/library/nginx:latest`), for patterns. */
-function imageForms(image: string): string[] {
-  try {
-    const ref = parseReference(image);
-    const full = formatReference({ ...ref, ...(ref.tag || ref.digest ? {} : { tag: 'latest' }) });
-    return full === image ? [image] : [image, full];
-  } catch {
-    return [image];
-  }
 }
 
 function failureAction(

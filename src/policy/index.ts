@@ -1,15 +1,13 @@
 export * from './conditions/index.js';
 export * from './evaluate.js';
 export * from './image-verify-cache.js';
-export {
-  loadPolicies,
-  policyFiles,
-  readKyvernoPolicy as readPolicyDocument,
-  yamlDocuments,
-} from './kyverno/read.js';
+export { readKyvernoPolicy as readPolicyDocument } from './kyverno/read.js';
+export * from './load.js';
 export * from './match.js';
 export * from './model.js';
+export * from './no-match.js';
 export * from './registry-access.js';
 export * from './report.js';
 export * from './resource.js';
+export { INCLUDE_LABEL, readClusterImagePolicy } from './sigstore/read.js';
 export * from './verify-attestors.js';

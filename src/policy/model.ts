@@ -28,6 +28,11 @@ export interface Policy {
   /** Where the policy came from, for messages. */
   source: string;
   /**
+   * Set for Sigstore policy-controller ClusterImagePolicies: images they do not match are subject to the
+   * evaluation's no-match policy. Absent for Kyverno policies.
+   */
+  origin?: 'ClusterImagePolicy';
+  /**
    * What to tell whoever loads the policy, one line each: rules sigil does not enforce (other than
    * verifyImages), and keys or certificates that do not parse (their images will fail).
    */
@@ -71,6 +76,11 @@ export interface LabelSelector {
 
 export interface ImageVerification {
   imageReferences: string[];
+  /**
+   * How imageReferences are read: Kyverno wildcards (`*` any text, `?` one character) by default, or
+   * `glob`, the policy-controller's (`*` stops at `/`, `**` does not; Docker Hub names as index.docker.io).
+   */
+  patternSyntax?: 'glob';
   skipImageReferences: string[];
   /** Overrides the policy's failure action for this verification (Kyverno's per-rule failureAction). */
   failureAction?: FailureAction;
@@ -118,6 +128,13 @@ export type Attestor =
     } & SignatureAttestor)
   | ({ kind: 'certificate'; cert?: string; certChain?: string } & SignatureAttestor)
   | { kind: 'nested'; set: AttestorSet }
+  /** A fixed verdict (policy-controller's `static` authority): passes, or fails with `message`. */
+  | { kind: 'static'; pass: boolean; message?: string }
+  /**
+   * Passes through attestations instead of signatures (a policy-controller authority with attestations):
+   * each predicate type needs at least one attestation that `by` verifies, whatever the target.
+   */
+  | { kind: 'attested'; predicateTypes: string[]; by: Attestor }
   | { kind: 'unsupported'; what: string }
   /** Key material that does not parse: every verification through it fails with `reason`. */
   | { kind: 'invalid'; reason: string };

@@ -116,6 +116,14 @@ async function verifyEntry(
   if (entry.kind === 'unsupported') throw new SigilError('UNSUPPORTED', `${entry.what} are not supported`);
   if (entry.kind === 'invalid') throw new SigilError('BAD_PEM', entry.reason);
   if (entry.kind === 'nested') return (await verifySet(entry.set, image, target, ctx)).attestations;
+  if (entry.kind === 'static') {
+    if (entry.pass) return [];
+    throw new SigilError(
+      'POLICY_VIOLATION',
+      `disallowed by static policy${entry.message ? `: ${entry.message}` : ''}`,
+    );
+  }
+  if (entry.kind === 'attested') return verifyAttested(entry, image, ctx);
   const signers =
     entry.kind === 'key'
       ? keySigner(policyKey(entry.publicKey, 'attestor publicKeys'), entry.tlog, ctx)
@@ -142,6 +150,23 @@ async function verifyEntry(
     return [];
   }
   return (await verifyImageAttestations({ ...common, predicateType: target.predicateType })).verified;
+}
+
+/** Each predicate type needs an attestation that the entry's attestor verifies; the target does not matter. */
+async function verifyAttested(
+  entry: Extract<Attestor, { kind: 'attested' }>,
+  image: ImageReference,
+  ctx: VerifierContext,
+): Promise<VerifiedAttestation[]> {
+  const verified: VerifiedAttestation[] = [];
+  for (const predicateType of entry.predicateTypes) {
+    const found = await verifyEntry(entry.by, image, { kind: 'attestation', predicateType }, ctx);
+    if (found.length === 0) {
+      throw new SigilError('NO_SIGNATURES', `no verified attestation of type ${predicateType}`);
+    }
+    verified.push(...found);
+  }
+  return verified;
 }
 
 // Policies name the same few keys in every review; parsing a PEM costs more than verifying a signature.

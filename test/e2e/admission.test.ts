@@ -281,6 +281,55 @@ results:
     assert.match(mismatch.stdout, /Test Summary: 1 tests passed and 1 tests failed/);
   });
 
+  it('a ClusterImagePolicy through policy apply and review; --cip-no-match for images it does not match', async () => {
+    const pub = readFileSync(join(dir, 'cosign.pub'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => `          ${l}`);
+    await mkdir(join(dir, 'cip'));
+    await writeFile(
+      join(dir, 'cip', 'policy.yaml'),
+      [
+        'apiVersion: policy.sigstore.dev/v1beta1',
+        'kind: ClusterImagePolicy',
+        'metadata: {name: team-app}',
+        'spec:',
+        `  images: [{glob: "${registry.address}/team/app:*"}]`,
+        '  authorities:',
+        '    - key:',
+        '        data: |',
+        ...pub,
+        '',
+      ].join('\n'),
+    );
+    const pod = (name: string, image: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: apps}\nspec: {containers: [{name: c, image: "${image}"}]}\n`;
+    await writeFile(join(dir, 'cip-pods.yaml'), `${pod('good', signed)}---\n${pod('unmatched', unsigned)}`);
+    const apply = (...flags: string[]) =>
+      sigil(['policy', 'apply', '--policy', 'cip', '--resource', 'cip-pods.yaml', ...flags], { cwd: dir });
+    const denied = await apply();
+    assert.equal(denied.code, 1, denied.stderr);
+    assert.match(
+      denied.stdout,
+      /policy no-match-policy -> resource apps\/Pod\/unmatched fail:\n {2}deny: no matching policies for image /,
+    );
+    assert.match(denied.stdout, /pass: 1, fail: 1/);
+    const allowed = await apply('--cip-no-match', 'allow');
+    assert.equal(allowed.code, 0, allowed.stdout);
+    assert.match(allowed.stdout, /pass: 1, fail: 0/);
+    const refused = await apply('--cip-no-match', 'maybe');
+    assert.equal(refused.code === 0, false);
+    assert.match(refused.stderr, /--cip-no-match.*must be one of allow, warn, deny/);
+    const reviewed = await sigil(
+      ['admission', 'review', '--policies', 'cip', '--request', 'unsigned.json', '--cip-no-match', 'warn'],
+      { cwd: dir },
+    );
+    assert.equal(reviewed.code, 0, reviewed.stderr);
+    const response = JSON.parse(reviewed.stdout).response;
+    assert.equal(response.allowed, true);
+    assert.match(response.warnings.join('\n'), /no-match-policy: no matching policies for image/);
+  });
+
   it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics (image cache hits)', async () => {
     const tls = selfSignedCertificate();
     await writeFile(join(dir, 'tls.crt'), tls.cert);

@@ -49,16 +49,39 @@ export function unloggedKeyVerification(
 
 /** A Pod named `web` creating containers c0, c1, ... with these images, as the engine sees a review. */
 export function podRequest(images: string[], namespace = 'default'): ResourceRequest {
+  const containers = images.map((image, i) => ({ name: `c${i}`, image }));
+  return createRequest('', 'v1', 'Pod', namespace, {
+    metadata: { name: 'web', namespace },
+    spec: { containers },
+  });
+}
+
+/** A Deployment `web` whose pod template runs one container `a` with `image`, as the engine sees a review. */
+export function deploymentRequest(
+  image: string,
+  namespace = 'default',
+  labels: Record<string, string> = {},
+): ResourceRequest {
+  const template = { spec: { containers: [{ name: 'a', image }] } };
+  return createRequest('apps', 'v1', 'Deployment', namespace, {
+    metadata: { name: 'web', labels },
+    spec: { template },
+  });
+}
+
+/** The review of creating `web` of this kind, its object carrying apiVersion and kind as the API server's do. */
+function createRequest(
+  group: string,
+  version: string,
+  kind: string,
+  namespace: string,
+  object: Record<string, unknown>,
+): ResourceRequest {
   return {
-    kind: { group: '', version: 'v1', kind: 'Pod' },
+    kind: { group, version, kind },
     operation: 'CREATE',
     namespace,
     name: 'web',
-    object: {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'web', namespace },
-      spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-    },
+    object: { apiVersion: group ? `${group}/${version}` : version, kind, ...object },
   };
 }

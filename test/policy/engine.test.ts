@@ -19,17 +19,12 @@ import {
   type Signer,
 } from '../../src/crypto/index.js';
 import { parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
-import {
-  buildPolicyReport,
-  evaluateResource,
-  loadPolicies,
-  type ResourceRequest,
-} from '../../src/policy/index.js';
+import { buildPolicyReport, evaluateResource, loadPolicies } from '../../src/policy/index.js';
 import { type RunningStack, startStack } from '../../src/server/index.js';
 import { logKeyPath, RekorClient } from '../../src/tlog/index.js';
 import { parseTrustedRoot } from '../../src/verify/index.js';
 import { workDir } from '../helpers/cli.js';
-import { podRequest, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
+import { deploymentRequest, podRequest, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
 
 const POD = podRequest;
 const policy = verifyImagesPolicy;
@@ -244,18 +239,7 @@ describe('verifyImages engine on the local stack', () => {
     );
     assert.equal((await evaluateResource(POD([unsigned], 'kube-system'), excluded, context)).allowed, true);
     assert.equal((await evaluateResource(POD([unsigned], 'apps'), excluded, context)).allowed, false);
-    const deployment: ResourceRequest = {
-      kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      operation: 'CREATE',
-      namespace: 'apps',
-      name: 'web',
-      object: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: 'web' },
-        spec: { template: { spec: { containers: [{ name: 'a', image: signed }] } } },
-      },
-    };
+    const deployment = deploymentRequest(signed, 'apps');
     const outcome = await evaluateResource(deployment, keyPolicy(), context);
     assert.equal(outcome.allowed, true, outcome.message);
     assert.equal(outcome.results[0]?.rule, 'autogen-verify-key-rule');

@@ -232,7 +232,7 @@ Examples:
   const review = admission
     .command('review')
     .description('Decide one AdmissionReview offline and print the AdmissionReview response')
-    .requiredOption('--policies <path>', 'Kyverno policy file or directory')
+    .requiredOption('--policies <path>', 'policy file or directory (Kyverno policies, ClusterImagePolicies)')
     .requiredOption('--request <file>', 'an AdmissionReview v1 request (JSON)')
     .option('--endpoint <mutate|validate>', 'which webhook answers', 'mutate')
     .option('--report-dir <dir>', 'also write the PolicyReport YAML there')

@@ -1,12 +1,8 @@
 /**
- * Reads Kyverno policies from YAML files and directories (multi-document files; other kinds of documents
- * are skipped, as `kyverno apply` does) into the engine's model. Errors name the file, the document and
- * the field: `policies/p.yaml: document 2: spec.rules.0.verifyImages.0.attestors.0.entries: ...`.
+ * Reads one Kyverno policy document into the engine's model (load.ts finds the documents). Errors name the
+ * file, the document and the field: `policies/p.yaml: document 2: spec.rules.0.verifyImages.0.attestors.0.entries: ...`.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { messageOf, readUserFile, SigilError } from '../../core/index.js';
+import { messageOf, SigilError } from '../../core/index.js';
 import { parseSignatureRepository } from '../../cosign/index.js';
 import { certificatesFromPem, loadPublicKeyPem } from '../../crypto/index.js';
 import type { Repository } from '../../oci/index.js';
@@ -16,12 +12,12 @@ import type {
   CtlogSettings,
   FailureAction,
   Policy,
-  PolicySet,
   ResourceDescription,
   ResourceFilter,
   TlogSettings,
 } from '../model.js';
 import { POD_CONTROLLERS } from '../resource.js';
+import { parsePolicy } from '../schema.js';
 import {
   type KyvernoAttestor,
   type KyvernoAttestorSet,
@@ -34,70 +30,9 @@ const AUTOGEN_ANNOTATION = 'pod-policies.kyverno.io/autogen-controllers';
 /** Kyverno's default autogen targets: every pod controller. */
 const DEFAULT_CONTROLLERS = [...POD_CONTROLLERS, 'CronJob'];
 
-/** Every `.yaml`/`.yml`/`.json` file under the paths (directories recursively), in a stable order. */
-export function policyFiles(paths: string[]): string[] {
-  return paths.flatMap((path) => {
-    let isDirectory: boolean;
-    try {
-      isDirectory = statSync(path).isDirectory();
-    } catch {
-      throw new SigilError('IO_ERROR', `${path}: no such file or directory`);
-    }
-    if (!isDirectory) return [path];
-    return policyFiles(
-      readdirSync(path)
-        .filter((name) => !name.startsWith('.'))
-        .sort()
-        .map((name) => join(path, name))
-        .filter((p) => statSync(p).isDirectory() || /\.(ya?ml|json)$/.test(p)),
-    );
-  });
-}
-
-/** YAML documents of a file, with their positions for messages; a syntax error names file and line. */
-export function yamlDocuments(file: string): { document: unknown; where: string }[] {
-  const text = readUserFile(file, 'policy file').toString('utf8');
-  return parseAllDocuments(text).flatMap((doc, i) => {
-    const where = `${file}: document ${i + 1}`;
-    const error = doc.errors[0];
-    if (error) {
-      const line = error.linePos?.[0]?.line;
-      throw new SigilError(
-        'BAD_INPUT',
-        `${where}${line ? ` (line ${line})` : ''}: invalid YAML: ${error.message.split('\n')[0]}`,
-      );
-    }
-    const document: unknown = doc.toJS();
-    return document === null || document === undefined ? [] : [{ document, where }];
-  });
-}
-
-export function loadPolicies(paths: string[]): PolicySet {
-  const policies: Policy[] = [];
-  for (const file of policyFiles(paths)) {
-    for (const { document, where } of yamlDocuments(file)) {
-      const kind = (document as { kind?: unknown }).kind;
-      if (kind !== 'ClusterPolicy' && kind !== 'Policy') continue;
-      policies.push(readKyvernoPolicy(document, where));
-    }
-  }
-  const names = new Set<string>();
-  for (const p of policies) {
-    const id = `${p.namespace ?? ''}/${p.name}`;
-    if (names.has(id)) throw new SigilError('BAD_INPUT', `${p.source}: policy ${p.name} is defined twice`);
-    names.add(id);
-  }
-  return { policies };
-}
-
 export function readKyvernoPolicy(document: unknown, where: string): Policy {
-  const parsed = kyvernoPolicySchema.safeParse(document);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.length ? issue.path.join('.') : '(document)';
-    throw new SigilError('BAD_INPUT', `${where}: ${path}: ${issue?.message ?? 'invalid policy'}`);
-  }
-  const policy = toModel(parsed.data, where);
+  const parsed = parsePolicy(kyvernoPolicySchema, document, where, 'policy');
+  const policy = toModel(parsed, where);
   policy.warnings.push(...invalidAttestors(policy).map((reason) => `${reason} (images it checks will fail)`));
   return policy;
 }
@@ -401,7 +336,8 @@ function attestorsOf(entry: KyvernoAttestor, at: string): Attestor[] {
 
 /** Parses what an attestor will verify with; a key or certificate that does not parse names its place. */
 function checkKeyMaterial(attestor: Attestor, at: string): void {
-  if (attestor.kind === 'nested' || attestor.kind === 'unsupported' || attestor.kind === 'invalid') return;
+  // Only attestors that verify signatures carry key material (the Kyverno reader makes no static or attested ones).
+  if (!('tlog' in attestor)) return;
   const kind =
     attestor.kind === 'certificate' ? 'certificates' : attestor.kind === 'keyless' ? 'keyless' : 'keys';
   const certificates = (pem: string | undefined, field: string) => {

@@ -6,23 +6,11 @@
  */
 import { z } from 'zod';
 import { anyAllConditionsSchema } from '../conditions/index.js';
+import { identityFields, labelSelectorSchema } from '../schema.js';
 
 const failureAction = z
   .enum(['Enforce', 'enforce', 'Audit', 'audit'])
   .transform((v) => (v.toLowerCase() === 'enforce' ? 'Enforce' : 'Audit') as 'Enforce' | 'Audit');
-
-const labelSelector = z.object({
-  matchLabels: z.record(z.string(), z.string()).optional(),
-  matchExpressions: z
-    .array(
-      z.object({
-        key: z.string(),
-        operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-        values: z.array(z.string()).optional(),
-      }),
-    )
-    .optional(),
-});
 
 const resourceDescription = z.object({
   kinds: z.array(z.string()).optional(),
@@ -31,8 +19,8 @@ const resourceDescription = z.object({
   namespaces: z.array(z.string()).optional(),
   operations: z.array(z.enum(['CREATE', 'UPDATE', 'DELETE', 'CONNECT'])).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
-  selector: labelSelector.optional(),
-  namespaceSelector: labelSelector.optional(),
+  selector: labelSelectorSchema.optional(),
+  namespaceSelector: labelSelectorSchema.optional(),
 });
 
 const filterBlock = z.object({
@@ -72,10 +60,7 @@ const keysEntry = z.object({
 
 const keylessEntry = z
   .object({
-    subject: z.string().optional(),
-    subjectRegExp: z.string().optional(),
-    issuer: z.string().optional(),
-    issuerRegExp: z.string().optional(),
+    ...identityFields,
     roots: z.string().optional(),
     additionalExtensions: z.record(z.string(), z.string()).optional(),
     rekor: rekor.optional(),
