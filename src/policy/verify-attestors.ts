@@ -222,8 +222,22 @@ function certificateSigner(entry: Extract<Attestor, { kind: 'certificate' }>, ct
     const certificate = configuredCertificate(entry, ctx.trustedRoot);
     return keySigner(certificate.publicKey, entry.tlog, ctx);
   }
-  return keylessSigner({ roots: entry.certChain, tlog: entry.tlog, ctlog: entry.ctlog }, ctx);
+  let asKeyless = chainAttestors.get(entry);
+  if (!asKeyless) {
+    asKeyless = { roots: entry.certChain, tlog: entry.tlog, ctlog: entry.ctlog };
+    chainAttestors.set(entry, asKeyless);
+  }
+  return keylessSigner(asKeyless, ctx);
 }
+
+/**
+ * `certChain`-only attestors as the keyless attestors they amount to, one object each for the life of the
+ * policy: the trusted root built from it, and the verifier built for that root, are cached per object.
+ */
+const chainAttestors = new WeakMap<
+  Extract<Attestor, { kind: 'certificate' }>,
+  Pick<Extract<Attestor, { kind: 'keyless' }>, 'roots' | 'tlog' | 'ctlog'>
+>();
 
 function keylessSigner(
   entry: Pick<Extract<Attestor, { kind: 'keyless' }>, 'tlog' | 'ctlog'> &
