@@ -5,7 +5,7 @@
  * them, meant for our audience, and inside its validity (with skew).
  */
 import { createRemoteJWKSet, decodeJwt, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
-import { messageOf, SigilError } from '../core/index.js';
+import { escapeRegExp, messageOf, SigilError } from '../core/index.js';
 import type { CiProvider } from './ci-provider.js';
 import type { Claims } from './identity.js';
 import type { IssuerType } from './profile.js';
@@ -96,7 +96,7 @@ export class TokenVerifier {
 
 /** Fulcio's meta-issuer match: anchored, `*` = one URL part, everything else literal. */
 export function wildcardPattern(issuerUrl: string): RegExp {
-  const parts = issuerUrl.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const parts = issuerUrl.split('*').map(escapeRegExp);
   return new RegExp(`^${parts.join('[-_a-zA-Z0-9]+')}$`);
 }
 

@@ -8,3 +8,4 @@ export * from './go-json.js';
 export * from './http.js';
 export * from './json.js';
 export * from './pem.js';
+export * from './regexp.js';

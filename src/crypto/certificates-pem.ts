@@ -17,3 +17,10 @@ export function certificatesFromPem(pem: string, where: string): X509Certificate
       }
     });
 }
+
+/** The certificates of `pem`, of which there must be at least one. */
+export function requireCertificates(pem: string, where: string): [X509Certificate, ...X509Certificate[]] {
+  const [first, ...rest] = certificatesFromPem(pem, where);
+  if (!first) throw new SigilError('BAD_PEM', `${where}: no CERTIFICATE block found`);
+  return [first, ...rest];
+}

@@ -86,6 +86,14 @@ export function publicKeyPem(key: KeyObject): string {
   return encodePem('PUBLIC KEY', publicKey.export({ type: 'spki', format: 'der' }));
 }
 
+/**
+ * The text of every PUBLIC KEY PEM block in `text`, in order: policies paste several keys into one field,
+ * each of them a key of its own.
+ */
+export function publicKeyPemBlocks(text: string): string[] {
+  return text.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+}
+
 /** A verification key from PEM: SubjectPublicKeyInfo, PKCS#1 RSA, or the key of a certificate. */
 export function loadPublicKeyPem(pem: string, where: string): KeyObject {
   const block = decodePem(pem, where, ['PUBLIC KEY', 'RSA PUBLIC KEY', 'CERTIFICATE']);

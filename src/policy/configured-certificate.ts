@@ -9,7 +9,7 @@ import { createPublicKey, type KeyObject, type X509Certificate } from 'node:cryp
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { verifyEmbeddedSct } from '../ca/index.js';
 import { SigilError } from '../core/index.js';
-import { certificatesFromPem, loadPublicKeyPem } from '../crypto/index.js';
+import { certificatesFromPem, loadPublicKeyPem, requireCertificates } from '../crypto/index.js';
 import type { Attestor } from './model.js';
 
 type CertificateAttestor = Extract<Attestor, { kind: 'certificate' }>;
@@ -36,8 +36,7 @@ function checkCertificate(
   attestor: CertificateAttestor,
   trustedRoot: TrustedRoot | undefined,
 ): X509Certificate {
-  const [certificate] = certificatesFromPem(attestor.cert ?? '', 'certificates.cert');
-  if (!certificate) throw new SigilError('BAD_PEM', 'certificates.cert: no CERTIFICATE block found');
+  const [certificate] = requireCertificates(attestor.cert ?? '', 'certificates.cert');
   if (!attestor.certChain) return certificate;
   const chain = certificatesFromPem(attestor.certChain, 'certificates.certChain');
   if (chain.length > MAX_CHAIN_CERTIFICATES) {

@@ -1,6 +1,10 @@
-/** Schema pieces the policy front-ends share: label selectors, keyless identities, one-line load errors. */
+/**
+ * What the policy front-ends share: schema pieces (label selectors, keyless identities), one-line load
+ * errors, and the load warnings for key material that does not parse.
+ */
 import { type ZodType, z } from 'zod';
 import { SigilError } from '../core/index.js';
+import type { Attestor, AttestorSet, Policy } from './model.js';
 
 export const labelSelectorSchema = z.object({
   matchLabels: z.record(z.string(), z.string()).optional(),
@@ -30,4 +34,26 @@ export function parsePolicy<T>(schema: ZodType<T>, document: unknown, where: str
   const issue = parsed.error.issues[0];
   const path = issue?.path.length ? issue.path.join('.') : '(document)';
   throw new SigilError('BAD_INPUT', `${where}: ${path}: ${issue?.message ?? `invalid ${what}`}`);
+}
+
+/**
+ * One load warning per attestor whose key material does not parse (an `invalid` attestor), wherever it
+ * stands in the policy: the images it checks will fail, and whoever loads the policy should hear why now.
+ */
+export function invalidAttestorWarnings(policy: Policy): string[] {
+  const inAttestor = (attestor: Attestor): string[] =>
+    attestor.kind === 'invalid'
+      ? [`${attestor.reason} (images it checks will fail)`]
+      : attestor.kind === 'nested'
+        ? inSets([attestor.set])
+        : attestor.kind === 'attested'
+          ? inAttestor(attestor.by)
+          : [];
+  const inSets = (sets: AttestorSet[]): string[] => sets.flatMap((set) => set.entries.flatMap(inAttestor));
+  return policy.rules.flatMap((rule) =>
+    rule.verifyImages.flatMap((v) => [
+      ...inSets(v.attestors),
+      ...v.attestations.flatMap((a) => inSets(a.attestors)),
+    ]),
+  );
 }

@@ -7,7 +7,7 @@
  */
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { SigilError } from '../core/index.js';
-import { certificatesFromPem, loadPublicKeyPem } from '../crypto/index.js';
+import { loadPublicKeyPem, requireCertificates } from '../crypto/index.js';
 import { type LogTrust, trustedRootJson } from '../formats/index.js';
 
 export interface TrustOverrides {
@@ -77,8 +77,7 @@ function buildRoot(overrides: TrustOverrides, base: TrustedRoot | undefined): Tr
 
 /** All certificates of `pem` as one authority: verifiers find the path from a leaf through them. */
 function authorityOf(pem: string) {
-  const chain = certificatesFromPem(pem, 'CA certificates');
-  if (chain.length === 0) throw new SigilError('BAD_PEM', 'CA certificates: no CERTIFICATE block found');
+  const chain = requireCertificates(pem, 'CA certificates');
   return {
     uri: 'overridden CA',
     chain,

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { attestImage, signImage } from '../../src/cosign/index.js';
 import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
-import { parseReference, pushTestImage, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
+import { parseReference, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { type EvaluationOptions, evaluateResource, readPolicyDocument } from '../../src/policy/index.js';
-import { startTestRegistry } from '../helpers/embedded-registry.js';
+import { pushTeamImage, startTestRegistry } from '../helpers/embedded-registry.js';
 import { podRequest, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
 
 describe('attestor annotations and repository, and the deprecated verifyImages form', () => {
@@ -25,11 +25,7 @@ describe('attestor annotations and repository, and the deprecated verifyImages f
   let elsewhere: string;
   let unsigned: string;
 
-  const push = async (name: string) => {
-    const image = `${registry.address}/team/${name}:v1`;
-    await pushTestImage(client, parseReference(image), { files: { 'f.txt': name } });
-    return image;
-  };
+  const push = (name: string) => pushTeamImage(client, registry, name);
   const decide = (image: string, entry: Record<string, unknown>) =>
     evaluateResource(
       podRequest([image]),

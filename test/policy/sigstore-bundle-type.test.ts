@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { COSIGN_SIGN_PREDICATE_TYPE, signImage, signImageBundle } from '../../src/cosign/index.js';
 import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
 import { predicateTypeFor } from '../../src/formats/index.js';
-import { parseReference, pushTestImage, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
+import { parseReference, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { type EvaluationOptions, evaluateResource } from '../../src/policy/index.js';
-import { startTestRegistry } from '../helpers/embedded-registry.js';
+import { pushTeamImage, startTestRegistry } from '../helpers/embedded-registry.js';
 import { podRequest, unloggedKeyVerification, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
 
 describe('verifyImages type: SigstoreBundle', () => {
@@ -22,11 +22,7 @@ describe('verifyImages type: SigstoreBundle', () => {
   let bundled: string;
   let legacy: string;
 
-  const push = async (name: string) => {
-    const image = `${registry.address}/team/${name}:v1`;
-    await pushTestImage(client, parseReference(image), { files: { 'f.txt': name } });
-    return image;
-  };
+  const push = (name: string) => pushTeamImage(client, registry, name);
   const attach = (image: string, predicateType: string, predicate: unknown) =>
     signImageBundle({ client, signer, image: parseReference(image), predicateType, predicate, upload: true });
 

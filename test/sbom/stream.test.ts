@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { isSigilError, sha256Digest } from '../../src/core/index.js';
+import { escapeRegExp, isSigilError, sha256Digest } from '../../src/core/index.js';
 import {
   buildTar,
   buildTestImage,
@@ -227,7 +227,3 @@ describe('incremental readers', () => {
     assert.equal(plain.result(), undefined);
   });
 });
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

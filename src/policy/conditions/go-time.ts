@@ -3,6 +3,7 @@
  * layout (`2006-01-02T15:04:05Z07:00`, `Jan 2 15:04:05 2006 MST`, …), keeping the parsed zone offset, and printing
  * RFC 3339 in that offset (`Z` for UTC) as `t.Format(time.RFC3339)` does.
  */
+import { escapeRegExp } from '../../core/index.js';
 export interface GoTime {
   /** Milliseconds since the Unix epoch. */
   epochMs: number;
@@ -167,7 +168,7 @@ function compileLayout(layout: string): CompiledLayout {
     if (afterSeconds) optionalFraction();
     const match = TOKENS.find(([token]) => rest.startsWith(token));
     if (match === undefined) {
-      source += (rest[0] ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      source += escapeRegExp(rest[0] ?? '');
       rest = rest.slice(1);
       afterSeconds = false;
       continue;

@@ -4,7 +4,7 @@
  */
 import { messageOf, SigilError } from '../../core/index.js';
 import { parseSignatureRepository } from '../../cosign/index.js';
-import { certificatesFromPem, loadPublicKeyPem } from '../../crypto/index.js';
+import { loadPublicKeyPem, publicKeyPemBlocks, requireCertificates } from '../../crypto/index.js';
 import type { Repository } from '../../oci/index.js';
 import type {
   Attestor,
@@ -17,7 +17,7 @@ import type {
   TlogSettings,
 } from '../model.js';
 import { POD_CONTROLLERS } from '../resource.js';
-import { parsePolicy } from '../schema.js';
+import { invalidAttestorWarnings, parsePolicy } from '../schema.js';
 import {
   type KyvernoAttestor,
   type KyvernoAttestorSet,
@@ -33,24 +33,8 @@ const DEFAULT_CONTROLLERS = [...POD_CONTROLLERS, 'CronJob'];
 export function readKyvernoPolicy(document: unknown, where: string): Policy {
   const parsed = parsePolicy(kyvernoPolicySchema, document, where, 'policy');
   const policy = toModel(parsed, where);
-  policy.warnings.push(...invalidAttestors(policy).map((reason) => `${reason} (images it checks will fail)`));
+  policy.warnings.push(...invalidAttestorWarnings(policy));
   return policy;
-}
-
-/** The reasons of attestors whose key material does not parse, anywhere in the policy. */
-function invalidAttestors(policy: Policy): string[] {
-  const inSets = (sets: AttestorSet[]): string[] =>
-    sets.flatMap((set) =>
-      set.entries.flatMap((entry) =>
-        entry.kind === 'invalid' ? [entry.reason] : entry.kind === 'nested' ? inSets([entry.set]) : [],
-      ),
-    );
-  return policy.rules.flatMap((rule) =>
-    rule.verifyImages.flatMap((v) => [
-      ...inSets(v.attestors),
-      ...v.attestations.flatMap((a) => inSets(a.attestors)),
-    ]),
-  );
 }
 
 function toModel(policy: KyvernoPolicy, source: string): Policy {
@@ -289,8 +273,7 @@ function attestorsOf(entry: KyvernoAttestor, at: string): Attestor[] {
       ];
     }
     if (k.kms) return [{ kind: 'unsupported', what: `KMS keys (${k.kms})` }];
-    const pems =
-      (k.publicKeys ?? '').match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+    const pems = publicKeyPemBlocks(k.publicKeys ?? '');
     if (pems.length === 0) return [{ kind: 'unsupported', what: 'keys without PEM publicKeys' }];
     return pems.map((publicKey) => ({
       kind: 'key' as const,
@@ -341,10 +324,7 @@ function checkKeyMaterial(attestor: Attestor, at: string): void {
   const kind =
     attestor.kind === 'certificate' ? 'certificates' : attestor.kind === 'keyless' ? 'keyless' : 'keys';
   const certificates = (pem: string | undefined, field: string) => {
-    if (pem === undefined) return;
-    if (certificatesFromPem(pem, `${at}.${kind}.${field}`).length === 0) {
-      throw new SigilError('BAD_PEM', `${at}.${kind}.${field}: no CERTIFICATE block found`);
-    }
+    if (pem !== undefined) requireCertificates(pem, `${at}.${kind}.${field}`);
   };
   if (attestor.kind === 'key') loadPublicKeyPem(attestor.publicKey, `${at}.keys.publicKeys`);
   if (attestor.kind === 'keyless') certificates(attestor.roots, 'roots');

@@ -6,9 +6,9 @@
  * policy must. What sigil does not implement becomes an `unsupported` attestor, so the images it governs
  * fail with a reason instead of passing unchecked, and is named in the policy's load warnings.
  */
-import { messageOf, SigilError } from '../../core/index.js';
+import { escapeRegExp, messageOf, SigilError } from '../../core/index.js';
 import { parseSignatureRepository } from '../../cosign/index.js';
-import { certificatesFromPem, hashFor, loadPublicKeyPem } from '../../crypto/index.js';
+import { hashFor, loadPublicKeyPem, publicKeyPemBlocks, requireCertificates } from '../../crypto/index.js';
 import { predicateTypeFor } from '../../formats/index.js';
 import type {
   Attestor,
@@ -20,7 +20,7 @@ import type {
   SignatureAttestor,
 } from '../model.js';
 import { POD_CONTROLLERS } from '../resource.js';
-import { parsePolicy } from '../schema.js';
+import { invalidAttestorWarnings, parsePolicy } from '../schema.js';
 import { type CipAuthority, type ClusterImagePolicy, clusterImagePolicySchema } from './schema.js';
 
 /** The label by which a namespace opts in to the policy-controller's webhooks. */
@@ -42,15 +42,13 @@ export function readClusterImagePolicy(document: unknown, where: string): Policy
 function toModel(cip: ClusterImagePolicy, source: string): Policy {
   const { spec } = cip;
   const warnings: string[] = [];
-  // Reasons of what is not enforced or does not parse; each also fails the images it governs.
+  // What is not enforced is named here; key material that does not parse, by the shared walk below. Each
+  // also fails the images it governs.
   const unsupported = (what: string, at: string): Attestor => {
     warnings.push(`${source}: ${at}: ${what} are not supported (images it governs will fail)`);
     return { kind: 'unsupported', what: `${what} (${at})` };
   };
-  const invalid = (err: unknown): Attestor => {
-    warnings.push(`${messageOf(err)} (images it checks will fail)`);
-    return { kind: 'invalid', reason: messageOf(err) };
-  };
+  const invalid = (err: unknown): Attestor => ({ kind: 'invalid', reason: messageOf(err) });
   const authorities: AttestorSet = {
     count: 1,
     entries: spec.authorities.map((a, i) =>
@@ -75,7 +73,7 @@ function toModel(cip: ClusterImagePolicy, source: string): Policy {
     useCache: true,
   };
   const match = matchBlocks(cip, source, warnings);
-  return {
+  const policy: Policy = {
     name: cip.metadata.name,
     origin: 'ClusterImagePolicy',
     failureAction: spec.mode === 'warn' ? 'Audit' : 'Enforce',
@@ -87,6 +85,8 @@ function toModel(cip: ClusterImagePolicy, source: string): Policy {
     source,
     warnings,
   };
+  warnings.push(...invalidAttestorWarnings(policy));
+  return policy;
 }
 
 /**
@@ -204,8 +204,7 @@ function signerOf(a: CipAuthority, at: string, reader: Reader): Attestor {
     }
     if (kms) return reader.unsupported(`KMS keys (${kms})`, `${at}.key.kms`);
     const where = `${reader.source}: ${at}.key.data`;
-    const pems =
-      (a.key.data ?? '').match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+    const pems = publicKeyPemBlocks(a.key.data ?? '');
     if (pems.length === 0)
       return reader.invalid(new SigilError('BAD_PEM', `${where}: no PUBLIC KEY block found`));
     return anyOf(
@@ -226,9 +225,7 @@ function signerOf(a: CipAuthority, at: string, reader: Reader): Attestor {
   if (roots !== undefined) {
     const where = `${reader.source}: ${at}.keyless.ca-cert.data`;
     try {
-      if (certificatesFromPem(roots, where).length === 0) {
-        throw new SigilError('BAD_PEM', `${where}: no CERTIFICATE block found`);
-      }
+      requireCertificates(roots, where);
     } catch (err) {
       return reader.invalid(err);
     }
@@ -245,8 +242,4 @@ function signerOf(a: CipAuthority, at: string, reader: Reader): Attestor {
       ...common,
     })),
   );
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
