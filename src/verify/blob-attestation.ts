@@ -40,8 +40,9 @@ export function verifyBlobAttestation(
       `${where}: DSSE payloadType is ${envelope.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`,
     );
   }
-  // The envelope carries what was signed, so there is no separate artifact to hand to the verifier.
-  const verification = verifyBlobBundle({ ...options, artifact: new Uint8Array() }, parsed);
+  // The envelope carries what was signed, so there is no separate artifact to hand to the verifier; the
+  // subject is checked below, and only when asked for (--check-claims).
+  const verification = verifyBlobBundle(options, parsed);
   const statement = parseStatement(envelope.payload, `${where}: DSSE payload`);
   if (options.subjectDigest && !statementCovers(statement, options.subjectDigest)) {
     throw new SigilError(

@@ -6,17 +6,22 @@
 import type { KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
-import { fromBase64, SigilError, sha256 } from '../core/index.js';
-import { verifySignature } from '../crypto/index.js';
+import { toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
+import { fromBase64, SigilError } from '../core/index.js';
+import { verifyPrehashed, verifySignature } from '../crypto/index.js';
 import {
   type BlobBundle,
+  IN_TOTO_PAYLOAD_TYPE,
   layoutSignatureBundle,
   parseRekorBundle,
+  parseStatement,
   rekorBundleToTlogEntryJson,
+  statementCovers,
+  subjectDigests,
   trustedRootJson,
 } from '../formats/index.js';
 import { type KeylessTrust, type KeylessVerification, verifyKeylessBundle } from './keyless.js';
+import { artifactSha256, type SignedArtifact, signedEntity } from './signed-entity.js';
 
 export interface BlobVerification {
   /** Where the signature came from, for the report. */
@@ -29,11 +34,21 @@ export interface BlobVerifyOptions {
   /** The signer's key; or, for keyless signatures, `keyless` with the trusted root and identity policy. */
   publicKey?: KeyObject;
   keyless?: KeylessTrust;
-  artifact: Uint8Array;
+  /**
+   * The file (or only its SHA-256) the signature must be over. Absent for a DSSE envelope verified for
+   * itself (an attestation, whose subjects the caller checks); a DSSE bundle verified *for a file* must
+   * name that file's digest among its statement's subjects.
+   */
+  artifact?: SignedArtifact;
   /** Accept a signature that carries no transparency-log entry (cosign's --insecure-ignore-tlog). */
   ignoreTlog: boolean;
   /** The trusted transparency log's public key: bundles' log entries are checked against it. */
   tlogKey?: KeyObject;
+  /**
+   * With a key: the trusted root whose logs (and timestamp authorities) a bundle's log entries are
+   * checked against, as cosign does with --key and --trusted-root. `tlogKey` takes precedence.
+   */
+  trustedRoot?: TrustedRoot;
 }
 
 /** A bare signature (the output of `sign-blob` without --bundle) carries no log entry at all. */
@@ -44,6 +59,7 @@ export function verifyBlobSignature(options: BlobVerifyOptions, signatureBase64:
 }
 
 export function verifyBlobBundle(options: BlobVerifyOptions, parsed: BlobBundle): BlobVerification {
+  if (parsed.format === 'sigstore') checkDsseSubject(parsed.bundle, options.artifact);
   if (options.keyless) return verifyKeylessBlob(options.keyless, options.artifact, parsed);
   if (parsed.format === 'legacy') {
     if (parsed.bundle.rekorBundle === undefined) requireNoTlog(options, 'the bundle');
@@ -55,16 +71,27 @@ export function verifyBlobBundle(options: BlobVerifyOptions, parsed: BlobBundle)
   return { source: 'sigstore-bundle' };
 }
 
-function verifyKeylessBlob(trust: KeylessTrust, artifact: Uint8Array, parsed: BlobBundle): BlobVerification {
+function verifyKeylessBlob(
+  trust: KeylessTrust,
+  artifact: SignedArtifact | undefined,
+  parsed: BlobBundle,
+): BlobVerification {
   if (parsed.format === 'sigstore') {
-    checkMessageDigest(parsed.bundle, artifact);
-    return { source: 'sigstore-bundle', keyless: verifyKeylessBundle(parsed.bundle, artifact, trust) };
+    const signed = checkMessageDigest(parsed.bundle, artifact);
+    return { source: 'sigstore-bundle', keyless: verifyKeylessBundle(parsed.bundle, signed, trust) };
+  }
+  const signed = requireArtifact(artifact);
+  if (!(signed instanceof Uint8Array)) {
+    throw new SigilError(
+      'UNSUPPORTED',
+      "cosign's legacy bundle can only be verified against the file itself",
+    );
   }
   const { base64Signature, cert, rekorBundle } = parsed.bundle;
   if (cert === undefined)
     throw new SigilError('BAD_BUNDLE', 'the bundle has no certificate: it was signed with a key');
   const bundle = layoutSignatureBundle({
-    payload: artifact,
+    payload: signed,
     signatureBase64: base64Signature,
     certificates: [fromBase64(cert, 'bundle cert').toString('utf8')],
     tlogEntries:
@@ -77,18 +104,52 @@ function verifyKeylessBlob(trust: KeylessTrust, artifact: Uint8Array, parsed: Bl
             ),
           ],
   });
-  return { source: 'legacy-bundle', keyless: verifyKeylessBundle(bundle, artifact, trust) };
+  return { source: 'legacy-bundle', keyless: verifyKeylessBundle(bundle, signed, trust) };
 }
 
-function checkMessageDigest(bundle: Bundle, artifact: Uint8Array): void {
-  if (bundle.content.$case !== 'messageSignature') return;
+/**
+ * A message signature must be over the artifact (its digest, when the bundle states one, must be the
+ * artifact's); a DSSE envelope carries what was signed, so the artifact is not needed to verify it.
+ */
+function checkMessageDigest(bundle: Bundle, artifact: SignedArtifact | undefined): SignedArtifact {
+  if (bundle.content.$case !== 'messageSignature') return artifact ?? new Uint8Array();
+  const signed = requireArtifact(artifact);
   const claimed = bundle.content.messageSignature.messageDigest?.digest;
-  if (claimed && !sha256(artifact).equals(claimed)) {
+  if (claimed && !artifactSha256(signed).equals(claimed)) {
     throw new SigilError(
       'DIGEST_MISMATCH',
       'the bundle is for a different artifact: its message digest does not match the file',
     );
   }
+  return signed;
+}
+
+/**
+ * A DSSE bundle verified for a file vouches for that file only through its in-toto statement: one of the
+ * statement's subjects must carry the file's SHA-256 (cosign v3's verify-blob does the same).
+ */
+function checkDsseSubject(bundle: Bundle, artifact: SignedArtifact | undefined): void {
+  if (bundle.content.$case !== 'dsseEnvelope' || artifact === undefined) return;
+  const { payloadType, payload } = bundle.content.dsseEnvelope;
+  if (payloadType !== IN_TOTO_PAYLOAD_TYPE) {
+    throw new SigilError(
+      'BAD_BUNDLE',
+      `the bundle's DSSE payload is ${payloadType}, not an in-toto statement naming the file`,
+    );
+  }
+  const statement = parseStatement(payload, "the bundle's DSSE payload");
+  const digest = `sha256:${artifactSha256(artifact).toString('hex')}` as const;
+  if (!statementCovers(statement, digest)) {
+    throw new SigilError(
+      'DIGEST_MISMATCH',
+      `the bundle's statement is about ${subjectDigests(statement).join(', ') || 'no subject'}, not the file (${digest})`,
+    );
+  }
+}
+
+function requireArtifact(artifact: SignedArtifact | undefined): SignedArtifact {
+  if (artifact === undefined) throw new SigilError('BAD_INPUT', 'no artifact to verify the signature over');
+  return artifact;
 }
 
 function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void {
@@ -102,24 +163,22 @@ function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void 
   }
   const entries = bundle.verificationMaterial.tlogEntries;
   if (entries.length === 0) requireNoTlog(options, 'the bundle');
-  else if (!options.ignoreTlog && !options.tlogKey) throw noLogTrust();
-  checkMessageDigest(bundle, options.artifact);
-  // With the log ignored, entries are dropped rather than half-checked: @sigstore/verify would otherwise
-  // try to verify them against a log we have no key for.
-  const checked = options.ignoreTlog
-    ? { ...bundle, verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [] } }
-    : bundle;
-  const logKey = options.ignoreTlog ? undefined : options.tlogKey;
-  // With a trusted log, every entry must be proven by it (SET and inclusion proof with checkpoint).
-  const verifier = logKey
-    ? keyVerifier(
-        publicKey,
-        trustedRootWithLog(logKey, checkpointName(entries[0]?.inclusionProof?.checkpoint?.envelope)),
-        entries.length,
-      )
-    : (keyOnlyVerifiers.get(publicKey) ?? cacheKeyOnlyVerifier(publicKey));
+  else if (!options.ignoreTlog && !options.tlogKey && !options.trustedRoot) throw noLogTrust();
+  const signed = checkMessageDigest(bundle, options.artifact);
+  // A key has no validity period, so no signing time is needed: RFC 3161 timestamps are dropped rather
+  // than checked, as sigstore-go (cosign) skips a timestamp it cannot verify when none is required
+  // (@sigstore/verify would fail on one from a TSA the trusted root does not list). With the log ignored,
+  // entries are dropped too rather than half-checked against a log we have no key for.
+  const checked = {
+    ...bundle,
+    verificationMaterial: {
+      ...bundle.verificationMaterial,
+      tlogEntries: options.ignoreTlog ? [] : entries,
+      timestampVerificationData: undefined,
+    },
+  };
   try {
-    verifier.verify(toSignedEntity(checked, Buffer.from(options.artifact)));
+    keyVerifierFor(options, publicKey, entries).verify(signedEntity(checked, signed));
   } catch (err) {
     if (err instanceof VerificationError) {
       throw new SigilError('SIGNATURE_MISMATCH', `bundle verification failed: ${err.message}`);
@@ -128,13 +187,36 @@ function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void 
   }
 }
 
+/**
+ * With a trusted log (SIGSTORE_REKOR_PUBLIC_KEY, else the trusted root's logs) every entry must be proven by
+ * it: SET, or inclusion proof with a signed checkpoint.
+ */
+function keyVerifierFor(
+  options: BlobVerifyOptions,
+  publicKey: KeyObject,
+  entries: Bundle['verificationMaterial']['tlogEntries'],
+): Verifier {
+  if (options.ignoreTlog) return keyOnlyVerifiers.get(publicKey) ?? cacheKeyOnlyVerifier(publicKey);
+  if (options.tlogKey) {
+    const name = checkpointName(entries[0]?.inclusionProof?.checkpoint?.envelope);
+    return keyVerifier(publicKey, trustedRootWithLog(options.tlogKey, name), entries.length);
+  }
+  return keyVerifier(publicKey, options.trustedRoot ?? EMPTY_TRUSTED_ROOT, entries.length);
+}
+
 function requireKey(options: BlobVerifyOptions): KeyObject {
   if (!options.publicKey) throw new SigilError('BAD_INPUT', 'no public key to verify with');
   return options.publicKey;
 }
 
 function checkSignature(options: BlobVerifyOptions, signature: Buffer): void {
-  if (!verifySignature(requireKey(options), options.artifact, signature)) {
+  const key = requireKey(options);
+  const artifact = requireArtifact(options.artifact);
+  const valid =
+    artifact instanceof Uint8Array
+      ? verifySignature(key, artifact, signature)
+      : verifyPrehashed(key, 'sha256', artifact.sha256, signature);
+  if (!valid) {
     throw new SigilError('SIGNATURE_MISMATCH', 'invalid signature when validating ASN.1 encoded signature');
   }
 }

@@ -8,10 +8,11 @@
 import { X509Certificate } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
+import { toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
 import { type ErrorCode, isRecord, parseJson, SigilError } from '../core/index.js';
 import { type CertificateIdentity, certificateIdentity } from './certificate-identity.js';
 import type { CompiledIdentityPolicy } from './identity-policy.js';
+import { type SignedArtifact, signedEntity } from './signed-entity.js';
 
 export interface KeylessTrust {
   root: TrustedRoot;
@@ -35,21 +36,44 @@ export function parseTrustedRoot(text: string | Uint8Array, where: string): Trus
       `${where}: not a Sigstore trusted root (mediaType ${String(isRecord(json) && json.mediaType)})`,
     );
   }
+  let root: TrustedRoot;
   try {
-    return TrustedRoot.fromJSON(json);
+    root = TrustedRoot.fromJSON(json);
   } catch (err) {
     throw new SigilError('BAD_JSON', `${where}: invalid trusted root: ${(err as Error).message}`);
+  }
+  requireLogValidityStarts(root, where);
+  return root;
+}
+
+/**
+ * A log key without `validFor.start` is a malformed trusted root, refused as sigstore-go refuses it, rather
+ * than read as trusted since the beginning of time: the start is what keeps a retired or rotated key
+ * from vouching for entries outside its period.
+ */
+function requireLogValidityStarts(root: TrustedRoot, where: string): void {
+  const logs = [
+    ...root.tlogs.map((log, i) => ({ log, name: `tlogs[${i}]` })),
+    ...root.ctlogs.map((log, i) => ({ log, name: `ctlogs[${i}]` })),
+  ];
+  for (const { log, name } of logs) {
+    if (!log.publicKey?.validFor?.start) {
+      throw new SigilError(
+        'BAD_JSON',
+        `${where}: ${name} (${log.baseUrl || 'no baseUrl'}) has no publicKey.validFor.start`,
+      );
+    }
   }
 }
 
 export function verifyKeylessBundle(
   bundle: Bundle,
-  artifact: Uint8Array,
+  artifact: SignedArtifact,
   trust: KeylessTrust,
 ): KeylessVerification {
   const leaf = leafCertificate(bundle);
   try {
-    verifierFor(trust).verify(toSignedEntity(bundle, Buffer.from(artifact)));
+    verifierFor(trust).verify(signedEntity(bundle, artifact));
   } catch (err) {
     if (err instanceof VerificationError)
       throw new SigilError(codeFor(err.code), `keyless verification failed: ${err.message}`);

@@ -54,20 +54,18 @@ export function peerVersion(name: string): string {
   return version;
 }
 
-/** The path of one of a peer's binaries, or undefined when install.sh has not installed it. */
+/** The path of one of a peer's binaries, or undefined when install.sh has not (fully) installed it. */
 export function peerBinary(name: string, binary: string = name): string | undefined {
-  const path = join(PEERS_DIR, `${name}-${peerVersion(name)}`, 'bin', binary);
-  return existsSync(path) ? path : undefined;
+  const dir = join(PEERS_DIR, `${name}-${peerVersion(name)}`);
+  const path = join(dir, 'bin', binary);
+  return existsSync(join(dir, '.installed')) && existsSync(path) ? path : undefined;
 }
 
 /**
  * A peer's binary, with the skip reason when missing (see peerMissing): `const cosign = requirePeer(...)`,
  * then `{ skip: cosign.skip }` on the suite and `cosign.path` inside it.
  */
-export function requirePeer(
-  name: string,
-  binary: string = name,
-): { path: string; skip: string | false } {
+export function requirePeer(name: string, binary: string = name): { path: string; skip: string | false } {
   const path = peerBinary(name, binary);
   const skip = peerMissing(
     `${name} ${peerVersion(name)} (bash test/peers/install.sh ${name})`,

@@ -6,8 +6,8 @@
 #   bash test/peers/install.sh             # every peer
 #   bash test/peers/install.sh cosign-v3   # only the named ones
 #
-# Each peer is built into a temporary folder and moved into place only when complete, so an interrupted
-# build is redone rather than half-used.
+# A peer's folder counts only once its build has finished and written the .installed marker, so an
+# interrupted build is redone rather than half-used. (Built in place: Python virtual environments cannot move.)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -26,16 +26,16 @@ selected() {
   return 1
 }
 
-# install_peer NAME VERSION FUNCTION: runs FUNCTION TMPDIR unless NAME-VERSION is already cached.
+# install_peer NAME VERSION FUNCTION: runs FUNCTION DIR VERSION unless NAME-VERSION is already installed.
 install_peer() {
   local name="$1" version="$2" build="$3" dir="$PEERS_DIR/$1-$2"
   selected "$name" || return 0
-  if [ -d "$dir" ]; then log "$name $version: cached in $dir"; return 0; fi
-  local start=$SECONDS tmp="$dir.partial"
-  rm -rf "$tmp" && mkdir -p "$tmp"
+  if [ -e "$dir/.installed" ]; then log "$name $version: cached in $dir"; return 0; fi
+  local start=$SECONDS
+  rm -rf "$dir" && mkdir -p "$dir"
   log "$name $version: installing"
-  "$build" "$tmp" "$version"
-  mv "$tmp" "$dir"
+  "$build" "$dir" "$version"
+  touch "$dir/.installed"
   log "$name $version: installed in $((SECONDS - start)) s"
 }
 

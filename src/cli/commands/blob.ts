@@ -1,13 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { Command } from 'commander';
 import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { signBlob } from '../../cosign/index.js';
 import { parseBlobBundle } from '../../formats/index.js';
-import { verifyBlobBundle, verifyBlobSignature } from '../../verify/index.js';
+import { type SignedArtifact, verifyBlobBundle, verifyBlobSignature } from '../../verify/index.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
+  configuredTrustedRoot,
   type KeylessVerifyOptions,
   verificationSigners,
 } from '../keyless.js';
@@ -83,7 +85,7 @@ Examples:
   const verifyBlobCommand = program
     .command('verify-blob')
     .description('Verify a signature or bundle over a file with a public key or signer identities (keyless)')
-    .argument('<file>', 'the signed file')
+    .argument('<file>', 'the signed file, or its digest as sha256:<hex> (when no such file exists)')
     .option('--key <key>', VERIFICATION_KEY_HELP)
     .option('--signature <file|base64>', 'the signature: a file holding it, or the base64 text itself')
     .option('--bundle <file>', 'a Sigstore bundle or cosign legacy bundle')
@@ -101,7 +103,9 @@ Examples:
   sigil verify-blob --key cosign.pub --signature artifact.sig --insecure-ignore-tlog artifact.tgz
   sigil verify-blob --key cosign.pub --bundle artifact.sigstore.json --insecure-ignore-tlog artifact.tgz
   sigil verify-blob --bundle artifact.sigstore.json --certificate-identity dev@example.com \\
-    --certificate-oidc-issuer https://accounts.google.com --trusted-root trusted_root.json artifact.tgz`,
+    --certificate-oidc-issuer https://accounts.google.com --trusted-root trusted_root.json artifact.tgz
+  sigil verify-blob --key cosign.pub --bundle artifact.sigstore.json --trusted-root trusted_root.json \\
+    sha256:$(sha256sum artifact.tgz | cut -d' ' -f1)       # the digest in place of the file`,
     );
   addKeylessVerifyOptions(verifyBlobCommand).action(
     action(async (file: string, opts: VerifyBlobOptions) => {
@@ -109,8 +113,14 @@ Examples:
         throw new SigilError('BAD_INPUT', 'nothing to verify: pass --signature or --bundle');
       }
       const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);
-      const artifact = readUserFile(file, 'signed file');
-      const options = { ...signers, artifact, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey() };
+      const artifact = signedArtifact(file);
+      const options = {
+        ...signers,
+        artifact,
+        ignoreTlog: opts.insecureIgnoreTlog,
+        ...configuredLogKey(),
+        ...keyedLogTrust(opts),
+      };
       warnIfTlogIgnored(opts.insecureIgnoreTlog);
       const result = opts.bundle
         ? verifyBlobBundle(options, parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle))
@@ -134,6 +144,27 @@ Examples:
 export function configuredLogKey(): { tlogKey?: KeyObject } {
   const logKeyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
   return logKeyFile ? { tlogKey: loadVerificationKey(logKeyFile) } : {};
+}
+
+/**
+ * The file, or, as in cosign v3 and the conformance protocol, its digest `sha256:<64 hex>` when no file
+ * has that name.
+ */
+function signedArtifact(file: string): SignedArtifact {
+  if (/^sha256:[0-9a-fA-F]{64}$/.test(file) && !existsSync(file)) {
+    return { sha256: Buffer.from(file.slice('sha256:'.length), 'hex') };
+  }
+  return readUserFile(file, 'signed file');
+}
+
+/**
+ * With --key, a bundle's log entries are checked against the trusted root's logs (--trusted-root, else
+ * the configured one), as cosign does; SIGSTORE_REKOR_PUBLIC_KEY still wins when set.
+ */
+function keyedLogTrust(opts: VerifyBlobOptions): { trustedRoot?: TrustedRoot } {
+  if (!opts.key || opts.insecureIgnoreTlog) return {};
+  const trustedRoot = configuredTrustedRoot(opts.trustedRoot);
+  return trustedRoot ? { trustedRoot } : {};
 }
 
 /** cosign's --signature takes a file name or the base64 signature itself; an existing file wins. */

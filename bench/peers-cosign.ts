@@ -1,0 +1,138 @@
+/**
+ * sigil against the real cosign (v3 and v2, from test/peers/install.sh), as whole processes, the way a CI
+ * step runs them: the same image on the same loopback registry with the same key, and the same blob and
+ * bundle. Prints each command's p50/p99 wall time and sigil's speed relative to each cosign
+ * (ratio > 1: sigil is faster).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../src/oci/index.js';
+import { SIGIL_BIN } from '../test/helpers/cli.js';
+import { dockerRegistryInstalled, startDockerRegistry } from '../test/helpers/docker-registry.js';
+import { peerBinary } from '../test/helpers/peers.js';
+import { formatTiming, measure, type Timing } from './stats.js';
+
+const ROUNDS = 20;
+
+interface Tool {
+  name: string;
+  command: string[];
+}
+
+export async function benchPeersCosign(): Promise<void> {
+  const tools: Tool[] = [{ name: 'sigil', command: [process.execPath, SIGIL_BIN] }];
+  for (const peer of ['cosign-v3', 'cosign-v2']) {
+    const path = peerBinary(peer, 'cosign');
+    if (path) tools.push({ name: peer, command: [path] });
+    else
+      console.log(`(${peer} is not installed — bash test/peers/install.sh ${peer}: its column is skipped)`);
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'sigil-bench-peers-'));
+  const env = { PATH: process.env.PATH ?? '', HOME: dir, COSIGN_PASSWORD: '' };
+  try {
+    await run([process.execPath, SIGIL_BIN, 'generate-key-pair'], dir, env);
+    await benchImageVerify(tools, dir, env);
+    await benchBlobVerify(tools, dir, env);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchImageVerify(tools: Tool[], dir: string, env: Record<string, string>): Promise<void> {
+  const registries: [string, () => Promise<{ address: string; close(): Promise<void> }>][] = [
+    ['embedded', () => startRegistry({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'registry') })],
+  ];
+  if (dockerRegistryInstalled()) registries.push(['distribution 2.8', startDockerRegistry]);
+  for (const [registryName, start] of registries) {
+    const registry = await start();
+    try {
+      const image = parseReference(`${registry.address}/bench/app:v1`);
+      const digest = await pushTestImage(new RegistryClient({}), image, { files: { 'a.txt': 'app\n' } });
+      const reference = `${registry.address}/bench/app@${digest}`;
+      await run(
+        [process.execPath, SIGIL_BIN, 'sign', '--key', 'cosign.key', '--tlog-upload=false', reference],
+        dir,
+        env,
+      );
+      console.log(
+        `\n# verify --key, one signature, ${registryName} registry on loopback, --insecure-ignore-tlog`,
+      );
+      await compare(tools, ['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', reference], dir, env);
+    } finally {
+      await registry.close();
+    }
+  }
+}
+
+async function benchBlobVerify(tools: Tool[], dir: string, env: Record<string, string>): Promise<void> {
+  await writeFile(join(dir, 'artifact.bin'), Buffer.alloc(1024 * 1024, 7));
+  await run(
+    [
+      process.execPath,
+      SIGIL_BIN,
+      'sign-blob',
+      '--key',
+      'cosign.key',
+      '--tlog-upload=false',
+      '--bundle',
+      'a.sigstore.json',
+      'artifact.bin',
+    ],
+    dir,
+    env,
+  );
+  console.log('\n# verify-blob --key with a Sigstore bundle (1 MiB file), --insecure-ignore-tlog');
+  const args = [
+    'verify-blob',
+    '--key',
+    'cosign.pub',
+    '--bundle',
+    'a.sigstore.json',
+    '--insecure-ignore-tlog',
+    'artifact.bin',
+  ];
+  await compare(tools, args, dir, env);
+}
+
+/** Each tool runs the same arguments ROUNDS times in sequence; sigil's ratio against each peer follows. */
+async function compare(
+  tools: Tool[],
+  args: string[],
+  dir: string,
+  env: Record<string, string>,
+): Promise<void> {
+  const timings = new Map<string, Timing>();
+  for (const tool of tools) {
+    const command = [...tool.command, ...args];
+    await run(command, dir, env); // warm the file cache; a failure here names the command
+    const timing = await measure(ROUNDS, () => run(command, dir, env));
+    timings.set(tool.name, timing);
+    console.log(formatTiming(`${tool.name} ${args[0]}`, timing));
+  }
+  const sigil = timings.get('sigil');
+  for (const [name, timing] of timings) {
+    if (name === 'sigil' || !sigil) continue;
+    console.log(
+      `  sigil / ${name}: ${(timing.p50ms / sigil.p50ms).toFixed(2)}x the speed at p50 (> 1: sigil is faster)`,
+    );
+  }
+}
+
+function run(command: string[], cwd: string, env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const [file, ...args] = command as [string, ...string[]];
+    const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${command.join(' ')} exited ${code}: ${stderr.slice(-500)}`)),
+    );
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * What @sigstore/verify checks a bundle against, built with two cases its `toSignedEntity` does not cover:
+ *
+ * - only the artifact's SHA-256 is known (cosign v3 and the conformance protocol take `sha256:<hex>` in
+ *   place of the file): the signature is verified over the digest itself;
+ * - a DSSE envelope logged as a Rekor v2 `hashedrekord` 0.0.2 entry: the rekor-v2 spec logs DSSE that way
+ *   with the digest of the envelope's pre-authentication encoding (PAE), not of its payload, and the
+ *   entry's body is compared with that digest.
+ */
+import type { Bundle } from '@sigstore/bundle';
+import { type SignedEntity, toSignedEntity } from '@sigstore/verify';
+import { SigilError, sha256 } from '../core/index.js';
+import { verifyPrehashed } from '../crypto/index.js';
+import { preAuthEncoding } from '../formats/index.js';
+
+/** The signed bytes, or only their SHA-256 digest. */
+export type SignedArtifact = Uint8Array | { sha256: Buffer };
+
+export function artifactSha256(artifact: SignedArtifact): Buffer {
+  return artifact instanceof Uint8Array ? sha256(artifact) : artifact.sha256;
+}
+
+export function signedEntity(bundle: Bundle, artifact: SignedArtifact): SignedEntity {
+  const bytes = artifact instanceof Uint8Array ? artifact : Buffer.alloc(0);
+  const entity = toSignedEntity(bundle, Buffer.from(bytes));
+  if (bundle.content.$case === 'messageSignature' && !(artifact instanceof Uint8Array)) {
+    return { ...entity, signature: digestOnlyContent(entity, bundle, artifact.sha256) };
+  }
+  if (bundle.content.$case === 'dsseEnvelope' && loggedAsRekorV2HashedRekord(bundle)) {
+    const { payloadType, payload } = bundle.content.dsseEnvelope;
+    const paeDigest = sha256(preAuthEncoding(payloadType, payload));
+    const content = entity.signature;
+    return {
+      ...entity,
+      signature: {
+        signature: content.signature,
+        compareSignature: (signature) => content.compareSignature(signature),
+        compareDigest: (digest) => paeDigest.equals(digest),
+        verifySignature: (key) => content.verifySignature(key),
+      },
+    };
+  }
+  return entity;
+}
+
+function loggedAsRekorV2HashedRekord(bundle: Bundle): boolean {
+  return bundle.verificationMaterial.tlogEntries.some(
+    (entry) => entry.kindVersion?.kind === 'hashedrekord' && entry.kindVersion.version === '0.0.2',
+  );
+}
+
+/** A message signature checked over the artifact's digest: only SHA-256 digests, as given on the command line. */
+function digestOnlyContent(entity: SignedEntity, bundle: Bundle, digest: Buffer): SignedEntity['signature'] {
+  if (bundle.content.$case !== 'messageSignature') throw new Error('unreachable: not a message signature');
+  const { messageDigest } = bundle.content.messageSignature;
+  // HASH_ALGORITHM_UNSPECIFIED (0) and SHA2_256 (1) are both SHA-256 in the bundle spec.
+  if (messageDigest && messageDigest.algorithm > 1) {
+    throw new SigilError(
+      'UNSUPPORTED',
+      'the bundle signs a digest other than SHA-256, so it cannot be verified from a sha256: digest',
+      'pass the file instead of its digest',
+    );
+  }
+  const content = entity.signature;
+  return {
+    signature: content.signature,
+    compareSignature: (signature) => content.compareSignature(signature),
+    compareDigest: (logged) => content.compareDigest(logged),
+    verifySignature: (key) => verifyPrehashed(key, 'sha256', digest, content.signature),
+  };
+}
