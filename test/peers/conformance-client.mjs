@@ -16,11 +16,15 @@ const publicGoodRoot = join(here, '..', '..', '..', 'shared', 'fixtures', 'cosig
 
 const [command, ...rest] = process.argv.slice(2);
 if (command !== 'verify-bundle') {
-  process.stderr.write(`conformance-client: ${command ?? '(none)'} is not supported (run the suite with --skip-signing)\n`);
+  process.stderr.write(
+    `conformance-client: ${command ?? '(none)'} is not supported (run the suite with --skip-signing)\n`,
+  );
   process.exit(2);
 }
 if (rest.includes('--staging')) {
-  process.stderr.write('conformance-client: --staging needs the public staging instance, which is not reachable here\n');
+  process.stderr.write(
+    'conformance-client: --staging needs the public staging instance, which is not reachable here\n',
+  );
   process.exit(2);
 }
 const args = ['verify-blob', ...rest];
