@@ -28,9 +28,10 @@ export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInst
   });
 
   app.post('/api/v2/signingCert', async (request, reply) => {
-    const issued = await ca.issue(parseSigningCertRequest(request.body));
+    const issued = await ca.issue(parseSigningCertRequest(request.body, request.headers.authorization));
+    // 200, as Fulcio's v2 gateway answers: sigstore-go (cosign v3) refuses any other status.
     return reply
-      .status(201)
+      .status(200)
       .send({ signedCertificateEmbeddedSct: { chain: { certificates: issued.chain } } });
   });
 
