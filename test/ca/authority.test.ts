@@ -111,6 +111,27 @@ describe('certificate authority (Fulcio v2 API)', () => {
     refused(await post({ publicKeyRequest }), 401, /no identity token/);
   });
 
+  it("serves Fulcio's legacy v1 route as cosign v2 calls it: DER key, signedEmailAddress, null fields, a PEM chain", async () => {
+    const token = await oidc.mint({ kind: 'email', email: 'dev@example.com' });
+    const { publicKey, privateKey } = ecKey();
+    const response = await fetch(`${ca.url}/api/v1/signingCert`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        publicKey: {
+          algorithm: 'ecdsa',
+          content: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+        },
+        signedEmailAddress: sign('sha256', Buffer.from('dev@example.com'), privateKey).toString('base64'),
+        certificateSigningRequest: null,
+      }),
+    });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get('content-type'), 'application/pem-certificate-chain');
+    const [leaf] = (await response.text()).split(/(?<=-----END CERTIFICATE-----\n)/);
+    assert.equal(new X509Certificate(leaf as string).subjectAltName, 'email:dev@example.com');
+  });
+
   it('puts the GitHub workflow and build metadata extensions in CI certificates', async () => {
     const token = await oidc.mint({ kind: 'github-actions', repository: 'org/app', ref: 'refs/tags/v1.2.3' });
     const { publicKey, privateKey } = ecKey();
