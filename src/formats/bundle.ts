@@ -59,7 +59,7 @@ export function signatureBundle(options: {
  * both fields). Writing the zeros explicitly is valid protobuf JSON that every reader accepts.
  */
 function withExplicitLogIndexes(bundle: SerializedBundle): SerializedBundle {
-  for (const entry of bundle.verificationMaterial.tlogEntries) {
+  for (const entry of bundle.verificationMaterial.tlogEntries ?? []) {
     entry.logIndex ??= '0';
     if (entry.inclusionProof) {
       entry.inclusionProof.logIndex ??= '0';
