@@ -15,6 +15,7 @@ describe('dev issuer tokens', () => {
     const token = await issuer.mint({ kind: 'github-actions', repository: 'org/app' });
     assert.equal(decodeProtectedHeader(token).alg, 'RS256');
     const discovery = await fetch(`${issuer.issuers['github-actions']}/.well-known/openid-configuration`);
-    assert.deepEqual((await discovery.json()).id_token_signing_alg_values_supported, ['RS256']);
+    const document = (await discovery.json()) as { id_token_signing_alg_values_supported: string[] };
+    assert.deepEqual(document.id_token_signing_alg_values_supported, ['RS256']);
   });
 });
