@@ -1,7 +1,8 @@
 /**
  * Fulcio v2 `CreateSigningCertificateRequest` in its JSON form: the OIDC token plus either a public key
  * with a proof of possession (a signature over the token's challenge claim) or a PKCS#10 CSR (whose own
- * signature is the proof).
+ * signature is the proof). The token is in `credentials` or, as sigstore-go (cosign v3) sends it, in the
+ * `Authorization: Bearer` header, which Fulcio's HTTP gateway accepts when `credentials` is absent.
  */
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { CertificationRequest } from '@peculiar/asn1-csr';
@@ -18,7 +19,7 @@ export interface SigningCertRequest {
 }
 
 const requestSchema = z.object({
-  credentials: z.object({ oidcIdentityToken: z.string().min(1) }),
+  credentials: z.object({ oidcIdentityToken: z.string().min(1) }).optional(),
   publicKeyRequest: z
     .object({
       publicKey: z.object({ algorithm: z.string().optional(), content: z.string().min(1) }),
@@ -28,7 +29,7 @@ const requestSchema = z.object({
   certificateSigningRequest: z.string().min(1).optional(),
 });
 
-export function parseSigningCertRequest(body: unknown): SigningCertRequest {
+export function parseSigningCertRequest(body: unknown, authorization?: string): SigningCertRequest {
   const parsed = requestSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -38,10 +39,17 @@ export function parseSigningCertRequest(body: unknown): SigningCertRequest {
     );
   }
   const { credentials, publicKeyRequest, certificateSigningRequest } = parsed.data;
+  const token = credentials?.oidcIdentityToken ?? bearerToken(authorization);
+  if (token === undefined) {
+    throw new SigilError(
+      'BAD_TOKEN',
+      'signing certificate request: no identity token (neither credentials.oidcIdentityToken nor an Authorization: Bearer header)',
+    );
+  }
   if (publicKeyRequest && certificateSigningRequest) {
     throw new SigilError('BAD_INPUT', 'signing certificate request: give a public key or a CSR, not both');
   }
-  if (certificateSigningRequest) return fromCsr(credentials.oidcIdentityToken, certificateSigningRequest);
+  if (certificateSigningRequest) return fromCsr(token, certificateSigningRequest);
   if (!publicKeyRequest) {
     throw new SigilError(
       'BAD_INPUT',
@@ -53,10 +61,15 @@ export function parseSigningCertRequest(body: unknown): SigningCertRequest {
   );
   const signature = fromBase64(publicKeyRequest.proofOfPossession, 'publicKeyRequest.proofOfPossession');
   return {
-    token: credentials.oidcIdentityToken,
+    token,
     publicKey,
     proves: (challenge) => verifySignature(publicKey, Buffer.from(challenge, 'utf8'), signature),
   };
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization?.trim() ?? '');
+  return match?.[1];
 }
 
 const CSR_SIGNATURE_HASHES: Record<string, string> = {

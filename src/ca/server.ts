@@ -1,5 +1,6 @@
 /**
  * Fulcio v2 REST routes (`sigil ca serve`): `POST /api/v2/signingCert`, `GET /api/v2/trustBundle`,
+ * (and the legacy `POST /api/v1/signingCert` that cosign v2 calls),
  * `GET /api/v2/configuration`, with Fulcio's JSON shapes and `{"code","message"}` errors (400 for a bad
  * request, 401 for a token that does not verify, 404 for what is not there, 502 when its CT log fails); and, when the CA runs its own
  * CT log, that log's RFC 6962 API under `/ct/v1/`.
@@ -9,6 +10,7 @@ import { isSigilError, listenUrl } from '../core/index.js';
 import type { CertificateAuthority } from './authority.js';
 import type { CtLog } from './ct-log.js';
 import { registerCtRoutes } from './ct-routes.js';
+import { parseLegacySigningCertRequest } from './legacy-request.js';
 import { parseSigningCertRequest } from './request.js';
 import type { IssuerConfig } from './token-verifier.js';
 
@@ -28,10 +30,18 @@ export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInst
   });
 
   app.post('/api/v2/signingCert', async (request, reply) => {
-    const issued = await ca.issue(parseSigningCertRequest(request.body));
+    const issued = await ca.issue(parseSigningCertRequest(request.body, request.headers.authorization));
+    // 200, as Fulcio's v2 gateway answers: sigstore-go (cosign v3) refuses any other status.
     return reply
-      .status(201)
+      .status(200)
       .send({ signedCertificateEmbeddedSct: { chain: { certificates: issued.chain } } });
+  });
+
+  // The legacy v1 route (cosign v2 with --fulcio-url): the PEM chain, leaf first, with 201 as Fulcio sends.
+  // The leaf's SCT is embedded, so there is no detached SCT header.
+  app.post('/api/v1/signingCert', async (request, reply) => {
+    const issued = await ca.issue(parseLegacySigningCertRequest(request.body, request.headers.authorization));
+    return reply.status(201).type('application/pem-certificate-chain').send(issued.chain.join(''));
   });
 
   app.get('/api/v2/trustBundle', async () => ({

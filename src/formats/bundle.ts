@@ -50,7 +50,23 @@ export function signatureBundle(options: {
       rfc3161Timestamps: options.rfc3161Timestamps.map((der) => ({ signedTimestamp: Buffer.from(der) })),
     };
   }
-  return bundleToJSON(bundle);
+  return withExplicitLogIndexes(bundleToJSON(bundle));
+}
+
+/**
+ * Protobuf JSON leaves out zero values, so an entry at log index 0 (a new log's first) would carry no
+ * `logIndex` and a tree of one no `hashes`; sigstore-python refuses such a bundle (its model requires
+ * both fields). Writing the zeros explicitly is valid protobuf JSON that every reader accepts.
+ */
+function withExplicitLogIndexes(bundle: SerializedBundle): SerializedBundle {
+  for (const entry of bundle.verificationMaterial.tlogEntries ?? []) {
+    entry.logIndex ??= '0';
+    if (entry.inclusionProof) {
+      entry.inclusionProof.logIndex ??= '0';
+      entry.inclusionProof.hashes ??= [];
+    }
+  }
+  return bundle;
 }
 
 /** Parses and validates a Sigstore bundle; the error names the file and the invalid field. */

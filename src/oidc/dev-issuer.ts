@@ -1,6 +1,6 @@
 /**
  * The development OIDC issuer (`sigil oidc serve`): discovery documents, a JWKS, and a token endpoint
- * that mints ES256 identity tokens for a person or a CI job, so keyless signing runs with no external
+ * that mints RS256 identity tokens for a person or a CI job, so keyless signing runs with no external
  * identity provider. Each identity kind is its own issuer (a path under the server), because a CA maps
  * one issuer URL to one certificate profile, as Fulcio does. It is for development and tests only:
  * anyone who can reach it gets any identity.
@@ -12,7 +12,11 @@ import { z } from 'zod';
 import { listenUrl, SigilError } from '../core/index.js';
 import { type ClaimSet, DEV_IDENTITY_KINDS, type DevIdentityKind, devClaims } from './claims.js';
 
-const ALGORITHM = 'ES256';
+/**
+ * RS256, as GitHub Actions, GitLab and Google sign: cosign's --identity-token takes its value as a token
+ * only when it parses as an RS256 JWS, and as a file path otherwise ("file name too long").
+ */
+const ALGORITHM = 'RS256';
 const DEFAULT_TTL_SECONDS = 600;
 
 export interface DevIssuerKeys {

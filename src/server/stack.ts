@@ -22,7 +22,7 @@ import { signingConfigJson, trustedRootJson } from '../formats/index.js';
 import { startRegistry } from '../oci/index.js';
 import { type DevTokenRequest, startDevIssuer } from '../oidc/index.js';
 import { logKeyPath, startTlog } from '../tlog/index.js';
-import { loadOrCreateTsaMaterial, startTsa } from '../tsa/index.js';
+import { loadOrCreateTsaMaterial, startTsa, TIMESTAMP_PATH } from '../tsa/index.js';
 
 export interface StackOptions {
   dataDir: string;
@@ -126,7 +126,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       oidcUrl: oidc.url,
       rekorUrl: tlog.url,
       rekorApiVersion: options.rekorApiVersion ?? 1,
-      tsaUrl: tsa.url,
+      // A signing config names the TSA's timestamp endpoint itself, not its base URL: sigstore-go (cosign
+      // v3) and sigstore-python post to it as it is.
+      tsaUrl: `${tsa.url}${TIMESTAMP_PATH}`,
       validFrom: caSince,
     });
     await writeFileAtomic(signingConfigPath, `${JSON.stringify(config, null, 2)}\n`);

@@ -25,6 +25,10 @@ export function dsseProposal(envelope: DsseEnvelope, verifierPem: string): Recor
   };
 }
 
+/**
+ * The `intoto` 0.0.2 entry cosign logs for an attestation. Its `hash` is over the envelope exactly as
+ * pushed to the registry (dsseEnvelopeJson), which cosign's verify-attestation compares with the layer.
+ */
 export function intotoProposal(envelope: DsseEnvelope, verifierPem: string): Record<string, unknown> {
   return {
     apiVersion: '0.0.2',
@@ -40,6 +44,8 @@ export function intotoProposal(envelope: DsseEnvelope, verifierPem: string): Rec
             publicKey: Buffer.from(verifierPem).toString('base64'),
           })),
         },
+        hash: { algorithm: 'sha256', value: sha256(dsseEnvelopeJson(envelope)).toString('hex') },
+        payloadHash: { algorithm: 'sha256', value: sha256(envelope.payload).toString('hex') },
       },
     },
   };

@@ -47,6 +47,16 @@ interface ParsedKey {
 }
 
 /** The identities a certificate's SAN names (`email:…`, `subject:<URI>`), for searching by signer. */
+/** A `{algorithm: "sha256", value: <hex>}` digest field. */
+function sha256Hex(value: unknown, path: string): string {
+  const digest = field(value, path);
+  const hex = text(digest.value, `${path}.value`);
+  if (digest.algorithm !== 'sha256' || !/^[0-9a-f]{64}$/.test(hex)) {
+    reject(`${path} is not a sha256 digest (algorithm "sha256", 64 lower-case hex digits)`);
+  }
+  return hex;
+}
+
 function certificateIdentities(pem: string): string[] {
   if (!pem.includes('BEGIN CERTIFICATE')) return [];
   const san = new X509Certificate(pem).subjectAltName ?? '';
@@ -187,7 +197,6 @@ function intoto(spec: Record<string, unknown>): AcceptedEntry {
       stored: { ...keyid, publicKey, sig: text(signature.sig, `${path}.sig`) },
       indexKeys,
       sig,
-      pem: fromBase64(publicKey, path).toString('utf8'),
       keyid,
     };
   });
@@ -195,14 +204,10 @@ function intoto(spec: Record<string, unknown>): AcceptedEntry {
   const claimed = isRecord(content.payloadHash) ? content.payloadHash.value : undefined;
   if (claimed !== undefined && claimed !== payloadHash)
     reject('spec.content.payloadHash does not match the payload');
-  // The envelope hash as clients compute it: canonical JSON of the envelope with single base64 and PEM keys.
-  const envelopeHash = sha256(
-    canonicalJson({
-      payloadType,
-      payload: payload.toString('base64'),
-      signatures: parsed.map((p) => ({ ...p.keyid, sig: p.sig.toString('base64'), publicKey: p.pem })),
-    }),
-  ).toString('hex');
+  // The envelope hash is the client's, over the envelope bytes it holds (cosign: the attestation layer
+  // it pushes), as Rekor stores it: nothing here can recompute those bytes, and verifiers compare it with
+  // what they fetch (cosign refuses an attestation whose layer hashes differently).
+  const envelopeHash = sha256Hex(content.hash, 'spec.content.hash');
   const canonicalSpec = {
     content: {
       envelope: { payloadType, signatures: parsed.map((p) => p.stored) },

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fromBase64, isRecord, isSigilError, sha256 } from '../core/index.js';
 import { loadPublicKeyPem, publicKeyPem } from '../crypto/index.js';
+import { acceptProposedEntry } from './kinds.js';
 import type { TransparencyLog } from './log.js';
 import { registerTileRoutes } from './tiles.js';
 
@@ -83,9 +84,15 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
     const body = isRecord(request.body) ? request.body : {};
     const uuids = Array.isArray(body.entryUUIDs) ? body.entryUUIDs : [];
     const indexes = Array.isArray(body.logIndexes) ? body.logIndexes : [];
-    if (uuids.length + indexes.length === 0) throw new HttpError(400, 'give entryUUIDs or logIndexes');
+    // Proposed entries (what `rekor-cli verify --artifact --signature` sends) are found by the leaf hash
+    // of their canonical body, which accepting them computes (and checks their signatures on the way).
+    const proposed = Array.isArray(body.entries) ? body.entries : [];
+    if (uuids.length + indexes.length + proposed.length === 0) {
+      throw new HttpError(400, 'give entryUUIDs, logIndexes or entries');
+    }
+    const leafHashes = proposed.map((entry) => acceptProposedEntry(entry).leafHash.toString('hex'));
     const found = [
-      ...(await Promise.all(uuids.map((u) => log.byUuid(String(u))))),
+      ...(await Promise.all([...uuids.map(String), ...leafHashes].map((u) => log.byUuid(u)))),
       ...(await Promise.all(indexes.map((i) => log.byIndex(nonNegativeInt(String(i), 'logIndexes'))))),
     ];
     return found.flatMap((f) => (f ? [{ [f.uuid]: f.entry }] : []));

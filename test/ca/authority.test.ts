@@ -71,10 +71,10 @@ describe('certificate authority (Fulcio v2 API)', () => {
       proofOfPossession: sign('sha256', Buffer.from(challenge), signingKey).toString('base64'),
     },
   });
-  const post = async (body: unknown, raw = false): Promise<Answer> => {
+  const post = async (body: unknown, raw = false, headers: Record<string, string> = {}): Promise<Answer> => {
     const response = await fetch(`${ca.url}/api/v2/signingCert`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: raw ? (body as string) : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -92,13 +92,44 @@ describe('certificate authority (Fulcio v2 API)', () => {
     const token = await oidc.mint({ kind: 'email', email: 'dev@example.com' });
     const { publicKey, privateKey } = ecKey();
     const answer = await post(request(token, publicKey, privateKey));
-    assert.equal(answer.status, 201);
+    assert.equal(answer.status, 200);
     const leaf = leafOf(answer);
     assert.equal(leaf.subjectAltName, 'email:dev@example.com');
     assert.equal(Date.parse(leaf.validTo) - Date.parse(leaf.validFrom), 10 * 60_000);
     assert.ok(leaf.verify(authority.chain[0]?.publicKey as KeyObject));
     assert.deepEqual(leaf.keyUsage, ['1.3.6.1.5.5.7.3.3']);
     assert.equal(certificateIdentity(leaf).issuer, oidc.issuers.email);
+  });
+
+  it('takes the token from an Authorization: Bearer header when credentials are absent, as sigstore-go sends it', async () => {
+    const token = await oidc.mint({ kind: 'email', email: 'dev@example.com' });
+    const { publicKey, privateKey } = ecKey();
+    const { publicKeyRequest } = request(token, publicKey, privateKey);
+    const answer = await post({ publicKeyRequest }, false, { authorization: `Bearer ${token}` });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(leafOf(answer).subjectAltName, 'email:dev@example.com');
+    refused(await post({ publicKeyRequest }), 401, /no identity token/);
+  });
+
+  it("serves Fulcio's legacy v1 route as cosign v2 calls it: DER key, signedEmailAddress, null fields, a PEM chain", async () => {
+    const token = await oidc.mint({ kind: 'email', email: 'dev@example.com' });
+    const { publicKey, privateKey } = ecKey();
+    const response = await fetch(`${ca.url}/api/v1/signingCert`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        publicKey: {
+          algorithm: 'ecdsa',
+          content: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+        },
+        signedEmailAddress: sign('sha256', Buffer.from('dev@example.com'), privateKey).toString('base64'),
+        certificateSigningRequest: null,
+      }),
+    });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get('content-type'), 'application/pem-certificate-chain');
+    const [leaf] = (await response.text()).split(/(?<=-----END CERTIFICATE-----\n)/);
+    assert.equal(new X509Certificate(leaf as string).subjectAltName, 'email:dev@example.com');
   });
 
   it('puts the GitHub workflow and build metadata extensions in CI certificates', async () => {

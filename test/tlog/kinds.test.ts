@@ -27,7 +27,9 @@ function dsse(envelopePayload = payload, verifier = pem()) {
   };
 }
 
-function intoto(envelopePayload = payload, key = pem(), payloadHash?: string) {
+const envelopeHash = 'e'.repeat(64);
+
+function intoto(envelopePayload = payload, key = pem(), payloadHash?: string, hash: unknown = envelopeHash) {
   return {
     apiVersion: '0.0.2',
     kind: 'intoto',
@@ -39,6 +41,7 @@ function intoto(envelopePayload = payload, key = pem(), payloadHash?: string) {
           signatures: [{ sig: b64(b64(sig)), publicKey: b64(key) }],
         },
         ...(payloadHash ? { payloadHash: { algorithm: 'sha256', value: payloadHash } } : {}),
+        ...(hash ? { hash: typeof hash === 'string' ? { algorithm: 'sha256', value: hash } : hash } : {}),
       },
     },
   };
@@ -61,6 +64,15 @@ describe('log entry kinds', () => {
     assert.equal(body.spec.content.envelope.payload, undefined);
     assert.equal(body.spec.content.payloadHash.value.length, 64);
     assert.deepEqual(Object.keys(body), ['apiVersion', 'kind', 'spec']);
+    // The envelope hash is the client's (over the bytes it pushes), as Rekor keeps it: cosign's
+    // verify-attestation compares it with the attestation layer.
+    assert.equal(body.spec.content.hash.value, envelopeHash);
+  });
+
+  it('rejects an intoto entry without a sha256 envelope hash, as Rekor does', () => {
+    rejected(intoto(payload, pem(), undefined, null), 'spec.content.hash');
+    rejected(intoto(payload, pem(), undefined, 'E'.repeat(64)), 'spec.content.hash is not a sha256 digest');
+    rejected(intoto(payload, pem(), undefined, { algorithm: 'sha512', value: 'e'.repeat(64) }), 'sha256');
   });
 
   it('rejects a dsse envelope whose payload was changed or whose verifier did not sign it', () => {
