@@ -81,7 +81,10 @@ describe('--new-bundle-format: bundles as OCI 1.1 referrers', () => {
 
     const tree = await run(['tree', image]);
     // As cosign tree names a bundle referrer: by its predicate type.
-    assert.match(tree.stdout, /└── 🔗 https:\/\/sigstore\.dev\/cosign\/sign\/v1 artifacts via OCI referrer: /);
+    assert.match(
+      tree.stdout,
+      /└── 🔗 https:\/\/sigstore\.dev\/cosign\/sign\/v1 artifacts via OCI referrer: /,
+    );
   });
 
   it('refuses a wrong identity, the legacy-only switch, and an image with no signature at all', async () => {

@@ -130,7 +130,7 @@ export function attestationSuite(
       assert.match(tree.stdout, /^📦 Supply Chain Security Related artifacts for an image: /);
       assert.match(tree.stdout, /└── 💾 Attestations for an image tag: .*app:sha256-[0-9a-f]{64}\.att\n/);
       // The text lists layer digests only, as cosign's; the JSON adds each layer's predicate type.
-      assert.match(tree.stdout, /   ├── 🍒 sha256:[0-9a-f]{64}\n/);
+      assert.match(tree.stdout, / {3}├── 🍒 sha256:[0-9a-f]{64}\n/);
       assert.doesNotMatch(tree.stdout, /Signatures for an image tag/);
       const json = JSON.parse((await run('tree', '-o', 'json', ref)).stdout);
       assert.equal(json.artifacts[0].layers.length, 3);
