@@ -10,6 +10,7 @@ import {
   formatReference,
   type ImageReference,
   isIndex,
+  type Manifest,
   type RegistryClient,
   type Repository,
 } from '../oci/index.js';
@@ -54,7 +55,8 @@ export async function imageTree(client: RegistryClient, image: ImageReference): 
   const repository = { registry: image.registry, repository: image.repository };
   const referrers: TreeReferrer[] = [];
   for (const descriptor of await client.referrers(repository, digest)) {
-    referrers.push(await describeReferrer(client, repository, descriptor));
+    const referrer = await describeReferrer(client, repository, descriptor);
+    if (referrer) referrers.push(referrer);
   }
   return { image: formatReference(image), digest, artifacts, referrers };
 }
@@ -63,8 +65,15 @@ async function describeReferrer(
   client: RegistryClient,
   repository: Repository,
   descriptor: Descriptor,
-): Promise<TreeReferrer> {
-  const { manifest } = await client.getManifest(repository, descriptor.digest);
+): Promise<TreeReferrer | undefined> {
+  let manifest: Manifest;
+  try {
+    ({ manifest } = await client.getManifest(repository, descriptor.digest));
+  } catch (err) {
+    // A tag-schema index can outlive a referrer deleted without updating it: cosign skips those too.
+    if (isSigilError(err, 'REGISTRY_NOT_FOUND')) return undefined;
+    throw err;
+  }
   const predicateType = manifest.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION];
   return {
     ...descriptor,
