@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
 import { errorLine, sigil, workDir } from '../helpers/cli.js';
-import { keySigningFlags, printedStatements, runCosign } from '../helpers/cosign-cli.js';
+import { attestArgs, keySigningFlags, printedStatements, runCosign } from '../helpers/cosign-cli.js';
 import {
   dockerRegistryInstalled,
   type PeerRegistry,
@@ -119,20 +119,7 @@ describe('attestations: real cosign <-> sigil (distribution registry)', {
     return `${registry.address}/${repo}@${digest}`;
   };
   const cosignAttest = (image: string, type: string, file: string, flags: string[], path = cosign3.path) =>
-    cosign(
-      [
-        'attest',
-        '--key',
-        'cosign.key',
-        '--type',
-        type,
-        '--predicate',
-        file,
-        '--allow-http-registry',
-        '-y',
-      ].concat(flags, [image]),
-      path,
-    );
+    cosign([...attestArgs(type, file), '--allow-http-registry', '-y'].concat(flags, [image]), path);
   const sigilVerify = (image: string, type: string, ...flags: string[]) =>
     run(['verify-attestation', '--key', 'cosign.pub', '--type', type, ...flags, image]);
   const cosignVerify = (image: string, type: string, flags: string[], path = cosign3.path) =>
@@ -190,18 +177,7 @@ describe('attestations: real cosign <-> sigil (distribution registry)', {
     it(`sigil attest, ${form.name}, each type: cosign v3 verify-attestation accepts and prints sigil's statement`, async () => {
       const image = await push(`from-sigil-${form.sigil.length}`);
       for (const [type, file] of form.types) {
-        const attested = await run([
-          'attest',
-          '--key',
-          'cosign.key',
-          '--tlog-upload=false',
-          '--type',
-          type,
-          '--predicate',
-          file,
-          ...form.sigil,
-          image,
-        ]);
+        const attested = await run([...attestArgs(type, file), '--tlog-upload=false', ...form.sigil, image]);
         ok(attested, `sigil attest ${type}`);
       }
       for (const [type, file, predicateType] of form.types) {
@@ -264,6 +240,40 @@ describe('attestations: real cosign <-> sigil (distribution registry)', {
     );
     const rego = await cosignVerify(image, 'vuln', ['--insecure-ignore-tlog', '--policy', 'no-high.rego']);
     assert.equal(rego.code, 1, 'cosign passed the failing Rego policy');
+    const regoInSigil = await sigilVerify(
+      image,
+      'vuln',
+      '--insecure-ignore-tlog',
+      '--policy',
+      'no-high.rego',
+    );
+    assert.equal(regoInSigil.code, 1);
+    assert.match(
+      errorLine(regoInSigil),
+      /no-high\.rego: --policy takes Kyverno any\/all conditions .*not cosign's Rego or CUE/,
+    );
+  });
+
+  it('sigil verify counts only signing bundles as signatures; cosign v3 verify takes an attestation too', async () => {
+    // Deliberately stricter: an image with an SBOM attestation and no signature is not signed.
+    const image = await push('attested-only');
+    ok(await cosignAttest(image, 'spdxjson', 'sbom.spdx.json', keySigningFlags(3)), 'cosign attest');
+    const theirs = await cosign([
+      'verify',
+      '--key',
+      'cosign.pub',
+      '--insecure-ignore-tlog',
+      '--allow-http-registry',
+      image,
+    ]);
+    ok(theirs, 'cosign verify');
+    assert.match(theirs.stdout, /"type":"https:\/\/spdx\.dev\/Document"/);
+    const ours = await run(['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', image]);
+    assert.equal(ours.code, 1);
+    assert.match(
+      errorLine(ours),
+      /predicate type https:\/\/spdx\.dev\/Document, not https:\/\/sigstore\.dev\/cosign\/sign\/v1/,
+    );
   });
 
   it("with sigil's log: cosign v3's entries (dsse, also for .att) verify in sigil, sigil's in cosign v3", async () => {
@@ -305,18 +315,7 @@ describe('attestations: real cosign <-> sigil (distribution registry)', {
 
     const fromSigil = await push('logged-by-sigil');
     const sigilAttest = (type: string, file: string, ...flags: string[]) =>
-      run([
-        'attest',
-        '--key',
-        'cosign.key',
-        ...rekor,
-        '--type',
-        type,
-        '--predicate',
-        file,
-        ...flags,
-        fromSigil,
-      ]);
+      run([...attestArgs(type, file), ...rekor, ...flags, fromSigil]);
     ok(await sigilAttest('vuln', 'scan.json'), 'sigil attest (.att)');
     ok(await sigilAttest('spdxjson', 'sbom.spdx.json', '--new-bundle-format'), 'sigil attest (bundle)');
     // The .att entry is intoto 0.0.2, whose envelope hash cosign checks against the layer it reads.
