@@ -4,9 +4,8 @@
  * leaks in), an empty COSIGN_PASSWORD for the keys `cosign generate-key-pair` wrote there, and plain HTTP
  * allowed for the loopback registries. Asynchronous, as cli.ts: tests may serve registries in-process.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { CliResult } from './cli.js';
+import { type CliResult, runProcess } from './cli.js';
 
 /**
  * Key-signing flags of cosign v3 without the public-good services: no TUF signing config, and either no
@@ -23,29 +22,20 @@ export function runCosign(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path, args, {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: options.cwd,
-        TUF_ROOT: join(options.cwd, '.sigstore-tuf'),
-        COSIGN_PASSWORD: '',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  return runProcess(path, args, {
+    cwd: options.cwd,
+    env: {
+      HOME: options.cwd,
+      TUF_ROOT: join(options.cwd, '.sigstore-tuf'),
+      COSIGN_PASSWORD: '',
+      ...options.env,
+    },
   });
+}
+
+/** `attest` with the key `cosign.key` (both tools take the same flags). */
+export function attestArgs(type: string, predicate: string): string[] {
+  return ['attest', '--key', 'cosign.key', '--type', type, '--predicate', predicate];
 }
 
 /** The in-toto statements in cosign's (or sigil's) verify-attestation output: one DSSE envelope a line. */
