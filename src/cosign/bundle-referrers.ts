@@ -58,7 +58,9 @@ export async function pushBundleReferrer(
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
     artifactType: BUNDLE_V03_MEDIA_TYPE,
-    config: { mediaType: OCI_EMPTY, ...config },
+    // The artifact type on the config descriptor too, as cosign writes it: cosign clean deletes only the
+    // referrers whose config descriptor names the bundle type.
+    config: { mediaType: OCI_EMPTY, ...config, artifactType: BUNDLE_V03_MEDIA_TYPE },
     layers: [{ mediaType: BUNDLE_V03_MEDIA_TYPE, ...layer }],
     subject: { mediaType: subject.mediaType || OCI_MANIFEST, digest, size: subject.size },
     annotations,

@@ -141,7 +141,8 @@ export async function verifyImageBundles(
       });
     } catch (err) {
       if (!(err instanceof SigilError) || err.code.startsWith('REGISTRY_')) throw err;
-      rejected.push(`${where}: ${err.message}`);
+      // Most messages name the bundle already (the verifier is given `where`).
+      rejected.push(err.message.startsWith(where) ? err.message : `${where}: ${err.message}`);
     }
   }
   return { verified, rejected };

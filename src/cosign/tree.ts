@@ -10,10 +10,12 @@ import {
   formatReference,
   type ImageReference,
   isIndex,
+  type Manifest,
   type RegistryClient,
   type Repository,
 } from '../oci/index.js';
 import { ANNOTATION_PREDICATE_TYPE } from './attest.js';
+import { BUNDLE_PREDICATE_TYPE_ANNOTATION } from './bundle-referrers.js';
 import { signatureRepository } from './signature-repository.js';
 import { ARTIFACT_SUFFIXES, type ArtifactKind } from './triangulate.js';
 
@@ -23,11 +25,20 @@ export interface TreeArtifact {
   layers: { digest: string; predicateType?: string }[];
 }
 
+/** An OCI 1.1 referrer of the image, with what its manifest holds. */
+export interface TreeReferrer extends Descriptor {
+  /** The referrer manifest: `<repository>@<digest>`. */
+  reference: string;
+  /** What cosign names it by: a Sigstore bundle's predicate type, else its artifact type. */
+  kind: string;
+  layers: { digest: string }[];
+}
+
 export interface ImageTree {
   image: string;
   digest: string;
   artifacts: TreeArtifact[];
-  referrers: Descriptor[];
+  referrers: TreeReferrer[];
 }
 
 const ORDER: ArtifactKind[] = ['attestation', 'signature', 'sbom'];
@@ -41,11 +52,35 @@ export async function imageTree(client: RegistryClient, image: ImageReference): 
     const layers = await artifactLayers(client, repo, tag);
     if (layers) artifacts.push({ kind, reference: formatReference({ ...repo, tag }), layers });
   }
-  const referrers = await client.referrers(
-    { registry: image.registry, repository: image.repository },
-    digest,
-  );
+  const repository = { registry: image.registry, repository: image.repository };
+  const referrers: TreeReferrer[] = [];
+  for (const descriptor of await client.referrers(repository, digest)) {
+    const referrer = await describeReferrer(client, repository, descriptor);
+    if (referrer) referrers.push(referrer);
+  }
   return { image: formatReference(image), digest, artifacts, referrers };
+}
+
+async function describeReferrer(
+  client: RegistryClient,
+  repository: Repository,
+  descriptor: Descriptor,
+): Promise<TreeReferrer | undefined> {
+  let manifest: Manifest;
+  try {
+    ({ manifest } = await client.getManifest(repository, descriptor.digest));
+  } catch (err) {
+    // A tag-schema index can outlive a referrer deleted without updating it: cosign skips those too.
+    if (isSigilError(err, 'REGISTRY_NOT_FOUND')) return undefined;
+    throw err;
+  }
+  const predicateType = manifest.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION];
+  return {
+    ...descriptor,
+    reference: formatReference({ ...repository, digest: descriptor.digest }),
+    kind: predicateType ?? descriptor.artifactType ?? descriptor.mediaType,
+    layers: isIndex(manifest) ? [] : manifest.layers.map((l) => ({ digest: l.digest })),
+  };
 }
 
 async function artifactLayers(
@@ -72,31 +107,25 @@ const HEADINGS: Record<ArtifactKind, string> = {
   sbom: '📦 SBOMs for an image tag',
 };
 
-/** cosign's text rendering of the tree. */
+/**
+ * cosign's text rendering of the tree: a section per artifact tag and per referrer, each listing layer
+ * digests (predicate types and media types are in the JSON output only, as cosign prints none).
+ */
 export function treeText(tree: ImageTree): string {
   const lines = [`📦 Supply Chain Security Related artifacts for an image: ${tree.image}`];
   const sections = [
-    ...tree.artifacts.map((a) => ({
-      heading: `${HEADINGS[a.kind]}: ${a.reference}`,
-      items: a.layers.map((l) =>
-        l.predicateType ? `🍒 ${l.digest} (${l.predicateType})` : `🍒 ${l.digest}`,
-      ),
+    ...tree.artifacts.map((a) => ({ heading: `${HEADINGS[a.kind]}: ${a.reference}`, layers: a.layers })),
+    ...tree.referrers.map((r) => ({
+      heading: `🔗 ${r.kind} artifacts via OCI referrer: ${r.reference}`,
+      layers: r.layers,
     })),
-    ...(tree.referrers.length > 0
-      ? [
-          {
-            heading: `🔗 OCI referrers of ${tree.digest}`,
-            items: tree.referrers.map((r) => `🍒 ${r.digest} (${r.artifactType ?? r.mediaType})`),
-          },
-        ]
-      : []),
   ];
   if (sections.length === 0)
     return `${lines[0]}\nNo Supply Chain Security Related Artifacts found for image ${tree.image}`;
   for (const section of sections) {
     lines.push(`└── ${section.heading}`);
-    section.items.forEach((item, i) => {
-      lines.push(`   ${i === section.items.length - 1 ? '└──' : '├──'} ${item}`);
+    section.layers.forEach((layer, i) => {
+      lines.push(`   ${i === section.layers.length - 1 ? '└──' : '├──'} 🍒 ${layer.digest}`);
     });
   }
   return lines.join('\n');

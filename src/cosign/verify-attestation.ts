@@ -22,7 +22,7 @@ import {
   subjectDigests,
 } from '../formats/index.js';
 import { repositoryName } from '../oci/index.js';
-import { assertIntotoBodyMatches } from '../tlog/index.js';
+import { assertEnvelopeBodyMatches } from '../tlog/index.js';
 import type { KeylessVerification } from '../verify/index.js';
 import { verifyImageBundles } from './image-bundles.js';
 import { readSignatureLayers } from './signature-image.js';
@@ -149,7 +149,7 @@ async function verifyAttestationLayer(
     return { reason: `predicate type ${statement.predicateType}, not ${options.predicateType}` };
   }
   if (!keyless && !options.ignoreTlog) {
-    await checkLogEntry(layer, options, (body, key) => assertIntotoBodyMatches(body, envelope, key));
+    await checkLogEntry(layer, options, (body, key) => assertEnvelopeBodyMatches(body, envelope, key));
   }
   return {
     layer,

@@ -44,6 +44,11 @@ export function signatureBundle(options: {
         artifactType: options.dssePayloadType,
       })
     : toMessageSignatureBundle({ ...material, digest: sha256(options.artifact) });
+  // @sigstore/bundle copies the key hint into the DSSE signature's keyid; Go's DSSE verifier (cosign,
+  // sigstore-go) skips a signature whose keyid is not its own key id (a hex SHA-256), so such a key-signed
+  // bundle verifies with 0 of 1 signatures there. cosign leaves the keyid empty: so do we.
+  if (bundle.content.$case === 'dsseEnvelope')
+    for (const signature of bundle.content.dsseEnvelope.signatures) signature.keyid = '';
   if (options.tlogEntries) bundle.verificationMaterial.tlogEntries = options.tlogEntries;
   if (options.rfc3161Timestamps) {
     bundle.verificationMaterial.timestampVerificationData = {

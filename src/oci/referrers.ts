@@ -71,18 +71,50 @@ async function addToTagSchemaIndex(
   subject: Digest,
   entry: Descriptor,
 ): Promise<void> {
+  await updateTagSchemaIndex(client, repo, subject, (listed) => [
+    ...listed.filter((d) => d.digest !== entry.digest),
+    entry,
+  ]);
+}
+
+/**
+ * Deletes a referrer manifest of `subject` and drops it from the tag-schema index, which is deleted once
+ * empty (a registry with the referrers API forgets the referrer by itself). Other referrers stay listed.
+ */
+export async function deleteReferrer(
+  client: RegistryClient,
+  repo: Repository,
+  subject: Digest,
+  referrer: Digest,
+): Promise<void> {
+  await client.deleteManifest(repo, referrer);
+  await updateTagSchemaIndex(client, repo, subject, (listed) => listed.filter((d) => d.digest !== referrer));
+}
+
+/** Rewrites the tag-schema index of `subject` to `change(listed)`; an empty index is deleted, not written. */
+async function updateTagSchemaIndex(
+  client: RegistryClient,
+  repo: Repository,
+  subject: Digest,
+  change: (listed: Descriptor[]) => Descriptor[],
+): Promise<void> {
   const key = `${repositoryName(repo)}@${subject}`;
   const previous = indexUpdates.get(key) ?? Promise.resolve();
   const update = previous
     .catch(() => undefined)
     .then(async () => {
       const listed = await client.tagSchemaReferrers(repo, subject);
-      const index = {
-        schemaVersion: 2,
-        mediaType: OCI_INDEX,
-        manifests: [...listed.filter((d) => d.digest !== entry.digest), entry],
-      };
-      await client.putManifest(repo, referrersTag(subject), Buffer.from(JSON.stringify(index)), OCI_INDEX);
+      const manifests = change(listed);
+      if (manifests.length === listed.length && manifests.every((d, i) => d === listed[i])) return;
+      const tag = referrersTag(subject);
+      if (manifests.length === 0) {
+        // By digest: distribution refuses to delete a tag.
+        const index = await client.headManifest(repo, tag);
+        if (index) await client.deleteManifest(repo, index.digest);
+        return;
+      }
+      const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
+      await client.putManifest(repo, tag, Buffer.from(JSON.stringify(index)), OCI_INDEX);
     });
   indexUpdates.set(key, update);
   try {

@@ -1,5 +1,6 @@
 /**
- * The log entries for DSSE envelopes: `dsse` 0.0.1 for bundles, and the `intoto` 0.0.2 entry cosign logs for an attestation, and the check that a logged body is about *this*
+ * The log entries for DSSE envelopes: `dsse` 0.0.1 for bundles (and cosign v3's `.att` attestations), and
+ * the `intoto` 0.0.2 entry cosign v2 logs for an attestation, and the check that a logged body is about *this*
  * envelope: same payload, same signature, same key (the GHSA-whqx-f9j3-ch6m rule, for attestations).
  * Rekor's intoto type base64-encodes the payload and signatures twice; the logged body keeps only hashes
  * of the payload and envelope plus the signatures and keys.
@@ -26,15 +27,22 @@ export function dsseProposal(envelope: DsseEnvelope, verifierPem: string): Recor
 }
 
 /**
- * The `intoto` 0.0.2 entry cosign logs for an attestation. Its `hash` is over the envelope exactly as
- * pushed to the registry (dsseEnvelopeJson), which cosign's verify-attestation compares with the layer.
+ * The `intoto` 0.0.2 entry for an envelope stored as `envelopeJson` (the `.att` layer's bytes). Its
+ * `hash` is the SHA-256 of those bytes, as cosign sends it: Rekor requires it and keeps it as given, and
+ * cosign's verify-attestation checks it against the layer.
  */
-export function intotoProposal(envelope: DsseEnvelope, verifierPem: string): Record<string, unknown> {
+export function intotoProposal(
+  envelope: DsseEnvelope,
+  verifierPem: string,
+  envelopeJson: string = dsseEnvelopeJson(envelope),
+): Record<string, unknown> {
   return {
     apiVersion: '0.0.2',
     kind: 'intoto',
     spec: {
       content: {
+        hash: { algorithm: 'sha256', value: sha256(envelopeJson).toString('hex') },
+        payloadHash: { algorithm: 'sha256', value: sha256(envelope.payload).toString('hex') },
         envelope: {
           payloadType: envelope.payloadType,
           payload: twice(envelope.payload),
@@ -44,8 +52,6 @@ export function intotoProposal(envelope: DsseEnvelope, verifierPem: string): Rec
             publicKey: Buffer.from(verifierPem).toString('base64'),
           })),
         },
-        hash: { algorithm: 'sha256', value: sha256(dsseEnvelopeJson(envelope)).toString('hex') },
-        payloadHash: { algorithm: 'sha256', value: sha256(envelope.payload).toString('hex') },
       },
     },
   };
@@ -58,30 +64,63 @@ function mismatch(why: string): never {
   );
 }
 
-/** Throws TLOG_ENTRY_MISMATCH unless the base64 entry body logs this envelope, signed by `publicKey`. */
-export function assertIntotoBodyMatches(
+/**
+ * Throws TLOG_ENTRY_MISMATCH unless the base64 entry body logs this envelope, signed by `publicKey`: an
+ * `intoto` 0.0.2 entry (cosign v2's for `.att` attestations) or a `dsse` 0.0.1 one (cosign v3's).
+ */
+export function assertEnvelopeBodyMatches(
   bodyBase64: string,
   envelope: DsseEnvelope,
   publicKey: KeyObject,
 ): void {
   const body = parseJson(Buffer.from(bodyBase64, 'base64'), 'log entry body');
-  if (!isRecord(body) || body.kind !== 'intoto' || body.apiVersion !== '0.0.2' || !isRecord(body.spec)) {
-    mismatch('entry is not an intoto 0.0.2');
-  }
-  const content = isRecord(body.spec.content) ? body.spec.content : {};
-  const payloadHash = isRecord(content.payloadHash) ? content.payloadHash.value : undefined;
-  if (payloadHash !== sha256(envelope.payload).toString('hex')) mismatch('logged payload hash differs');
-  const logged =
-    isRecord(content.envelope) && Array.isArray(content.envelope.signatures)
-      ? content.envelope.signatures
-      : [];
+  if (!isRecord(body) || !isRecord(body.spec)) mismatch('entry has no spec');
+  const logged = loggedEnvelope(body.kind, body.apiVersion, body.spec);
+  if (logged.payloadHash !== sha256(envelope.payload).toString('hex'))
+    mismatch('logged payload hash differs');
   const want = publicKey.export({ type: 'spki', format: 'der' });
-  const ours = new Set(envelope.signatures.map((s) => twice(s.sig)));
-  const found = logged.some((s) => {
-    if (!isRecord(s) || typeof s.sig !== 'string' || typeof s.publicKey !== 'string') return false;
+  const ours = new Set(envelope.signatures.map((s) => s.sig.toString('base64')));
+  const found = logged.signatures.some((s) => {
     if (!ours.has(s.sig)) return false;
     const key = loadPublicKeyPem(Buffer.from(s.publicKey, 'base64').toString('utf8'), 'logged public key');
     return key.export({ type: 'spki', format: 'der' }).equals(want);
   });
   if (!found) mismatch("no logged signature is this envelope's signature by this key");
+}
+
+/** The payload hash and (signature, base64 PEM key) pairs an entry logs, with single-base64 signatures. */
+function loggedEnvelope(
+  kind: unknown,
+  apiVersion: unknown,
+  spec: Record<string, unknown>,
+): { payloadHash: unknown; signatures: { sig: string; publicKey: string }[] } {
+  const hashOf = (value: unknown) => (isRecord(value) ? value.value : undefined);
+  if (kind === 'dsse' && apiVersion === '0.0.1') {
+    const listed = Array.isArray(spec.signatures) ? spec.signatures : [];
+    return {
+      payloadHash: hashOf(spec.payloadHash),
+      signatures: listed.flatMap((s) =>
+        isRecord(s) && typeof s.signature === 'string' && typeof s.verifier === 'string'
+          ? [{ sig: s.signature, publicKey: s.verifier }]
+          : [],
+      ),
+    };
+  }
+  if (kind === 'intoto' && apiVersion === '0.0.2') {
+    const content = isRecord(spec.content) ? spec.content : {};
+    const listed =
+      isRecord(content.envelope) && Array.isArray(content.envelope.signatures)
+        ? content.envelope.signatures
+        : [];
+    return {
+      payloadHash: hashOf(content.payloadHash),
+      // intoto keeps the signature base64-encoded twice.
+      signatures: listed.flatMap((s) =>
+        isRecord(s) && typeof s.sig === 'string' && typeof s.publicKey === 'string'
+          ? [{ sig: Buffer.from(s.sig, 'base64').toString('utf8'), publicKey: s.publicKey }]
+          : [],
+      ),
+    };
+  }
+  return mismatch(`entry is ${String(kind)} ${String(apiVersion)}, not intoto 0.0.2 or dsse 0.0.1`);
 }

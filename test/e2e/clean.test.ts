@@ -3,8 +3,16 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Digest } from '../../src/core/index.js';
+import { BUNDLE_V03_MEDIA_TYPE, pushBundleReferrer } from '../../src/cosign/index.js';
 import { artifactTag } from '../../src/formats/index.js';
-import { parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
+import {
+  OCI_EMPTY,
+  OCI_MANIFEST,
+  parseReference,
+  pushReferrer,
+  pushTestImage,
+  RegistryClient,
+} from '../../src/oci/index.js';
 import { type RunningRegistry, startRegistry } from '../../src/oci/registry/index.js';
 import { errorLine, sigil, workDir } from '../helpers/cli.js';
 
@@ -62,6 +70,39 @@ describe('sigil clean', () => {
     assert.notEqual(result.code, 0);
     assert.match(errorLine(result), /not confirmed/);
     assert.deepEqual(await tags('kept'), before);
+  });
+
+  it('removes the Sigstore bundle referrers with --type referrer (and all), not other referrers', async () => {
+    const { image, digest } = await imageWithArtifacts('referrers');
+    const ref = { ...parseReference(image), digest };
+    const bundle = await pushBundleReferrer(client, ref, Buffer.from('{}'), {});
+    const empty = await client.pushBlob(ref, Buffer.from('{}'));
+    const other = await pushReferrer(
+      client,
+      ref,
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          artifactType: 'application/vnd.cncf.notary.signature',
+          config: { mediaType: OCI_EMPTY, ...empty },
+          layers: [{ mediaType: OCI_EMPTY, ...empty }],
+          subject: { mediaType: OCI_MANIFEST, digest, size: 1 },
+        }),
+      ),
+    );
+    const signatures = await sigil(['clean', '--type', 'signature', '--force', image]);
+    assert.equal(signatures.code, 0, signatures.stderr);
+    assert.equal((await client.referrers(ref, digest)).length, 2);
+    const result = await sigil(['clean', '--type', 'referrer', '--force', '--output', 'json', image]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout).deleted, [`${registry.address}/referrers@${bundle}`]);
+    assert.deepEqual(
+      (await client.referrers(ref, digest)).map((d) => d.digest),
+      [other],
+    );
+    assert.equal((await client.referrers(ref, digest, { artifactType: BUNDLE_V03_MEDIA_TYPE })).length, 0);
+    assert.equal((await tags('referrers')).length, 3, 'the .att, .sbom and image tags stay');
   });
 
   it('fails with one line for a missing image or a malformed reference', async () => {

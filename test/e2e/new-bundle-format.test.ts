@@ -80,7 +80,11 @@ describe('--new-bundle-format: bundles as OCI 1.1 referrers', () => {
     assert.deepEqual(statement.subject[0].digest, { sha256: image.split('sha256:')[1] });
 
     const tree = await run(['tree', image]);
-    assert.match(tree.stdout, /Sigstore bundle|sigstore\.bundle/i, tree.stdout);
+    // As cosign tree names a bundle referrer: by its predicate type.
+    assert.match(
+      tree.stdout,
+      /└── 🔗 https:\/\/sigstore\.dev\/cosign\/sign\/v1 artifacts via OCI referrer: /,
+    );
   });
 
   it('refuses a wrong identity, the legacy-only switch, and an image with no signature at all', async () => {

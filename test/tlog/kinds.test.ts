@@ -3,8 +3,14 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isSigilError } from '../../src/core/index.js';
 import { generateKeyPair, keySigner, publicKeyPem } from '../../src/crypto/index.js';
-import { preAuthEncoding } from '../../src/formats/index.js';
-import { acceptProposedEntry, acceptV2Request } from '../../src/tlog/index.js';
+import { type DsseEnvelope, dsseEnvelopeJson, preAuthEncoding } from '../../src/formats/index.js';
+import {
+  acceptProposedEntry,
+  acceptV2Request,
+  assertEnvelopeBodyMatches,
+  dsseProposal,
+  intotoProposal,
+} from '../../src/tlog/index.js';
 
 const { privateKey, publicKey } = generateKeyPair();
 const other = generateKeyPair().publicKey;
@@ -88,6 +94,16 @@ describe('log entry kinds', () => {
     rejected(intoto(Buffer.from('{"changed":true}')), 'does not verify');
     rejected(intoto(payload, pem(other)), 'does not verify');
     rejected(intoto(payload, pem(), 'a'.repeat(64)), 'payloadHash');
+  });
+
+  it("keeps an intoto entry's proposed envelope hash, as Rekor does, and refuses a malformed one", () => {
+    const proposed = intoto();
+    const hash = { algorithm: 'sha256', value: 'b'.repeat(64) };
+    Object.assign(proposed.spec.content, { hash });
+    const body = JSON.parse(acceptProposedEntry(proposed).body.toString());
+    assert.deepEqual(body.spec.content.hash, hash);
+    Object.assign(proposed.spec.content, { hash: { algorithm: 'sha1', value: 'b'.repeat(40) } });
+    rejected(proposed, 'spec.content.hash');
   });
 
   it('rejects unknown kinds and versions', () => {
@@ -183,6 +199,31 @@ describe('search keys of certificate signers', () => {
       accepted.indexKeys.includes(
         'subject:https://github.com/org/repo/.github/workflows/ci.yml@refs/heads/main',
       ),
+    );
+  });
+});
+
+describe('attestation log entries', () => {
+  const envelope: DsseEnvelope = { payloadType: type, payload, signatures: [{ sig }] };
+  const bodyOf = (proposal: Record<string, unknown>) => acceptProposedEntry(proposal).body.toString('base64');
+
+  it("hashes the intoto envelope as stored in the .att layer, which cosign checks against the layer's bytes", () => {
+    const proposal = intotoProposal(envelope, pem()) as { spec: { content: { hash: { value: string } } } };
+    const layer = dsseEnvelopeJson(envelope);
+    assert.equal(proposal.spec.content.hash.value, createHash('sha256').update(layer).digest('hex'));
+  });
+
+  it('matches an .att envelope to its intoto 0.0.2 (cosign v2) or dsse 0.0.1 (cosign v3) entry, by key', () => {
+    for (const body of [bodyOf(intotoProposal(envelope, pem())), bodyOf(dsseProposal(envelope, pem()))]) {
+      assertEnvelopeBodyMatches(body, envelope, publicKey);
+      assert.throws(() => assertEnvelopeBodyMatches(body, envelope, other), /no logged signature/);
+      const changed = { ...envelope, payload: Buffer.from('{"changed":true}') };
+      assert.throws(() => assertEnvelopeBodyMatches(body, changed, publicKey), /payload hash differs/);
+    }
+    const hashed = Buffer.from(JSON.stringify({ apiVersion: '0.0.1', kind: 'hashedrekord', spec: {} }));
+    assert.throws(
+      () => assertEnvelopeBodyMatches(hashed.toString('base64'), envelope, publicKey),
+      /hashedrekord 0\.0\.1, not intoto 0\.0\.2 or dsse 0\.0\.1/,
     );
   });
 });

@@ -259,7 +259,7 @@ function reportAttached(image: string, result: AttachResult, opts: { output: 'te
   }
   info(
     result.added > 0
-      ? `Attached to ${result.reference} (image ${image}@${result.digest})`
+      ? `Attached to ${result.reference} (image ${image.includes('@') ? image : `${image}@${result.digest}`})`
       : `Already attached to ${result.reference}; nothing added`,
   );
 }

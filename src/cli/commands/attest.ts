@@ -214,6 +214,13 @@ A policy file (conditions over the predicate, as in a Kyverno verifyImages attes
 
 /** A policy file: one any/all block, a list of them, or `{conditions: [...]}` as in a Kyverno rule. */
 function loadConditions(file: string): AnyAllConditions[] {
+  // cosign's --policy takes Rego or CUE: say so rather than fail on the file's syntax.
+  if (/\.(rego|cue)$/i.test(file)) {
+    throw new SigilError(
+      'BAD_INPUT',
+      `${file}: --policy takes Kyverno any/all conditions over the predicate (YAML or JSON), not cosign's Rego or CUE`,
+    );
+  }
   const text = readUserFile(file, 'policy').toString('utf8');
   let document: unknown;
   try {

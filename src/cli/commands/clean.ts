@@ -18,6 +18,7 @@ const WHAT: Record<CleanType, string> = {
   signature: 'signatures',
   attestation: 'attestations',
   sbom: 'SBOMs',
+  referrer: 'referrer attestations and/or signatures',
   all: 'signatures, attestations and SBOMs',
 };
 
