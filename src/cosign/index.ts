@@ -14,5 +14,6 @@ export * from './signature-image.js';
 export * from './signature-repository.js';
 export * from './tree.js';
 export * from './triangulate.js';
+export * from './verification-json.js';
 export * from './verify.js';
 export * from './verify-attestation.js';

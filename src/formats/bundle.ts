@@ -44,6 +44,12 @@ export function signatureBundle(options: {
         artifactType: options.dssePayloadType,
       })
     : toMessageSignatureBundle({ ...material, digest: sha256(options.artifact) });
+  // No DSSE keyid (as cosign writes none): @sigstore/bundle copies the key hint (base64) into it, and the
+  // DSSE verifier of Go clients (cosign, sigstore-go) skips every key whose own id (hex SHA-256) differs
+  // from a non-empty keyid, so a bundle with the hint there fails there with "threshold 0 of 1".
+  if (bundle.content.$case === 'dsseEnvelope') {
+    for (const signature of bundle.content.dsseEnvelope.signatures) signature.keyid = '';
+  }
   if (options.tlogEntries) bundle.verificationMaterial.tlogEntries = options.tlogEntries;
   if (options.rfc3161Timestamps) {
     bundle.verificationMaterial.timestampVerificationData = {
@@ -125,21 +131,35 @@ export type SignedContent = { payload: Uint8Array; signatureBase64: string } | {
 
 export function layoutSignatureBundle(
   options: SignedContent & {
-    /** PEM certificates, leaf first. */
-    certificates: string[];
     tlogEntries: Record<string, unknown>[];
     /** base64 DER RFC 3161 timestamp responses over the signature. */
     rfc3161Timestamps?: string[];
-  },
+  } & (
+      | {
+          /** PEM certificates, leaf first. */
+          certificates: string[];
+        }
+      | {
+          /** A key-based signature: the verifier brings the key, the bundle only names it. */
+          keyHint: string;
+        }
+    ),
 ): Bundle {
-  const chain = options.certificates.map((pem) => ({
-    rawBytes: decodePem(pem, 'certificate', ['CERTIFICATE']).der.toString('base64'),
-  }));
+  const signer =
+    'certificates' in options
+      ? {
+          x509CertificateChain: {
+            certificates: options.certificates.map((pem) => ({
+              rawBytes: decodePem(pem, 'certificate', ['CERTIFICATE']).der.toString('base64'),
+            })),
+          },
+        }
+      : { publicKey: { hint: options.keyHint } };
   return parseSigstoreBundle(
     {
       mediaType: BUNDLE_V01_MEDIA_TYPE,
       verificationMaterial: {
-        x509CertificateChain: { certificates: chain },
+        ...signer,
         tlogEntries: options.tlogEntries,
         ...(options.rfc3161Timestamps?.length
           ? {

@@ -8,7 +8,7 @@ import type { Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
 import { fromBase64, SigilError, sha256 } from '../core/index.js';
-import { verifySignature } from '../crypto/index.js';
+import { keyIdHint, verifySignature } from '../crypto/index.js';
 import {
   type BlobBundle,
   layoutSignatureBundle,
@@ -46,9 +46,21 @@ export function verifyBlobSignature(options: BlobVerifyOptions, signatureBase64:
 export function verifyBlobBundle(options: BlobVerifyOptions, parsed: BlobBundle): BlobVerification {
   if (options.keyless) return verifyKeylessBlob(options.keyless, options.artifact, parsed);
   if (parsed.format === 'legacy') {
-    if (parsed.bundle.rekorBundle === undefined) requireNoTlog(options, 'the bundle');
-    else if (!options.ignoreTlog) throw noLogTrust();
-    checkSignature(options, fromBase64(parsed.bundle.base64Signature, 'bundle base64Signature'));
+    const { base64Signature, rekorBundle } = parsed.bundle;
+    if (rekorBundle === undefined || options.ignoreTlog) {
+      if (rekorBundle === undefined) requireNoTlog(options, 'the bundle');
+      checkSignature(options, fromBase64(base64Signature, 'bundle base64Signature'));
+      return { source: 'legacy-bundle' };
+    }
+    // A logged key-based signature (cosign v2's `sign-blob --bundle`): its SignedEntryTimestamp is checked
+    // like a Sigstore bundle's inclusion promise, and the logged body must be this signature by this key.
+    const bundle = layoutSignatureBundle({
+      payload: options.artifact,
+      signatureBase64: base64Signature,
+      keyHint: keyIdHint(requireKey(options)),
+      tlogEntries: [legacyTlogEntry(rekorBundle)],
+    });
+    verifySigstoreBundle(options, bundle);
     return { source: 'legacy-bundle' };
   }
   verifySigstoreBundle(options, parsed.bundle);
@@ -67,17 +79,17 @@ function verifyKeylessBlob(trust: KeylessTrust, artifact: Uint8Array, parsed: Bl
     payload: artifact,
     signatureBase64: base64Signature,
     certificates: [fromBase64(cert, 'bundle cert').toString('utf8')],
-    tlogEntries:
-      rekorBundle === undefined
-        ? []
-        : [
-            rekorBundleToTlogEntryJson(
-              parseRekorBundle(JSON.stringify(rekorBundle), 'rekorBundle'),
-              'rekorBundle',
-            ),
-          ],
+    tlogEntries: rekorBundle === undefined ? [] : [legacyTlogEntry(rekorBundle)],
   });
   return { source: 'legacy-bundle', keyless: verifyKeylessBundle(bundle, artifact, trust) };
+}
+
+/** The legacy bundle's `rekorBundle` as a Sigstore bundle's log entry (its SET as the inclusion promise). */
+function legacyTlogEntry(rekorBundle: unknown): Record<string, unknown> {
+  return rekorBundleToTlogEntryJson(
+    parseRekorBundle(JSON.stringify(rekorBundle), 'rekorBundle'),
+    'rekorBundle',
+  );
 }
 
 function checkMessageDigest(bundle: Bundle, artifact: Uint8Array): void {

@@ -24,12 +24,12 @@ import {
   verificationSigners,
 } from '../keyless.js';
 import { SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
+import { configuredLogKey } from '../log-key.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
 import { type SigningOptions, signingContext } from '../signing.js';
 import { warnIfTlogIgnored } from '../verification-output.js';
-import { configuredLogKey } from './blob.js';
 
 interface AttestBlobOptions extends SigningOptions {
   predicate: string;
@@ -126,7 +126,7 @@ Examples:
           }
         : {};
       const result = verifyBlobAttestation(
-        { ...signers, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey(), ...claims },
+        { ...signers, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey(opts.trustedRoot), ...claims },
         parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle),
         opts.bundle,
       );

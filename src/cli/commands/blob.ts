@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
@@ -11,7 +10,8 @@ import {
   type KeylessVerifyOptions,
   verificationSigners,
 } from '../keyless.js';
-import { loadVerificationKey, SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
+import { SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
+import { configuredLogKey } from '../log-key.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
@@ -110,7 +110,12 @@ Examples:
       }
       const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);
       const artifact = readUserFile(file, 'signed file');
-      const options = { ...signers, artifact, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey() };
+      const options = {
+        ...signers,
+        artifact,
+        ignoreTlog: opts.insecureIgnoreTlog,
+        ...configuredLogKey(opts.trustedRoot),
+      };
       warnIfTlogIgnored(opts.insecureIgnoreTlog);
       const result = opts.bundle
         ? verifyBlobBundle(options, parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle))
@@ -128,12 +133,6 @@ Examples:
       } else info('Verified OK');
     }),
   );
-}
-
-/** The log's key comes from configuration (cosign's SIGSTORE_REKOR_PUBLIC_KEY), never from the bundle. */
-export function configuredLogKey(): { tlogKey?: KeyObject } {
-  const logKeyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
-  return logKeyFile ? { tlogKey: loadVerificationKey(logKeyFile) } : {};
 }
 
 /** cosign's --signature takes a file name or the base64 signature itself; an existing file wins. */

@@ -217,7 +217,7 @@ Examples:
           image,
           ...signers,
           ignoreTlog: opts.insecureIgnoreTlog,
-          ...trustedLog(opts.rekorUrl),
+          ...trustedLog(opts.rekorUrl, opts.trustedRoot),
           checkDockerReference: opts.checkDockerReference,
           bundles: opts.newBundleFormat,
           ...(Object.keys(opts.annotations).length > 0 ? { annotations: opts.annotations } : {}),
