@@ -12,6 +12,7 @@ export * from './sbom-attachment.js';
 export * from './sign.js';
 export * from './signature-image.js';
 export * from './signature-repository.js';
+export * from './signed-entities.js';
 export * from './tree.js';
 export * from './triangulate.js';
 export * from './verification-json.js';

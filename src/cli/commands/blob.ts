@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { signBlob } from '../../cosign/index.js';
 import { parseBlobBundle } from '../../formats/index.js';
-import { verifyBlobBundle, verifyBlobSignature } from '../../verify/index.js';
+import { type BlobVerification, verifyBlobBundle, verifyBlobSignature } from '../../verify/index.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
@@ -28,6 +28,8 @@ interface SignBlobOptions extends SigningOptions {
 interface VerifyBlobOptions extends KeylessVerifyOptions {
   key?: string;
   signature?: string;
+  certificate?: string;
+  certificateChain?: string;
   bundle?: string;
   insecureIgnoreTlog: boolean;
   output: 'text' | 'json';
@@ -88,6 +90,16 @@ Examples:
     .option('--signature <file|base64>', 'the signature: a file holding it, or the base64 text itself')
     .option('--bundle <file>', 'a Sigstore bundle or cosign legacy bundle')
     .option(
+      '--certificate <file>',
+      'the PEM signing certificate of a --signature (a key from your own CA): it must chain to ' +
+        '--certificate-chain (or the trusted CAs) and match the --certificate-identity/-oidc-issuer flags',
+    )
+    .option(
+      '--certificate-chain <file>',
+      "PEM CA certificates to chain the signing certificate to, the issuer first and the root last (cosign's " +
+        'flag: the same trust as --ca-roots)',
+    )
+    .option(
       '--insecure-ignore-tlog [bool]',
       'accept signatures that are not in a transparency log',
       parseBool,
@@ -101,14 +113,17 @@ Examples:
   sigil verify-blob --key cosign.pub --signature artifact.sig --insecure-ignore-tlog artifact.tgz
   sigil verify-blob --key cosign.pub --bundle artifact.sigstore.json --insecure-ignore-tlog artifact.tgz
   sigil verify-blob --bundle artifact.sigstore.json --certificate-identity dev@example.com \\
-    --certificate-oidc-issuer https://accounts.google.com --trusted-root trusted_root.json artifact.tgz`,
+    --certificate-oidc-issuer https://accounts.google.com --trusted-root trusted_root.json artifact.tgz
+  sigil verify-blob --signature artifact.sig --certificate signer.pem --certificate-chain ca-chain.pem \\
+    --certificate-identity signer@example.com --certificate-oidc-issuer-regexp '.*' \\
+    --insecure-ignore-tlog --insecure-ignore-sct artifact.tgz`,
     );
   addKeylessVerifyOptions(verifyBlobCommand).action(
     action(async (file: string, opts: VerifyBlobOptions) => {
       if (!opts.signature && !opts.bundle) {
         throw new SigilError('BAD_INPUT', 'nothing to verify: pass --signature or --bundle');
       }
-      const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);
+      const signers = await verificationSigners(withCertificateChain(opts), opts.insecureIgnoreTlog);
       const artifact = readUserFile(file, 'signed file');
       const options = {
         ...signers,
@@ -119,7 +134,9 @@ Examples:
       warnIfTlogIgnored(opts.insecureIgnoreTlog);
       const result = opts.bundle
         ? verifyBlobBundle(options, parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle))
-        : verifyBlobSignature(options, signatureText(opts.signature as string));
+        : opts.certificate
+          ? certifiedSignature(options, signatureText(opts.signature as string), opts.certificate)
+          : verifyBlobSignature(options, signatureText(opts.signature as string));
       if (opts.output === 'json') {
         const identity = result.keyless?.identity;
         printResult(
@@ -133,6 +150,35 @@ Examples:
       } else info('Verified OK');
     }),
   );
+}
+
+/** cosign's --certificate-chain is the CA bundle --ca-roots takes (intermediates and root, in one file). */
+function withCertificateChain(opts: VerifyBlobOptions): VerifyBlobOptions {
+  if (!opts.certificateChain) return opts;
+  if (opts.caRoots) throw new SigilError('BAD_INPUT', 'pass --certificate-chain or --ca-roots, not both');
+  return { ...opts, caRoots: opts.certificateChain };
+}
+
+/**
+ * `--signature` with `--certificate`: the pair is what cosign's legacy blob bundle holds (without a log
+ * entry), so it is verified as one: the certificate's chain, identity and key, then the signature.
+ */
+function certifiedSignature(
+  options: Parameters<typeof verifyBlobBundle>[0],
+  signature: string,
+  certificateFile: string,
+): BlobVerification {
+  if (!options.keyless) {
+    throw new SigilError(
+      'BAD_INPUT',
+      '--certificate is verified against CAs and identities: pass --certificate-identity and ' +
+        '--certificate-oidc-issuer (or their -regexp forms) instead of --key',
+    );
+  }
+  const cert = readUserFile(certificateFile, 'certificate').toString('base64');
+  const bundle = { format: 'legacy' as const, bundle: { base64Signature: signature.trim(), cert } };
+  const trust = { ...options.keyless, untimedAtCurrentTime: true };
+  return { ...verifyBlobBundle({ ...options, keyless: trust }, bundle), source: 'signature' };
 }
 
 /** cosign's --signature takes a file name or the base64 signature itself; an existing file wins. */
