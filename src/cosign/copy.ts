@@ -21,7 +21,6 @@ import {
   formatReference,
   ImageCopier,
   type ImageReference,
-  INDEX_TYPES,
   isIndex,
   manifestReference,
   type Platform,

@@ -5,15 +5,7 @@
  * the others are returned so that a failed verification can say why each signature was rejected.
  */
 import type { KeyObject } from 'node:crypto';
-import {
-  type Digest,
-  fromBase64,
-  goJson,
-  mapLimited,
-  messageOf,
-  SigilError,
-  sortedKeys,
-} from '../core/index.js';
+import { type Digest, fromBase64, mapLimited, messageOf, SigilError } from '../core/index.js';
 import { verifySignature } from '../crypto/index.js';
 import {
   ANNOTATION_BUNDLE,
