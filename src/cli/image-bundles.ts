@@ -4,7 +4,7 @@
  * the file holds one bundle).
  */
 import { SigilError, writeFileAtomic } from '../core/index.js';
-import { signImageBundle } from '../cosign/index.js';
+import { signatureRepository, signImageBundle } from '../cosign/index.js';
 import { formatReference, type ImageReference, type RegistryClient, repositoryName } from '../oci/index.js';
 import { info } from './output.js';
 import type { SigningContext } from './signing.js';
@@ -27,7 +27,9 @@ export async function signImagesAsBundles(
   }
   const results = [];
   for (const image of images) {
-    if (options.upload) info(`Pushing bundle to: ${repositoryName(image)} (as an OCI 1.1 referrer)`);
+    if (options.upload) {
+      info(`Pushing bundle to: ${repositoryName(signatureRepository(image))} (as an OCI 1.1 referrer)`);
+    }
     const signed = await signImageBundle({ client, ...signing, image, ...content, upload: options.upload });
     if (options.bundle) {
       await writeFileAtomic(options.bundle, signed.bundle);

@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import { RegistryClient } from '../oci/index.js';
 import { RekorClient } from '../tlog/index.js';
-import { loadVerificationKey } from './keys.js';
+import { configuredLogKey } from './log-key.js';
 import { parseBool } from './options.js';
 
 export interface RegistryOptions {
@@ -23,15 +23,14 @@ export function registryClient(opts: RegistryOptions): RegistryClient {
   return new RegistryClient({ insecure: opts.allowInsecureRegistry });
 }
 
-/**
- * The log signatures must be recorded in: its public key from SIGSTORE_REKOR_PUBLIC_KEY (cosign's variable
- * for private deployments), never fetched from the log itself; with --rekor-url, inclusion proofs too.
- */
-export function trustedLog(rekorUrl: string | undefined): {
+/** The log signatures must be recorded in (see configuredLogKey); with --rekor-url, inclusion proofs too. */
+export function trustedLog(
+  rekorUrl: string | undefined,
+  trustedRoot: string | undefined,
+): {
   tlog?: { publicKey: KeyObject; client?: RekorClient };
 } {
-  const keyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
-  if (!keyFile) return {};
-  const publicKey = loadVerificationKey(keyFile);
-  return { tlog: { publicKey, ...(rekorUrl ? { client: new RekorClient(rekorUrl) } : {}) } };
+  const { tlogKey } = configuredLogKey(trustedRoot);
+  if (!tlogKey) return {};
+  return { tlog: { publicKey: tlogKey, ...(rekorUrl ? { client: new RekorClient(rekorUrl) } : {}) } };
 }

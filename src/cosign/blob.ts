@@ -36,7 +36,9 @@ export async function signBlob(
     : undefined;
   if (bundleFormat === 'none') return { signature };
   if (bundleFormat === 'legacy') {
-    const cert = toBase64(Buffer.from(verifierPem(signer)));
+    // The certificate of a keyless signer only: cosign writes no `cert` for a key, and cosign v2 reads
+    // any `cert` as an X.509 certificate (a public key PEM there fails with "malformed serial number").
+    const leaf = signer.certificateChain?.[0];
     const rekorBundle = logged && {
       SignedEntryTimestamp: logged.entry.verification.signedEntryTimestamp,
       Payload: logged.entry,
@@ -45,7 +47,7 @@ export async function signBlob(
       signature,
       bundle: legacyBlobBundleJson({
         base64Signature: signature,
-        cert,
+        ...(leaf ? { cert: toBase64(Buffer.from(leaf)) } : {}),
         ...(rekorBundle ? { rekorBundle } : {}),
       }),
     };

@@ -13,6 +13,7 @@ import {
   OCI_MANIFEST,
   pushReferrer,
   type RegistryClient,
+  type Repository,
   repositoryName,
 } from '../oci/index.js';
 
@@ -49,11 +50,13 @@ export async function pushBundleReferrer(
   image: ImageReference,
   bundle: Buffer,
   annotations: Record<string, string>,
+  /** Where the referrer goes when not beside the image (COSIGN_REPOSITORY). */
+  home: Repository = image,
 ): Promise<Digest> {
   const digest = subjectDigest(image);
   const subject = (await client.headManifest(image, digest)) ?? notFound(image, digest);
-  const config = await client.pushBlob(image, EMPTY_JSON);
-  const layer = await client.pushBlob(image, bundle);
+  const config = await client.pushBlob(home, EMPTY_JSON);
+  const layer = await client.pushBlob(home, bundle);
   const manifest = {
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
@@ -65,7 +68,7 @@ export async function pushBundleReferrer(
     subject: { mediaType: subject.mediaType || OCI_MANIFEST, digest, size: subject.size },
     annotations,
   };
-  return pushReferrer(client, image, Buffer.from(JSON.stringify(manifest)));
+  return pushReferrer(client, home, Buffer.from(JSON.stringify(manifest)));
 }
 
 /** The bundle referrers of `image`, optionally only those whose predicate-type annotation matches. */

@@ -21,7 +21,6 @@ import {
   formatReference,
   ImageCopier,
   type ImageReference,
-  INDEX_TYPES,
   isIndex,
   manifestReference,
   type Platform,
@@ -38,6 +37,7 @@ import {
   COSIGN_SIGN_PREDICATE_TYPE,
 } from './bundle-referrers.js';
 import { signatureRepository } from './signature-repository.js';
+import { signedEntities } from './signed-entities.js';
 
 /** The artifact kinds `--only` takes, by their tag suffix as cosign names them. */
 export const COPY_ONLY_VALUES: readonly ArtifactSuffix[] = ['sig', 'att', 'sbom'];
@@ -203,23 +203,6 @@ function imageTag(destination: ImageReference, digest: Digest): string | undefin
   }
   if (destination.tag !== undefined) return destination.tag;
   return destination.digest === undefined ? 'latest' : undefined;
-}
-
-/** The digests cosign signs for an image: its own and, for an index, every child's (transitively). */
-async function signedEntities(
-  client: RegistryClient,
-  repo: Repository,
-  root: FetchedManifest,
-): Promise<Digest[]> {
-  if (!isIndex(root.manifest)) return [root.digest];
-  const children = await Promise.all(
-    root.manifest.manifests.map(async (child) =>
-      INDEX_TYPES.includes(child.mediaType)
-        ? signedEntities(client, repo, await client.getManifest(repo, child.digest))
-        : [child.digest],
-    ),
-  );
-  return [root.digest, ...children.flat()];
 }
 
 async function findArtifact(

@@ -13,7 +13,7 @@ import {
   type InTotoStatement,
   parseBlobBundle,
 } from '../formats/index.js';
-import { type ImageReference, type RegistryClient, repositoryName } from '../oci/index.js';
+import { type ImageReference, type RegistryClient, type Repository, repositoryName } from '../oci/index.js';
 import type { RekorClient } from '../tlog/index.js';
 import { type KeylessTrust, type KeylessVerification, verifyBlobAttestation } from '../verify/index.js';
 import { attestBlob } from './blob.js';
@@ -26,6 +26,7 @@ import {
   listBundleReferrers,
   pushBundleReferrer,
 } from './bundle-referrers.js';
+import { signatureRepository } from './signature-repository.js';
 
 export interface ImageBundleSignOptions {
   client: RegistryClient;
@@ -59,11 +60,19 @@ export async function signImageBundle(options: ImageBundleSignOptions): Promise<
     statement.subject[0].annotations = annotations;
   const bundle = await attestBlob(options.signer, statement, options.tlog, options.tsaUrl);
   if (!options.upload) return { digest, bundle, statement };
-  const referrer = await pushBundleReferrer(client, { ...image, digest }, Buffer.from(bundle), {
-    [CREATED_ANNOTATION]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    [BUNDLE_CONTENT_ANNOTATION]: 'dsse-envelope',
-    [BUNDLE_PREDICATE_TYPE_ANNOTATION]: options.predicateType,
-  });
+  // As cosign v3 does, COSIGN_REPOSITORY moves the referrer (and its tag-schema index) to that repository.
+  const subject = { ...image, digest };
+  const referrer = await pushBundleReferrer(
+    client,
+    subject,
+    Buffer.from(bundle),
+    {
+      [CREATED_ANNOTATION]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      [BUNDLE_CONTENT_ANNOTATION]: 'dsse-envelope',
+      [BUNDLE_PREDICATE_TYPE_ANNOTATION]: options.predicateType,
+    },
+    signatureRepository(image),
+  );
   return { digest, bundle, statement, referrer };
 }
 
@@ -78,6 +87,8 @@ export interface ImageBundleVerifyOptions {
   tlog?: { publicKey: KeyObject };
   /** Only statements of this predicate type count (any, when not given). */
   predicateType?: string;
+  /** Where the referrers are when not where COSIGN_REPOSITORY says (Kyverno's `repository`). */
+  signatureRepository?: Repository;
 }
 
 export interface VerifiedImageBundle {
@@ -95,7 +106,11 @@ export interface VerifiedImageBundle {
 export async function verifyImageBundles(
   options: ImageBundleVerifyOptions,
 ): Promise<{ verified: VerifiedImageBundle[]; rejected: string[] }> {
-  const { client, image } = options;
+  const { client } = options;
+  const image = {
+    ...(options.signatureRepository ?? signatureRepository(options.image)),
+    digest: options.image.digest,
+  };
   const verified: VerifiedImageBundle[] = [];
   const rejected: string[] = [];
   let referrers: BundleReferrer[];

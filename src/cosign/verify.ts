@@ -5,15 +5,7 @@
  * the others are returned so that a failed verification can say why each signature was rejected.
  */
 import type { KeyObject } from 'node:crypto';
-import {
-  type Digest,
-  fromBase64,
-  goJson,
-  mapLimited,
-  messageOf,
-  SigilError,
-  sortedKeys,
-} from '../core/index.js';
+import { type Digest, fromBase64, mapLimited, messageOf, SigilError } from '../core/index.js';
 import { verifySignature } from '../crypto/index.js';
 import {
   ANNOTATION_BUNDLE,
@@ -32,7 +24,13 @@ import {
   type SignedContent,
   type SimpleSigningPayload,
 } from '../formats/index.js';
-import { type ImageReference, type RegistryClient, type Repository, repositoryName } from '../oci/index.js';
+import {
+  formatReference,
+  type ImageReference,
+  type RegistryClient,
+  type Repository,
+  repositoryName,
+} from '../oci/index.js';
 import {
   assertBodyMatches,
   leafHash,
@@ -144,7 +142,7 @@ async function verifiedSignatureBundles(
   });
   const accepted: VerifiedSignature[] = [];
   for (const bundle of verified) {
-    const claims = bundleSignatureClaims(repositoryName(options.image), bundle.statement, digest);
+    const claims = bundleSignatureClaims(formatReference(options.image), bundle.statement, digest);
     const missing = Object.entries(options.annotations ?? {}).filter(([k, v]) => claims.optional[k] !== v);
     if (missing.length > 0) {
       rejected.push(
@@ -271,14 +269,4 @@ export async function checkLogEntry(
       throw new SigilError('TLOG_ENTRY_MISMATCH', 'the log holds a different body under this entry');
     verifyRekorEntry(entry, options.tlog);
   }
-}
-
-/** cosign's JSON output: the verified payloads, decoded and re-encoded as Go does, in an array. */
-export function verificationJson(result: ImageVerification): string {
-  return goJson(
-    result.verified.map(({ claims }) => ({
-      critical: claims.critical,
-      optional: claims.optional ? sortedKeys(claims.optional) : null,
-    })),
-  );
 }

@@ -13,7 +13,8 @@ import {
   toMessageSignatureBundle,
 } from '@sigstore/bundle';
 import { decodePem, fromBase64, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
-import { type DsseEnvelope, dsseEnvelopeJson } from './dsse.js';
+import { type DsseEnvelope, dsseEnvelopeJson, parseDsseEnvelope } from './dsse.js';
+import { parseRekorBundle, rekorBundleToTlogEntryJson } from './rekor-bundle.js';
 
 export type { Bundle, SerializedBundle, TransparencyLogEntry };
 
@@ -146,21 +147,35 @@ export type SignedContent = { payload: Uint8Array; signatureBase64: string } | {
 
 export function layoutSignatureBundle(
   options: SignedContent & {
-    /** PEM certificates, leaf first. */
-    certificates: string[];
     tlogEntries: Record<string, unknown>[];
     /** base64 DER RFC 3161 timestamp responses over the signature. */
     rfc3161Timestamps?: string[];
-  },
+  } & (
+      | {
+          /** PEM certificates, leaf first. */
+          certificates: string[];
+        }
+      | {
+          /** A key-based signature: the verifier brings the key, the bundle only names it. */
+          keyHint: string;
+        }
+    ),
 ): Bundle {
-  const chain = options.certificates.map((pem) => ({
-    rawBytes: decodePem(pem, 'certificate', ['CERTIFICATE']).der.toString('base64'),
-  }));
+  const signer =
+    'certificates' in options
+      ? {
+          x509CertificateChain: {
+            certificates: options.certificates.map((pem) => ({
+              rawBytes: decodePem(pem, 'certificate', ['CERTIFICATE']).der.toString('base64'),
+            })),
+          },
+        }
+      : { publicKey: { hint: options.keyHint } };
   return parseSigstoreBundle(
     {
       mediaType: BUNDLE_V01_MEDIA_TYPE,
       verificationMaterial: {
-        x509CertificateChain: { certificates: chain },
+        ...signer,
         tlogEntries: options.tlogEntries,
         ...(options.rfc3161Timestamps?.length
           ? {
@@ -181,4 +196,30 @@ export function layoutSignatureBundle(
     },
     'signature layer',
   );
+}
+
+/**
+ * cosign's older forms of a blob attestation as a Sigstore bundle: the DSSE envelope that
+ * `attest-blob --output-signature` writes, or cosign v2's legacy `--bundle` holding that envelope as its
+ * `base64Signature`, with the signer's `cert` (keyless) and the log's `rekorBundle` (SET and entry).
+ */
+export function envelopeAttestationBundle(
+  envelopeJson: string | Uint8Array,
+  where: string,
+  legacy: { cert?: string; rekorBundle?: unknown } = {},
+): BlobBundle {
+  const envelope = parseDsseEnvelope(envelopeJson, where);
+  const signer = legacy.cert
+    ? { certificates: [fromBase64(legacy.cert, `${where}: cert`).toString('utf8')] }
+    : { keyHint: '' };
+  const tlogEntries =
+    legacy.rekorBundle === undefined
+      ? []
+      : [
+          rekorBundleToTlogEntryJson(
+            parseRekorBundle(JSON.stringify(legacy.rekorBundle), `${where}: rekorBundle`),
+            `${where}: rekorBundle`,
+          ),
+        ];
+  return { format: 'sigstore', bundle: layoutSignatureBundle({ envelope, tlogEntries, ...signer }) };
 }

@@ -3,9 +3,10 @@
  * verify-blob, then what makes it an attestation about *this* artifact: an in-toto payload, a subject with
  * the artifact's digest, and the predicate type asked for.
  */
-import { type Digest, SigilError } from '../core/index.js';
+import { type Digest, fromBase64, SigilError } from '../core/index.js';
 import {
   type BlobBundle,
+  envelopeAttestationBundle,
   IN_TOTO_PAYLOAD_TYPE,
   type InTotoStatement,
   parseStatement,
@@ -29,7 +30,13 @@ export function verifyBlobAttestation(
   parsed: BlobBundle,
   where: string,
 ): BlobAttestationVerification {
-  const content = parsed.format === 'sigstore' ? parsed.bundle.content : undefined;
+  if (parsed.format === 'legacy') {
+    // cosign v2's `attest-blob --bundle`: the signed envelope is the legacy bundle's base64Signature.
+    const { base64Signature, ...legacy } = parsed.bundle;
+    const envelope = fromBase64(base64Signature, `${where}: base64Signature`);
+    return verifyBlobAttestation(options, envelopeAttestationBundle(envelope, where, legacy), where);
+  }
+  const content = parsed.bundle.content;
   if (content?.$case !== 'dsseEnvelope') {
     throw new SigilError('BAD_BUNDLE', `${where}: not an attestation bundle (it holds no DSSE envelope)`);
   }

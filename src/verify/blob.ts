@@ -8,7 +8,7 @@ import type { Bundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
 import { fromBase64, SigilError } from '../core/index.js';
-import { verifyPrehashed, verifySignature } from '../crypto/index.js';
+import { keyIdHint, verifyPrehashed, verifySignature } from '../crypto/index.js';
 import {
   type BlobBundle,
   IN_TOTO_PAYLOAD_TYPE,
@@ -62,9 +62,21 @@ export function verifyBlobBundle(options: BlobVerifyOptions, parsed: BlobBundle)
   if (parsed.format === 'sigstore') checkDsseSubject(parsed.bundle, options.artifact);
   if (options.keyless) return verifyKeylessBlob(options.keyless, options.artifact, parsed);
   if (parsed.format === 'legacy') {
-    if (parsed.bundle.rekorBundle === undefined) requireNoTlog(options, 'the bundle');
-    else if (!options.ignoreTlog) throw noLogTrust();
-    checkSignature(options, fromBase64(parsed.bundle.base64Signature, 'bundle base64Signature'));
+    const { base64Signature, rekorBundle } = parsed.bundle;
+    if (rekorBundle === undefined || options.ignoreTlog) {
+      if (rekorBundle === undefined) requireNoTlog(options, 'the bundle');
+      checkSignature(options, fromBase64(base64Signature, 'bundle base64Signature'));
+      return { source: 'legacy-bundle' };
+    }
+    // A logged key-based signature (cosign v2's `sign-blob --bundle`): its SignedEntryTimestamp is checked
+    // like a Sigstore bundle's inclusion promise, and the logged body must be this signature by this key.
+    const bundle = layoutSignatureBundle({
+      payload: fileBytes(options.artifact),
+      signatureBase64: base64Signature,
+      keyHint: keyIdHint(requireKey(options)),
+      tlogEntries: [legacyTlogEntry(rekorBundle)],
+    });
+    verifySigstoreBundle(options, bundle);
     return { source: 'legacy-bundle' };
   }
   verifySigstoreBundle(options, parsed.bundle);
@@ -80,13 +92,7 @@ function verifyKeylessBlob(
     const signed = checkMessageDigest(parsed.bundle, artifact);
     return { source: 'sigstore-bundle', keyless: verifyKeylessBundle(parsed.bundle, signed, trust) };
   }
-  const signed = requireArtifact(artifact);
-  if (!(signed instanceof Uint8Array)) {
-    throw new SigilError(
-      'UNSUPPORTED',
-      "cosign's legacy bundle can only be verified against the file itself",
-    );
-  }
+  const signed = fileBytes(artifact);
   const { base64Signature, cert, rekorBundle } = parsed.bundle;
   if (cert === undefined)
     throw new SigilError('BAD_BUNDLE', 'the bundle has no certificate: it was signed with a key');
@@ -94,17 +100,17 @@ function verifyKeylessBlob(
     payload: signed,
     signatureBase64: base64Signature,
     certificates: [fromBase64(cert, 'bundle cert').toString('utf8')],
-    tlogEntries:
-      rekorBundle === undefined
-        ? []
-        : [
-            rekorBundleToTlogEntryJson(
-              parseRekorBundle(JSON.stringify(rekorBundle), 'rekorBundle'),
-              'rekorBundle',
-            ),
-          ],
+    tlogEntries: rekorBundle === undefined ? [] : [legacyTlogEntry(rekorBundle)],
   });
   return { source: 'legacy-bundle', keyless: verifyKeylessBundle(bundle, signed, trust) };
+}
+
+/** The legacy bundle's `rekorBundle` as a Sigstore bundle's log entry (its SET as the inclusion promise). */
+function legacyTlogEntry(rekorBundle: unknown): Record<string, unknown> {
+  return rekorBundleToTlogEntryJson(
+    parseRekorBundle(JSON.stringify(rekorBundle), 'rekorBundle'),
+    'rekorBundle',
+  );
 }
 
 /**
@@ -145,6 +151,18 @@ function checkDsseSubject(bundle: Bundle, artifact: SignedArtifact | undefined):
       `the bundle's statement is about ${subjectDigests(statement).join(', ') || 'no subject'}, not the file (${digest})`,
     );
   }
+}
+
+/** cosign's legacy bundle re-laid as a Sigstore bundle needs the file's bytes, not only its digest. */
+function fileBytes(artifact: SignedArtifact | undefined): Uint8Array {
+  const signed = requireArtifact(artifact);
+  if (!(signed instanceof Uint8Array)) {
+    throw new SigilError(
+      'UNSUPPORTED',
+      "cosign's legacy bundle can only be verified against the file itself",
+    );
+  }
+  return signed;
 }
 
 function requireArtifact(artifact: SignedArtifact | undefined): SignedArtifact {

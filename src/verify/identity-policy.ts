@@ -70,10 +70,15 @@ export function compilePartialIdentityPolicy(policy: IdentityPolicy): CompiledId
     matches(identity) {
       const issuer = identity.issuer;
       if (checksIssuer) {
-        if (issuer === undefined) return 'the certificate names no OIDC issuer';
-        const issuerOk = policy.issuer !== undefined ? issuer === policy.issuer : issuerPattern?.test(issuer);
-        if (!issuerOk)
-          return `issuer ${issuer} does not match ${describe(policy.issuer, policy.issuerRegexp)}`;
+        // As in cosign, a regexp is matched against "" when the certificate names no issuer (a private
+        // CA's certificate: `--certificate-oidc-issuer-regexp '.*'` accepts it); an exact issuer never is.
+        if (issuer === undefined && policy.issuer !== undefined)
+          return 'the certificate names no OIDC issuer';
+        const issuerOk =
+          policy.issuer !== undefined ? issuer === policy.issuer : issuerPattern?.test(issuer ?? '');
+        if (!issuerOk) {
+          return `${issuer === undefined ? 'the certificate names no OIDC issuer, which' : `issuer ${issuer}`} does not match ${describe(policy.issuer, policy.issuerRegexp)}`;
+        }
       }
       const subjectOk =
         !checksIdentity ||

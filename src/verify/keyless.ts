@@ -6,9 +6,9 @@
  * match unanchored and without the GitHub workflow fields.
  */
 import { X509Certificate } from 'node:crypto';
-import type { Bundle } from '@sigstore/bundle';
+import type { Bundle, TransparencyLogEntry } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
+import { type SignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
 import { type ErrorCode, isRecord, parseJson, SigilError } from '../core/index.js';
 import { type CertificateIdentity, certificateIdentity } from './certificate-identity.js';
 import type { CompiledIdentityPolicy } from './identity-policy.js';
@@ -21,6 +21,12 @@ export interface KeylessTrust {
   ignoreTlog?: boolean;
   /** cosign's --insecure-ignore-sct: no SCT required in the certificate. */
   ignoreSct?: boolean;
+  /**
+   * With ignoreTlog, check a signature that carries no signing time at all at the current time, as cosign
+   * does. Only for a certificate the user handed over (`verify-blob --certificate`, from their own CA):
+   * a bundle without log entry or timestamp is refused otherwise, since nothing says when it was signed.
+   */
+  untimedAtCurrentTime?: boolean;
 }
 
 export interface KeylessVerification {
@@ -73,7 +79,7 @@ export function verifyKeylessBundle(
 ): KeylessVerification {
   const leaf = leafCertificate(bundle);
   try {
-    verifierFor(trust).verify(signedEntity(bundle, artifact));
+    verifierFor(trust).verify(atCurrentTimeWhenUntimed(signedEntity(bundle, artifact), trust));
   } catch (err) {
     if (err instanceof VerificationError)
       throw new SigilError(codeFor(err.code), `keyless verification failed: ${err.message}`);
@@ -83,6 +89,25 @@ export function verifyKeylessBundle(
   const mismatch = trust.policy.matches(identity);
   if (mismatch) throw new SigilError('IDENTITY_MISMATCH', `certificate identity rejected: ${mismatch}`);
   return { certificate: leaf, identity };
+}
+
+/**
+ * See `untimedAtCurrentTime`: cosign checks such a certificate chain at the current time; @sigstore/verify
+ * checks it only at the signature's timestamps, so the current time is given to it as the one timestamp
+ * (log entries are verified from `tlogEntries`, not from this list, so it adds no log evidence).
+ */
+function atCurrentTimeWhenUntimed(entity: SignedEntity, trust: KeylessTrust): SignedEntity {
+  if (!trust.ignoreTlog || !trust.untimedAtCurrentTime || entity.timestamps.length > 0) return entity;
+  const now: TransparencyLogEntry = {
+    logIndex: '0',
+    logId: { keyId: Buffer.from('current time') },
+    kindVersion: { kind: 'none', version: '0' },
+    integratedTime: String(Math.floor(Date.now() / 1000)),
+    inclusionPromise: { signedEntryTimestamp: Buffer.alloc(0) },
+    inclusionProof: undefined,
+    canonicalizedBody: Buffer.alloc(0),
+  };
+  return { ...entity, timestamps: [{ $case: 'transparency-log', tlogEntry: now }] };
 }
 
 function leafCertificate(bundle: Bundle): X509Certificate {

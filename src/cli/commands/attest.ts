@@ -183,7 +183,7 @@ A policy file (conditions over the predicate, as in a Kyverno verifyImages attes
           ...signers,
           predicateType,
           ignoreTlog: opts.insecureIgnoreTlog,
-          ...trustedLog(opts.rekorUrl),
+          ...trustedLog(opts.rekorUrl, opts.trustedRoot),
           bundles: opts.newBundleFormat,
         });
         if (policy) {

@@ -10,8 +10,10 @@ import {
 } from '../../core/index.js';
 import { attestBlob } from '../../cosign/index.js';
 import {
+  type BlobBundle,
   buildPredicate,
   buildStatement,
+  envelopeAttestationBundle,
   PREDICATE_TYPE_NAMES,
   parseBlobBundle,
   predicateTypeFor,
@@ -24,12 +26,12 @@ import {
   verificationSigners,
 } from '../keyless.js';
 import { SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
+import { configuredLogKey } from '../log-key.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
 import { type SigningOptions, signingContext } from '../signing.js';
 import { warnIfTlogIgnored } from '../verification-output.js';
-import { configuredLogKey } from './blob.js';
 
 interface AttestBlobOptions extends SigningOptions {
   predicate: string;
@@ -41,7 +43,8 @@ interface AttestBlobOptions extends SigningOptions {
 
 interface VerifyBlobAttestationOptions extends KeylessVerifyOptions {
   key?: string;
-  bundle: string;
+  bundle?: string;
+  signature?: string;
   type: string;
   digest?: string;
   digestAlg: string;
@@ -93,7 +96,14 @@ Examples:
       'Verify an attestation bundle about a file: signature, log entry, subject digest, predicate type',
     )
     .argument('[file]', 'the file the statement must be about (or give --digest)')
-    .requiredOption('--bundle <file>', 'the attestation bundle (Sigstore bundle with a DSSE envelope)')
+    .option(
+      '--bundle <file>',
+      "the attestation bundle: a Sigstore bundle with a DSSE envelope, or cosign v2's legacy bundle",
+    )
+    .option(
+      '--signature <file>',
+      'the DSSE envelope instead of a bundle (what attest-blob --output-signature writes)',
+    )
     .option('--key <key>', VERIFICATION_KEY_HELP)
     .option('--type <type>', `the ${TYPE_HELP}`, 'custom')
     .option('--digest <hex>', "the file's digest, instead of reading the file")
@@ -126,9 +136,8 @@ Examples:
           }
         : {};
       const result = verifyBlobAttestation(
-        { ...signers, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey(), ...claims },
-        parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle),
-        opts.bundle,
+        { ...signers, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey(opts.trustedRoot), ...claims },
+        ...attestationInput(opts),
       );
       if (opts.output === 'json') {
         const identity = result.keyless?.identity;
@@ -143,6 +152,18 @@ Examples:
       } else info('Verified OK');
     }),
   );
+}
+
+/** The bundle, or the bare envelope of --signature (cosign's two ways to hand over a blob attestation). */
+function attestationInput(opts: { bundle?: string; signature?: string }): [BlobBundle, string] {
+  if (opts.bundle && opts.signature)
+    throw new SigilError('BAD_INPUT', 'pass --bundle or --signature, not both');
+  if (opts.signature) {
+    const envelope = readUserFile(opts.signature, 'signature');
+    return [envelopeAttestationBundle(envelope, opts.signature), opts.signature];
+  }
+  if (!opts.bundle) throw new SigilError('BAD_INPUT', 'nothing to verify: pass --bundle or --signature');
+  return [parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle), opts.bundle];
 }
 
 /** The subject's digest: from the flag (hex, as cosign takes it) or by hashing the file. */

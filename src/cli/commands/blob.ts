@@ -1,11 +1,15 @@
-import type { KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { Command } from 'commander';
 import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { signBlob } from '../../cosign/index.js';
 import { parseBlobBundle } from '../../formats/index.js';
-import { type SignedArtifact, verifyBlobBundle, verifyBlobSignature } from '../../verify/index.js';
+import {
+  type BlobVerification,
+  type SignedArtifact,
+  verifyBlobBundle,
+  verifyBlobSignature,
+} from '../../verify/index.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
@@ -13,7 +17,8 @@ import {
   type KeylessVerifyOptions,
   verificationSigners,
 } from '../keyless.js';
-import { loadVerificationKey, SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
+import { SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
+import { logKeyFromEnvironment } from '../log-key.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
@@ -30,6 +35,8 @@ interface SignBlobOptions extends SigningOptions {
 interface VerifyBlobOptions extends KeylessVerifyOptions {
   key?: string;
   signature?: string;
+  certificate?: string;
+  certificateChain?: string;
   bundle?: string;
   insecureIgnoreTlog: boolean;
   output: 'text' | 'json';
@@ -90,6 +97,16 @@ Examples:
     .option('--signature <file|base64>', 'the signature: a file holding it, or the base64 text itself')
     .option('--bundle <file>', 'a Sigstore bundle or cosign legacy bundle')
     .option(
+      '--certificate <file>',
+      'the PEM signing certificate of a --signature (a key from your own CA): it must chain to ' +
+        '--certificate-chain (or the trusted CAs) and match the --certificate-identity/-oidc-issuer flags',
+    )
+    .option(
+      '--certificate-chain <file>',
+      "PEM CA certificates to chain the signing certificate to, the issuer first and the root last (cosign's " +
+        'flag: the same trust as --ca-roots)',
+    )
+    .option(
       '--insecure-ignore-tlog [bool]',
       'accept signatures that are not in a transparency log',
       parseBool,
@@ -104,6 +121,9 @@ Examples:
   sigil verify-blob --key cosign.pub --bundle artifact.sigstore.json --insecure-ignore-tlog artifact.tgz
   sigil verify-blob --bundle artifact.sigstore.json --certificate-identity dev@example.com \\
     --certificate-oidc-issuer https://accounts.google.com --trusted-root trusted_root.json artifact.tgz
+  sigil verify-blob --signature artifact.sig --certificate signer.pem --certificate-chain ca-chain.pem \\
+    --certificate-identity signer@example.com --certificate-oidc-issuer-regexp '.*' \\
+    --insecure-ignore-tlog --insecure-ignore-sct artifact.tgz
   sigil verify-blob --key cosign.pub --bundle artifact.sigstore.json --trusted-root trusted_root.json \\
     sha256:$(sha256sum artifact.tgz | cut -d' ' -f1)       # the digest in place of the file`,
     );
@@ -112,19 +132,21 @@ Examples:
       if (!opts.signature && !opts.bundle) {
         throw new SigilError('BAD_INPUT', 'nothing to verify: pass --signature or --bundle');
       }
-      const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);
+      const signers = await verificationSigners(withCertificateChain(opts), opts.insecureIgnoreTlog);
       const artifact = signedArtifact(file);
       const options = {
         ...signers,
         artifact,
         ignoreTlog: opts.insecureIgnoreTlog,
-        ...configuredLogKey(),
+        ...logKeyFromEnvironment(),
         ...keyedLogTrust(opts),
       };
       warnIfTlogIgnored(opts.insecureIgnoreTlog);
       const result = opts.bundle
         ? verifyBlobBundle(options, parseBlobBundle(readUserFile(opts.bundle, 'bundle'), opts.bundle))
-        : verifyBlobSignature(options, signatureText(opts.signature as string));
+        : opts.certificate
+          ? certifiedSignature(options, signatureText(opts.signature as string), opts.certificate)
+          : verifyBlobSignature(options, signatureText(opts.signature as string));
       if (opts.output === 'json') {
         const identity = result.keyless?.identity;
         printResult(
@@ -140,10 +162,33 @@ Examples:
   );
 }
 
-/** The log's key comes from configuration (cosign's SIGSTORE_REKOR_PUBLIC_KEY), never from the bundle. */
-export function configuredLogKey(): { tlogKey?: KeyObject } {
-  const logKeyFile = process.env.SIGSTORE_REKOR_PUBLIC_KEY;
-  return logKeyFile ? { tlogKey: loadVerificationKey(logKeyFile) } : {};
+/** cosign's --certificate-chain is the CA bundle --ca-roots takes (intermediates and root, in one file). */
+function withCertificateChain(opts: VerifyBlobOptions): VerifyBlobOptions {
+  if (!opts.certificateChain) return opts;
+  if (opts.caRoots) throw new SigilError('BAD_INPUT', 'pass --certificate-chain or --ca-roots, not both');
+  return { ...opts, caRoots: opts.certificateChain };
+}
+
+/**
+ * `--signature` with `--certificate`: the pair is what cosign's legacy blob bundle holds (without a log
+ * entry), so it is verified as one: the certificate's chain, identity and key, then the signature.
+ */
+function certifiedSignature(
+  options: Parameters<typeof verifyBlobBundle>[0],
+  signature: string,
+  certificateFile: string,
+): BlobVerification {
+  if (!options.keyless) {
+    throw new SigilError(
+      'BAD_INPUT',
+      '--certificate is verified against CAs and identities: pass --certificate-identity and ' +
+        '--certificate-oidc-issuer (or their -regexp forms) instead of --key',
+    );
+  }
+  const cert = readUserFile(certificateFile, 'certificate').toString('base64');
+  const bundle = { format: 'legacy' as const, bundle: { base64Signature: signature.trim(), cert } };
+  const trust = { ...options.keyless, untimedAtCurrentTime: true };
+  return { ...verifyBlobBundle({ ...options, keyless: trust }, bundle), source: 'signature' };
 }
 
 /**

@@ -1,7 +1,18 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../core/index.js';
-import { COSIGN_SIGN_PREDICATE_TYPE, signImage, verificationJson, verifyImage } from '../../cosign/index.js';
-import { formatReference, parseReference } from '../../oci/index.js';
+import {
+  COSIGN_SIGN_PREDICATE_TYPE,
+  recursiveSigningTargets,
+  signImage,
+  verificationJson,
+  verifyImage,
+} from '../../cosign/index.js';
+import {
+  formatReference,
+  type ImageReference,
+  parseReference,
+  type RegistryClient,
+} from '../../oci/index.js';
 import { signImagesAsBundles } from '../image-bundles.js';
 import { type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
 import {
@@ -20,6 +31,7 @@ import { reportVerifiedChecks, warnIfTlogIgnored } from '../verification-output.
 interface SignOptions extends RegistryOptions, SigningOptions {
   annotations: Record<string, string>;
   upload: boolean;
+  recursive?: boolean;
   yes?: boolean;
   signContainerIdentity?: string;
   outputSignature?: string;
@@ -59,6 +71,10 @@ export function registerSignCommands(program: Command): void {
     .option('--tlog-upload [bool]', 'upload the signature to the transparency log', parseBool, true)
     .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to upload to')
     .option('--upload [bool]', 'push the signature to the registry', parseBool, true)
+    .option(
+      '-r, --recursive',
+      'for a multi-platform image (an image index), also sign every manifest it lists, as cosign does',
+    )
     .option('--sign-container-identity <ref>', 'the docker-reference to sign instead of the image repository')
     .option('--output-signature <file>', 'also write the base64 signature to this file')
     .option('--output-payload <file>', 'also write the signed payload to this file')
@@ -83,6 +99,7 @@ export function registerSignCommands(program: Command): void {
 Examples:
   sigil sign --key cosign.key --tlog-upload=false 127.0.0.1:5000/app:v1
   sigil sign --key cosign.key -a env=prod -a git_sha=$GITHUB_SHA ghcr.io/org/app@sha256:...
+  sigil sign --key cosign.key --recursive registry.internal/app@sha256:...   # an index and each platform
   sigil sign --key k8s://ci/cosign-keys registry.internal/app@sha256:...   # key + password from a Secret
   sigil sign --yes 127.0.0.1:5000/app@sha256:...     # keyless, on the stack \`sigil serve\` runs
   sigil sign --key cosign.key --new-bundle-format --bundle app.sigstore.json 127.0.0.1:5000/app@sha256:...
@@ -91,9 +108,9 @@ Examples:
     );
   addKeylessSignOptions(sign).action(
     action(async (images: string[], opts: SignOptions) => {
-      const references = images.map(parseReference);
       const signing = await signingContext(opts);
       const client = registryClient(opts);
+      const references = await signingTargets(client, images.map(parseReference), opts.recursive === true);
       if (opts.newBundleFormat) {
         const content = {
           predicateType: COSIGN_SIGN_PREDICATE_TYPE,
@@ -217,7 +234,7 @@ Examples:
           image,
           ...signers,
           ignoreTlog: opts.insecureIgnoreTlog,
-          ...trustedLog(opts.rekorUrl),
+          ...trustedLog(opts.rekorUrl, opts.trustedRoot),
           checkDockerReference: opts.checkDockerReference,
           bundles: opts.newBundleFormat,
           ...(Object.keys(opts.annotations).length > 0 ? { annotations: opts.annotations } : {}),
@@ -236,4 +253,15 @@ Examples:
       }
     }),
   );
+}
+
+/** The images to sign: as given, or with --recursive each one's index children too. */
+async function signingTargets(
+  client: RegistryClient,
+  images: ImageReference[],
+  recursive: boolean,
+): Promise<ImageReference[]> {
+  if (!recursive) return images;
+  const targets = await Promise.all(images.map((image) => recursiveSigningTargets(client, image)));
+  return targets.flat();
 }
