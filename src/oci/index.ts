@@ -7,3 +7,4 @@ export * from './reference.js';
 export * from './referrers.js';
 export * from './registry/index.js';
 export * from './test-image.js';
+export * from './tls-fetch.js';
