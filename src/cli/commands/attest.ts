@@ -6,12 +6,7 @@ import { buildPredicate, PREDICATE_TYPE_NAMES, predicateTypeFor } from '../../fo
 import { formatReference, parseReference } from '../../oci/index.js';
 import { type AnyAllConditions, anyAllConditionsSchema, evaluateConditions } from '../../policy/index.js';
 import { signImagesAsBundles } from '../image-bundles.js';
-import {
-  addInsecureRegistryOption,
-  type RegistryOptions,
-  registryClient,
-  trustedLog,
-} from '../image-options.js';
+import { addRegistryOptions, type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
@@ -80,7 +75,7 @@ Examples:
   sigil attest --key cosign.key --predicate scan.json --type vuln --replace ghcr.io/org/app@sha256:...
   sigil attest --key cosign.key --predicate provenance.json --type slsaprovenance1 --new-bundle-format IMAGE`,
     );
-  addInsecureRegistryOption(addKeylessSignOptions(attest)).action(
+  addRegistryOptions(addKeylessSignOptions(attest)).action(
     action(async (images: string[], opts: AttestOptions) => {
       const predicateType = predicateTypeFor(opts.type);
       const predicate = readUserFile(opts.predicate, 'predicate');
@@ -169,7 +164,7 @@ A policy file (conditions over the predicate, as in a Kyverno verifyImages attes
       value: 0
       message: no critical vulnerabilities`,
     );
-  addInsecureRegistryOption(addKeylessVerifyOptions(verify)).action(
+  addRegistryOptions(addKeylessVerifyOptions(verify)).action(
     action(async (images: string[], opts: VerifyAttestationOptions) => {
       const predicateType = predicateTypeFor(opts.type);
       const policy = opts.policy ? loadConditions(opts.policy) : undefined;

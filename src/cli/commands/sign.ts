@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../../core/index.js';
 import { COSIGN_SIGN_PREDICATE_TYPE, signImage, verificationJson, verifyImage } from '../../cosign/index.js';
 import { formatReference, parseReference } from '../../oci/index.js';
 import { signImagesAsBundles } from '../image-bundles.js';
-import { type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
+import { addRegistryOptions, type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
@@ -69,12 +69,6 @@ export function registerSignCommands(program: Command): void {
       false,
     )
     .option('--bundle <file>', 'with --new-bundle-format: also write the bundle to this file')
-    .option(
-      '--allow-insecure-registry [bool]',
-      'allow plain-HTTP registries other than loopback',
-      parseBool,
-      false,
-    )
     .option('-y, --yes', 'skip confirmation prompts')
     .option('--output <format>', 'text or json', parseOutput, 'text')
     .addHelpText(
@@ -89,7 +83,7 @@ Examples:
   sigil sign --yes --fulcio-url https://ca.internal --rekor-url https://log.internal \\
     --identity-token "$(cat token.jwt)" registry.internal/app@sha256:...`,
     );
-  addKeylessSignOptions(sign).action(
+  addRegistryOptions(addKeylessSignOptions(sign)).action(
     action(async (images: string[], opts: SignOptions) => {
       const references = images.map(parseReference);
       const signing = await signingContext(opts);
@@ -178,12 +172,6 @@ Examples:
       true,
     )
     .option(
-      '--allow-insecure-registry [bool]',
-      'allow plain-HTTP registries other than loopback',
-      parseBool,
-      false,
-    )
-    .option(
       '-o, --output <format>',
       "json (cosign's payload array, the default) or text",
       parseOutput,
@@ -205,7 +193,7 @@ Examples:
     sigil verify --ca-roots fulcio-root.pem --ca-intermediates fulcio-intermediate.pem \\
     --certificate-identity ci@example.com --certificate-oidc-issuer https://oidc.internal IMAGE`,
     );
-  addKeylessVerifyOptions(verify).action(
+  addRegistryOptions(addKeylessVerifyOptions(verify)).action(
     action(async (images: string[], opts: VerifyOptions) => {
       const references = images.map(parseReference);
       const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);
