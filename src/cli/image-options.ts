@@ -10,6 +10,7 @@ import {
   type RegistryClientOptions,
 } from '../oci/index.js';
 import { RekorClient } from '../tlog/index.js';
+import { loggingFetch } from './cosign-root-options.js';
 import { loadVerificationKey } from './keys.js';
 import { parseBool } from './options.js';
 
@@ -24,6 +25,8 @@ export interface RegistryOptions {
   registryClientCert?: string;
   registryClientKey?: string;
   registryServerName?: string;
+  /** cosign's -d/--verbose (a root flag): log each registry request. */
+  verbose?: boolean;
 }
 
 export function addRegistryOptions(command: Command): Command {
@@ -68,6 +71,7 @@ export function registryClient(opts: RegistryOptions): RegistryClient {
       ...(opts.registryServerName ? { servername: opts.registryServerName } : {}),
     });
   }
+  if (opts.verbose) options.fetch = loggingFetch(options.fetch ?? fetch);
   return new RegistryClient(options);
 }
 

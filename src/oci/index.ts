@@ -1,3 +1,4 @@
+export type { Fetch } from './auth.js';
 export * from './client.js';
 export * from './copy.js';
 export * from './credentials.js';
