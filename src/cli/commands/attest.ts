@@ -58,6 +58,10 @@ export function registerAttestCommands(program: Command): void {
     .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to upload to')
     .option('--upload [bool]', 'push the attestation to the registry', parseBool, true)
     .option(
+      '--no-upload',
+      "do not push the attestation to the registry (cosign's spelling of --upload=false)",
+    )
+    .option(
       '--new-bundle-format [bool]',
       'store the attestation as a Sigstore bundle referrer of the image (cosign v3), not in the .att tag',
       parseBool,
