@@ -20,7 +20,8 @@ import { registerSignCommands } from './commands/sign.js';
 import { registerTlogCommands } from './commands/tlog.js';
 import { registerTreeCommand } from './commands/tree.js';
 import { registerTriangulateCommand } from './commands/triangulate.js';
-import { attachBooleanValues } from './options.js';
+import { addCosignRootOptions } from './cosign-root-options.js';
+import { attachBooleanValues, parseBool } from './options.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -45,8 +46,21 @@ Examples:
 program
   .command('version')
   .description('Print the version')
-  .action(() => {
-    process.stdout.write(`sigil ${version}\n`);
+  .option(
+    '--json [bool]',
+    "print JSON (cosign's gitVersion and platform fields) instead of text",
+    parseBool,
+    false,
+  )
+  .action((opts: { json: boolean }) => {
+    if (!opts.json) return void process.stdout.write(`sigil ${version}\n`);
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    const fields = {
+      gitVersion: `v${version}`,
+      nodeVersion: process.version,
+      platform: `${process.platform}/${arch}`,
+    };
+    process.stdout.write(`${JSON.stringify(fields, null, 2)}\n`);
   });
 
 registerKeyCommands(program);
@@ -68,5 +82,6 @@ registerTreeCommand(program);
 registerTriangulateCommand(program);
 registerCleanCommand(program);
 registerCopyCommand(program);
+addCosignRootOptions(program);
 
 await program.parseAsync(attachBooleanValues(program, process.argv));

@@ -14,16 +14,22 @@ export function parseBool(value: string): boolean {
  * before parsing; `--flag=false` passes through as is.
  */
 export function attachBooleanValues(program: Command, argv: readonly string[]): string[] {
-  const booleans = new Set<string>();
+  // Each spelling of a boolean flag (`--verbose`, `-d`) to its long form.
+  const booleans = new Map<string, string>();
   const collect = (command: Command): void => {
     for (const option of command.options) {
-      if (option.flags.includes('[bool]') && option.long) booleans.add(option.long);
+      if (!option.flags.includes('[bool]') || !option.long) continue;
+      booleans.set(option.long, option.long);
+      if (option.short) booleans.set(option.short, option.long);
     }
     command.commands.forEach(collect);
   };
   collect(program);
   const end = argv.indexOf('--');
-  return argv.map((arg, i) => ((end === -1 || i < end) && booleans.has(arg) ? `${arg}=true` : arg));
+  return argv.map((arg, i) => {
+    const long = end === -1 || i < end ? booleans.get(arg) : undefined;
+    return long ? `${long}=true` : arg;
+  });
 }
 
 /** `-a key=value`, repeatable, into a map. */

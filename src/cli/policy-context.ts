@@ -78,7 +78,8 @@ export function verifierContext(
     client:
       pullSecrets.length > 0
         ? clientFor({ allowInsecureRegistry: false, providers: ['default'], secrets: pullSecrets })
-        : registryClient(opts),
+        : // Kyverno's allowInsecureRegistry, as the policies' own: plain HTTP allowed, not cosign's TLS meaning.
+          registryClient({ allowInsecureRegistry: false, allowHttpRegistry: opts.allowInsecureRegistry }),
     clientFor,
     ...(opts.cipNoMatch ? { noMatchPolicy: opts.cipNoMatch } : {}),
     ...(root ? { trustedRoot: root } : {}),

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'FILE_EXISTS'
   | 'IO_ERROR'
+  | 'TIMEOUT'
   | 'UNSUPPORTED';
 
 export class SigilError extends Error {

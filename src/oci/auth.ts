@@ -64,6 +64,8 @@ export class Authenticator {
   ): Promise<string | undefined> {
     const challenge = challengeHeader ? parseChallenge(challengeHeader) : undefined;
     const credential = await this.credentialFor(registry);
+    // A registry token answers any challenge directly, without a visit to the token realm.
+    if (credential && 'registryToken' in credential) return `Bearer ${credential.registryToken}`;
     if (!challenge || challenge.scheme === 'basic') {
       return credential && 'username' in credential ? basicHeader(credential) : undefined;
     }
@@ -104,7 +106,7 @@ export class Authenticator {
       if (service) form.set('service', service);
       form.set('scope', scope);
       Object.assign(init, { method: 'POST', body: form });
-    } else if (credential) {
+    } else if (credential && 'username' in credential) {
       init.headers = { Authorization: basicHeader(credential) };
     }
     let response: Response;

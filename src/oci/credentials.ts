@@ -9,7 +9,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isRecord, parseJson, SigilError } from '../core/index.js';
 
-export type Credential = { username: string; password: string } | { identityToken: string };
+/**
+ * Basic credentials; an identity token (an OAuth2 refresh token, exchanged at the token realm); or a
+ * registry token, a bearer token sent as is (cosign's --registry-token).
+ */
+export type Credential =
+  | { username: string; password: string }
+  | { identityToken: string }
+  | { registryToken: string };
 
 export interface CredentialStore {
   get(registry: string): Promise<Credential | undefined>;
@@ -51,6 +58,14 @@ export class DockerConfigCredentials implements CredentialStore {
     }
     return undefined;
   }
+}
+
+/**
+ * The same credential for every registry, as cosign's --registry-username/--registry-password and
+ * --registry-token give it (Basic wins when both are set, as in cosign).
+ */
+export function fixedCredentials(credential: Credential): CredentialStore {
+  return { get: async () => credential };
 }
 
 /** No credentials at all: anonymous access only. */

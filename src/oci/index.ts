@@ -1,3 +1,4 @@
+export type { Fetch } from './auth.js';
 export * from './client.js';
 export * from './copy.js';
 export * from './credentials.js';
@@ -7,3 +8,4 @@ export * from './reference.js';
 export * from './referrers.js';
 export * from './registry/index.js';
 export * from './test-image.js';
+export * from './tls-fetch.js';

@@ -7,7 +7,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isSigilError, sha256Digest } from '../../src/core/index.js';
-import { ANONYMOUS, type CredentialStore, parseReference, RegistryClient } from '../../src/oci/index.js';
+import {
+  ANONYMOUS,
+  type CredentialStore,
+  fixedCredentials,
+  parseReference,
+  RegistryClient,
+} from '../../src/oci/index.js';
 
 interface Recorded {
   method: string;
@@ -124,6 +130,20 @@ describe('registry client: auth', () => {
       'REGISTRY_UNAUTHORIZED',
       /401/,
     );
+  });
+
+  it('sends a registry token (--registry-token) as the bearer token itself, never to the realm', async () => {
+    script = (req, res) => {
+      if (req.headers.authorization !== 'Bearer RT') {
+        res.setHeader('WWW-Authenticate', `Bearer realm="http://127.0.0.1:${port}/token",service="reg"`);
+        return res.writeHead(401).end(errorBody('UNAUTHORIZED', 'authentication required'));
+      }
+      res.setHeader('Docker-Content-Digest', MANIFEST_DIGEST);
+      res.end(MANIFEST);
+    };
+    const c = client(fixedCredentials({ registryToken: 'RT' }));
+    assert.equal((await c.getManifest(repo(), 'v1')).digest, MANIFEST_DIGEST);
+    assert.equal(requests.filter((r) => r.url.startsWith('/token')).length, 0);
   });
 
   it('reports a token endpoint that rejects the credentials', async () => {

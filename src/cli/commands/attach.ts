@@ -14,7 +14,7 @@ import {
 } from '../../cosign/index.js';
 import { PREDICATE_TYPE_NAMES, predicateTypeFor } from '../../formats/index.js';
 import { formatReference, parseReference } from '../../oci/index.js';
-import { addInsecureRegistryOption, type RegistryOptions, registryClient } from '../image-options.js';
+import { addRegistryOptions, type RegistryOptions, registryClient } from '../image-options.js';
 import { parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
@@ -49,7 +49,7 @@ export function registerAttachCommands(program: Command): void {
   const attach = program
     .command('attach')
     .description("Attach supporting artifacts to an image (cosign's attach)");
-  addInsecureRegistryOption(
+  addRegistryOptions(
     attach
       .command('sbom')
       .description(
@@ -78,7 +78,7 @@ export function registerAttachCommands(program: Command): void {
   registerAttachAttestation(attach);
 
   const download = program.command('download').description("Download an image's supporting artifacts");
-  addInsecureRegistryOption(
+  addRegistryOptions(
     download
       .command('sbom')
       .description('Print the SBOMs attached to an image')
@@ -97,7 +97,7 @@ export function registerAttachCommands(program: Command): void {
 }
 
 function registerAttachSignature(attach: Command): void {
-  addInsecureRegistryOption(
+  addRegistryOptions(
     attach
       .command('signature')
       .description(
@@ -144,7 +144,7 @@ Examples:
 }
 
 function registerAttachAttestation(attach: Command): void {
-  addInsecureRegistryOption(
+  addRegistryOptions(
     attach
       .command('attestation')
       .description("Attach signed attestations (DSSE envelopes) made elsewhere to an image's .att artifact")
@@ -186,7 +186,7 @@ Examples:
 }
 
 function registerDownloadSignature(download: Command): void {
-  addInsecureRegistryOption(
+  addRegistryOptions(
     download
       .command('signature')
       .description(
@@ -213,7 +213,7 @@ Examples:
 }
 
 function registerDownloadAttestation(download: Command): void {
-  addInsecureRegistryOption(
+  addRegistryOptions(
     download
       .command('attestation')
       .description("Print an image's attestations, one JSON per line (Sigstore bundles, then DSSE envelopes)")

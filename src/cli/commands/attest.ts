@@ -6,12 +6,7 @@ import { buildPredicate, PREDICATE_TYPE_NAMES, predicateTypeFor } from '../../fo
 import { formatReference, parseReference } from '../../oci/index.js';
 import { type AnyAllConditions, anyAllConditionsSchema, evaluateConditions } from '../../policy/index.js';
 import { signImagesAsBundles } from '../image-bundles.js';
-import {
-  addInsecureRegistryOption,
-  type RegistryOptions,
-  registryClient,
-  trustedLog,
-} from '../image-options.js';
+import { addRegistryOptions, type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
@@ -63,6 +58,10 @@ export function registerAttestCommands(program: Command): void {
     .option('--rekor-url <url>', 'the transparency log (Rekor v1 API) to upload to')
     .option('--upload [bool]', 'push the attestation to the registry', parseBool, true)
     .option(
+      '--no-upload',
+      "do not push the attestation to the registry (cosign's spelling of --upload=false)",
+    )
+    .option(
       '--new-bundle-format [bool]',
       'store the attestation as a Sigstore bundle referrer of the image (cosign v3), not in the .att tag',
       parseBool,
@@ -80,7 +79,7 @@ Examples:
   sigil attest --key cosign.key --predicate scan.json --type vuln --replace ghcr.io/org/app@sha256:...
   sigil attest --key cosign.key --predicate provenance.json --type slsaprovenance1 --new-bundle-format IMAGE`,
     );
-  addInsecureRegistryOption(addKeylessSignOptions(attest)).action(
+  addRegistryOptions(addKeylessSignOptions(attest)).action(
     action(async (images: string[], opts: AttestOptions) => {
       const predicateType = predicateTypeFor(opts.type);
       const predicate = readUserFile(opts.predicate, 'predicate');
@@ -169,7 +168,7 @@ A policy file (conditions over the predicate, as in a Kyverno verifyImages attes
       value: 0
       message: no critical vulnerabilities`,
     );
-  addInsecureRegistryOption(addKeylessVerifyOptions(verify)).action(
+  addRegistryOptions(addKeylessVerifyOptions(verify)).action(
     action(async (images: string[], opts: VerifyAttestationOptions) => {
       const predicateType = predicateTypeFor(opts.type);
       const policy = opts.policy ? loadConditions(opts.policy) : undefined;

@@ -2,15 +2,15 @@ import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
 import { SigilError } from '../../core/index.js';
 import { CLEAN_TYPES, type CleanType, cleanArtifacts } from '../../cosign/index.js';
-import { parseReference, RegistryClient } from '../../oci/index.js';
-import { parseBool, parseOutput } from '../options.js';
+import { parseReference } from '../../oci/index.js';
+import { addRegistryOptions, type RegistryOptions, registryClient } from '../image-options.js';
+import { parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
 
-interface CleanOptions {
+interface CleanOptions extends RegistryOptions {
   type: CleanType;
   force?: boolean;
-  allowInsecureRegistry: boolean;
   output: 'text' | 'json';
 }
 
@@ -38,19 +38,15 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 export function registerCleanCommand(program: Command): void {
-  program
-    .command('clean')
-    .description("Remove an image's signatures, attestations and/or SBOMs from the registry")
-    .argument('<image>', 'image reference: registry/repo:tag or registry/repo@sha256:...')
-    .addOption(new Option('--type <type>', 'which artifacts to remove').choices(CLEAN_TYPES).default('all'))
-    .option('-f, --force', 'do not ask for confirmation')
-    .option(
-      '--allow-insecure-registry [bool]',
-      'allow plain-HTTP registries other than loopback',
-      parseBool,
-      false,
-    )
-    .option('--output <format>', 'text or json', parseOutput, 'text')
+  addRegistryOptions(
+    program
+      .command('clean')
+      .description("Remove an image's signatures, attestations and/or SBOMs from the registry")
+      .argument('<image>', 'image reference: registry/repo:tag or registry/repo@sha256:...')
+      .addOption(new Option('--type <type>', 'which artifacts to remove').choices(CLEAN_TYPES).default('all'))
+      .option('-f, --force', 'do not ask for confirmation')
+      .option('--output <format>', 'text or json', parseOutput, 'text'),
+  )
     .addHelpText(
       'after',
       `
@@ -69,7 +65,7 @@ Examples:
             'pass --force',
           );
         }
-        const client = new RegistryClient({ insecure: opts.allowInsecureRegistry });
+        const client = registryClient(opts);
         const deleted = await cleanArtifacts(client, reference, opts.type);
         if (opts.output === 'json') return printResult(JSON.stringify({ image, deleted }));
         for (const reference of deleted) info(`Removed ${reference}`);

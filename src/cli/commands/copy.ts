@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { COPY_ONLY_VALUES, type CopyResult, copyImage } from '../../cosign/index.js';
 import type { ArtifactSuffix } from '../../formats/index.js';
 import { parseReference } from '../../oci/index.js';
-import { addInsecureRegistryOption, type RegistryOptions, registryClient } from '../image-options.js';
+import { addRegistryOptions, type RegistryOptions, registryClient } from '../image-options.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
@@ -13,7 +13,6 @@ interface CopyCommandOptions extends RegistryOptions {
   sigOnly: boolean;
   force?: boolean;
   platform?: string;
-  allowHttpRegistry: boolean;
   output: 'text' | 'json';
 }
 
@@ -47,7 +46,7 @@ function summary(result: CopyResult): string {
 }
 
 export function registerCopyCommand(program: Command): void {
-  addInsecureRegistryOption(
+  addRegistryOptions(
     program
       .command('copy')
       .description(
@@ -66,12 +65,6 @@ export function registerCopyCommand(program: Command): void {
         'overwrite destination tags that name other content (without it such a copy fails and writes nothing)',
       )
       .option('--platform <os/arch[/variant]>', 'copy only this platform of a multi-platform image')
-      .option(
-        '--allow-http-registry [bool]',
-        'allow plain-HTTP registries other than loopback (same as --allow-insecure-registry here)',
-        parseBool,
-        false,
-      )
       .option('-o, --output <format>', 'text or json (a summary on stdout)', parseOutput, 'text'),
   )
     .addHelpText(
@@ -91,9 +84,7 @@ Examples:
       action(async (source: string, destination: string, opts: CopyCommandOptions) => {
         if (opts.sigOnly) warn('--sig-only is deprecated, use --only=sig instead');
         const only = opts.sigOnly ? collectOnly('sig', opts.only) : opts.only;
-        const client = registryClient({
-          allowInsecureRegistry: opts.allowInsecureRegistry || opts.allowHttpRegistry,
-        });
+        const client = registryClient(opts);
         const result = await copyImage(client, parseReference(source), parseReference(destination), {
           ...(only ? { only } : {}),
           force: opts.force ?? false,

@@ -76,16 +76,18 @@ Examples:
     .requiredOption('-k, --key <file>', 'the PEM private key to import')
     .option('-o, --output-key-prefix <prefix>', 'name of the key files, without extension', 'import-cosign')
     .option('-f, --force', 'overwrite existing key files')
+    .option('-y, --yes', 'overwrite existing key files without asking (the same as --force)')
     .addHelpText('after', '\nExample:\n  COSIGN_PASSWORD=secret sigil import-key-pair --key ec-private.pem')
     .action(
-      action(async (opts: { key: string; outputKeyPrefix: string; force?: boolean }) => {
+      action(async (opts: { key: string; outputKeyPrefix: string; force?: boolean; yes?: boolean }) => {
         const privateKey = importPrivateKeyPem(
           readUserFile(opts.key, 'private key').toString('utf8'),
           opts.key,
         );
-        refuseExisting(keyFiles(opts.outputKeyPrefix), opts.force);
+        const overwrite = opts.force || opts.yes;
+        refuseExisting(keyFiles(opts.outputKeyPrefix), overwrite);
         const password = await readPassword({ confirm: true });
-        await writeKeys(opts.outputKeyPrefix, privateKey, password, opts.force);
+        await writeKeys(opts.outputKeyPrefix, privateKey, password, overwrite);
       }),
     );
 

@@ -1,17 +1,15 @@
 import type { Command } from 'commander';
 import { SigilError, writeFileAtomic } from '../../core/index.js';
-import { RegistryClient } from '../../oci/index.js';
 import { generateSbom, generateSbomForDirectory, SBOM_FORMATS, type SbomFormat } from '../../sbom/index.js';
-import { parseBool } from '../options.js';
+import { addRegistryOptions, type RegistryOptions, registryClient } from '../image-options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
 
-interface SbomOptions {
+interface SbomOptions extends RegistryOptions {
   output: string;
   outputFile?: string;
   dir?: string;
   platform?: string;
-  allowInsecureRegistry: boolean;
 }
 
 /** Accepts syft's `-o spdx-json=FILE` form as well as `-o spdx-json --output-file FILE`. */
@@ -35,21 +33,22 @@ export function parsePlatform(value: string): { os: string; architecture: string
 }
 
 export function registerSbomCommand(program: Command): void {
-  program
-    .command('sbom')
-    .description(
-      'Generate an SBOM (SPDX 2.3 or CycloneDX 1.6 JSON) for an image or a root filesystem directory',
-    )
-    .argument('[image]', 'the image reference to catalog')
-    .option(
-      '-o, --output <format>',
-      `SBOM format (${SBOM_FORMATS.join(', ')}), optionally =FILE`,
-      'spdx-json',
-    )
-    .option('--output-file <file>', 'write the SBOM to this file instead of stdout')
-    .option('--dir <rootfs>', 'catalog a root filesystem directory instead of an image')
-    .option('--platform <os/arch>', 'platform to pick from an image index (default linux/amd64)')
-    .option('--allow-insecure-registry [bool]', 'allow plain HTTP registries', parseBool, false)
+  addRegistryOptions(
+    program
+      .command('sbom')
+      .description(
+        'Generate an SBOM (SPDX 2.3 or CycloneDX 1.6 JSON) for an image or a root filesystem directory',
+      )
+      .argument('[image]', 'the image reference to catalog')
+      .option(
+        '-o, --output <format>',
+        `SBOM format (${SBOM_FORMATS.join(', ')}), optionally =FILE`,
+        'spdx-json',
+      )
+      .option('--output-file <file>', 'write the SBOM to this file instead of stdout')
+      .option('--dir <rootfs>', 'catalog a root filesystem directory instead of an image')
+      .option('--platform <os/arch>', 'platform to pick from an image index (default linux/amd64)'),
+  )
     .addHelpText(
       'after',
       `
@@ -67,7 +66,7 @@ Examples:
         const result = opts.dir
           ? generateSbomForDirectory(opts.dir, format)
           : await generateSbom(image ?? '', format, {
-              client: new RegistryClient({ insecure: opts.allowInsecureRegistry }),
+              client: registryClient(opts),
               platform: opts.platform ? parsePlatform(opts.platform) : undefined,
             });
         for (const message of result.warnings) warn(message);

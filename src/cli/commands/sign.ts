@@ -14,7 +14,7 @@ import {
   type RegistryClient,
 } from '../../oci/index.js';
 import { signImagesAsBundles } from '../image-bundles.js';
-import { type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
+import { addRegistryOptions, type RegistryOptions, registryClient, trustedLog } from '../image-options.js';
 import {
   addKeylessSignOptions,
   addKeylessVerifyOptions,
@@ -85,12 +85,6 @@ export function registerSignCommands(program: Command): void {
       false,
     )
     .option('--bundle <file>', 'with --new-bundle-format: also write the bundle to this file')
-    .option(
-      '--allow-insecure-registry [bool]',
-      'allow plain-HTTP registries other than loopback',
-      parseBool,
-      false,
-    )
     .option('-y, --yes', 'skip confirmation prompts')
     .option('--output <format>', 'text or json', parseOutput, 'text')
     .addHelpText(
@@ -106,7 +100,7 @@ Examples:
   sigil sign --yes --fulcio-url https://ca.internal --rekor-url https://log.internal \\
     --identity-token "$(cat token.jwt)" registry.internal/app@sha256:...`,
     );
-  addKeylessSignOptions(sign).action(
+  addRegistryOptions(addKeylessSignOptions(sign)).action(
     action(async (images: string[], opts: SignOptions) => {
       const signing = await signingContext(opts);
       const client = registryClient(opts);
@@ -195,12 +189,6 @@ Examples:
       true,
     )
     .option(
-      '--allow-insecure-registry [bool]',
-      'allow plain-HTTP registries other than loopback',
-      parseBool,
-      false,
-    )
-    .option(
       '-o, --output <format>',
       "json (cosign's payload array, the default) or text",
       parseOutput,
@@ -222,7 +210,7 @@ Examples:
     sigil verify --ca-roots fulcio-root.pem --ca-intermediates fulcio-intermediate.pem \\
     --certificate-identity ci@example.com --certificate-oidc-issuer https://oidc.internal IMAGE`,
     );
-  addKeylessVerifyOptions(verify).action(
+  addRegistryOptions(addKeylessVerifyOptions(verify)).action(
     action(async (images: string[], opts: VerifyOptions) => {
       const references = images.map(parseReference);
       const signers = await verificationSigners(opts, opts.insecureIgnoreTlog);

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { imageTree, treeText } from '../../cosign/index.js';
 import { parseReference } from '../../oci/index.js';
-import { type RegistryOptions, registryClient } from '../image-options.js';
-import { parseBool, parseOutput } from '../options.js';
+import { addRegistryOptions, type RegistryOptions, registryClient } from '../image-options.js';
+import { parseOutput } from '../options.js';
 import { printResult } from '../output.js';
 import { action } from '../run.js';
 
@@ -11,17 +11,15 @@ interface TreeOptions extends RegistryOptions {
 }
 
 export function registerTreeCommand(program: Command): void {
-  program
-    .command('tree')
-    .description("Show an image's supply-chain artifacts: signatures, attestations, SBOMs and OCI referrers")
-    .argument('<image>', 'image reference: registry/repo:tag or registry/repo@sha256:...')
-    .option(
-      '--allow-insecure-registry [bool]',
-      'allow plain-HTTP registries other than loopback',
-      parseBool,
-      false,
-    )
-    .option('-o, --output <format>', 'text or json', parseOutput, 'text')
+  addRegistryOptions(
+    program
+      .command('tree')
+      .description(
+        "Show an image's supply-chain artifacts: signatures, attestations, SBOMs and OCI referrers",
+      )
+      .argument('<image>', 'image reference: registry/repo:tag or registry/repo@sha256:...')
+      .option('-o, --output <format>', 'text or json', parseOutput, 'text'),
+  )
     .addHelpText(
       'after',
       '\nExamples:\n  sigil tree 127.0.0.1:5000/app:v1\n  sigil tree -o json ghcr.io/org/app@sha256:... | jq .artifacts',

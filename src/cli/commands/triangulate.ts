@@ -1,29 +1,26 @@
 import { type Command, Option } from 'commander';
 import { TRIANGULATE_TYPES, type TriangulateType, triangulate } from '../../cosign/index.js';
-import { parseReference, RegistryClient } from '../../oci/index.js';
-import { parseBool } from '../options.js';
+import { parseReference } from '../../oci/index.js';
+import { addRegistryOptions, type RegistryOptions, registryClient } from '../image-options.js';
 import { printResult } from '../output.js';
 import { action } from '../run.js';
 
-interface TriangulateOptions {
+interface TriangulateOptions extends RegistryOptions {
   type: TriangulateType;
-  allowInsecureRegistry: boolean;
 }
 
 export function registerTriangulateCommand(program: Command): void {
-  program
-    .command('triangulate')
-    .description("Print the reference where an image's signatures, attestations or SBOM are stored")
-    .argument('<image>', 'image reference: registry/repo:tag or registry/repo@sha256:...')
-    .addOption(
-      new Option('--type <type>', 'which artifact to locate').choices(TRIANGULATE_TYPES).default('signature'),
-    )
-    .option(
-      '--allow-insecure-registry [bool]',
-      'allow plain-HTTP registries other than loopback',
-      parseBool,
-      false,
-    )
+  addRegistryOptions(
+    program
+      .command('triangulate')
+      .description("Print the reference where an image's signatures, attestations or SBOM are stored")
+      .argument('<image>', 'image reference: registry/repo:tag or registry/repo@sha256:...')
+      .addOption(
+        new Option('--type <type>', 'which artifact to locate')
+          .choices(TRIANGULATE_TYPES)
+          .default('signature'),
+      ),
+  )
     .addHelpText(
       'after',
       `
@@ -34,7 +31,7 @@ Examples:
     )
     .action(
       action(async (image: string, opts: TriangulateOptions) => {
-        const client = new RegistryClient({ insecure: opts.allowInsecureRegistry });
+        const client = registryClient(opts);
         printResult(await triangulate(client, parseReference(image), opts.type));
       }),
     );
