@@ -40,7 +40,9 @@ install_peer() {
 }
 
 # go_install DIR PACKAGE@VERSION: a static binary in DIR/bin.
-go_install() { GOBIN="$1/bin" CGO_ENABLED=0 go install -trimpath -ldflags=-s "$2"; }
+# GOTOOLCHAIN=auto: a peer whose go.mod asks for a newer Go than the machine's (rekor-cli v1.6.5 wants 1.27)
+# gets that toolchain from the Go module proxy, as the go command does by default.
+go_install() { GOBIN="$1/bin" CGO_ENABLED=0 GOTOOLCHAIN=auto go install -trimpath -ldflags=-s "$2"; }
 
 build_cosign_v3() { go_install "$1" "github.com/sigstore/cosign/v3/cmd/cosign@$2"; }
 build_cosign_v2() { go_install "$1" "github.com/sigstore/cosign/v2/cmd/cosign@$2"; }
