@@ -7,6 +7,7 @@ import { benchAttestations } from './attestations.js';
 import { benchConditions } from './conditions.js';
 import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
+import { benchPeers } from './peers.js';
 import { benchPkcs11 } from './pkcs11.js';
 import { benchSbom } from './sbom.js';
 import { benchTlog } from './tlog.js';
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   pkcs11: benchPkcs11,
   admission: benchAdmission,
   copy: benchCopy,
+  peers: benchPeers,
 };
 
 const chosen = process.argv.slice(2);
