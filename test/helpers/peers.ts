@@ -64,7 +64,10 @@ export function peerBinary(name: string, binary: string = name): string | undefi
  * A peer's binary, with the skip reason when missing (see peerMissing): `const cosign = requirePeer(...)`,
  * then `{ skip: cosign.skip }` on the suite and `cosign.path` inside it.
  */
-export function requirePeer(name: string, binary: string = name): { path: string; skip: string | false } {
+export function requirePeer(
+  name: string,
+  binary: string = name,
+): { path: string; skip: string | false } {
   const path = peerBinary(name, binary);
   const skip = peerMissing(
     `${name} ${peerVersion(name)} (bash test/peers/install.sh ${name})`,
