@@ -17,9 +17,8 @@ import { signImage } from '../src/cosign/index.js';
 import { generateKeyPair, keySigner } from '../src/crypto/index.js';
 import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../src/oci/index.js';
 import { startAdmissionServe } from '../test/helpers/admission-serve.js';
-import { sigil } from '../test/helpers/cli.js';
 import { type KubeControlPlane, startKubeControlPlane } from '../test/helpers/kube-control-plane.js';
-import { manifestWebhooks } from '../test/helpers/kube-webhooks.js';
+import { loopbackWebhookTls, manifestWebhooks } from '../test/helpers/kube-webhooks.js';
 import { unloggedKeyVerification, verifyImagesPolicy } from '../test/helpers/kyverno-policy.js';
 import { peerBinary } from '../test/helpers/peers.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -119,23 +118,7 @@ export async function benchPeers(): Promise<void> {
     ]);
     mkdirSync(join(dir, 'policies'));
     writeFileSync(join(dir, 'policies', 'verify.yaml'), stringify(policy));
-    const made = await sigil(
-      [
-        'admission',
-        'tls',
-        '--service',
-        'sigil',
-        '--namespace',
-        'sigil-system',
-        '--host',
-        '127.0.0.1',
-        '--out',
-        'tls',
-      ],
-      { cwd: dir },
-    );
-    if (made.code !== 0) throw new Error(made.stderr);
-    const caBundle = made.stdout.trim();
+    const caBundle = await loopbackWebhookTls(dir);
 
     for (const mode of ['warm', 'cold'] as const) {
       const port = await freePort();

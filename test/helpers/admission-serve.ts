@@ -42,11 +42,14 @@ export function startSigilServer(
   });
 }
 
-/** GET https://127.0.0.1:port/path trusting only `ca`; `servername` is the name the certificate must carry. */
+/**
+ * GET https://127.0.0.1:port/path trusting only `ca`; `servername` is the name the certificate must carry;
+ * `headers` e.g. a bearer token.
+ */
 export function httpsGet(
   port: number,
   path: string,
-  tls: { ca?: string; servername?: string },
+  tls: { ca?: string; servername?: string; headers?: Record<string, string> },
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port, path, ...tls }, (res) => {

@@ -20,8 +20,17 @@ export function sigil(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
 ): Promise<CliResult> {
+  return runTool(process.execPath, [SIGIL_BIN, ...args], options);
+}
+
+/** Runs any tool to completion the same way (kubectl, helm, ...); never throws on a non-zero exit. */
+export function runTool(
+  path: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SIGIL_BIN, ...args], {
+    const child = spawn(path, args, {
       cwd: options.cwd,
       // HOME points at the test's directory so that no real ~/.docker/config.json leaks in.
       env: { PATH: process.env.PATH ?? '', HOME: options.cwd ?? tmpdir(), ...options.env },

@@ -8,11 +8,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CliResult } from './cli.js';
+import { httpsGet } from './admission-serve.js';
+import { type CliResult, runTool } from './cli.js';
 import { freePort } from './ports.js';
 import { selfSignedCertificate } from './tls.js';
 
@@ -39,32 +39,6 @@ export interface KubeControlPlane {
   /** GET path on the API server as the admin (e.g. /metrics). */
   get(path: string): Promise<{ status: number; text: string }>;
   stop(): Promise<void>;
-}
-
-/** Runs a tool to completion, collecting its output; never throws on a non-zero exit. */
-export function runTool(
-  path: string,
-  args: string[],
-  options: { env?: Record<string, string>; input?: string; cwd?: string } = {},
-): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path, args, {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: options.cwd ?? tmpdir(), ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
 }
 
 /** Starts a server process whose output is kept for the error message should it die before it is ready. */
@@ -98,20 +72,6 @@ async function waitUntil(
     await sleep(250);
   }
   throw new Error(`${what} not ready after ${limitMs} ms:\n${server.output()}`);
-}
-
-function httpsGetAs(url: string, ca: string, token: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => {
-        text += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    })
-      .on('error', reject)
-      .end();
-  });
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -189,7 +149,8 @@ export async function startKubeControlPlane(peers: KubePeers): Promise<KubeContr
     ]);
     stops.push(apiserver.child);
     const server = `https://127.0.0.1:${securePort}`;
-    const get = (path: string) => httpsGetAs(`${server}${path}`, serving.cert, token);
+    const get = (path: string) =>
+      httpsGet(securePort, path, { ca: serving.cert, headers: { authorization: `Bearer ${token}` } });
     await waitUntil('kube-apiserver', apiserver, async () => (await get('/readyz')).status === 200);
 
     const kubeconfig = await file(

@@ -9,6 +9,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { sigil } from './cli.js';
 
 const MANIFESTS = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -18,6 +19,19 @@ const MANIFESTS = join(
   'manifests',
   'sigil.yaml',
 );
+
+/**
+ * `sigil admission tls` as the manifests' steps run it, plus 127.0.0.1 (the URL the API server dials
+ * here): ca.crt, tls.crt and tls.key in `<dir>/tls`. Returns the caBundle.
+ */
+export async function loopbackWebhookTls(dir: string): Promise<string> {
+  const service = ['--service', 'sigil', '--namespace', 'sigil-system'];
+  const made = await sigil(['admission', 'tls', ...service, '--host', '127.0.0.1', '--out', 'tls'], {
+    cwd: dir,
+  });
+  if (made.code !== 0) throw new Error(`sigil admission tls: ${made.stderr}`);
+  return made.stdout.trim();
+}
 
 type Webhook = Record<string, unknown> & { name: string; clientConfig: Record<string, unknown> };
 export type WebhookConfiguration = Record<string, unknown> & {

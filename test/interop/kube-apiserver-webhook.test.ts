@@ -19,10 +19,15 @@ import { formatReference, parseReference, pushTestImage, RegistryClient } from '
 import { type RunningStack, startStack } from '../../src/server/index.js';
 import { logKeyPath } from '../../src/tlog/index.js';
 import { httpsGet, startAdmissionServe } from '../helpers/admission-serve.js';
-import { sigil, workDir } from '../helpers/cli.js';
-import { type KubeControlPlane, runTool, startKubeControlPlane } from '../helpers/kube-control-plane.js';
+import { runTool, sigil, workDir } from '../helpers/cli.js';
+import { type KubeControlPlane, startKubeControlPlane } from '../helpers/kube-control-plane.js';
 import { seedPolicies } from '../helpers/kube-seed-policies.js';
-import { manifestWebhooks, namespacedWebhook, startDelayingProxy } from '../helpers/kube-webhooks.js';
+import {
+  loopbackWebhookTls,
+  manifestWebhooks,
+  namespacedWebhook,
+  startDelayingProxy,
+} from '../helpers/kube-webhooks.js';
 import { commandExists, peerMissing, requirePeer } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 import { startRedis } from '../helpers/redis.js';
@@ -150,20 +155,7 @@ describe('sigil admission webhook behind a real kube-apiserver', { skip }, () =>
     // Serving certificate and caBundle as the manifests' steps make them, plus the loopback address the
     // API server dials by URL.
     webhookPort = await freePort();
-    caBundle = (
-      await run([
-        'admission',
-        'tls',
-        '--service',
-        'sigil',
-        '--namespace',
-        'sigil-system',
-        '--host',
-        '127.0.0.1',
-        '--out',
-        'tls',
-      ])
-    ).stdout.trim();
+    caBundle = await loopbackWebhookTls(dir);
     await serve('--addr', `127.0.0.1:${webhookPort}`, '--kubeconfig', plane.kubeconfig);
     const crds = await kubectl('apply', '-f', join(CHART, 'crds'));
     assert.equal(crds.code, 0, crds.stderr);
