@@ -15,13 +15,12 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { formatReference, parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
 import { type RunningStack, startStack } from '../../src/server/index.js';
 import { logKeyPath } from '../../src/tlog/index.js';
 import { httpsGet, startAdmissionServe } from '../helpers/admission-serve.js';
-import { runTool, sigil, workDir } from '../helpers/cli.js';
+import { runTool, workDir } from '../helpers/cli.js';
 import { type KubeControlPlane, startKubeControlPlane } from '../helpers/kube-control-plane.js';
-import { seedPolicies } from '../helpers/kube-seed-policies.js';
+import { prepareSeedScenario } from '../helpers/kube-seed-scenario.js';
 import {
   loopbackWebhookTls,
   manifestWebhooks,
@@ -57,10 +56,8 @@ describe('sigil admission webhook behind a real kube-apiserver', { skip }, () =>
   let caBundle: string;
   let webhookPort: number;
   const servers: ChildProcess[] = [];
-  const client = new RegistryClient({});
-  const images: Record<string, string> = {};
-  const digests: Record<string, string> = {};
-  const env = { COSIGN_PASSWORD: '' };
+  let images: Record<string, string>;
+  let digests: Record<string, string>;
 
   const kubectl = (...args: string[]) => plane.kubectl(args);
   const apply = (objects: unknown[]) =>
@@ -83,74 +80,13 @@ describe('sigil admission webhook behind a real kube-apiserver', { skip }, () =>
     return server;
   };
 
-  /** Pushes `<registry>/<repo>:<tag>` (content named after it) and records its reference and digest. */
-  const push = async (name: string, repo: string, tag: string) => {
-    const reference = parseReference(`${stack.registryAddress}/${repo}:${tag}`);
-    const digest = await pushTestImage(client, reference, { files: { 'name.txt': name } });
-    images[name] = formatReference(reference);
-    digests[name] = digest;
-  };
-
   before(async () => {
     dir = await workDir();
     [plane, stack] = await Promise.all([
       startKubeControlPlane({ etcd: etcd.path, kubeApiserver: apiserver.path, kubectl: kubectlPeer.path }),
       startStack({ dataDir: join(dir, '.sigil'), host: '127.0.0.1' }),
     ]);
-    const run = async (args: string[]) => {
-      const result = await sigil(args, { cwd: dir, env });
-      assert.equal(result.code, 0, `sigil ${args.join(' ')}: ${result.stderr}`);
-      return result;
-    };
-    // The guide's 5.1: a key pair; its 5.3: build, push, sign with the key (logged), as cosign would.
-    await run(['generate-key-pair']);
-    await push('unsigned', 'z3rox-lab/test', 'unsigned');
-    await push('signed', 'z3rox-lab/test', 'signed');
-    await push('keyless', 'z3rox-lab-ci/app', 'v1');
-    await push('clean', 'myorg/app', 'clean');
-    await push('vulnerable', 'myorg/app', 'vulnerable');
-    await push('unmatched', 'elsewhere/app', 'v1');
-    await run(['sign', '--key', 'cosign.key', '--rekor-url', stack.urls.tlog, images.signed as string]);
-    const token = await stack.mintToken({
-      kind: 'github-actions',
-      repository: 'Z3ROX-lab/ai-security-platform',
-    });
-    await run(['sign', '--yes', '--identity-token', token, images.keyless as string]);
-    for (const [name, critical] of [
-      ['clean', 0],
-      ['vulnerable', 3],
-    ] as const) {
-      const predicate = {
-        invocation: { uri: 'ci', event_id: '1', 'builder.id': 'ci' },
-        scanner: {
-          uri: 'pkg:github/aquasecurity/trivy',
-          version: '0.50.0',
-          result: { summary: { criticalCount: critical } },
-        },
-        metadata: { scanStartedOn: '2026-01-01T00:00:00Z', scanFinishedOn: '2026-01-01T00:01:00Z' },
-      };
-      await writeFile(join(dir, `${name}.vuln.json`), JSON.stringify(predicate));
-      await run([
-        'attest',
-        '--key',
-        'cosign.key',
-        '--rekor-url',
-        stack.urls.tlog,
-        '--type',
-        'vuln',
-        '--predicate',
-        `${name}.vuln.json`,
-        images[name] as string,
-      ]);
-    }
-    await mkdir(join(dir, 'policies'));
-    const policies = seedPolicies({
-      registry: stack.registryAddress,
-      publicKey: await readFile(join(dir, 'cosign.pub'), 'utf8'),
-      issuer: stack.issuers['github-actions'],
-      rekorUrl: stack.urls.tlog,
-    });
-    for (const [file, text] of Object.entries(policies)) await writeFile(join(dir, 'policies', file), text);
+    ({ images, digests } = await prepareSeedScenario(stack, dir));
 
     // Serving certificate and caBundle as the manifests' steps make them, plus the loopback address the
     // API server dials by URL.
