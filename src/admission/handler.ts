@@ -146,7 +146,8 @@ export class AdmissionHandler {
     return {
       allowed: true,
       warnings: [`sigil admission could not decide, allowed by failurePolicy Ignore: ${reason}`],
-      auditAnnotations: { 'sigil.dev/admission-error': reason },
+      // The API server records it as <webhook name>/<key> and drops keys that already hold a '/'.
+      auditAnnotations: { 'admission-error': reason },
     };
   }
 }

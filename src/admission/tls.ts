@@ -4,6 +4,7 @@
  * API server may dial the webhook Service by. The Helm chart makes the same pair with genCA/genSignedCert.
  */
 import { webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { encodePem, SigilError } from '../core/index.js';
 
@@ -15,6 +16,11 @@ export interface WebhookTlsOptions {
   namespace: string;
   /** Validity of both certificates. Nothing renews them, so the default is long (as webhook cert jobs do). */
   days?: number;
+  /**
+   * More names or IP addresses for a webhook the API server reaches by `clientConfig.url` (one running
+   * outside the cluster): Go checks the URL's host against the SANs.
+   */
+  hosts?: string[];
   now?: Date;
 }
 
@@ -24,6 +30,7 @@ export interface WebhookTls {
   'tls.crt': string;
   'tls.key': string;
   dnsNames: string[];
+  ipAddresses: string[];
   notAfter: Date;
 }
 
@@ -35,6 +42,20 @@ const BACKDATE_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
 // RFC 1123 label, the rule Kubernetes applies to Service and Namespace names.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+// RFC 1123 host name: dot-separated labels (case-insensitive), at most 253 characters.
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
+
+/** Splits --host values into DNS names and IP addresses; anything else is refused by name. */
+export function splitHosts(hosts: string[]): { dnsNames: string[]; ipAddresses: string[] } {
+  const dnsNames: string[] = [];
+  const ipAddresses: string[] = [];
+  for (const host of hosts) {
+    if (isIP(host)) ipAddresses.push(host);
+    else if (DNS_NAME.test(host)) dnsNames.push(host.toLowerCase());
+    else throw new SigilError('BAD_INPUT', `host "${host}" is neither a DNS name nor an IP address`);
+  }
+  return { dnsNames, ipAddresses };
+}
 
 /**
  * The names the API server uses for a Service-backed webhook (`NAME.NS.svc`), plus the longer and shorter
@@ -61,7 +82,9 @@ export function webhookDnsNames(service: string, namespace: string): string[] {
 }
 
 export async function createWebhookTls(options: WebhookTlsOptions): Promise<WebhookTls> {
-  const dnsNames = webhookDnsNames(options.service, options.namespace);
+  const extra = splitHosts(options.hosts ?? []);
+  const dnsNames = [...new Set([...webhookDnsNames(options.service, options.namespace), ...extra.dnsNames])];
+  const { ipAddresses } = extra;
   const days = options.days ?? DEFAULT_WEBHOOK_CERT_DAYS;
   if (!Number.isInteger(days) || days <= 0)
     throw new SigilError('BAD_INPUT', `certificate validity must be a positive number of days, not ${days}`);
@@ -97,7 +120,10 @@ export async function createWebhookTls(options: WebhookTlsOptions): Promise<Webh
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       // Go's TLS stack (the API server) checks only the SANs, never the common name.
-      new x509.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: 'dns', value }))),
+      new x509.SubjectAlternativeNameExtension([
+        ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
+        ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+      ]),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
@@ -107,6 +133,7 @@ export async function createWebhookTls(options: WebhookTlsOptions): Promise<Webh
     'tls.crt': encodePem('CERTIFICATE', new Uint8Array(server.rawData)),
     'tls.key': encodePem('PRIVATE KEY', new Uint8Array(pkcs8)),
     dnsNames,
+    ipAddresses,
     notAfter: validity.notAfter,
   };
 }

@@ -1,42 +1,25 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { AdmissionHandler, createAdmissionMetrics, RedisDecisionCache } from '../../src/admission/index.js';
 import { commandExists, peerMissing } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
+import { startRedis } from '../helpers/redis.js';
 
 const skip = peerMissing('redis-server', commandExists('redis-server'));
 
 describe('Redis decision cache shared by two webhook replicas', { skip }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sigil-redis-'));
-  let redis: ChildProcess | undefined;
+  let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
   let url = '';
   const caches: RedisDecisionCache[] = [];
 
   before(async () => {
-    const port = await freePort();
-    url = `redis://127.0.0.1:${port}`;
-    redis = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    await new Promise<void>((resolve, reject) => {
-      redis?.stdout?.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Ready to accept connections')) resolve();
-      });
-      redis?.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-    });
+    redis = await startRedis();
+    url = redis.url;
   });
   after(async () => {
     await Promise.all(caches.map((cache) => cache.close()));
-    redis?.kill();
-    rmSync(dir, { recursive: true, force: true });
+    await redis?.stop();
   });
 
   test('a decision made by one replica is served by the other without evaluating', async () => {

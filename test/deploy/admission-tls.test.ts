@@ -45,6 +45,27 @@ describe('createWebhookTls', () => {
     assert.match(tls['tls.key'], /^-----BEGIN PRIVATE KEY-----\n/);
   });
 
+  it('--host names and addresses are certified too, for a webhook the API server reaches by clientConfig.url', async () => {
+    const tls = await createWebhookTls({
+      service: 'sigil',
+      namespace: 'sigil-system',
+      hosts: ['127.0.0.1', '::1', 'Webhook.Example.COM', 'sigil'],
+    });
+    const cert = new X509Certificate(tls['tls.crt']);
+    assert.deepEqual(tls.dnsNames, [...SERVICE_NAMES, 'webhook.example.com'], 'no name twice');
+    assert.deepEqual(tls.ipAddresses, ['127.0.0.1', '::1']);
+    assert.equal(cert.checkIP('127.0.0.1'), '127.0.0.1');
+    assert.equal(cert.checkIP('::1'), '::1');
+    assert.equal(cert.checkHost('webhook.example.com'), 'webhook.example.com');
+    for (const host of ['https://127.0.0.1', 'a..b', 'under_score.example', '-a.example']) {
+      await assert.rejects(
+        createWebhookTls({ service: 'sigil', namespace: 'ns', hosts: [host] }),
+        (err: unknown) => isSigilError(err, 'BAD_INPUT') && String(err).includes(`host "${host}"`),
+        host,
+      );
+    }
+  });
+
   it('refuses names Kubernetes would refuse, and a validity that is not a positive whole number of days', async () => {
     for (const [service, namespace] of [
       ['Sigil', 'sigil-system'],

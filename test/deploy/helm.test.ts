@@ -210,7 +210,7 @@ function checkWebhookDeployment(
     ['mutate', 'validate'],
   );
   for (const { w, e } of webhooks) {
-    assert.equal(w.sideEffects, 'None');
+    assert.equal(w.sideEffects, 'NoneOnDryRun');
     assert.deepEqual(w.admissionReviewVersions, ['v1']);
     assert.ok((w.timeoutSeconds ?? 10) < 10, `${w.name} timeoutSeconds ${w.timeoutSeconds}`);
     assert.ok(w.failurePolicy === 'Fail' || w.failurePolicy === 'Ignore');

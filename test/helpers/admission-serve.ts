@@ -6,14 +6,30 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:https';
 import { SIGIL_BIN } from './cli.js';
 
-/** Starts `sigil admission serve` with these flags; resolves once it listens, rejects if it exits first. */
-export function startAdmissionServe(args: string[], cwd: string): Promise<ChildProcess> {
-  return startSigilServer(['admission', 'serve', ...args], cwd, 'admission webhook on');
+/**
+ * Starts `sigil admission serve` with these flags (and `env` over this process's environment); resolves
+ * once it listens, rejects if it exits first.
+ */
+export function startAdmissionServe(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
+  return startSigilServer(['admission', 'serve', ...args], cwd, 'admission webhook on', env);
 }
 
 /** Starts a long-running sigil command; resolves once stderr shows `ready`, rejects if it exits first. */
-export function startSigilServer(args: string[], cwd: string, ready: string): Promise<ChildProcess> {
-  const server = spawn(process.execPath, [SIGIL_BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+export function startSigilServer(
+  args: string[],
+  cwd: string,
+  ready: string,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
+  const server = spawn(process.execPath, [SIGIL_BIN, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let seen = '';
     server.stderr?.on('data', (chunk) => {
@@ -26,11 +42,14 @@ export function startSigilServer(args: string[], cwd: string, ready: string): Pr
   });
 }
 
-/** GET https://127.0.0.1:port/path trusting only `ca`; `servername` is the name the certificate must carry. */
+/**
+ * GET https://127.0.0.1:port/path trusting only `ca`; `servername` is the name the certificate must carry;
+ * `headers` e.g. a bearer token.
+ */
 export function httpsGet(
   port: number,
   path: string,
-  tls: { ca?: string; servername?: string },
+  tls: { ca?: string; servername?: string; headers?: Record<string, string> },
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port, path, ...tls }, (res) => {

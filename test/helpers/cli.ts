@@ -20,14 +20,14 @@ export function sigil(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
 ): Promise<CliResult> {
-  // HOME points at the test's directory so that no real ~/.docker/config.json leaks in.
-  return runProcess(process.execPath, [SIGIL_BIN, ...args], {
-    ...options,
-    env: { HOME: options.cwd ?? tmpdir(), ...options.env },
-  });
+  return runProcess(process.execPath, [SIGIL_BIN, ...args], options);
 }
 
-/** Runs a program with only PATH and `env` in its environment, collecting its output and exit code. */
+/**
+ * Runs a program (sigil, a peer: cosign, kubectl, helm...) to completion with only PATH, HOME and `env` in
+ * its environment; never throws on a non-zero exit. HOME is the test's directory (or the temp dir) so that
+ * no real ~/.docker/config.json or ~/.kube/config leaks in.
+ */
 export function runProcess(
   command: string,
   args: string[],
@@ -36,7 +36,7 @@ export function runProcess(
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? '', ...options.env },
+      env: { PATH: process.env.PATH ?? '', HOME: options.cwd ?? tmpdir(), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -65,3 +65,36 @@ install_peer cosign-v2 "$COSIGN_V2" build_cosign_v2
 install_peer rekor-cli "$REKOR_CLI" build_rekor_cli
 install_peer sigstore-python "$SIGSTORE_PYTHON" build_sigstore_python
 install_peer conformance "$CONFORMANCE" build_conformance
+
+# --- Kubernetes control plane (etcd, kube-apiserver + kubectl) and helm, for the webhook interop tests ---
+# etcd and kubernetes refuse `go install` (their go.mod files replace sibling modules with local paths), so
+# each is built from a wrapper module in this folder whose go.mod requires the published modules; the
+# version in versions.env must be the one that go.mod requires.
+# go_build_wrapper DIR VERSION WRAPPER MODULE LDFLAGS PACKAGE...: static binaries of the wrapper's packages.
+go_build_wrapper() {
+  local out="$1" version="$2" wrapper="$HERE/$3" module="$4" ldflags="$5" required
+  shift 5
+  required="$(cd "$wrapper" && GOFLAGS=-mod=mod go list -m -f '{{.Version}}' "$module")"
+  if [ "$required" != "$version" ]; then
+    log "$wrapper/go.mod requires $module $required, but versions.env pins $version"
+    return 1
+  fi
+  (cd "$wrapper" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags="-s $ldflags" -o "$out/bin/" "$@")
+}
+build_etcd() { go_build_wrapper "$1" "$2" etcd go.etcd.io/etcd/server/v3 "" .; }
+# The version the binaries report (kubectl version, the API server's /version) is stamped as upstream's
+# build does; without it both say v0.0.0.
+build_kubernetes() {
+  local minor="${2#v1.}" stamp="" pkg
+  minor="${minor%%.*}"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    stamp="$stamp -X $pkg.gitVersion=$2 -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  done
+  go_build_wrapper "$1" "$2" kubernetes k8s.io/kubernetes "$stamp" ./kube-apiserver ./kubectl
+}
+build_helm() { go_install "$1" "helm.sh/helm/v4/cmd/helm@$2"; }
+
+install_peer etcd "$ETCD" build_etcd
+install_peer kubernetes "$KUBERNETES" build_kubernetes
+install_peer helm "$HELM" build_helm
+# --- end of the Kubernetes control plane block ---

@@ -57,6 +57,7 @@ interface ServeOptions extends PolicyContextOptions {
 interface TlsOptions {
   service: string;
   namespace: string;
+  host?: string[];
   secretName?: string;
   out: string;
   days: number;
@@ -197,6 +198,9 @@ Examples:
           () => watcher.state.policies,
           context,
           (request, results) => {
+            // The webhooks declare sideEffects NoneOnDryRun, and the API server sends dry runs (kubectl
+            // --dry-run=server) only under that promise: a dry run leaves no report behind.
+            if (request.dryRun) return;
             const report = reportFor(request, results);
             // Kyverno names reports by the resource's UID: without one there is nothing to name it by yet.
             if (reports && report.scope) reports.submit(report);
@@ -272,6 +276,10 @@ function registerTlsCommand(admission: Command): void {
     .description("Make a CA and the webhook Service's serving certificate (ca.crt, tls.crt, tls.key)")
     .requiredOption('--service <name>', 'the webhook Service the API server calls')
     .requiredOption('--namespace <ns>', 'the namespace of the Service')
+    .option(
+      '--host <name-or-ip...>',
+      'more names or IP addresses to certify, for a webhook reached by clientConfig.url (outside the cluster)',
+    )
     .option('--secret-name <name>', 'name of the Secret printed by --output yaml (default: <service>-tls)')
     .option('--out <dir>', 'directory to write ca.crt, tls.crt and tls.key to', '.')
     .option(
@@ -289,13 +297,14 @@ function registerTlsCommand(admission: Command): void {
       'after',
       `
 The certificate names <service>.<namespace>.svc (what the API server dials), .svc.cluster.local,
-<service>.<namespace> and <service>. The caBundle is ca.crt in base64: put it in the webhook
+<service>.<namespace> and <service>, and each --host. The caBundle is ca.crt in base64: put it in the webhook
 configurations' clientConfig.caBundle. Nothing renews the certificates; run again before they expire.
 
 Examples:
   sigil admission tls --service sigil --namespace sigil-system --out ./tls
   sigil admission tls --service sigil --namespace sigil-system --output yaml | kubectl apply -f -
-  CA_BUNDLE=$(sigil admission tls --service sigil --namespace sigil-system --out ./tls)`,
+  CA_BUNDLE=$(sigil admission tls --service sigil --namespace sigil-system --out ./tls)
+  sigil admission tls --service sigil --namespace sigil-system --host 127.0.0.1 --out ./tls  # url: https://127.0.0.1:9443/validate`,
     )
     .action(
       action(async (opts: TlsOptions) => {
@@ -303,12 +312,21 @@ Examples:
           service: opts.service,
           namespace: opts.namespace,
           days: opts.days,
+          hosts: opts.host ?? [],
         });
         const files = await writeTlsFiles(opts.out, tls);
-        info(`wrote ${Object.values(files).join(', ')} for ${tls.dnsNames.join(', ')}`);
+        info(
+          `wrote ${Object.values(files).join(', ')} for ${[...tls.dnsNames, ...tls.ipAddresses].join(', ')}`,
+        );
         const caBundle = caBundleOf(tls);
         if (opts.output === 'json') {
-          const result = { files, dnsNames: tls.dnsNames, notAfter: tls.notAfter.toISOString(), caBundle };
+          const result = {
+            files,
+            dnsNames: tls.dnsNames,
+            ipAddresses: tls.ipAddresses,
+            notAfter: tls.notAfter.toISOString(),
+            caBundle,
+          };
           printResult(JSON.stringify(result, null, 2));
         } else if (opts.output === 'yaml') {
           const secret = tlsSecretManifest(opts.secretName ?? `${opts.service}-tls`, opts.namespace, tls);
