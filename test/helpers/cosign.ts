@@ -4,9 +4,8 @@
  * and nothing reaches for the public-good TUF repository), and the flags a private deployment needs.
  * Asynchronous for the same reason as cli.ts: the tests serve registries from their own process.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { CliResult } from './cli.js';
+import { type CliResult, runProcess } from './cli.js';
 import { requirePeer } from './peers.js';
 
 export interface CosignPeer {
@@ -26,33 +25,19 @@ export function cosignPeers(): CosignPeer[] {
 
 export const COSIGN_TEST_PASSWORD = 'interop-password';
 
+/** cosign, a pinned peer or a binary's path, with the test's HOME and TUF root and COSIGN_PASSWORD set. */
 export function runCosign(
-  peer: CosignPeer,
+  peer: CosignPeer | string,
   args: string[],
-  options: { cwd: string; env?: Record<string, string> },
+  options: { cwd: string; env?: Record<string, string>; password?: string },
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(peer.path, args, {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: options.cwd,
-        TUF_ROOT: join(options.cwd, '.sigstore-tuf'),
-        COSIGN_PASSWORD: COSIGN_TEST_PASSWORD,
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  return runProcess(typeof peer === 'string' ? peer : peer.path, args, {
+    cwd: options.cwd,
+    env: {
+      TUF_ROOT: join(options.cwd, '.sigstore-tuf'),
+      COSIGN_PASSWORD: options.password ?? COSIGN_TEST_PASSWORD,
+      ...options.env,
+    },
   });
 }
 
@@ -61,9 +46,9 @@ export function runCosign(
  * a signing config (by default the one TUF serves), and refuses --tlog-upload=false or --rekor-url beside
  * it: its users turn that off with --use-signing-config=false (or pass --signing-config).
  */
-export function keySigningFlags(peer: CosignPeer, rekorUrl?: string): string[] {
+export function keySigningFlags(major: 2 | 3, rekorUrl?: string): string[] {
   const log = rekorUrl ? ['--rekor-url', rekorUrl] : ['--tlog-upload=false'];
-  return peer.major === 3 ? ['--use-signing-config=false', ...log] : log;
+  return major === 3 ? ['--use-signing-config=false', ...log] : log;
 }
 
 /**

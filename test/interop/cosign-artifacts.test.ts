@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseReference, pushTestImage, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { sigil, workDir } from '../helpers/cli.js';
-import { attestArgs, keySigningFlags, printedStatements, runCosign } from '../helpers/cosign-cli.js';
+import { keySigningFlags, runCosign } from '../helpers/cosign.js';
+import { attestArgs, printedStatements } from '../helpers/cosign-cli.js';
 import {
   dockerRegistryInstalled,
   type PeerRegistry,
@@ -34,7 +35,7 @@ describe('artifacts: real cosign <-> sigil (tree, triangulate, download, copy, c
   let dir: string;
   const client = new RegistryClient({});
   const run = (...args: string[]) => sigil(args, { cwd: dir, env: { COSIGN_PASSWORD: '' } });
-  const cosign = (...args: string[]) => runCosign(cosign3.path, args, { cwd: dir });
+  const cosign = (...args: string[]) => runCosign(cosign3.path, args, { cwd: dir, password: '' });
   const ok = (result: { code: number; stderr: string }, what: string) =>
     assert.equal(result.code, 0, `${what}: ${result.stderr}`);
   const push = async (repo: string, address = registry.address) => {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
 import { errorLine, sigil, workDir } from '../helpers/cli.js';
-import { attestArgs, keySigningFlags, printedStatements, runCosign } from '../helpers/cosign-cli.js';
+import { keySigningFlags, runCosign } from '../helpers/cosign.js';
+import { attestArgs, printedStatements } from '../helpers/cosign-cli.js';
 import {
   dockerRegistryInstalled,
   type PeerRegistry,
@@ -111,7 +112,11 @@ describe('attestations: real cosign <-> sigil (distribution registry)', {
     sigil(args, { cwd: dir, env: { COSIGN_PASSWORD: '', ...env } });
   // cosign reads the log's key from the environment too (for entries in the .att form).
   const cosign = (args: string[], path = cosign3.path) =>
-    runCosign(path, args, { cwd: dir, env: { SIGSTORE_REKOR_PUBLIC_KEY: at('tlog/log-key.pem.pub') } });
+    runCosign(path, args, {
+      cwd: dir,
+      password: '',
+      env: { SIGSTORE_REKOR_PUBLIC_KEY: at('tlog/log-key.pem.pub') },
+    });
   const push = async (repo: string) => {
     const digest = await pushTestImage(client, parseReference(`${registry.address}/${repo}:v1`), {
       files: { 'f.txt': repo },

@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatReference, parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
 import { type RunningStack, startStack } from '../../src/server/index.js';
-import { sigil, workDir } from '../helpers/cli.js';
-import { runPeer } from '../helpers/peer-process.js';
+import { runProcess, sigil, workDir } from '../helpers/cli.js';
 import { requirePeer } from '../helpers/peers.js';
 
 const cosignV3 = requirePeer('cosign-v3', 'cosign');
@@ -73,7 +72,7 @@ for (const rekorApiVersion of [1, 2] as const) {
     };
 
     describe('cosign v3 (signing config and trusted root)', { skip: cosignV3.skip }, () => {
-      const cosign = (...args: string[]) => runPeer(cosignV3.path, args, { cwd: dir });
+      const cosign = (...args: string[]) => runProcess(cosignV3.path, args, { cwd: dir });
       const cosignOk = async (...args: string[]) => {
         const result = await cosign(...args);
         assert.equal(result.code, 0, `cosign ${args[0]}: ${result.stderr}`);
@@ -266,7 +265,7 @@ for (const rekorApiVersion of [1, 2] as const) {
         SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: join(dir, 'ctlog.pub'),
         SIGSTORE_REKOR_PUBLIC_KEY: join(dir, 'rekor.pub'),
       });
-      const cosign = (...args: string[]) => runPeer(cosignV2.path, args, { cwd: dir, env: env() });
+      const cosign = (...args: string[]) => runProcess(cosignV2.path, args, { cwd: dir, env: env() });
       const cosignOk = async (...args: string[]) => {
         const result = await cosign(...args);
         assert.equal(result.code, 0, `cosign ${args[0]}: ${result.stderr}`);

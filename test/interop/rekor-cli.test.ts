@@ -10,8 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sha256 } from '../../src/core/index.js';
-import { workDir } from '../helpers/cli.js';
-import { runPeer } from '../helpers/peer-process.js';
+import { runProcess, workDir } from '../helpers/cli.js';
 import { requirePeer } from '../helpers/peers.js';
 import { startTlogProcess, type TlogProcess } from '../helpers/tlog-process.js';
 
@@ -34,7 +33,7 @@ describe('interop: rekor-cli against sigil tlog serve', { skip: rekorCli.skip },
   after(() => tlog.stop());
 
   const rekor = async (...args: string[]) => {
-    const result = await runPeer(rekorCli.path, [...args, '--rekor_server', tlog.url], { cwd: dir });
+    const result = await runProcess(rekorCli.path, [...args, '--rekor_server', tlog.url], { cwd: dir });
     assert.equal(result.code, 0, `rekor-cli ${args[0]}: ${result.stderr}`);
     return result.stdout;
   };

@@ -11,8 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RunningStack, startStack } from '../../src/server/index.js';
-import { sigil, workDir } from '../helpers/cli.js';
-import { runPeer } from '../helpers/peer-process.js';
+import { runProcess, sigil, workDir } from '../helpers/cli.js';
 import { requirePeer } from '../helpers/peers.js';
 
 const sigstorePython = requirePeer('sigstore-python', 'sigstore');
@@ -43,7 +42,7 @@ for (const rekorApiVersion of [1, 2] as const) {
 
     const token = () => stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
     const sigstore = (...args: string[]) =>
-      runPeer(sigstorePython.path, ['--trust-config', 'trust-config.json', ...args], { cwd: dir });
+      runProcess(sigstorePython.path, ['--trust-config', 'trust-config.json', ...args], { cwd: dir });
     const verifyWithSigstore = (bundle: string, identity: string) =>
       sigstore(
         'verify',
