@@ -90,7 +90,7 @@ export function loadReasons(file = REASONS_FILE): Reasons {
 
 export interface CommandParity {
   command: string;
-  rows: { flag: Flag; status: 'supported' | 'not supported' | 'missing'; note: string }[];
+  rows: { flag: Flag; status: 'supported' | 'refused' | 'not supported' | 'missing'; note: string }[];
   sigilOnly: Flag[];
 }
 
@@ -104,6 +104,7 @@ export function compareCommand(
   const rows = cosign.map((flag) => {
     const mine = ours.get(flag.long);
     const reason = reasons[command]?.[flag.long] ?? reasons['*']?.[flag.long];
+    if (mine && reason?.startsWith(REFUSED)) return { flag, status: 'refused' as const, note: reason };
     if (mine) {
       const note = flag.short && mine.short !== flag.short ? `sigil has no -${flag.short} shorthand` : '';
       return { flag, status: 'supported' as const, note };
@@ -115,6 +116,9 @@ export function compareCommand(
   return { command, rows, sigilOnly: sigil.filter((f) => !theirs.has(f.long)) };
 }
 
+/** A reason for a flag sigil takes only to refuse it with an error (a seed guide passes it). */
+const REFUSED = 'refused:';
+
 /**
  * Reasons that no longer explain anything: for a flag cosign does not have there (renamed, dropped, a typo),
  * or one sigil now supports (the row would contradict the page).
@@ -125,9 +129,12 @@ export function staleReasons(parity: CommandParity[], reasons: Reasons): string[
     const scope = command === '*' ? parity : parity.filter((p) => p.command === command);
     for (const flag of Object.keys(flags)) {
       const rows = scope.flatMap((p) => p.rows.filter((r) => r.flag.long === flag));
+      const refusing = flags[flag]?.startsWith(REFUSED);
       if (rows.length === 0) stale.push(`${command} --${flag}: cosign has no such flag there`);
       else if (rows.every((r) => r.status === 'supported'))
         stale.push(`${command} --${flag}: sigil supports it`);
+      else if (refusing && rows.some((r) => r.status !== 'refused'))
+        stale.push(`${command} --${flag}: "refused:" but sigil does not take the flag`);
     }
   }
   return stale;
@@ -186,18 +193,19 @@ export function renderParity(parity: CommandParity[], cosignVersion: string): st
     '',
     `Every flag the real cosign ${cosignVersion} lists in \`--help\`, for each command sigil shares with it, and`,
     "whether sigil's `--help` lists the same flag. A supported flag means what it means in cosign; a flag sigil",
-    'does not take is refused as unknown, with the reason below. `pkcs11-tool` is not compared: the cosign',
-    'release binaries are built without it.',
+    'does not take is refused as unknown, with the reason below; a few flags the seed guides pass are taken',
+    'only to be refused with a one-line error saying why ("refused"). `pkcs11-tool` is not compared: the',
+    'cosign release binaries are built without it.',
     '',
     '## Summary',
     '',
-    '| command | cosign flags | supported | not supported (with reason) | missing (no reason recorded) |',
-    '|---|---|---|---|---|',
+    '| command | cosign flags | supported | taken but refused | not supported (with reason) | missing (no reason recorded) |',
+    '|---|---|---|---|---|---|',
   ];
   for (const p of parity) {
     const count = (status: string) => p.rows.filter((r) => r.status === status).length;
     lines.push(
-      `| [${p.command}](#${anchor(p.command)}) | ${p.rows.length} | ${count('supported')} | ${count('not supported')} | ${count('missing')} |`,
+      `| [${p.command}](#${anchor(p.command)}) | ${p.rows.length} | ${count('supported')} | ${count('refused')} | ${count('not supported')} | ${count('missing')} |`,
     );
   }
   for (const p of parity) {

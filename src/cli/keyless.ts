@@ -80,7 +80,10 @@ export async function loadKeylessSigner(opts: KeylessSignOptions, fulcioUrl: str
   return keylessSigner(fulcioUrl, token);
 }
 
-function signingConfigUrls(flag: string | undefined): { caUrl?: string; rekorUrl?: string } | undefined {
+/** The CA and log the signing config names (--signing-config, $SIGIL_SIGNING_CONFIG, ./.sigil), if any. */
+export function signingConfigUrls(
+  flag: string | undefined,
+): { caUrl?: string; rekorUrl?: string } | undefined {
   const path =
     flag ??
     process.env.SIGIL_SIGNING_CONFIG ??

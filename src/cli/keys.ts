@@ -20,13 +20,14 @@ import { readPassword } from './password.js';
 
 const UNSUPPORTED_SCHEMES = ['awskms://', 'gcpkms://', 'azurekms://', 'hashivault://', 'gitlab://'];
 
-function rejectUnsupported(ref: string): void {
+/** Cloud KMS key references (cosign's KMS URIs) are refused by name: sigil has no KMS signers. */
+export function rejectUnsupported(ref: string, flag = '--key'): void {
   const scheme = UNSUPPORTED_SCHEMES.find((s) => ref.startsWith(s));
   if (scheme) {
     throw new SigilError(
       'UNSUPPORTED',
-      `--key ${ref}: ${scheme} keys are not supported yet`,
-      'use a key file (sigil generate-key-pair)',
+      `${flag} ${ref}: ${scheme} keys are not supported yet`,
+      'use a key file (sigil generate-key-pair), a PKCS#11 token or a Kubernetes Secret',
     );
   }
 }

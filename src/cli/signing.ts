@@ -2,7 +2,7 @@
 import { SigilError } from '../core/index.js';
 import type { Signer } from '../crypto/index.js';
 import { RekorClient } from '../tlog/index.js';
-import { type KeylessSignOptions, keylessServices, loadKeylessSigner } from './keyless.js';
+import { type KeylessSignOptions, keylessServices, loadKeylessSigner, signingConfigUrls } from './keyless.js';
 import { loadSigner } from './keys.js';
 
 export interface SigningOptions extends KeylessSignOptions {
@@ -18,7 +18,9 @@ export interface SigningContext {
 
 export async function signingContext(opts: SigningOptions): Promise<SigningContext> {
   const keyless = opts.key ? undefined : keylessServices(opts);
-  const rekorUrl = opts.rekorUrl ?? keyless?.rekorUrl;
+  // With a key too, the log comes from the signing config when no --rekor-url names one (as cosign v3 does).
+  const configuredLog = () => (opts.tlogUpload ? signingConfigUrls(opts.signingConfig)?.rekorUrl : undefined);
+  const rekorUrl = opts.rekorUrl ?? (keyless ? keyless.rekorUrl : configuredLog());
   if (opts.tlogUpload && !rekorUrl) {
     throw new SigilError(
       'BAD_INPUT',

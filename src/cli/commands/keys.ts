@@ -5,7 +5,7 @@ import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { encodeKeyPair, writeKeyPairFiles } from '../../cosign/index.js';
 import { generateKeyPair, importPrivateKeyPem, type KeyAlgorithm, publicKeyPem } from '../../crypto/index.js';
 import { isKeySecretRef, parseKeySecretRef, writeKeyPairSecret } from '../../kube/index.js';
-import { keySecretClient, loadSigner, SIGNING_KEY_HELP } from '../keys.js';
+import { keySecretClient, loadSigner, rejectUnsupported, SIGNING_KEY_HELP } from '../keys.js';
 import { info, printResult } from '../output.js';
 import { readPassword } from '../password.js';
 import { action } from '../run.js';
@@ -37,6 +37,10 @@ export function registerKeyCommands(program: Command): void {
       'ecdsa-sha2-256-nistp256',
     )
     .option('-f, --force', 'overwrite existing key files')
+    .option(
+      '--kms <uri>',
+      "cosign's key pair in a cloud KMS (awskms://, gcpkms://, ...): refused, not supported",
+    )
     .addHelpText(
       'after',
       `
@@ -50,8 +54,12 @@ Examples:
       action(
         async (
           secret: string | undefined,
-          opts: { outputKeyPrefix: string; signingAlgorithm: string; force?: boolean },
+          opts: { outputKeyPrefix: string; signingAlgorithm: string; force?: boolean; kms?: string },
         ) => {
+          if (opts.kms !== undefined) {
+            rejectUnsupported(opts.kms, '--kms');
+            throw new SigilError('BAD_INPUT', `--kms ${opts.kms}: not a KMS URI (awskms://, gcpkms://, ...)`);
+          }
           const algorithm = ALGORITHMS[opts.signingAlgorithm];
           if (!algorithm) {
             throw new SigilError(
