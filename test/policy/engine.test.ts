@@ -285,7 +285,10 @@ describe('verifyImages engine on the local stack', () => {
     const unchecked = keyPolicy(pem, { mutateDigest: false, verifyDigest: false });
     const admitted = await evaluateResource(POD([signed]), unchecked, context);
     assert.equal(admitted.allowed, true, admitted.message);
-    assert.deepEqual(admitted.patch.filter((p) => p.path.includes('containers')), []);
+    assert.deepEqual(
+      admitted.patch.filter((p) => p.path.includes('containers')),
+      [],
+    );
   });
 
   it('required: false does not admit an unsigned image (Kyverno still verifies; docs/kyverno-parity.md)', async () => {
