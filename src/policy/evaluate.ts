@@ -183,7 +183,7 @@ async function verifyOne(
   if (!VERIFIER_TYPES.includes(verification.type)) {
     return {
       status: 'error',
-      message: `image verification of type ${verification.type} is not supported (only ${VERIFIER_TYPES.join(' and ')})`,
+      message: `cannot verify image ${target.image}: image verification of type ${verification.type} is not supported (only ${VERIFIER_TYPES.join(' and ')})`,
     };
   }
   let image: ImageReference;
