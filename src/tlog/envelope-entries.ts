@@ -40,6 +40,9 @@ export function intotoProposal(envelope: DsseEnvelope, verifierPem: string): Rec
             publicKey: Buffer.from(verifierPem).toString('base64'),
           })),
         },
+        // cosign's hash: of the envelope bytes exactly as the .att layer stores them (it compares the two).
+        hash: { algorithm: 'sha256', value: sha256(Buffer.from(dsseEnvelopeJson(envelope))).toString('hex') },
+        payloadHash: { algorithm: 'sha256', value: sha256(envelope.payload).toString('hex') },
       },
     },
   };

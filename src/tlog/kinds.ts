@@ -195,18 +195,16 @@ function intoto(spec: Record<string, unknown>): AcceptedEntry {
   const claimed = isRecord(content.payloadHash) ? content.payloadHash.value : undefined;
   if (claimed !== undefined && claimed !== payloadHash)
     reject('spec.content.payloadHash does not match the payload');
-  // The envelope hash as clients compute it: canonical JSON of the envelope with single base64 and PEM keys.
-  const envelopeHash = sha256(
-    canonicalJson({
-      payloadType,
-      payload: payload.toString('base64'),
-      signatures: parsed.map((p) => ({ ...p.keyid, sig: p.sig.toString('base64'), publicKey: p.pem })),
-    }),
-  ).toString('hex');
+  // Rekor cannot recompute the envelope hash (clients hash different serialisations: cosign the envelope
+  // bytes it stores in the .att layer, sigstore-js a canonical form with the keys), so it keeps the one
+  // the client sends, and refuses an entry without it. cosign checks it against the stored envelope.
+  const envelopeHash = isRecord(content.hash) ? content.hash : {};
+  if (envelopeHash.algorithm !== 'sha256' || !/^[0-9a-f]{64}$/.test(String(envelopeHash.value)))
+    reject('spec.content.hash must be the sha256 of the envelope (algorithm sha256, 64 hex digits)');
   const canonicalSpec = {
     content: {
       envelope: { payloadType, signatures: parsed.map((p) => p.stored) },
-      hash: { algorithm: 'sha256', value: envelopeHash },
+      hash: { algorithm: 'sha256', value: envelopeHash.value },
       payloadHash: { algorithm: 'sha256', value: payloadHash },
     },
   };

@@ -27,6 +27,9 @@ function dsse(envelopePayload = payload, verifier = pem()) {
   };
 }
 
+/** The envelope hash the client sends (cosign: of its stored envelope bytes); the log keeps it as sent. */
+const ENVELOPE_HASH = 'e'.repeat(64);
+
 function intoto(envelopePayload = payload, key = pem(), payloadHash?: string) {
   return {
     apiVersion: '0.0.2',
@@ -39,6 +42,7 @@ function intoto(envelopePayload = payload, key = pem(), payloadHash?: string) {
           signatures: [{ sig: b64(b64(sig)), publicKey: b64(key) }],
         },
         ...(payloadHash ? { payloadHash: { algorithm: 'sha256', value: payloadHash } } : {}),
+        hash: { algorithm: 'sha256', value: ENVELOPE_HASH },
       },
     },
   };
@@ -60,6 +64,7 @@ describe('log entry kinds', () => {
     const body = JSON.parse(i.body.toString());
     assert.equal(body.spec.content.envelope.payload, undefined);
     assert.equal(body.spec.content.payloadHash.value.length, 64);
+    assert.equal(body.spec.content.hash.value, ENVELOPE_HASH, 'the envelope hash as the client sent it');
     assert.deepEqual(Object.keys(body), ['apiVersion', 'kind', 'spec']);
   });
 
@@ -76,6 +81,10 @@ describe('log entry kinds', () => {
     rejected(intoto(Buffer.from('{"changed":true}')), 'does not verify');
     rejected(intoto(payload, pem(other)), 'does not verify');
     rejected(intoto(payload, pem(), 'a'.repeat(64)), 'payloadHash');
+    // Rekor refuses an intoto entry without the envelope hash (found against cosign through Kyverno).
+    const unhashed = intoto();
+    delete (unhashed.spec.content as { hash?: unknown }).hash;
+    rejected(unhashed, 'spec.content.hash must be the sha256 of the envelope');
   });
 
   it('rejects unknown kinds and versions', () => {
