@@ -7,6 +7,7 @@ import { benchAttestations } from './attestations.js';
 import { benchConditions } from './conditions.js';
 import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
+import { benchKyvernoApply } from './kyverno-apply.js';
 import { benchPkcs11 } from './pkcs11.js';
 import { benchSbom } from './sbom.js';
 import { benchTlog } from './tlog.js';
@@ -24,6 +25,8 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   pkcs11: benchPkcs11,
   admission: benchAdmission,
   copy: benchCopy,
+  // The real peers (test/peers): whole processes of sigil against theirs.
+  peers: benchKyvernoApply,
 };
 
 const chosen = process.argv.slice(2);
