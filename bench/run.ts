@@ -7,6 +7,7 @@ import { benchAttestations } from './attestations.js';
 import { benchConditions } from './conditions.js';
 import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
+import { benchKyvernoApply } from './kyverno-apply.js';
 import { benchPeersCosign } from './peers-cosign.js';
 import { benchPeersKube } from './peers-kube.js';
 import { benchPkcs11 } from './pkcs11.js';
@@ -26,9 +27,11 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   pkcs11: benchPkcs11,
   admission: benchAdmission,
   copy: benchCopy,
-  // the real tools beside sigil: cosign v3/v2 as processes, then the webhook behind a real kube-apiserver
+  // the real tools beside sigil: cosign v3/v2 and the Kyverno CLI as processes, then the webhook behind a
+  // real kube-apiserver
   peers: async () => {
     await benchPeersCosign();
+    await benchKyvernoApply();
     await benchPeersKube();
   },
 };

@@ -7,7 +7,7 @@
 import { mapLimited, messageOf } from '../core/index.js';
 import { formatReference, type ImageReference, parseReference } from '../oci/index.js';
 import { evaluateConditions, wildcardMatch } from './conditions/index.js';
-import { selectsImage } from './image-patterns.js';
+import { imageSelection } from './image-patterns.js';
 import type { ImageVerifyCache } from './image-verify-cache.js';
 import { matchingRules } from './match.js';
 import type { FailureAction, ImageVerification, Policy, PolicySet } from './model.js';
@@ -78,7 +78,16 @@ export async function evaluateResource(
     for (const { rule, name } of matchingRules(policy, request)) {
       for (const verification of rule.verifyImages) {
         // The images of a pod are verified at once: each waits on its registry, not on the others.
-        const targets = images.filter((i) => selectsImage(verification, i.image));
+        for (const skipped of images.filter((i) => imageSelection(verification, i.image) === 'skip')) {
+          results.push({
+            policy: policy.name,
+            rule: name,
+            result: 'skip',
+            message: `image ${skipped.image} skipped: it matches skipImageReferences`,
+            image: skipped.image,
+          });
+        }
+        const targets = images.filter((i) => imageSelection(verification, i.image) === 'verify');
         const outcomes = await mapLimited(targets, IMAGE_CONCURRENCY, (t) =>
           verifyOne(verification, t, options),
         );
@@ -174,7 +183,7 @@ async function verifyOne(
   if (!VERIFIER_TYPES.includes(verification.type)) {
     return {
       status: 'error',
-      message: `image verification of type ${verification.type} is not supported (only ${VERIFIER_TYPES.join(' and ')})`,
+      message: `cannot verify image ${target.image}: image verification of type ${verification.type} is not supported (only ${VERIFIER_TYPES.join(' and ')})`,
     };
   }
   let image: ImageReference;
@@ -183,7 +192,10 @@ async function verifyOne(
   } catch (err) {
     return failed(messageOf(err));
   }
-  if (options.endpoint === 'validate' && verification.verifyDigest && !image.digest) {
+  // A tag the mutation will not pin (mutateDigest: false) fails verifyDigest now: Kyverno's validation
+  // would refuse it right after (and its CLI reports it), so waiting for that second call admits nothing.
+  const pinnedLater = options.endpoint === 'mutate' && verification.mutateDigest;
+  if (verification.verifyDigest && !image.digest && !pinnedLater) {
     return failed(`missing digest for ${target.path}`);
   }
   if (verification.registryCredentials && !options.clientFor) {
@@ -211,9 +223,7 @@ async function verifyOne(
     if (outcome.passed) {
       return { status: 'pass', message: `verified image signatures for ${target.image}`, digest };
     }
-    return outcome.unsigned
-      ? notSigned(verification, target, outcome.reason, failed)
-      : failed(outcome.reason);
+    return failed(outcome.reason);
   } catch (err) {
     if (isUnreachable(err)) {
       return { status: 'error', message: `failed to verify image ${target.image}: ${messageOf(err)}` };
@@ -222,8 +232,8 @@ async function verifyOne(
   }
 }
 
-/** What one image digest's check found; `unsigned` failures are those of the signature attestors. */
-type ImageCheck = { passed: true } | { passed: false; reason: string; unsigned: boolean };
+/** What one image digest's check found. */
+type ImageCheck = { passed: true } | { passed: false; reason: string };
 
 /** The signatures and attestations of one image digest against one verifyImages entry. */
 async function checkImage(
@@ -238,7 +248,7 @@ async function checkImage(
       { kind: 'signature' },
       context,
     );
-    if (!signatures.passed) return { passed: false, reason: signatures.reason, unsigned: true };
+    if (!signatures.passed) return { passed: false, reason: signatures.reason };
   }
   for (const check of verification.attestations) {
     const verified = await verifyAttestorSets(
@@ -247,7 +257,7 @@ async function checkImage(
       { kind: 'attestation', predicateType: check.predicateType },
       context,
     );
-    const failed = (reason: string): ImageCheck => ({ passed: false, reason, unsigned: false });
+    const failed = (reason: string): ImageCheck => ({ passed: false, reason });
     if (!verified.passed) return failed(`attestation ${check.predicateType}: ${verified.reason}`);
     if (verified.attestations.length === 0) {
       return failed(`attestation ${check.predicateType}: no verified attestation to check`);
@@ -260,19 +270,6 @@ async function checkImage(
     }
   }
   return { passed: true };
-}
-
-/** `required: false` admits images without signatures; signatures that exist must still verify. */
-function notSigned(
-  verification: ImageVerification,
-  target: ResourceImage,
-  reason: string,
-  failed: (why: string) => ImageResult,
-): ImageResult {
-  if (!verification.required && /no signatures found/.test(reason)) {
-    return { status: 'skip', message: `image ${target.image} is not signed; signatures are not required` };
-  }
-  return failed(reason);
 }
 
 /** Kyverno records verified images in an annotation (image → "pass") on the resource. */

@@ -9,6 +9,14 @@ import { wildcardMatch } from './conditions/index.js';
 import type { ImageVerification } from './model.js';
 
 export function selectsImage(verification: ImageVerification, image: string): boolean {
+  return imageSelection(verification, image) === 'verify';
+}
+
+/**
+ * `verify` for an image the verification checks, `skip` for one its imageReferences match but its
+ * skipImageReferences exclude (Kyverno reports those as skipped), `none` for the others.
+ */
+export function imageSelection(verification: ImageVerification, image: string): 'verify' | 'skip' | 'none' {
   const matches =
     verification.patternSyntax === 'glob'
       ? (patterns: string[]) => patterns.some((p) => globMatch(p, image))
@@ -16,7 +24,8 @@ export function selectsImage(verification: ImageVerification, image: string): bo
           const forms = imageForms(image);
           return patterns.some((p) => forms.some((f) => wildcardMatch(p, f)));
         };
-  return matches(verification.imageReferences) && !matches(verification.skipImageReferences);
+  if (!matches(verification.imageReferences)) return 'none';
+  return matches(verification.skipImageReferences) ? 'skip' : 'verify';
 }
 
 /** The image as written and fully qualified (`nginx` → `docker.io/library/nginx:latest`), for patterns. */

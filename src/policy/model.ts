@@ -92,7 +92,6 @@ export interface ImageVerification {
   registryCredentials?: RegistryCredentials;
   mutateDigest: boolean;
   verifyDigest: boolean;
-  required: boolean;
   useCache: boolean;
   /** `type: Notary` and other verifier types are kept to report them as unsupported. */
   type: string;

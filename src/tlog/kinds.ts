@@ -170,15 +170,6 @@ function dsse(spec: Record<string, unknown>): AcceptedEntry {
   ]);
 }
 
-/** A proposed `{algorithm: "sha256", value}` envelope hash; anything else there is refused. */
-function proposedHash(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const hash = field(value, 'spec.content.hash');
-  if (hash.algorithm !== 'sha256' || typeof hash.value !== 'string' || !/^[0-9a-f]{64}$/.test(hash.value))
-    reject('spec.content.hash must be {"algorithm":"sha256","value":<lower-case hex SHA-256>}');
-  return hash.value;
-}
-
 /**
  * intoto 0.0.2 carries the envelope with its payload and signatures base64-encoded twice (Rekor's wire
  * form). The stored body keeps the signatures and hashes, not the payload, as Rekor does.
@@ -202,30 +193,16 @@ function intoto(spec: Record<string, unknown>): AcceptedEntry {
     if (!verifySignature(key, signed, sig)) reject(`${path} does not verify against its public key`);
     const keyid =
       typeof signature.keyid === 'string' && signature.keyid !== '' ? { keyid: signature.keyid } : {};
-    return {
-      stored: { ...keyid, publicKey, sig: text(signature.sig, `${path}.sig`) },
-      indexKeys,
-      sig,
-      keyid,
-      pem: fromBase64(publicKey, path).toString('utf8'),
-    };
+    return { stored: { ...keyid, publicKey, sig: text(signature.sig, `${path}.sig`) }, indexKeys };
   });
   const payloadHash = sha256(payload).toString('hex');
   const claimed = isRecord(content.payloadHash) ? content.payloadHash.value : undefined;
   if (claimed !== undefined && claimed !== payloadHash)
     reject('spec.content.payloadHash does not match the payload');
-  // Rekor keeps the client's envelope hash (cosign's: of the envelope bytes it stores in the registry),
-  // which it cannot recompute from the proposal; without one, canonical JSON of the envelope with single
-  // base64 and PEM keys.
-  const envelopeHash =
-    proposedHash(content.hash) ??
-    sha256(
-      canonicalJson({
-        payloadType,
-        payload: payload.toString('base64'),
-        signatures: parsed.map((p) => ({ ...p.keyid, sig: p.sig.toString('base64'), publicKey: p.pem })),
-      }),
-    ).toString('hex');
+  // Rekor cannot recompute the envelope hash (clients hash different serialisations: cosign the envelope
+  // bytes it stores in the .att layer, sigstore-js a canonical form with the keys), so it keeps the one
+  // the client sends, and refuses an entry without it. cosign checks it against the stored envelope.
+  const envelopeHash = sha256Hex(content.hash, 'spec.content.hash');
   const canonicalSpec = {
     content: {
       envelope: { payloadType, signatures: parsed.map((p) => p.stored) },

@@ -98,3 +98,22 @@ install_peer etcd "$ETCD" build_etcd
 install_peer kubernetes "$KUBERNETES" build_kubernetes
 install_peer helm "$HELM" build_helm
 # --- end of the Kubernetes control plane block ---
+
+# Kyverno CLI: upstream's module has `replace` directives, so `go install` refuses it; the wrapper module in
+# test/peers/kyverno requires it at KYVERNO (its go.mod/go.sum pin every dependency, the same as upstream's).
+build_kyverno() {
+  [ "$(sed -n 's#^require github.com/kyverno/kyverno ##p' "$HERE/kyverno/go.mod")" = "$2" ] \
+    || { log "kyverno: test/peers/kyverno/go.mod does not require $2 (versions.env)"; return 1; }
+  (cd "$HERE/kyverno" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s \
+    -o "$1/bin/kubectl-kyverno" .)
+  ln -s kubectl-kyverno "$1/bin/kyverno"
+}
+# policy-controller's tester is a main package (nothing to import) in a module with `replace` directives:
+# build it inside upstream's own module, verified against the checksum database, with upstream's go.sum.
+build_policy_tester() {
+  local src
+  src="$(cd "$1" && go mod download -json "github.com/sigstore/policy-controller@$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s -o "$1/bin/tester" ./cmd/tester)
+}
+install_peer kyverno "$KYVERNO" build_kyverno
+install_peer policy-tester "$POLICY_TESTER" build_policy_tester

@@ -231,7 +231,13 @@ describe('verifyImages engine on the local stack', () => {
 
   it('skipImageReferences and exclude by namespace leave images alone; autogen covers Deployments', async () => {
     const skipping = keyPolicy(pem, { skipImageReferences: [`${stack.registryAddress}/org/unsigned*`] });
-    assert.equal((await evaluateResource(POD([unsigned]), skipping, context)).allowed, true);
+    const skipped = await evaluateResource(POD([unsigned]), skipping, context);
+    assert.equal(skipped.allowed, true);
+    // Reported as skipped, as kyverno apply does (docs/kyverno-parity.md), not left out of the results.
+    assert.deepEqual(
+      skipped.results.map((r) => [r.result, r.image]),
+      [['skip', unsigned]],
+    );
     const excluded = policy(
       'exclude',
       [{ imageReferences: ['*'], attestors: [{ entries: [{ keys: { publicKeys: pem } }] }] }],
@@ -269,6 +275,28 @@ describe('verifyImages engine on the local stack', () => {
       endpoint: 'validate',
     });
     assert.equal(pinned.allowed, true, pinned.message);
+  });
+
+  it('verifyDigest with mutateDigest: false fails a tag at mutation already, as kyverno apply does', async () => {
+    const unpinned = keyPolicy(pem, { mutateDigest: false });
+    const outcome = await evaluateResource(POD([signed]), unpinned, context);
+    assert.equal(outcome.allowed, false);
+    assert.match(outcome.message ?? '', /missing digest for \.spec\.containers\[0\]\.image/);
+    const unchecked = keyPolicy(pem, { mutateDigest: false, verifyDigest: false });
+    const admitted = await evaluateResource(POD([signed]), unchecked, context);
+    assert.equal(admitted.allowed, true, admitted.message);
+    assert.deepEqual(
+      admitted.patch.filter((p) => p.path.includes('containers')),
+      [],
+    );
+  });
+
+  it('required: false does not admit an unsigned image (Kyverno still verifies; docs/kyverno-parity.md)', async () => {
+    const optional = keyPolicy(pem, { required: false });
+    const outcome = await evaluateResource(POD([unsigned]), optional, context);
+    assert.equal(outcome.allowed, false);
+    assert.equal(outcome.results[0]?.result, 'fail');
+    assert.match(outcome.message ?? '', /no signatures found/);
   });
 
   it('policies that do not parse are reported with file, document and path', async () => {

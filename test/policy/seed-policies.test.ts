@@ -70,6 +70,8 @@ describe('the seeds’ policies', () => {
     );
     assert.equal(outcome.results[0]?.result, 'error');
     assert.match(outcome.results[0]?.message ?? '', /type Notary is not supported/);
+    // Named, as every other verdict on an image is (found against kyverno apply: docs/kyverno-parity.md).
+    assert.match(outcome.results[0]?.message ?? '', /^cannot verify image ghcr\.io\/myorg\/app:v1: /);
     assert.equal(outcome.allowed, false, 'failurePolicy Fail: an unsupported verification does not admit');
   });
 });

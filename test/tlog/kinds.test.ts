@@ -33,9 +33,10 @@ function dsse(envelopePayload = payload, verifier = pem()) {
   };
 }
 
-const envelopeHash = 'e'.repeat(64);
+/** The envelope hash the client sends (cosign: of its stored envelope bytes); the log keeps it as sent. */
+const ENVELOPE_HASH = 'e'.repeat(64);
 
-function intoto(envelopePayload = payload, key = pem(), payloadHash?: string, hash: unknown = envelopeHash) {
+function intoto(envelopePayload = payload, key = pem(), payloadHash?: string, hash: unknown = ENVELOPE_HASH) {
   return {
     apiVersion: '0.0.2',
     kind: 'intoto',
@@ -72,7 +73,7 @@ describe('log entry kinds', () => {
     assert.deepEqual(Object.keys(body), ['apiVersion', 'kind', 'spec']);
     // The envelope hash is the client's (over the bytes it pushes), as Rekor keeps it: cosign's
     // verify-attestation compares it with the attestation layer.
-    assert.equal(body.spec.content.hash.value, envelopeHash);
+    assert.equal(body.spec.content.hash.value, ENVELOPE_HASH);
   });
 
   it('rejects an intoto entry without a sha256 envelope hash, as Rekor does', () => {

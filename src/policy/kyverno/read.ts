@@ -114,7 +114,6 @@ function toModel(policy: KyvernoPolicy, source: string): Policy {
             : {}),
           mutateDigest: v.mutateDigest ?? true,
           verifyDigest: v.verifyDigest ?? true,
-          required: v.required ?? true,
           useCache: v.useCache ?? true,
         };
       }),

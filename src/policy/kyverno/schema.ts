@@ -166,6 +166,9 @@ const verifyImages = z.object({
   repository: z.string().optional(),
   mutateDigest: z.boolean().optional(),
   verifyDigest: z.boolean().optional(),
+  // Kyverno's `required: false` only drops its validation-time check of the verify-images annotation; the
+  // verification itself still has to pass (kyverno apply denies an unsigned image either way). sigil
+  // verifies at both admission calls, so it reads the field and has nothing to switch off.
   required: z.boolean().optional(),
   useCache: z.boolean().optional(),
   // Deny conditions on the verified image: not implemented, so read to be refused rather than dropped.

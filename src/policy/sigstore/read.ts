@@ -69,7 +69,6 @@ function toModel(cip: ClusterImagePolicy, source: string): Policy {
     // The policy-controller resolves tags to digests when admitting and checks digests afterwards.
     mutateDigest: true,
     verifyDigest: true,
-    required: true,
     useCache: true,
   };
   const match = matchBlocks(cip, source, warnings);
