@@ -6,8 +6,7 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { z } from 'zod';
-import { decodePem, fromBase64, SigilError } from '../core/index.js';
+import { decodePem, fromBase64, lazy, loadZod, SigilError } from '../core/index.js';
 import { assertSupportedKey, loadPublicKeyPem, verifySignature } from '../crypto/index.js';
 
 export interface SigningCertRequest {
@@ -17,19 +16,22 @@ export interface SigningCertRequest {
   proves(challenge: string): boolean;
 }
 
-const requestSchema = z.object({
-  credentials: z.object({ oidcIdentityToken: z.string().min(1) }),
-  publicKeyRequest: z
-    .object({
-      publicKey: z.object({ algorithm: z.string().optional(), content: z.string().min(1) }),
-      proofOfPossession: z.string().min(1),
-    })
-    .optional(),
-  certificateSigningRequest: z.string().min(1).optional(),
+const requestSchema = lazy(() => {
+  const { z } = loadZod();
+  return z.object({
+    credentials: z.object({ oidcIdentityToken: z.string().min(1) }),
+    publicKeyRequest: z
+      .object({
+        publicKey: z.object({ algorithm: z.string().optional(), content: z.string().min(1) }),
+        proofOfPossession: z.string().min(1),
+      })
+      .optional(),
+    certificateSigningRequest: z.string().min(1).optional(),
+  });
 });
 
 export function parseSigningCertRequest(body: unknown): SigningCertRequest {
-  const parsed = requestSchema.safeParse(body);
+  const parsed = requestSchema().safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SigilError(
