@@ -4,9 +4,16 @@
  * signature is the proof).
  */
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { CertificationRequest } from '@peculiar/asn1-csr';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { decodePem, fromBase64, lazy, loadZod, SigilError } from '../core/index.js';
+import type { CertificationRequest } from '@peculiar/asn1-csr';
+import {
+  decodePem,
+  fromBase64,
+  lazy,
+  loadAsn1Csr,
+  loadAsn1Schema,
+  loadZod,
+  SigilError,
+} from '../core/index.js';
 import { assertSupportedKey, loadPublicKeyPem, verifySignature } from '../crypto/index.js';
 
 export interface SigningCertRequest {
@@ -72,9 +79,10 @@ const CSR_SIGNATURE_HASHES: Record<string, string> = {
 function fromCsr(token: string, field: string): SigningCertRequest {
   const pem = fromBase64(field, 'certificateSigningRequest').toString('utf8');
   const { der } = decodePem(pem, 'certificateSigningRequest', ['CERTIFICATE REQUEST']);
+  const { AsnConvert } = loadAsn1Schema();
   let csr: CertificationRequest;
   try {
-    csr = AsnConvert.parse(der, CertificationRequest);
+    csr = AsnConvert.parse(der, loadAsn1Csr().CertificationRequest);
   } catch {
     throw new SigilError('BAD_INPUT', 'certificateSigningRequest: not a PKCS#10 certification request');
   }

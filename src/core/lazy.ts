@@ -31,3 +31,14 @@ export const loadZod = lazyRequire<typeof import('zod')>('zod');
 
 /** yaml, for the commands that read or write YAML (one CommonJS build, so `import` and this share it). */
 export const loadYaml = lazyRequire<typeof import('yaml')>('yaml');
+
+/**
+ * The @peculiar ASN.1 schemas (X.509, CMS, timestamps, CSRs): importing them costs more than the rest of
+ * a client command's start-up, and a key-based verification parses no certificate. CommonJS only, so
+ * these and any `import` share one copy (their schema registry must be one).
+ */
+export const loadAsn1Schema = lazyRequire<typeof import('@peculiar/asn1-schema')>('@peculiar/asn1-schema');
+export const loadAsn1X509 = lazyRequire<typeof import('@peculiar/asn1-x509')>('@peculiar/asn1-x509');
+export const loadAsn1Cms = lazyRequire<typeof import('@peculiar/asn1-cms')>('@peculiar/asn1-cms');
+export const loadAsn1Tsp = lazyRequire<typeof import('@peculiar/asn1-tsp')>('@peculiar/asn1-tsp');
+export const loadAsn1Csr = lazyRequire<typeof import('@peculiar/asn1-csr')>('@peculiar/asn1-csr');

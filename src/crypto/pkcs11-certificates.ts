@@ -3,10 +3,8 @@
  * its CA certificate (`fulcio createca --hsm-caroot-id ID` stores it, `fulcio serve` reads it back).
  */
 
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import type pkcs11js from 'pkcs11js';
-import { SigilError } from '../core/index.js';
+import { loadAsn1Schema, loadAsn1X509, SigilError } from '../core/index.js';
 import { attribute, findObjects, loadPkcs11js, openPkcs11Session } from './pkcs11.js';
 import type { Pkcs11Uri } from './pkcs11-uri.js';
 
@@ -40,7 +38,10 @@ export function storeTokenCertificate(
       throw new SigilError('FILE_EXISTS', `${where}: the token already holds a certificate with this ID`);
     }
     // CKA_SUBJECT is the DER of the subject Name, which the certificate holds verbatim.
-    const subject = AsnConvert.serialize(AsnConvert.parse(der, Certificate).tbsCertificate.subject);
+    const { AsnConvert } = loadAsn1Schema();
+    const subject = AsnConvert.serialize(
+      AsnConvert.parse(der, loadAsn1X509().Certificate).tbsCertificate.subject,
+    );
     session.module.C_CreateObject(session.session, [
       ...certificateTemplate(id),
       { type: loadPkcs11js().CKA_CERTIFICATE_TYPE, value: loadPkcs11js().CKC_X_509 },

@@ -5,13 +5,11 @@
  * sign through CKM_SHA256_RSA_PKCS. The public key is read from the token's matching public-key object.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { p256 } from '@noble/curves/p256';
-import { p384 } from '@noble/curves/p384';
-import { p521 } from '@noble/curves/p521';
 import type pkcs11js from 'pkcs11js';
 import { lazy, lazyRequire, loadZod, messageOf, parseJson, readUserFile, SigilError } from '../core/index.js';
 import { describeKey } from './keys.js';
 import { type Pkcs11Uri, parsePkcs11Uri, redact } from './pkcs11-uri.js';
+import { type NistCurve, nobleCurves } from './prehashed.js';
 import { hashFor, type Signer } from './signer.js';
 
 export interface Pkcs11Signer extends Signer {
@@ -22,14 +20,11 @@ export interface Pkcs11Signer extends Signer {
 /** pkcs11js (a native addon), loaded when a token is first opened. */
 export const loadPkcs11js = lazyRequire<typeof pkcs11js>('pkcs11js');
 
-// DER of the named-curve OIDs a token reports in CKA_EC_PARAMS, mapped to JWK curve names.
-const CURVE_BY_PARAMS: Record<
-  string,
-  { jwk: string; size: number; noble: typeof p256 | typeof p384 | typeof p521 }
-> = {
-  '06082a8648ce3d030107': { jwk: 'P-256', size: 32, noble: p256 },
-  '06052b81040022': { jwk: 'P-384', size: 48, noble: p384 },
-  '06052b81040023': { jwk: 'P-521', size: 66, noble: p521 },
+// DER of the named-curve OIDs a token reports in CKA_EC_PARAMS, mapped to JWK and Node curve names.
+const CURVE_BY_PARAMS: Record<string, { jwk: string; size: number; node: NistCurve }> = {
+  '06082a8648ce3d030107': { jwk: 'P-256', size: 32, node: 'prime256v1' },
+  '06052b81040022': { jwk: 'P-384', size: 48, node: 'secp384r1' },
+  '06052b81040023': { jwk: 'P-521', size: 66, node: 'secp521r1' },
 };
 
 export interface Pkcs11Session {
@@ -285,7 +280,7 @@ function tokenKeySigner(uri: Pkcs11Uri, where: string): Pkcs11Signer {
           p.module.C_SignInit(p.session, { mechanism: loadPkcs11js().CKM_ECDSA }, privateKey);
           const digest = createHash(hash).update(data).digest();
           const raw = p.module.C_Sign(p.session, digest, Buffer.alloc(256));
-          return Buffer.from(curve.noble.Signature.fromCompact(raw).toDERRawBytes());
+          return Buffer.from(nobleCurves()[curve.node].Signature.fromCompact(raw).toDERRawBytes());
         }
         p.module.C_SignInit(p.session, { mechanism: loadPkcs11js().CKM_SHA256_RSA_PKCS }, privateKey);
         return Buffer.from(p.module.C_Sign(p.session, Buffer.from(data), Buffer.alloc(1024)));
