@@ -9,6 +9,7 @@ import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
 import { benchPkcs11 } from './pkcs11.js';
 import { benchSbom } from './sbom.js';
+import { benchStartup } from './startup.js';
 import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   pkcs11: benchPkcs11,
   admission: benchAdmission,
   copy: benchCopy,
+  startup: benchStartup,
 };
 
 const chosen = process.argv.slice(2);
