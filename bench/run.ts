@@ -12,6 +12,7 @@ import { benchPeersCosign } from './peers-cosign.js';
 import { benchPeersKube } from './peers-kube.js';
 import { benchPkcs11 } from './pkcs11.js';
 import { benchSbom } from './sbom.js';
+import { benchStartup } from './startup.js';
 import { benchTlog } from './tlog.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
@@ -34,6 +35,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
     await benchKyvernoApply();
     await benchPeersKube();
   },
+  startup: benchStartup,
 };
 
 const chosen = process.argv.slice(2);

@@ -4,9 +4,9 @@
  * the failurePolicy the webhook configuration registered, so existing webhook configurations carry over.
  */
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { readUserFile } from '../core/files.js';
-import { isSigilError, messageOf } from '../core/index.js';
+import { isSigilError, loadFastify, messageOf } from '../core/index.js';
 import type { DecisionCache } from './cache.js';
 import { MemoryDecisionCache } from './cache.js';
 import type { AdmissionEndpoint, AdmissionEvaluator, DecisionEvent, FailurePolicy } from './handler.js';
@@ -47,7 +47,11 @@ const BODY_LIMIT_BYTES = 3 * 1024 * 1024; // the API server caps objects at abou
 export function createAdmissionServer(options: AdmissionServerOptions): AdmissionServer {
   const metrics = options.metrics ?? createAdmissionMetrics();
   const cache = options.cache ?? new MemoryDecisionCache();
-  const app = Fastify({ https: options.tls, logger: options.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
+  const app = loadFastify().fastify({
+    https: options.tls,
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+  });
   const shared = {
     evaluate: options.evaluate,
     generation: () => options.policyState().generation,

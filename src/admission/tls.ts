@@ -5,11 +5,8 @@
  */
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
 import { encodePem, SigilError } from '../core/index.js';
-
-// @peculiar/x509 signs through WebCrypto; Node's implementation is the one provider it needs here.
-x509.cryptoProvider.set(webcrypto);
+import { loadX509 } from '../crypto/index.js';
 
 export interface WebhookTlsOptions {
   service: string;
@@ -93,6 +90,7 @@ export async function createWebhookTls(options: WebhookTlsOptions): Promise<Webh
     notBefore: new Date(now.getTime() - BACKDATE_MS),
     notAfter: new Date(now.getTime() + days * DAY_MS),
   };
+  const x509 = loadX509();
   const caKeys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
   const serverKeys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
 

@@ -4,8 +4,7 @@
  * This turns such a document into the JSON form, renaming keys only where Fulcio has struct fields: the
  * issuer URLs, provider names and template variables that are map keys stay as written.
  */
-import { parseDocument } from 'yaml';
-import { isRecord, SigilError } from '../core/index.js';
+import { isRecord, loadYaml, SigilError } from '../core/index.js';
 
 /** Words Fulcio's Go field names spell in capitals. */
 const UPPERCASE_WORDS = new Set(['ca', 'ci', 'id', 'oidc', 'sha', 'spiffe', 'uri', 'url']);
@@ -45,7 +44,7 @@ const structsByKey = mapOf((value) => renameFields(value));
 
 /** The JSON form of a Fulcio YAML config, or a one-line error naming the line and what is wrong. */
 export function fulcioYamlConfig(text: string, where: string): unknown {
-  const document = parseDocument(text, { uniqueKeys: true });
+  const document = loadYaml().parseDocument(text, { uniqueKeys: true });
   const [error] = document.errors;
   if (error) {
     const line = error.linePos?.[0]?.line;

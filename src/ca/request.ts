@@ -5,10 +5,16 @@
  * `Authorization: Bearer` header, which Fulcio's HTTP gateway accepts when `credentials` is absent.
  */
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { CertificationRequest } from '@peculiar/asn1-csr';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { z } from 'zod';
-import { decodePem, fromBase64, SigilError } from '../core/index.js';
+import type { CertificationRequest } from '@peculiar/asn1-csr';
+import {
+  decodePem,
+  fromBase64,
+  lazy,
+  loadAsn1Csr,
+  loadAsn1Schema,
+  loadZod,
+  SigilError,
+} from '../core/index.js';
 import { assertSupportedKey, loadPublicKeyPem, verifySignature } from '../crypto/index.js';
 
 export interface SigningCertRequest {
@@ -18,19 +24,22 @@ export interface SigningCertRequest {
   proves(challenge: string): boolean;
 }
 
-const requestSchema = z.object({
-  credentials: z.object({ oidcIdentityToken: z.string().min(1) }).optional(),
-  publicKeyRequest: z
-    .object({
-      publicKey: z.object({ algorithm: z.string().optional(), content: z.string().min(1) }),
-      proofOfPossession: z.string().min(1),
-    })
-    .optional(),
-  certificateSigningRequest: z.string().min(1).optional(),
+const requestSchema = lazy(() => {
+  const { z } = loadZod();
+  return z.object({
+    credentials: z.object({ oidcIdentityToken: z.string().min(1) }).optional(),
+    publicKeyRequest: z
+      .object({
+        publicKey: z.object({ algorithm: z.string().optional(), content: z.string().min(1) }),
+        proofOfPossession: z.string().min(1),
+      })
+      .optional(),
+    certificateSigningRequest: z.string().min(1).optional(),
+  });
 });
 
 export function parseSigningCertRequest(body: unknown, authorization?: string): SigningCertRequest {
-  const parsed = requestSchema.safeParse(body);
+  const parsed = requestSchema().safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SigilError(
@@ -83,9 +92,10 @@ const CSR_SIGNATURE_HASHES: Record<string, string> = {
 function fromCsr(token: string, field: string): SigningCertRequest {
   const pem = fromBase64(field, 'certificateSigningRequest').toString('utf8');
   const { der } = decodePem(pem, 'certificateSigningRequest', ['CERTIFICATE REQUEST']);
+  const { AsnConvert } = loadAsn1Schema();
   let csr: CertificationRequest;
   try {
-    csr = AsnConvert.parse(der, CertificationRequest);
+    csr = AsnConvert.parse(der, loadAsn1Csr().CertificationRequest);
   } catch {
     throw new SigilError('BAD_INPUT', 'certificateSigningRequest: not a PKCS#10 certification request');
   }

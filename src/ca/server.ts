@@ -5,8 +5,8 @@
  * request, 401 for a token that does not verify, 404 for what is not there, 502 when its CT log fails); and, when the CA runs its own
  * CT log, that log's RFC 6962 API under `/ct/v1/`.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
-import { isSigilError, listenUrl } from '../core/index.js';
+import type { FastifyInstance } from 'fastify';
+import { isSigilError, listenUrl, loadFastify } from '../core/index.js';
 import type { CertificateAuthority } from './authority.js';
 import type { CtLog } from './ct-log.js';
 import { registerCtRoutes } from './ct-routes.js';
@@ -15,7 +15,7 @@ import { parseSigningCertRequest } from './request.js';
 import type { IssuerConfig } from './token-verifier.js';
 
 export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const app = loadFastify().fastify({ logger: false, bodyLimit: 64 * 1024 });
   app.setErrorHandler((error, _request, reply) => {
     const status = isSigilError(error, 'BAD_TOKEN')
       ? 401

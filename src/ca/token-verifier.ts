@@ -4,7 +4,9 @@
  * JWKS (fetched once, refreshed by jose when a new key id appears), and the token must be signed by
  * them, meant for our audience, and inside its validity (with skew).
  */
-import { createRemoteJWKSet, decodeJwt, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
+import * as joseErrors from 'jose/errors';
+import { decodeJwt } from 'jose/jwt/decode';
 import { escapeRegExp, messageOf, SigilError } from '../core/index.js';
 import type { CiProvider } from './ci-provider.js';
 import type { Claims } from './identity.js';
@@ -49,6 +51,8 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<VerifiedToken> {
     const issuer = this.issuerOf(token);
+    // jose's verifier is loaded by the CA that uses it, not by every command that imports ca/.
+    const { jwtVerify } = await import('jose');
     try {
       const { payload } = await jwtVerify(token, await this.keySet(issuer), {
         issuer: issuer.issuerUrl,
@@ -114,6 +118,7 @@ async function discoverKeySet(issuerUrl: string): Promise<JWTVerifyGetKey> {
   if (typeof jwksUri !== 'string') {
     throw new SigilError('BAD_TOKEN', `the discovery document ${url} has no jwks_uri`);
   }
+  const { createRemoteJWKSet } = await import('jose');
   return createRemoteJWKSet(new URL(jwksUri), { cacheMaxAge: 10 * 60_000 });
 }
 

@@ -4,32 +4,15 @@
  * extension is added, and the final TBS must differ from it only by that extension.
  */
 import { createHash, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  AlgorithmIdentifier,
-  AttributeTypeAndValue,
-  AttributeValue,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  Certificate,
-  ExtendedKeyUsage,
+import type {
   Extension,
-  Extensions,
   GeneralName,
-  KeyIdentifier,
-  KeyUsage,
-  KeyUsageFlags,
   Name,
-  OtherName,
   RelativeDistinguishedName,
   SubjectAlternativeName,
-  SubjectKeyIdentifier,
-  SubjectPublicKeyInfo,
   TBSCertificate,
-  Validity,
-  Version,
 } from '@peculiar/asn1-x509';
-import { SigilError } from '../core/index.js';
+import { loadAsn1Schema, loadAsn1X509, SigilError } from '../core/index.js';
 import type { Signer } from '../crypto/index.js';
 import { derUtf8String } from './der.js';
 
@@ -91,11 +74,11 @@ export class CertificateDraft {
   ) {}
 
   tbsDer(): Buffer {
-    return Buffer.from(AsnConvert.serialize(this.tbs));
+    return Buffer.from(loadAsn1Schema().AsnConvert.serialize(this.tbs));
   }
 
   addExtension(oid: string, value: Uint8Array, critical = false): void {
-    this.tbs.extensions ??= new Extensions();
+    this.tbs.extensions ??= new (loadAsn1X509().Extensions)();
     this.tbs.extensions.push(extension(oid, value, critical));
   }
 
@@ -109,6 +92,7 @@ export class CertificateDraft {
 
   /** Async because the issuing key may live on a PKCS#11 token. */
   async sign(): Promise<Buffer> {
+    const { AlgorithmIdentifier, Certificate } = loadAsn1X509();
     const algorithm = signatureAlgorithm(this.signer.publicKey);
     const signature = await this.signer.sign(this.tbsDer());
     const certificate = new Certificate({
@@ -116,11 +100,21 @@ export class CertificateDraft {
       signatureAlgorithm: new AlgorithmIdentifier({ algorithm: algorithm.oid }),
       signatureValue: toArrayBuffer(signature),
     });
-    return Buffer.from(AsnConvert.serialize(certificate));
+    return Buffer.from(loadAsn1Schema().AsnConvert.serialize(certificate));
   }
 }
 
 export function draftCertificate(template: CertificateTemplate, signer: Signer): CertificateDraft {
+  const { AsnConvert } = loadAsn1Schema();
+  const {
+    AlgorithmIdentifier,
+    Certificate,
+    Extensions,
+    SubjectPublicKeyInfo,
+    TBSCertificate,
+    Validity,
+    Version,
+  } = loadAsn1X509();
   const spki = template.subjectPublicKey.export({ type: 'spki', format: 'der' });
   const tbs = new TBSCertificate({
     version: Version.v3,
@@ -141,6 +135,16 @@ export function draftCertificate(template: CertificateTemplate, signer: Signer):
 }
 
 function standardExtensions(template: CertificateTemplate, spki: Buffer): Extension[] {
+  const { AsnConvert } = loadAsn1Schema();
+  const {
+    AuthorityKeyIdentifier,
+    BasicConstraints,
+    ExtendedKeyUsage,
+    KeyIdentifier,
+    KeyUsage,
+    KeyUsageFlags,
+    SubjectKeyIdentifier,
+  } = loadAsn1X509();
   const extensions: Extension[] = [];
   const usage = template.ca
     ? KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign
@@ -174,6 +178,7 @@ function standardExtensions(template: CertificateTemplate, spki: Buffer): Extens
 }
 
 function subjectAltNames(names: SubjectAltNames | undefined): SubjectAlternativeName | undefined {
+  const { GeneralName, OtherName, SubjectAlternativeName } = loadAsn1X509();
   const general: GeneralName[] = [];
   if (names?.email) general.push(new GeneralName({ rfc822Name: names.email }));
   if (names?.uri) general.push(new GeneralName({ uniformResourceIdentifier: names.uri }));
@@ -189,10 +194,13 @@ function subjectAltNames(names: SubjectAltNames | undefined): SubjectAlternative
 }
 
 function extension(oid: string, value: ArrayBuffer | Uint8Array, critical: boolean): Extension {
+  const { OctetString } = loadAsn1Schema();
+  const { Extension } = loadAsn1X509();
   return new Extension({ extnID: oid, critical, extnValue: new OctetString(toArrayBuffer(value)) });
 }
 
 function distinguishedName(name: DistinguishedName): Name {
+  const { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } = loadAsn1X509();
   const rdns: RelativeDistinguishedName[] = [];
   const add = (type: string, value: string | undefined) => {
     if (value === undefined) return;

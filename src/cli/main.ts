@@ -1,25 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { registerAdmissionCommands } from './commands/admission.js';
-import { registerAttachCommands } from './commands/attach.js';
-import { registerAttestCommands } from './commands/attest.js';
-import { registerBlobCommands } from './commands/blob.js';
-import { registerBlobAttestCommands } from './commands/blob-attest.js';
-import { registerCleanCommand } from './commands/clean.js';
-import { registerCopyCommand } from './commands/copy.js';
-import { registerDemoCommand } from './commands/demo.js';
-import { registerKeyCommands } from './commands/keys.js';
-import { registerPkcs11ToolCommands } from './commands/pkcs11-tool.js';
-import { registerPolicyCommands } from './commands/policy.js';
-import { registerProvenanceCommand } from './commands/provenance.js';
-import { registerRegistryCommands } from './commands/registry.js';
-import { registerSbomCommand } from './commands/sbom.js';
-import { registerServeCommands } from './commands/serve.js';
-import { registerSignCommands } from './commands/sign.js';
-import { registerTlogCommands } from './commands/tlog.js';
-import { registerTreeCommand } from './commands/tree.js';
-import { registerTriangulateCommand } from './commands/triangulate.js';
+import { groupsFor, registerGroups } from './command-groups.js';
 import { addCosignRootOptions } from './cosign-root-options.js';
 import { attachBooleanValues, parseBool } from './options.js';
 
@@ -63,25 +45,7 @@ program
     process.stdout.write(`${JSON.stringify(fields, null, 2)}\n`);
   });
 
-registerKeyCommands(program);
-registerSignCommands(program);
-registerAttestCommands(program);
-registerAttachCommands(program);
-registerSbomCommand(program);
-registerBlobCommands(program);
-registerBlobAttestCommands(program);
-registerRegistryCommands(program);
-registerTlogCommands(program);
-registerServeCommands(program);
-registerPolicyCommands(program);
-registerPkcs11ToolCommands(program);
-registerProvenanceCommand(program);
-registerAdmissionCommands(program);
-registerDemoCommand(program);
-registerTreeCommand(program);
-registerTriangulateCommand(program);
-registerCleanCommand(program);
-registerCopyCommand(program);
+await registerGroups(program, groupsFor(process.argv.slice(2)));
 addCosignRootOptions(program);
 
 await program.parseAsync(attachBooleanValues(program, process.argv));

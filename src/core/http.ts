@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { messageOf, SigilError } from './errors.js';
 import { isRecord } from './json.js';
+import { lazyRequire } from './lazy.js';
+
+/** fastify, loaded when a server is built rather than by every command that imports a barrel holding one. */
+export const loadFastify = lazyRequire<typeof import('fastify')>('fastify');
 
 /** Starts `app` and returns its base URL (the bound port when 0 was asked for; IPv6 hosts bracketed). */
 export async function listenUrl(app: FastifyInstance, host: string, port: number): Promise<string> {

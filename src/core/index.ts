@@ -7,5 +7,6 @@ export * from './files.js';
 export * from './go-json.js';
 export * from './http.js';
 export * from './json.js';
+export * from './lazy.js';
 export * from './pem.js';
 export * from './regexp.js';

@@ -4,9 +4,8 @@
  * parts) and the validity are given under Go's names and in Go's order, so `jq -r .Cert.Raw` and friends
  * work; the parsed fields Go adds (extensions, names as structs, key objects) are left out.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
-import { decodePemBlocks, SigilError } from '../core/index.js';
+import type { Certificate } from '@peculiar/asn1-x509';
+import { decodePemBlocks, loadAsn1Schema, loadAsn1X509, SigilError } from '../core/index.js';
 
 export interface GoCertificateJson {
   Raw: string;
@@ -28,9 +27,10 @@ export function goCertificatesJson(pem: string, where: string): GoCertificateJso
 }
 
 function goCertificateJson(der: Buffer, where: string): GoCertificateJson {
+  const { AsnConvert } = loadAsn1Schema();
   let certificate: Certificate;
   try {
-    certificate = AsnConvert.parse(der, Certificate);
+    certificate = AsnConvert.parse(der, loadAsn1X509().Certificate);
   } catch (err) {
     throw new SigilError('BAD_PEM', `${where}: not an X.509 certificate: ${(err as Error).message}`);
   }

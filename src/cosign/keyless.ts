@@ -3,7 +3,7 @@
  * signer's OIDC identity from the CA. The key proves possession by signing the token's challenge claim
  * (its verified email, else its subject), which is what Fulcio checks.
  */
-import { decodeJwt } from 'jose';
+import { decodeJwt } from 'jose/jwt/decode';
 import { FulcioClient } from '../ca/index.js';
 import { SigilError } from '../core/index.js';
 import { generateKeyPair, keySigner, type Signer } from '../crypto/index.js';

@@ -5,17 +5,21 @@
  * Keys written here load in cosign and the other way round.
  */
 import { type KeyObject, randomBytes, scryptSync } from 'node:crypto';
-import nacl from 'tweetnacl';
+import type nacl from 'tweetnacl';
 import {
   decodePem,
   encodePem,
   fromBase64,
   isRecord,
+  lazyRequire,
   parseJson,
   SigilError,
   toBase64,
 } from '../core/index.js';
 import { privateKeyFromPkcs8 } from './keys.js';
+
+/** Loaded by the commands that open or seal a key, not by every command that imports crypto/. */
+const loadNacl = lazyRequire<typeof nacl>('tweetnacl');
 
 export const SIGSTORE_PRIVATE_KEY_LABEL = 'ENCRYPTED SIGSTORE PRIVATE KEY';
 export const COSIGN_PRIVATE_KEY_LABEL = 'ENCRYPTED COSIGN PRIVATE KEY';
@@ -41,9 +45,10 @@ export function encryptPrivateKey(
 ): string {
   const params = options.scrypt ?? DEFAULT_SCRYPT;
   const salt = randomBytes(SALT_BYTES);
-  const nonce = randomBytes(nacl.secretbox.nonceLength);
+  const { secretbox } = loadNacl();
+  const nonce = randomBytes(secretbox.nonceLength);
   const plaintext = key.export({ type: 'pkcs8', format: 'der' });
-  const ciphertext = nacl.secretbox(plaintext, nonce, deriveKey(password, salt, params));
+  const ciphertext = secretbox(plaintext, nonce, deriveKey(password, salt, params));
   // Field order as Go's encoding/json writes the package's structs.
   const json = JSON.stringify({
     kdf: { name: 'scrypt', params: { N: params.N, r: params.r, p: params.p }, salt: toBase64(salt) },
@@ -57,7 +62,7 @@ export function encryptPrivateKey(
 export function decryptPrivateKey(pem: string, password: string, where: string): KeyObject {
   const block = decodePem(pem, where, [SIGSTORE_PRIVATE_KEY_LABEL, COSIGN_PRIVATE_KEY_LABEL]);
   const sealed = parseSealedKey(block.der, where);
-  const plaintext = nacl.secretbox.open(
+  const plaintext = loadNacl().secretbox.open(
     sealed.ciphertext,
     sealed.nonce,
     deriveKey(password, sealed.salt, sealed.params),
@@ -97,7 +102,8 @@ function parseSealedKey(body: Buffer, where: string): SealedKey {
   const bytes = (value: unknown, field: string): Buffer =>
     typeof value === 'string' ? fromBase64(value, `${where}: ${field}`) : bad(`lacks ${field}`);
   const nonce = bytes(cipher.nonce, 'cipher.nonce');
-  if (nonce.length !== nacl.secretbox.nonceLength) return bad(`nonce is ${nonce.length} bytes, want 24`);
+  if (nonce.length !== loadNacl().secretbox.nonceLength)
+    return bad(`nonce is ${nonce.length} bytes, want 24`);
   return {
     params: { N, r, p },
     salt: bytes(kdf.salt, 'kdf.salt'),

@@ -7,3 +7,4 @@ export * from './pkcs11-inventory.js';
 export * from './pkcs11-uri.js';
 export * from './prehashed.js';
 export * from './signer.js';
+export * from './x509-builder.js';

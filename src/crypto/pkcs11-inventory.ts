@@ -2,9 +2,14 @@
  * What a PKCS#11 module offers, for `sigil pkcs11-tool` (cosign's pkcs11-tool): the tokens in its slots,
  * and the private keys on one token with the `pkcs11:` URI that `--key` takes for each.
  */
-// Default import: the package is CommonJS and its constants are not visible as ESM named exports.
-import pkcs11js from 'pkcs11js';
-import { attribute, findObjects, openPkcs11Session, slotNumber, withPkcs11Module } from './pkcs11.js';
+import {
+  attribute,
+  findObjects,
+  loadPkcs11js,
+  openPkcs11Session,
+  slotNumber,
+  withPkcs11Module,
+} from './pkcs11.js';
 import { formatPkcs11Uri } from './pkcs11-uri.js';
 
 export interface TokenSlot {
@@ -49,24 +54,23 @@ export function listKeyUris(modulePath: string, slotId: number, pin: string | un
     const token = session.module
       .C_GetTokenInfo(session.module.C_GetSessionInfo(session.session).slotID)
       .label.trimEnd();
-    return findObjects(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }]).flatMap(
-      (handle) => {
-        const id = attribute(session, handle, pkcs11js.CKA_ID);
-        const label = attribute(session, handle, pkcs11js.CKA_LABEL).toString('utf8');
-        if (id.length === 0 && label === '') return [];
-        const uri = formatPkcs11Uri({
-          modulePath,
-          token,
-          slotId,
-          ...(id.length > 0 ? { id } : {}),
-          ...(label !== '' ? { object: label } : {}),
-          pin,
-        });
-        return [
-          { ...(label !== '' ? { label } : {}), ...(id.length > 0 ? { id: id.toString('hex') } : {}), uri },
-        ];
-      },
-    );
+    const { CKA_CLASS, CKA_ID, CKA_LABEL, CKO_PRIVATE_KEY } = loadPkcs11js();
+    return findObjects(session, [{ type: CKA_CLASS, value: CKO_PRIVATE_KEY }]).flatMap((handle) => {
+      const id = attribute(session, handle, CKA_ID);
+      const label = attribute(session, handle, CKA_LABEL).toString('utf8');
+      if (id.length === 0 && label === '') return [];
+      const uri = formatPkcs11Uri({
+        modulePath,
+        token,
+        slotId,
+        ...(id.length > 0 ? { id } : {}),
+        ...(label !== '' ? { object: label } : {}),
+        pin,
+      });
+      return [
+        { ...(label !== '' ? { label } : {}), ...(id.length > 0 ? { id: id.toString('hex') } : {}), uri },
+      ];
+    });
   } finally {
     session.close();
   }

@@ -5,15 +5,11 @@
  * sign through CKM_SHA256_RSA_PKCS. The public key is read from the token's matching public-key object.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { p256 } from '@noble/curves/p256';
-import { p384 } from '@noble/curves/p384';
-import { p521 } from '@noble/curves/p521';
-// Default import: the package is CommonJS and its constants are not visible as ESM named exports.
-import pkcs11js from 'pkcs11js';
-import { z } from 'zod';
-import { messageOf, parseJson, readUserFile, SigilError } from '../core/index.js';
+import type pkcs11js from 'pkcs11js';
+import { lazy, lazyRequire, loadZod, messageOf, parseJson, readUserFile, SigilError } from '../core/index.js';
 import { describeKey } from './keys.js';
 import { type Pkcs11Uri, parsePkcs11Uri, redact } from './pkcs11-uri.js';
+import { type NistCurve, nobleCurves } from './prehashed.js';
 import { hashFor, type Signer } from './signer.js';
 
 export interface Pkcs11Signer extends Signer {
@@ -21,14 +17,14 @@ export interface Pkcs11Signer extends Signer {
   close(): void;
 }
 
-// DER of the named-curve OIDs a token reports in CKA_EC_PARAMS, mapped to JWK curve names.
-const CURVE_BY_PARAMS: Record<
-  string,
-  { jwk: string; size: number; noble: typeof p256 | typeof p384 | typeof p521 }
-> = {
-  '06082a8648ce3d030107': { jwk: 'P-256', size: 32, noble: p256 },
-  '06052b81040022': { jwk: 'P-384', size: 48, noble: p384 },
-  '06052b81040023': { jwk: 'P-521', size: 66, noble: p521 },
+/** pkcs11js (a native addon), loaded when a token is first opened. */
+export const loadPkcs11js = lazyRequire<typeof pkcs11js>('pkcs11js');
+
+// DER of the named-curve OIDs a token reports in CKA_EC_PARAMS, mapped to JWK and Node curve names.
+const CURVE_BY_PARAMS: Record<string, { jwk: string; size: number; node: NistCurve }> = {
+  '06082a8648ce3d030107': { jwk: 'P-256', size: 32, node: 'prime256v1' },
+  '06052b81040022': { jwk: 'P-384', size: 48, node: 'secp384r1' },
+  '06052b81040023': { jwk: 'P-521', size: 66, node: 'secp521r1' },
 };
 
 export interface Pkcs11Session {
@@ -47,7 +43,7 @@ function acquireModule(modulePath: string, where: string): pkcs11js.PKCS11 {
     existing.users += 1;
     return existing.module;
   }
-  const module = new pkcs11js.PKCS11();
+  const module = new (loadPkcs11js().PKCS11)();
   try {
     module.load(modulePath);
     module.C_Initialize();
@@ -92,7 +88,7 @@ export function openPkcs11Session(uri: Pkcs11Uri, where: string, readWrite = fal
   let session: pkcs11js.Handle | undefined;
   try {
     const slot = findSlot(module, uri, where);
-    const flags = pkcs11js.CKF_SERIAL_SESSION | (readWrite ? pkcs11js.CKF_RW_SESSION : 0);
+    const flags = loadPkcs11js().CKF_SERIAL_SESSION | (readWrite ? loadPkcs11js().CKF_RW_SESSION : 0);
     const opened = module.C_OpenSession(slot, flags);
     session = opened;
     if (uri.pin !== undefined) login(module, opened, uri.pin, where, `${uri.modulePath}#${slotNumber(slot)}`);
@@ -139,17 +135,17 @@ function login(
   tokenKey: string,
 ): void {
   try {
-    module.C_Login(session, pkcs11js.CKU_USER, pin);
+    module.C_Login(session, loadPkcs11js().CKU_USER, pin);
     loginPins.set(tokenKey, pin);
   } catch (err) {
-    if (err instanceof pkcs11js.Pkcs11Error && err.code === pkcs11js.CKR_PIN_INCORRECT) {
+    if (err instanceof loadPkcs11js().Pkcs11Error && err.code === loadPkcs11js().CKR_PIN_INCORRECT) {
       throw new SigilError(
         'BAD_PASSWORD',
         `${where}: the token rejected the PIN`,
         'check pin-value, pin-source or COSIGN_PKCS11_PIN',
       );
     }
-    if (err instanceof pkcs11js.Pkcs11Error && err.code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {
+    if (err instanceof loadPkcs11js().Pkcs11Error && err.code === loadPkcs11js().CKR_USER_ALREADY_LOGGED_IN) {
       if (loginPins.get(tokenKey) === pin) return;
       throw new SigilError(
         'BAD_PASSWORD',
@@ -161,9 +157,9 @@ function login(
 }
 
 function findObject(p: Pkcs11Session, uri: Pkcs11Uri, objectClass: number): pkcs11js.Handle | null {
-  const template: pkcs11js.Template = [{ type: pkcs11js.CKA_CLASS, value: objectClass }];
-  if (uri.object !== undefined) template.push({ type: pkcs11js.CKA_LABEL, value: uri.object });
-  if (uri.id !== undefined) template.push({ type: pkcs11js.CKA_ID, value: uri.id });
+  const template: pkcs11js.Template = [{ type: loadPkcs11js().CKA_CLASS, value: objectClass }];
+  if (uri.object !== undefined) template.push({ type: loadPkcs11js().CKA_LABEL, value: uri.object });
+  if (uri.id !== undefined) template.push({ type: loadPkcs11js().CKA_ID, value: uri.id });
   return findObjects(p, template, 1)[0] ?? null;
 }
 
@@ -185,18 +181,18 @@ export function attribute(p: Pkcs11Session, handle: pkcs11js.Handle, type: numbe
 }
 
 function publicKeyOf(p: Pkcs11Session, handle: pkcs11js.Handle, where: string): KeyObject {
-  const keyType = attribute(p, handle, pkcs11js.CKA_KEY_TYPE).readUIntLE(0, 4);
-  if (keyType === pkcs11js.CKK_RSA) {
-    const n = attribute(p, handle, pkcs11js.CKA_MODULUS).toString('base64url');
-    const e = attribute(p, handle, pkcs11js.CKA_PUBLIC_EXPONENT).toString('base64url');
+  const keyType = attribute(p, handle, loadPkcs11js().CKA_KEY_TYPE).readUIntLE(0, 4);
+  if (keyType === loadPkcs11js().CKK_RSA) {
+    const n = attribute(p, handle, loadPkcs11js().CKA_MODULUS).toString('base64url');
+    const e = attribute(p, handle, loadPkcs11js().CKA_PUBLIC_EXPONENT).toString('base64url');
     return createPublicKey({ key: { kty: 'RSA', n, e }, format: 'jwk' });
   }
-  if (keyType !== pkcs11js.CKK_EC)
+  if (keyType !== loadPkcs11js().CKK_EC)
     throw new SigilError('UNSUPPORTED', `${where}: only EC and RSA token keys are supported`);
-  const curve = CURVE_BY_PARAMS[attribute(p, handle, pkcs11js.CKA_EC_PARAMS).toString('hex')];
+  const curve = CURVE_BY_PARAMS[attribute(p, handle, loadPkcs11js().CKA_EC_PARAMS).toString('hex')];
   if (!curve) throw new SigilError('UNSUPPORTED', `${where}: the key's curve is not P-256, P-384 or P-521`);
   // CKA_EC_POINT is the uncompressed point wrapped in a DER OCTET STRING; the point is its last bytes.
-  const wrapped = attribute(p, handle, pkcs11js.CKA_EC_POINT);
+  const wrapped = attribute(p, handle, loadPkcs11js().CKA_EC_POINT);
   const { size } = curve;
   const point = wrapped.subarray(wrapped.length - (1 + 2 * size));
   if (point[0] !== 4) throw new SigilError('BAD_KEY', `${where}: the token's EC point is not uncompressed`);
@@ -210,11 +206,14 @@ export function pkcs11Signer(ref: string, env: NodeJS.ProcessEnv = process.env):
   return tokenKeySigner(parsePkcs11Uri(ref, env), redact(ref));
 }
 
-const crypto11ConfigSchema = z.object({
-  Path: z.string().min(1),
-  TokenLabel: z.string().optional(),
-  SlotNumber: z.number().int().nonnegative().optional(),
-  Pin: z.string().optional(),
+const crypto11ConfigSchema = lazy(() => {
+  const { z } = loadZod();
+  return z.object({
+    Path: z.string().min(1),
+    TokenLabel: z.string().optional(),
+    SlotNumber: z.number().int().nonnegative().optional(),
+    Pin: z.string().optional(),
+  });
 });
 
 /**
@@ -222,7 +221,7 @@ const crypto11ConfigSchema = z.object({
  * SlotNumber, Pin), as a URI without an object.
  */
 export function crypto11Token(configPath: string): Pkcs11Uri {
-  const parsed = crypto11ConfigSchema.safeParse(
+  const parsed = crypto11ConfigSchema().safeParse(
     parseJson(readUserFile(configPath, 'PKCS#11 config'), configPath),
   );
   if (!parsed.success) {
@@ -250,7 +249,7 @@ export function crypto11Signer(configPath: string, keyLabel: string): Pkcs11Sign
 function tokenKeySigner(uri: Pkcs11Uri, where: string): Pkcs11Signer {
   const p = openPkcs11Session(uri, where);
   try {
-    const privateKey = findObject(p, uri, pkcs11js.CKO_PRIVATE_KEY);
+    const privateKey = findObject(p, uri, loadPkcs11js().CKO_PRIVATE_KEY);
     if (!privateKey) {
       throw new SigilError(
         'NOT_FOUND',
@@ -260,7 +259,7 @@ function tokenKeySigner(uri: Pkcs11Uri, where: string): Pkcs11Signer {
           : 'list them with sigil pkcs11-tool list-keys-uris',
       );
     }
-    const publicHandle = findObject(p, uri, pkcs11js.CKO_PUBLIC_KEY);
+    const publicHandle = findObject(p, uri, loadPkcs11js().CKO_PUBLIC_KEY);
     if (!publicHandle)
       throw new SigilError(
         'NOT_FOUND',
@@ -270,7 +269,7 @@ function tokenKeySigner(uri: Pkcs11Uri, where: string): Pkcs11Signer {
     const hash = hashFor(publicKey) ?? 'sha256';
     const isEc = publicKey.asymmetricKeyType === 'ec';
     const curve = isEc
-      ? CURVE_BY_PARAMS[attribute(p, publicHandle, pkcs11js.CKA_EC_PARAMS).toString('hex')]
+      ? CURVE_BY_PARAMS[attribute(p, publicHandle, loadPkcs11js().CKA_EC_PARAMS).toString('hex')]
       : undefined;
     return {
       publicKey,
@@ -278,12 +277,12 @@ function tokenKeySigner(uri: Pkcs11Uri, where: string): Pkcs11Signer {
       close: p.close,
       sign: async (data) => {
         if (curve) {
-          p.module.C_SignInit(p.session, { mechanism: pkcs11js.CKM_ECDSA }, privateKey);
+          p.module.C_SignInit(p.session, { mechanism: loadPkcs11js().CKM_ECDSA }, privateKey);
           const digest = createHash(hash).update(data).digest();
           const raw = p.module.C_Sign(p.session, digest, Buffer.alloc(256));
-          return Buffer.from(curve.noble.Signature.fromCompact(raw).toDERRawBytes());
+          return Buffer.from(nobleCurves()[curve.node].Signature.fromCompact(raw).toDERRawBytes());
         }
-        p.module.C_SignInit(p.session, { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS }, privateKey);
+        p.module.C_SignInit(p.session, { mechanism: loadPkcs11js().CKM_SHA256_RSA_PKCS }, privateKey);
         return Buffer.from(p.module.C_Sign(p.session, Buffer.from(data), Buffer.alloc(1024)));
       },
     };
@@ -299,7 +298,7 @@ export function pkcs11PublicKey(ref: string, env: NodeJS.ProcessEnv = process.en
   const where = redact(ref);
   const p = openPkcs11Session(uri, where);
   try {
-    const handle = findObject(p, uri, pkcs11js.CKO_PUBLIC_KEY);
+    const handle = findObject(p, uri, loadPkcs11js().CKO_PUBLIC_KEY);
     if (!handle)
       throw new SigilError('NOT_FOUND', `${where}: the token has no public key with that id/object`);
     return publicKeyOf(p, handle, where);

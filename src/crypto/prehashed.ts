@@ -5,9 +5,7 @@
  * public-key operation and compares it.
  */
 import { constants, type KeyObject, publicDecrypt } from 'node:crypto';
-import { p256 } from '@noble/curves/p256';
-import { p384 } from '@noble/curves/p384';
-import { p521 } from '@noble/curves/p521';
+import { lazy, lazyRequire } from '../core/index.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha384' | 'sha512';
 
@@ -18,7 +16,20 @@ const DIGEST_INFO_PREFIX: Record<DigestAlgorithm, string> = {
   sha512: '3051300d060960864801650304020305000440',
 };
 
-const CURVES = { prime256v1: p256, secp384r1: p384, secp521r1: p521 } as const;
+const requireP256 = lazyRequire<typeof import('@noble/curves/p256')>('@noble/curves/p256');
+const requireP384 = lazyRequire<typeof import('@noble/curves/p384')>('@noble/curves/p384');
+const requireP521 = lazyRequire<typeof import('@noble/curves/p521')>('@noble/curves/p521');
+
+/** @noble/curves' NIST curves by Node's curve name, loaded when first needed rather than by every command. */
+export const nobleCurves = lazy(
+  () =>
+    ({
+      prime256v1: requireP256().p256,
+      secp384r1: requireP384().p384,
+      secp521r1: requireP521().p521,
+    }) as const,
+);
+export type NistCurve = keyof ReturnType<typeof nobleCurves>;
 
 /** True only when `signature` signs data whose `algorithm` digest is `digest`; never throws. */
 export function verifyPrehashed(
@@ -29,7 +40,7 @@ export function verifyPrehashed(
 ): boolean {
   try {
     if (publicKey.asymmetricKeyType === 'ec') {
-      const curve = CURVES[publicKey.asymmetricKeyDetails?.namedCurve as keyof typeof CURVES];
+      const curve = nobleCurves()[publicKey.asymmetricKeyDetails?.namedCurve as NistCurve];
       if (!curve) return false;
       const jwk = publicKey.export({ format: 'jwk' });
       const point = Buffer.concat([

@@ -9,9 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
-import { readUserFile, SigilError } from '../core/index.js';
+import type { z } from 'zod';
+import { lazy, loadYaml, loadZod, readUserFile, SigilError } from '../core/index.js';
 import type { TlsMaterial } from './transport.js';
 
 export interface KubeConnection {
@@ -74,17 +73,19 @@ export function inClusterConnection(env: NodeJS.ProcessEnv, dir: string): KubeCo
   };
 }
 
-const named = <T extends z.ZodType>(field: string, shape: T) =>
-  z.array(z.object({ name: z.string(), [field]: shape })).optional();
-
-const kubeconfigSchema = z.object({
-  'current-context': z.string().optional(),
-  contexts: named(
-    'context',
-    z.object({ cluster: z.string(), user: z.string().optional(), namespace: z.string().optional() }),
-  ),
-  clusters: named('cluster', z.record(z.string(), z.unknown())),
-  users: named('user', z.record(z.string(), z.unknown()).nullable()),
+const kubeconfigSchema = lazy(() => {
+  const { z } = loadZod();
+  const named = <T extends z.ZodType>(field: string, shape: T) =>
+    z.array(z.object({ name: z.string(), [field]: shape })).optional();
+  return z.object({
+    'current-context': z.string().optional(),
+    contexts: named(
+      'context',
+      z.object({ cluster: z.string(), user: z.string().optional(), namespace: z.string().optional() }),
+    ),
+    clusters: named('cluster', z.record(z.string(), z.unknown())),
+    users: named('user', z.record(z.string(), z.unknown()).nullable()),
+  });
 });
 
 const CLUSTER_FIELDS = new Set(['server', 'certificate-authority-data', 'extensions']);
@@ -93,13 +94,13 @@ const USER_FIELDS = new Set(['token', 'client-certificate-data', 'client-key-dat
 export function kubeconfigConnection(path: string): KubeConnection {
   let document: unknown;
   try {
-    document = parseYaml(readFileSync(path, 'utf8'));
+    document = loadYaml().parse(readFileSync(path, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : (err as Error).message.split('\n')[0];
     throw new SigilError('BAD_INPUT', `kubeconfig ${path}: ${reason}`);
   }
-  const parsed = kubeconfigSchema.safeParse(document);
+  const parsed = kubeconfigSchema().safeParse(document);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SigilError('BAD_INPUT', `kubeconfig ${path}: ${issue?.path.join('.')}: ${issue?.message}`);

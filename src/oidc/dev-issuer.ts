@@ -6,10 +6,10 @@
  * anyone who can reach it gets any identity.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { z } from 'zod';
-import { listenUrl, SigilError } from '../core/index.js';
+import { listenUrl, loadFastify, SigilError } from '../core/index.js';
 import { type ClaimSet, DEV_IDENTITY_KINDS, type DevIdentityKind, devClaims } from './claims.js';
 
 /**
@@ -78,7 +78,7 @@ export async function mintDevToken(
 }
 
 export function buildDevIssuerApp(keys: DevIssuerKeys, baseUrl: () => string): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 });
+  const app = loadFastify().fastify({ logger: false, bodyLimit: 16 * 1024 });
   app.setErrorHandler((error, _request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? (error instanceof SigilError ? 400 : 500);
     return reply

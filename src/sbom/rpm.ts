@@ -6,13 +6,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { SigilError } from '../core/index.js';
+import type Database from 'better-sqlite3';
+import { lazyRequire, SigilError } from '../core/index.js';
 import type { Distro, SbomPackage } from './catalogers.js';
 import type { FileView } from './filesystem.js';
 import { distroQualifier, enc } from './purl.js';
 import { readBerkeleyDbHash } from './rpm-bdb.js';
 import { parseRpmHeader, RPMTAG, type RpmTagValue } from './rpm-header.js';
+
+const loadSqlite = lazyRequire<typeof Database>('better-sqlite3');
 
 /** /var/lib/rpm on Fedora 33+, RHEL 9, Amazon Linux 2023; /usr/lib/sysimage/rpm on newer Fedora and openSUSE. */
 const SQLITE_DATABASES = ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite'];
@@ -53,7 +55,7 @@ function readHeaderRows(database: Buffer, wal: Buffer | undefined, where: string
     let db: Database.Database | undefined;
     let rows: unknown[];
     try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
+      db = new (loadSqlite())(file, { readonly: true, fileMustExist: true });
       rows = db.prepare('SELECT hnum, blob FROM Packages ORDER BY hnum').all();
     } catch (err) {
       throw new SigilError(

@@ -4,8 +4,8 @@
  * sequencer may write a tree: it holds a session advisory lock on the tree ID for as long as it runs.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { SigilError } from '../core/index.js';
+import type pg from 'pg';
+import { lazyRequire, SigilError } from '../core/index.js';
 import type { NodeId } from './merkle.js';
 import {
   type Batch,
@@ -16,6 +16,8 @@ import {
   type StoredCheckpoint,
   type StoredEntry,
 } from './storage.js';
+
+const loadPg = lazyRequire<typeof pg>('pg');
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tlog_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,7 +44,7 @@ export class PostgresLogStorage implements LogStorage {
 
   /** Connects, creates the schema if needed, and takes the tree's writer lock (fails if another holds it). */
   static async connect(url: string): Promise<PostgresLogStorage> {
-    const pool = new pg.Pool({ connectionString: url, max: 8 });
+    const pool = new (loadPg().Pool)({ connectionString: url, max: 8 });
     let lockClient: pg.PoolClient | undefined;
     try {
       await pool.query(SCHEMA);

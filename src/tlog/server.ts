@@ -2,8 +2,8 @@
  * Rekor v1 REST routes over the log (`sigil tlog serve`): the paths, status codes and JSON shapes that
  * rekor-cli, cosign and @sigstore/sign expect. Errors are Rekor's `{"code","message"}` objects.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
-import { fromBase64, isRecord, isSigilError, sha256 } from '../core/index.js';
+import type { FastifyInstance } from 'fastify';
+import { fromBase64, isRecord, isSigilError, loadFastify, sha256 } from '../core/index.js';
 import { loadPublicKeyPem, publicKeyPem } from '../crypto/index.js';
 import { acceptProposedEntry } from './kinds.js';
 import type { TransparencyLog } from './log.js';
@@ -26,7 +26,7 @@ class HttpError extends Error {
 const DEFAULT_MAX_BODY = 1024 * 1024;
 
 export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY });
+  const app = loadFastify().fastify({ logger: false, bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY });
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof HttpError)
       return reply.status(error.status).send({ code: error.status, message: error.message });

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { lazyRequire } from '../core/index.js';
 import type { NodeId } from './merkle.js';
 import {
   type Batch,
@@ -16,6 +17,8 @@ import {
   type StoredCheckpoint,
   type StoredEntry,
 } from './storage.js';
+
+const loadSqlite = lazyRequire<typeof Database>('better-sqlite3');
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,7 +41,7 @@ export class SqliteLogStorage implements LogStorage {
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.db = new (loadSqlite())(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);

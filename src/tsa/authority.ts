@@ -4,17 +4,20 @@
  * a TSA: the leaf is an end entity whose only extended key usage is id-kp-timeStamping, marked critical.
  */
 import { createPrivateKey, createPublicKey, type KeyObject, webcrypto, X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, ExtendedKeyUsage, id_ce_extKeyUsage } from '@peculiar/asn1-x509';
-import * as x509 from '@peculiar/x509';
-import { decodePemBlocks, encodePem, messageOf, SigilError } from '../core/index.js';
+import type { Certificate } from '@peculiar/asn1-x509';
+import {
+  decodePemBlocks,
+  encodePem,
+  loadAsn1Schema,
+  loadAsn1X509,
+  messageOf,
+  SigilError,
+} from '../core/index.js';
+import { loadX509 } from '../crypto/index.js';
 import type { HashName } from './oids.js';
 import { OID } from './oids.js';
 import { parseTimestampRequest } from './request.js';
 import { buildTimestampResponse, type TokenSigner } from './token.js';
-
-// @peculiar/x509 signs through WebCrypto; Node's implementation is the one provider it needs here.
-x509.cryptoProvider.set(webcrypto);
 
 export interface TsaMaterialOptions {
   commonName?: string;
@@ -38,6 +41,7 @@ export async function createTsaMaterial(options: TsaMaterialOptions = {}): Promi
   const organization = options.organization ?? 'sigil';
   const notBefore = new Date(Date.now() - CLOCK_SKEW_MS);
   const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * 86_400_000);
+  const x509 = loadX509();
   const rootKeys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
   const leafKeys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
 
@@ -152,12 +156,13 @@ interface ChainCertificate {
 
 function parseChain(chainPem: string): ChainCertificate[] {
   const where = 'TSA certificate chain';
+  const { AsnConvert } = loadAsn1Schema();
   const chain = decodePemBlocks(chainPem, where).map((block, index): ChainCertificate => {
     if (block.label !== 'CERTIFICATE') {
       throw new SigilError('BAD_PEM', `${where}: block ${index + 1} is "${block.label}", not CERTIFICATE`);
     }
     try {
-      const parsed = AsnConvert.parse(block.der, Certificate);
+      const parsed = AsnConvert.parse(block.der, loadAsn1X509().Certificate);
       // The signer identifier and ESSCertIDv2 are re-encoded from the parsed leaf; they must come out
       // byte for byte as in the certificate, or verifiers will not match the token to it.
       if (!Buffer.from(AsnConvert.serialize(parsed)).equals(block.der)) {
@@ -187,8 +192,9 @@ function parseChain(chainPem: string): ChainCertificate[] {
 
 /** RFC 3161 2.3: the one EKU is id-kp-timeStamping, critical (sigstore's verifier insists on both). */
 function checkLeaf(leaf: ChainCertificate): void {
+  const { ExtendedKeyUsage, id_ce_extKeyUsage } = loadAsn1X509();
   const ekuExtension = leaf.parsed.tbsCertificate.extensions?.find((ext) => ext.extnID === id_ce_extKeyUsage);
-  const eku = ekuExtension ? AsnConvert.parse(ekuExtension.extnValue, ExtendedKeyUsage) : [];
+  const eku = ekuExtension ? loadAsn1Schema().AsnConvert.parse(ekuExtension.extnValue, ExtendedKeyUsage) : [];
   if (!ekuExtension?.critical || eku.length !== 1 || eku[0] !== OID.timeStamping) {
     throw new SigilError(
       'BAD_CERTIFICATE',

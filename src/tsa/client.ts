@@ -4,10 +4,14 @@
  * verifying: the token's signature and chain are checked by the verifier against a trusted root.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { SignedData } from '@peculiar/asn1-cms';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { PKIStatus, TimeStampResp, TSTInfo } from '@peculiar/asn1-tsp';
-import { callService, messageOf, SigilError } from '../core/index.js';
+import {
+  callService,
+  loadAsn1Cms,
+  loadAsn1Schema,
+  loadAsn1Tsp,
+  messageOf,
+  SigilError,
+} from '../core/index.js';
 import { integerValue } from './der.js';
 import { type HashName, hashByOid, OID } from './oids.js';
 import { encodeTimestampRequest } from './request.js';
@@ -93,6 +97,7 @@ export interface TimestampInfo {
 
 /** Reads a DER TimeStampResp; throws SERVICE_ERROR when the TSA refused, BAD_INPUT when malformed. */
 export function parseTimestampToken(der: Uint8Array): TimestampInfo {
+  const { PKIStatus, TimeStampResp, TSTInfo } = loadAsn1Tsp();
   const response = parse(der, TimeStampResp, 'TimeStampResp');
   const { status, statusString, failInfo } = response.status;
   if (status !== PKIStatus.granted && status !== PKIStatus.grantedWithMods) {
@@ -107,7 +112,7 @@ export function parseTimestampToken(der: Uint8Array): TimestampInfo {
   if (token.contentType !== OID.signedData) {
     throw new SigilError('BAD_INPUT', `timestamp token content type is ${token.contentType}, not SignedData`);
   }
-  const signedData = parse(token.content, SignedData, 'timestamp token SignedData');
+  const signedData = parse(token.content, loadAsn1Cms().SignedData, 'timestamp token SignedData');
   const { eContentType, eContent } = signedData.encapContentInfo;
   if (eContentType !== OID.tstInfo || !eContent?.single) {
     throw new SigilError('BAD_INPUT', 'timestamp token does not encapsulate a TSTInfo');
@@ -115,7 +120,7 @@ export function parseTimestampToken(der: Uint8Array): TimestampInfo {
   const info = parse(eContent.single.buffer, TSTInfo, 'TSTInfo');
   const nonce = info.nonce ? integerValue(new Uint8Array(info.nonce)) : null;
   const certificates = [...(signedData.certificates ?? [])].flatMap((choice) =>
-    choice.certificate ? [Buffer.from(AsnConvert.serialize(choice.certificate))] : [],
+    choice.certificate ? [Buffer.from(loadAsn1Schema().AsnConvert.serialize(choice.certificate))] : [],
   );
   return {
     status,
@@ -132,7 +137,7 @@ export function parseTimestampToken(der: Uint8Array): TimestampInfo {
 
 function parse<T>(der: ArrayBuffer | Uint8Array, type: new () => T, what: string): T {
   try {
-    return AsnConvert.parse(der, type);
+    return loadAsn1Schema().AsnConvert.parse(der, type);
   } catch (err) {
     throw new SigilError('BAD_INPUT', `malformed ${what} (${messageOf(err)})`);
   }

@@ -3,10 +3,16 @@
  * two forms sigstore's timestamp-authority accepts (DER `application/timestamp-query`, or its JSON
  * shorthand that @sigstore/sign posts), and building a request for our own client.
  */
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { MessageImprint, TimeStampReq } from '@peculiar/asn1-tsp';
-import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { fromBase64, isRecord, messageOf, SigilError } from '../core/index.js';
+import type { MessageImprint, TimeStampReq } from '@peculiar/asn1-tsp';
+import {
+  fromBase64,
+  isRecord,
+  loadAsn1Schema,
+  loadAsn1Tsp,
+  loadAsn1X509,
+  messageOf,
+  SigilError,
+} from '../core/index.js';
 import { integerContent } from './der.js';
 import { HASHES, type HashName, hashByOid, isHashName } from './oids.js';
 
@@ -26,9 +32,10 @@ const MAX_NONCE_BYTES = 64;
 const OID_TEXT = /^[0-2](\.(0|[1-9][0-9]*)){1,30}$/;
 
 export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
+  const { AsnConvert } = loadAsn1Schema();
   let parsed: TimeStampReq;
   try {
-    parsed = AsnConvert.parse(der, TimeStampReq);
+    parsed = AsnConvert.parse(der, loadAsn1Tsp().TimeStampReq);
   } catch (err) {
     throw new SigilError('BAD_INPUT', `timestamp request is not a DER TimeStampReq (${messageOf(err)})`);
   }
@@ -89,6 +96,9 @@ export interface TimestampRequestFields {
 }
 
 export function encodeTimestampRequest(fields: TimestampRequestFields): Buffer {
+  const { AsnConvert, OctetString } = loadAsn1Schema();
+  const { MessageImprint, TimeStampReq } = loadAsn1Tsp();
+  const { AlgorithmIdentifier } = loadAsn1X509();
   const request = new TimeStampReq({
     version: 1,
     messageImprint: new MessageImprint({

@@ -3,8 +3,8 @@
  * or its JSON form, answered with DER `application/timestamp-reply`, 200) and
  * `GET /api/v1/timestamp/certchain` (PEM, leaf first). Errors are `{"code","message"}` as there.
  */
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import { isSigilError, listenUrl, SigilError } from '../core/index.js';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { isSigilError, listenUrl, loadFastify, SigilError } from '../core/index.js';
 import { type LoadTsaOptions, loadTsa, type Tsa } from './authority.js';
 import { timestampRequestFromJson } from './request.js';
 
@@ -89,7 +89,7 @@ export interface RunningTsa {
 export async function startTsa(options: StartTsaOptions): Promise<RunningTsa> {
   const { host, port, ...material } = options;
   const tsa = loadTsa(material);
-  const app = Fastify({ logger: false });
+  const app = loadFastify().fastify({ logger: false });
   registerTsaRoutes(app, tsa);
   return { url: await listenUrl(app, host, port), tsa, close: () => app.close() };
 }

@@ -7,31 +7,9 @@
  * issuer and serial number, with signed attributes present.
  */
 import { createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
-import {
-  Attribute,
-  CertificateChoices,
-  CertificateSet,
-  DigestAlgorithmIdentifier,
-  DigestAlgorithmIdentifiers,
-  EncapsulatedContent,
-  EncapsulatedContentInfo,
-  IssuerAndSerialNumber,
-  SignatureAlgorithmIdentifier,
-  SignedData,
-  SignerIdentifier,
-  SignerInfo,
-  SignerInfos,
-} from '@peculiar/asn1-cms';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  Accuracy,
-  PKIStatus,
-  PKIStatusInfo,
-  TimeStampResp,
-  TimeStampToken,
-  TSTInfo,
-} from '@peculiar/asn1-tsp';
+import type { Attribute } from '@peculiar/asn1-cms';
 import type { Certificate } from '@peculiar/asn1-x509';
+import { loadAsn1Cms, loadAsn1Schema, loadAsn1Tsp } from '../core/index.js';
 import { compareDer, derContext, derInteger, derOctetString, derOid, derSequence, derSetOf } from './der.js';
 import { HASHES, type HashName, OID } from './oids.js';
 import { arrayBufferOf, type TimestampRequest } from './request.js';
@@ -60,6 +38,22 @@ export function buildTimestampResponse(
   signer: TokenSigner,
   options: TokenOptions,
 ): Buffer {
+  const { AsnConvert, OctetString } = loadAsn1Schema();
+  const {
+    CertificateChoices,
+    CertificateSet,
+    DigestAlgorithmIdentifier,
+    DigestAlgorithmIdentifiers,
+    EncapsulatedContent,
+    EncapsulatedContentInfo,
+    IssuerAndSerialNumber,
+    SignatureAlgorithmIdentifier,
+    SignedData,
+    SignerIdentifier,
+    SignerInfo,
+    SignerInfos,
+  } = loadAsn1Cms();
+  const { Accuracy, PKIStatus, PKIStatusInfo, TimeStampResp, TimeStampToken, TSTInfo } = loadAsn1Tsp();
   const tstInfo = Buffer.from(
     AsnConvert.serialize(
       new TSTInfo({
@@ -136,12 +130,12 @@ function signedAttributes(
     attribute(OID.signingCertificateV2, signingCertificateV2(signer)),
   ];
   return attributes
-    .map((item) => ({ attribute: item, der: Buffer.from(AsnConvert.serialize(item)) }))
+    .map((item) => ({ attribute: item, der: Buffer.from(loadAsn1Schema().AsnConvert.serialize(item)) }))
     .sort((a, b) => compareDer(a.der, b.der));
 }
 
 function attribute(type: string, value: Uint8Array): Attribute {
-  return new Attribute({ attrType: type, attrValues: [arrayBufferOf(value)] });
+  return new (loadAsn1Cms().Attribute)({ attrType: type, attrValues: [arrayBufferOf(value)] });
 }
 
 /**
@@ -151,7 +145,7 @@ function attribute(type: string, value: Uint8Array): Attribute {
  */
 function signingCertificateV2(signer: TokenSigner): Buffer {
   const certHash = createHash('sha256').update(signer.leafDer).digest();
-  const issuerName = Buffer.from(AsnConvert.serialize(signer.leaf.tbsCertificate.issuer));
+  const issuerName = Buffer.from(loadAsn1Schema().AsnConvert.serialize(signer.leaf.tbsCertificate.issuer));
   const issuerSerial = derSequence(
     derSequence(derContext(4, issuerName)), // GeneralNames { directoryName [4] Name }
     derInteger(new Uint8Array(signer.leaf.tbsCertificate.serialNumber)),

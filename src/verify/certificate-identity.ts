@@ -3,14 +3,8 @@
  * the Sigstore extensions (OIDC issuer, GitHub workflow fields), read from the DER.
  */
 import type { X509Certificate } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  Certificate,
-  id_ce_subjectAltName,
-  type OtherName,
-  SubjectAlternativeName,
-} from '@peculiar/asn1-x509';
-import { SigilError } from '../core/index.js';
+import type { Certificate, OtherName } from '@peculiar/asn1-x509';
+import { loadAsn1Schema, loadAsn1X509, SigilError } from '../core/index.js';
 
 const ARC = '1.3.6.1.4.1.57264.1';
 
@@ -28,6 +22,8 @@ export interface CertificateIdentity {
 }
 
 export function certificateIdentity(cert: X509Certificate): CertificateIdentity {
+  const { AsnConvert } = loadAsn1Schema();
+  const { Certificate, id_ce_subjectAltName, SubjectAlternativeName } = loadAsn1X509();
   let parsed: Certificate;
   try {
     parsed = AsnConvert.parse(cert.raw, Certificate);

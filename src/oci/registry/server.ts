@@ -3,12 +3,8 @@
  * with the referrers API, served by fastify over the filesystem stores. It is the default registry for
  * demos and air-gapped use, and passes the same conformance cases as the real distribution registry.
  */
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { loadFastify } from '../../core/index.js';
 import { type BasicCredentials, basicAuthCheck } from './auth.js';
 import { blobRoutes } from './blob-routes.js';
 import { RegistryHttpError } from './errors.js';
@@ -70,7 +66,7 @@ const CLOSE_GRACE_MS = 2_000;
 /** The registry as a fastify instance that is not listening yet, for `inject()` tests and embedding. */
 export function buildRegistryApp(options: Omit<RegistryServerOptions, 'host' | 'port'>): FastifyInstance {
   const storage = new RegistryStorage(options.dataDir);
-  const app = Fastify({ logger: false });
+  const app = loadFastify().fastify({ logger: false });
   // Bodies stay raw streams whatever their Content-Type: blobs are spooled to disk, manifests hashed as sent.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeJwt } from 'jose';
+import { decodeJwt } from 'jose/jwt/decode';
 import { messageOf, SigilError } from '../../core/index.js';
 import { discoverIssuer, requireEndpoint, requireS256 } from './discovery.js';
 import { jsonObject, oauthErrorText, send } from './http.js';

@@ -2,7 +2,8 @@
  * A client-side look at an identity token before it is spent on a certificate request: is it a JWT, and
  * is it still valid? The signature is not checked here; the CA verifies it against the issuer's keys.
  */
-import { decodeJwt, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { decodeJwt } from 'jose/jwt/decode';
 import { SigilError } from '../../core/index.js';
 
 export function checkTokenFreshness(token: string, now: Date = new Date()): JWTPayload {
