@@ -20,11 +20,23 @@ export function sigil(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
 ): Promise<CliResult> {
+  // HOME points at the test's directory so that no real ~/.docker/config.json leaks in.
+  return runProcess(process.execPath, [SIGIL_BIN, ...args], {
+    ...options,
+    env: { PATH: process.env.PATH ?? '', HOME: options.cwd ?? tmpdir(), ...options.env },
+  });
+}
+
+/** Runs a program to its end with exactly the given environment, collecting its output. */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env: Record<string, string>; input?: string },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SIGIL_BIN, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd,
-      // HOME points at the test's directory so that no real ~/.docker/config.json leaks in.
-      env: { PATH: process.env.PATH ?? '', HOME: options.cwd ?? tmpdir(), ...options.env },
+      env: options.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

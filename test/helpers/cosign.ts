@@ -2,11 +2,10 @@
  * The real cosign (v2 and v3, built by test/peers/install.sh) run as its users run it: COSIGN_PASSWORD for
  * encrypted keys, HOME and TUF_ROOT inside the test's directory (no real ~/.docker or ~/.sigstore leaks in,
  * and nothing reaches for the public-good TUF repository), and the flags a private deployment needs.
- * Asynchronous for the same reason as cli.ts: the tests serve registries from their own process.
+ * Asynchronous for the same reason as cli.ts (runProcess): the tests serve registries from their own process.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { CliResult } from './cli.js';
+import { type CliResult, runProcess } from './cli.js';
 import { requirePeer } from './peers.js';
 
 export interface CosignPeer {
@@ -31,28 +30,15 @@ export function runCosign(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(peer.path, args, {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: options.cwd,
-        TUF_ROOT: join(options.cwd, '.sigstore-tuf'),
-        COSIGN_PASSWORD: COSIGN_TEST_PASSWORD,
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  return runProcess(peer.path, args, {
+    cwd: options.cwd,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: options.cwd,
+      TUF_ROOT: join(options.cwd, '.sigstore-tuf'),
+      COSIGN_PASSWORD: COSIGN_TEST_PASSWORD,
+      ...options.env,
+    },
   });
 }
 
