@@ -5,7 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import { canonicalJson, type Digest, sha256Digest } from '../core/index.js';
 import type { RegistryClient } from './client.js';
-import { OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST } from './media-types.js';
+import { OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST } from './media-types.js';
 import { type ImageReference, manifestReference } from './reference.js';
 
 export interface TestImageOptions {
@@ -56,6 +56,34 @@ export async function pushTestImage(
   await client.pushBlob(ref, image.config);
   const reference = ref.digest ? image.digest : manifestReference(ref);
   return client.putManifest(ref, reference, image.manifest, OCI_MANIFEST);
+}
+
+/**
+ * A multi-platform test image: one image per architecture (its file names the architecture), pushed by
+ * digest, and an OCI image index listing them under the reference's tag. Returns the index's digest and
+ * the children's, in the order given.
+ */
+export async function pushTestIndex(
+  client: RegistryClient,
+  ref: ImageReference,
+  architectures: string[],
+): Promise<{ index: Digest; children: Digest[] }> {
+  const manifests = [];
+  for (const architecture of architectures) {
+    const image = buildTestImage({ files: { arch: `${ref.repository}/${architecture}` }, architecture });
+    await client.pushBlob(ref, image.layer);
+    await client.pushBlob(ref, image.config);
+    await client.putManifest(ref, image.digest, image.manifest, OCI_MANIFEST);
+    manifests.push({
+      mediaType: OCI_MANIFEST,
+      digest: image.digest,
+      size: image.manifest.length,
+      platform: { os: 'linux', architecture },
+    });
+  }
+  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+  const index = await client.putManifest(ref, manifestReference(ref), bytes, OCI_INDEX);
+  return { index, children: manifests.map((m) => m.digest) };
 }
 
 /** A POSIX ustar archive of regular files (mode 0644, mtime 0), ending in two zero blocks. */

@@ -19,13 +19,12 @@ import {
 } from '../../src/cosign/index.js';
 import { artifactTag } from '../../src/formats/index.js';
 import {
-  buildTestImage,
   OCI_CONFIG,
-  OCI_INDEX,
   OCI_LAYER,
   OCI_MANIFEST,
   parseReference,
   pushTestImage,
+  pushTestIndex,
   RegistryClient,
   type RunningRegistry,
   startRegistry,
@@ -337,25 +336,12 @@ describe('sigil copy', () => {
     let amd64: Digest;
     let arm64: Digest;
     before(async () => {
-      const repo = parseReference(at(source, 'multi'));
-      const children = [];
-      for (const architecture of ['amd64', 'arm64']) {
-        const image = buildTestImage({ files: { arch: architecture }, architecture });
-        await client.pushBlob(repo, image.layer);
-        await client.pushBlob(repo, image.config);
-        await client.putManifest(repo, image.digest, image.manifest, OCI_MANIFEST);
-        children.push({
-          mediaType: OCI_MANIFEST,
-          digest: image.digest,
-          size: image.manifest.length,
-          platform: { os: 'linux', architecture },
-        });
-      }
-      [amd64, arm64] = children.map((c) => c.digest) as [Digest, Digest];
-      const bytes = Buffer.from(
-        JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: children }),
-      );
-      index = await client.putManifest(repo, 'v1', bytes, OCI_INDEX);
+      const pushed = await pushTestIndex(client, parseReference(at(source, 'multi', ':v1')), [
+        'amd64',
+        'arm64',
+      ]);
+      index = pushed.index;
+      [amd64, arm64] = pushed.children as [Digest, Digest];
       await sign(at(source, 'multi', `@${index}`));
       await sign(at(source, 'multi', `@${arm64}`));
     });

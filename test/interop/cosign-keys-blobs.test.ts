@@ -35,13 +35,9 @@ for (const peer of cosignPeers()) {
     let log: TlogProcess;
     let logKey: string;
     let trustedRoot: string;
-    const env = () => ({ COSIGN_PASSWORD: COSIGN_TEST_PASSWORD });
-    const run = (...args: string[]) => sigil(args, { cwd: dir, env: env() });
-    const runLogged = (...args: string[]) =>
-      sigil(args, { cwd: dir, env: { ...env(), SIGSTORE_REKOR_PUBLIC_KEY: logKey } });
+    const run = (...args: string[]) =>
+      sigil(args, { cwd: dir, env: { COSIGN_PASSWORD: COSIGN_TEST_PASSWORD } });
     const cosign = (...args: string[]) => runCosign(peer, args, { cwd: dir });
-    const cosignLogged = (...args: string[]) =>
-      runCosign(peer, args, { cwd: dir, env: { SIGSTORE_REKOR_PUBLIC_KEY: logKey } });
     const file = (name: string) => join(dir, name);
     const read = (name: string) => readFileSync(file(name), 'utf8');
 
@@ -134,328 +130,108 @@ for (const peer of cosignPeers()) {
     });
 
     describe('sign-blob / verify-blob', () => {
-      it('.sig files: cosign signs, sigil verifies; sigil signs, cosign verifies; other files fail', async () => {
+      // cosign signs artifact.txt with cosign.key, sigil with sigil.key; each verifies with the other's key.
+      const cosignSigns = async (args: string[], rekorUrl?: string) =>
         ok(
           await cosign(
             'sign-blob',
             '--key',
             'cosign.key',
-            ...keySigningFlags(peer.major),
-            ...legacyOutput(peer),
-            '--output-signature',
-            'by-cosign.sig',
+            ...keySigningFlags(peer.major, rekorUrl),
             '--yes',
+            ...args,
             'artifact.txt',
           ),
           'cosign sign-blob',
         );
-        ok(
-          await run(
-            'verify-blob',
-            '--key',
-            'cosign.pub',
-            '--signature',
-            'by-cosign.sig',
-            '--insecure-ignore-tlog',
-            'artifact.txt',
-          ),
-          'sigil verify-blob',
+      const sigilSigns = async (args: string[]) =>
+        ok(await run('sign-blob', '--key', 'sigil.key', ...args, 'artifact.txt'), 'sigil sign-blob');
+      const sigilVerifies = (args: string[], signed = 'artifact.txt', key = 'cosign.pub') =>
+        run('verify-blob', '--key', key, ...args, signed);
+      const cosignVerifies = (
+        args: string[],
+        signed = 'artifact.txt',
+        extraEnv: Record<string, string> = {},
+      ) =>
+        runCosign(peer, ['verify-blob', '--key', 'sigil.pub', ...args, signed], { cwd: dir, env: extraEnv });
+      const unlogged = ['--insecure-ignore-tlog'];
+
+      it('.sig files: cosign signs, sigil verifies; sigil signs, cosign verifies; other files fail', async () => {
+        await cosignSigns([...legacyOutput(peer), '--output-signature', 'by-cosign.sig']);
+        ok(await sigilVerifies(['--signature', 'by-cosign.sig', ...unlogged]), 'sigil verify-blob');
+        assert.equal(
+          (await sigilVerifies(['--signature', 'by-cosign.sig', ...unlogged], 'other.txt')).code,
+          1,
         );
-        const tampered = await run(
-          'verify-blob',
-          '--key',
-          'cosign.pub',
-          '--signature',
-          'by-cosign.sig',
-          '--insecure-ignore-tlog',
-          'other.txt',
-        );
-        assert.equal(tampered.code, 1);
-        ok(
-          await run(
-            'sign-blob',
-            '--key',
-            'sigil.key',
-            '--tlog-upload=false',
-            '--output-signature',
-            'by-sigil.sig',
-            'artifact.txt',
-          ),
-          'sigil sign-blob',
-        );
-        ok(
-          await cosign(
-            'verify-blob',
-            '--key',
-            'sigil.pub',
-            '--signature',
-            'by-sigil.sig',
-            '--insecure-ignore-tlog',
-            'artifact.txt',
-          ),
-          'cosign verify-blob',
-        );
+        await sigilSigns(['--tlog-upload=false', '--output-signature', 'by-sigil.sig']);
+        ok(await cosignVerifies(['--signature', 'by-sigil.sig', ...unlogged]), 'cosign verify-blob');
         assert.notEqual(
-          (
-            await cosign(
-              'verify-blob',
-              '--key',
-              'sigil.pub',
-              '--signature',
-              'by-sigil.sig',
-              '--insecure-ignore-tlog',
-              'other.txt',
-            )
-          ).code,
+          (await cosignVerifies(['--signature', 'by-sigil.sig', ...unlogged], 'other.txt')).code,
           0,
         );
       });
 
       it("cosign's legacy bundle (--bundle without the new format), both ways", async () => {
-        ok(
-          await cosign(
-            'sign-blob',
-            '--key',
-            'cosign.key',
-            ...keySigningFlags(peer.major),
-            ...legacyOutput(peer),
-            '--bundle',
-            'by-cosign.bundle',
-            '--yes',
-            'artifact.txt',
-          ),
-          'cosign sign-blob',
-        );
-        ok(
-          await run(
-            'verify-blob',
-            '--key',
-            'cosign.pub',
-            '--bundle',
-            'by-cosign.bundle',
-            '--insecure-ignore-tlog',
-            'artifact.txt',
-          ),
-          'sigil verify-blob',
-        );
-        ok(
-          await run(
-            'sign-blob',
-            '--key',
-            'sigil.key',
-            '--tlog-upload=false',
-            '--new-bundle-format=false',
-            '--bundle',
-            'by-sigil.bundle',
-            'artifact.txt',
-          ),
-          'sigil sign-blob',
-        );
+        await cosignSigns([...legacyOutput(peer), '--bundle', 'by-cosign.bundle']);
+        ok(await sigilVerifies(['--bundle', 'by-cosign.bundle', ...unlogged]), 'sigil verify-blob');
+        await sigilSigns(['--tlog-upload=false', '--new-bundle-format=false', '--bundle', 'by-sigil.bundle']);
         // cosign v2 reads a `cert` in this bundle as X.509: a key-signed bundle has none (regression).
         assert.deepEqual(Object.keys(JSON.parse(read('by-sigil.bundle'))), ['base64Signature']);
         ok(
-          await cosign(
-            'verify-blob',
-            '--key',
-            'sigil.pub',
-            '--bundle',
-            'by-sigil.bundle',
-            '--insecure-ignore-tlog',
-            ...legacyOutput(peer),
-            'artifact.txt',
-          ),
+          await cosignVerifies(['--bundle', 'by-sigil.bundle', ...unlogged, ...legacyOutput(peer)]),
           'cosign verify-blob',
         );
       });
 
       it('Sigstore bundles (--new-bundle-format), both ways', async () => {
-        ok(
-          await cosign(
-            'sign-blob',
-            '--key',
-            'cosign.key',
-            ...keySigningFlags(peer.major),
-            '--new-bundle-format',
-            '--bundle',
-            'by-cosign.sigstore.json',
-            '--yes',
-            'artifact.txt',
-          ),
-          'cosign sign-blob',
-        );
-        ok(
-          await run(
-            'verify-blob',
-            '--key',
-            'cosign.pub',
-            '--bundle',
-            'by-cosign.sigstore.json',
-            '--insecure-ignore-tlog',
-            'artifact.txt',
-          ),
-          'sigil verify-blob',
-        );
-        ok(
-          await run(
-            'sign-blob',
-            '--key',
-            'sigil.key',
-            '--tlog-upload=false',
-            '--bundle',
-            'by-sigil.sigstore.json',
-            'artifact.txt',
-          ),
-          'sigil sign-blob',
-        );
-        // cosign v2 verifies Sigstore bundles only with a trusted root: that case is the logged one below.
+        await cosignSigns(['--new-bundle-format', '--bundle', 'by-cosign.sigstore.json']);
+        ok(await sigilVerifies(['--bundle', 'by-cosign.sigstore.json', ...unlogged]), 'sigil verify-blob');
+        await sigilSigns(['--tlog-upload=false', '--bundle', 'by-sigil.sigstore.json']);
+        // cosign v2 verifies Sigstore bundles only with a trusted root from TUF, out of reach here.
         if (peer.major === 3) {
-          ok(
-            await cosign(
-              'verify-blob',
-              '--key',
-              'sigil.pub',
-              '--bundle',
-              'by-sigil.sigstore.json',
-              '--insecure-ignore-tlog',
-              'artifact.txt',
-            ),
-            'cosign verify-blob',
-          );
+          ok(await cosignVerifies(['--bundle', 'by-sigil.sigstore.json', ...unlogged]), 'cosign verify-blob');
         }
       });
 
       it("with sigil's transparency log: cosign logs, sigil checks the entry; sigil logs, cosign checks it", async () => {
-        ok(
-          await cosign(
-            'sign-blob',
-            '--key',
-            'cosign.key',
-            ...keySigningFlags(peer.major, log.url),
-            ...legacyOutput(peer),
-            '--bundle',
-            'logged-by-cosign.bundle',
-            '--yes',
-            'artifact.txt',
-          ),
-          'cosign sign-blob',
-        );
-        ok(
-          await runLogged(
-            'verify-blob',
-            '--key',
-            'cosign.pub',
-            '--bundle',
-            'logged-by-cosign.bundle',
-            'artifact.txt',
-          ),
-          'sigil verify-blob',
-        );
+        const logged = { SIGSTORE_REKOR_PUBLIC_KEY: logKey };
+        const sigilVerifiesLogged = (signed: string, key: string) =>
+          sigil(['verify-blob', '--key', key, '--bundle', 'logged-by-cosign.bundle', signed], {
+            cwd: dir,
+            env: logged,
+          });
+        await cosignSigns([...legacyOutput(peer), '--bundle', 'logged-by-cosign.bundle'], log.url);
+        ok(await sigilVerifiesLogged('artifact.txt', 'cosign.pub'), 'sigil verify-blob');
         // The log entry is checked, not skipped: the bundle over another file or by another key fails.
-        assert.equal(
-          (
-            await runLogged(
-              'verify-blob',
-              '--key',
-              'cosign.pub',
-              '--bundle',
-              'logged-by-cosign.bundle',
-              'other.txt',
-            )
-          ).code,
-          1,
-        );
-        assert.equal(
-          (
-            await runLogged(
-              'verify-blob',
-              '--key',
-              'sigil.pub',
-              '--bundle',
-              'logged-by-cosign.bundle',
-              'artifact.txt',
-            )
-          ).code,
-          1,
-        );
+        assert.equal((await sigilVerifiesLogged('other.txt', 'cosign.pub')).code, 1);
+        assert.equal((await sigilVerifiesLogged('artifact.txt', 'sigil.pub')).code, 1);
+        await cosignSigns(['--new-bundle-format', '--bundle', 'logged-by-cosign.sigstore.json'], log.url);
         ok(
-          await cosign(
-            'sign-blob',
-            '--key',
-            'cosign.key',
-            ...keySigningFlags(peer.major, log.url),
-            '--new-bundle-format',
-            '--bundle',
-            'logged-by-cosign.sigstore.json',
-            '--yes',
-            'artifact.txt',
-          ),
-          'cosign sign-blob',
-        );
-        ok(
-          await run(
-            'verify-blob',
-            '--key',
-            'cosign.pub',
-            '--bundle',
-            'logged-by-cosign.sigstore.json',
-            '--trusted-root',
-            trustedRoot,
-            'artifact.txt',
-          ),
+          await sigilVerifies(['--bundle', 'logged-by-cosign.sigstore.json', '--trusted-root', trustedRoot]),
           'sigil verify-blob --trusted-root',
         );
 
-        ok(
-          await run(
-            'sign-blob',
-            '--key',
-            'sigil.key',
-            '--rekor-url',
-            log.url,
-            '--bundle',
-            'logged-by-sigil.sigstore.json',
-            'artifact.txt',
-          ),
-          'sigil sign-blob',
-        );
-        ok(
-          await run(
-            'sign-blob',
-            '--key',
-            'sigil.key',
-            '--rekor-url',
-            log.url,
-            '--new-bundle-format=false',
-            '--bundle',
-            'logged-by-sigil.bundle',
-            'artifact.txt',
-          ),
-          'sigil sign-blob',
-        );
+        await sigilSigns(['--rekor-url', log.url, '--bundle', 'logged-by-sigil.sigstore.json']);
+        await sigilSigns([
+          '--rekor-url',
+          log.url,
+          '--new-bundle-format=false',
+          '--bundle',
+          'logged-by-sigil.bundle',
+        ]);
         if (peer.major === 3) {
           ok(
-            await cosign(
-              'verify-blob',
-              '--key',
-              'sigil.pub',
+            await cosignVerifies([
               '--bundle',
               'logged-by-sigil.sigstore.json',
               '--trusted-root',
               trustedRoot,
-              'artifact.txt',
-            ),
+            ]),
             'cosign verify-blob',
           );
         } else {
           ok(
-            await cosignLogged(
-              'verify-blob',
-              '--key',
-              'sigil.pub',
-              '--bundle',
-              'logged-by-sigil.bundle',
-              'artifact.txt',
-            ),
+            await cosignVerifies(['--bundle', 'logged-by-sigil.bundle'], 'artifact.txt', logged),
             'cosign verify-blob',
           );
         }
