@@ -5,19 +5,22 @@
  * service, and so does this: the request is translated to the v2 shape and parsed by the same rules.
  */
 import { createPublicKey } from 'node:crypto';
-import { z } from 'zod';
-import { fromBase64, SigilError } from '../core/index.js';
+import { fromBase64, lazy, loadZod, SigilError } from '../core/index.js';
 import { parseSigningCertRequest, type SigningCertRequest } from './request.js';
 
 // Go clients send absent byte fields as null.
-const legacySchema = z.object({
-  publicKey: z.object({ algorithm: z.string().nullish(), content: z.string().min(1) }).nullish(),
-  signedEmailAddress: z.string().min(1).nullish(),
-  certificateSigningRequest: z.string().min(1).nullish(),
+// Built on first use: zod stays off the client commands' start-up path (see core/lazy.ts).
+const legacySchema = lazy(() => {
+  const { z } = loadZod();
+  return z.object({
+    publicKey: z.object({ algorithm: z.string().nullish(), content: z.string().min(1) }).nullish(),
+    signedEmailAddress: z.string().min(1).nullish(),
+    certificateSigningRequest: z.string().min(1).nullish(),
+  });
 });
 
 export function parseLegacySigningCertRequest(body: unknown, authorization?: string): SigningCertRequest {
-  const parsed = legacySchema.safeParse(body);
+  const parsed = legacySchema().safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SigilError(

@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseGoDuration } from '../../src/cli/cosign-root-options.js';
+import { Command } from 'commander';
+import { COMMAND_GROUPS, registerGroups } from '../../src/cli/command-groups.js';
+import { COSIGN_COMMANDS, parseGoDuration } from '../../src/cli/cosign-root-options.js';
 import {
   parseReference,
   pushTestImage,
@@ -26,6 +28,23 @@ describe('parseGoDuration', () => {
     assert.equal(parseGoDuration('250ms'), 250);
     for (const bad of ['0s', '', '3', '3d', 'm', '1m x', '-1s']) {
       assert.throws(() => parseGoDuration(bad), /positive duration/, bad);
+    }
+  });
+});
+
+describe('COSIGN_COMMANDS', () => {
+  it('names only commands sigil has (with every command group registered)', async () => {
+    const program = new Command('sigil');
+    await registerGroups(program, COMMAND_GROUPS);
+    program.command('version');
+    for (const path of COSIGN_COMMANDS) {
+      const found = path
+        .split(' ')
+        .reduce<Command | undefined>(
+          (parent, name) => parent?.commands.find((c) => c.name() === name),
+          program,
+        );
+      assert.ok(found, `no command "${path}"`);
     }
   });
 });
