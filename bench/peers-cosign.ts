@@ -120,7 +120,7 @@ async function benchKeylessVerify(tools: Tool[], dir: string, env: Record<string
     const digest = await pushTestImage(new RegistryClient({}), image, { files: { 'a.txt': 'keyless\n' } });
     const reference = `${stack.registryAddress}/org/app@${digest}`;
     const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
-    const signing = ['--signing-config', stack.signingConfigPath, '--trusted-root', stack.trustedRootPath];
+    const signing = ['--signing-config', stack.signingConfigPath];
     await run(
       [process.execPath, SIGIL_BIN, 'sign', '--yes', '--identity-token', token, ...signing, reference],
       dir,
