@@ -95,6 +95,10 @@ for (const [registryName, start, registrySkip] of registries) {
           ]);
         const cosignVerify = (target: string, ...extra: string[]) =>
           cosign(peer, ['verify', '--key', 'sigil.pub', '--insecure-ignore-tlog', ...extra, target]);
+        const sigilSign = (...args: string[]) =>
+          run(['sign', '--key', 'sigil.key', '--tlog-upload=false', ...args]);
+        const sigilVerifyOwn = (...args: string[]) =>
+          run(['verify', '--key', 'sigil.pub', '--insecure-ignore-tlog', ...args]);
         const sigilVerify = (target: string, ...extra: string[]) =>
           run(['verify', '--key', `${key}.pub`, '--insecure-ignore-tlog', ...extra, target]);
 
@@ -116,11 +120,7 @@ for (const [registryName, start, registrySkip] of registries) {
           );
           assert.equal(verified.stdout.trim(), own.stdout.trim());
           assert.equal((await sigilVerify(image(repo('default')), '-a', 'env=staging')).code, 1);
-          assert.equal(
-            (await run(['verify', '--key', 'sigil.pub', '--insecure-ignore-tlog', image(repo('default'))]))
-              .code,
-            1,
-          );
+          assert.equal((await sigilVerifyOwn(image(repo('default')))).code, 1);
         });
 
         if (peer.major === 3) {
@@ -139,30 +139,10 @@ for (const [registryName, start, registrySkip] of registries) {
 
           it('sigil signs a Sigstore bundle referrer (--new-bundle-format), cosign v3 verifies it', async () => {
             await push(repo('bundle'));
-            ok(
-              await run([
-                'sign',
-                '--key',
-                'sigil.key',
-                '--tlog-upload=false',
-                '--new-bundle-format',
-                '-a',
-                'env=prod',
-                image(repo('bundle')),
-              ]),
-              'sigil sign',
-            );
+            ok(await sigilSign('--new-bundle-format', '-a', 'env=prod', image(repo('bundle'))), 'sigil sign');
             const own = ok(await cosignVerify(image(repo('bundle')), '-a', 'env=prod'), 'cosign verify');
             const verified = ok(
-              await run([
-                'verify',
-                '--key',
-                'sigil.pub',
-                '--insecure-ignore-tlog',
-                '-a',
-                'env=prod',
-                image(repo('bundle')),
-              ]),
+              await sigilVerifyOwn('-a', 'env=prod', image(repo('bundle'))),
               'sigil verify',
             );
             assert.equal(verified.stdout.trim(), own.stdout.trim());
@@ -171,29 +151,10 @@ for (const [registryName, start, registrySkip] of registries) {
 
         it('sigil signs in the .sig layout with annotations, cosign verifies; another key fails', async () => {
           await push(repo('by-sigil'));
-          ok(
-            await run([
-              'sign',
-              '--key',
-              'sigil.key',
-              '--tlog-upload=false',
-              '-a',
-              'env=prod',
-              image(repo('by-sigil')),
-            ]),
-            'sigil sign',
-          );
+          ok(await sigilSign('-a', 'env=prod', image(repo('by-sigil'))), 'sigil sign');
           const own = ok(await cosignVerify(image(repo('by-sigil')), '-a', 'env=prod'), 'cosign verify');
           const verified = ok(
-            await run([
-              'verify',
-              '--key',
-              'sigil.pub',
-              '--insecure-ignore-tlog',
-              '-a',
-              'env=prod',
-              image(repo('by-sigil')),
-            ]),
+            await sigilVerifyOwn('-a', 'env=prod', image(repo('by-sigil'))),
             'sigil verify',
           );
           assert.equal(verified.stdout.trim(), own.stdout.trim());
@@ -364,17 +325,7 @@ for (const [registryName, start, registrySkip] of registries) {
             'amd64',
             'arm64',
           ]);
-          ok(
-            await run([
-              'sign',
-              '--key',
-              'sigil.key',
-              '--tlog-upload=false',
-              '--recursive',
-              image(repo('multi-by-sigil')),
-            ]),
-            'sigil sign --recursive',
-          );
+          ok(await sigilSign('--recursive', image(repo('multi-by-sigil'))), 'sigil sign --recursive');
           for (const digest of [bySigil.index, ...bySigil.children]) {
             ok(await cosignVerify(image(repo('multi-by-sigil'), `@${digest}`)), `cosign verify ${digest}`);
           }
@@ -383,10 +334,7 @@ for (const [registryName, start, registrySkip] of registries) {
             'amd64',
             'arm64',
           ]);
-          ok(
-            await run(['sign', '--key', 'sigil.key', '--tlog-upload=false', image(repo('multi-single'))]),
-            'sigil sign',
-          );
+          ok(await sigilSign(image(repo('multi-single'))), 'sigil sign');
           ok(await cosignVerify(image(repo('multi-single'), `@${single.index}`)), 'cosign verify index');
           assert.notEqual(
             (await cosignVerify(image(repo('multi-single'), `@${single.children[0]}`))).code,

@@ -239,44 +239,39 @@ for (const peer of cosignPeers()) {
     });
 
     describe('attest-blob / verify-blob-attestation', () => {
+      // verify-blob-attestation's arguments for a statement of PREDICATE_TYPE about artifact.txt.
+      const checkArgs = (key: string, ...input: string[]) => [
+        'verify-blob-attestation',
+        '--key',
+        key,
+        '--type',
+        PREDICATE_TYPE,
+        ...input,
+        'artifact.txt',
+      ];
+      const attestArgs = (key: string, ...output: string[]) => [
+        'attest-blob',
+        '--key',
+        key,
+        '--predicate',
+        'predicate.json',
+        '--type',
+        PREDICATE_TYPE,
+        ...output,
+        'artifact.txt',
+      ];
+      const unlogged = '--insecure-ignore-tlog';
+
       it("cosign attests, sigil verifies: its Sigstore bundle, and v2's envelope and legacy bundle", async () => {
-        const attest = (...extra: string[]) =>
-          cosign(
-            'attest-blob',
-            '--key',
-            'cosign.key',
-            ...keySigningFlags(peer.major),
-            '--predicate',
-            'predicate.json',
-            '--type',
-            PREDICATE_TYPE,
-            '--yes',
-            ...extra,
-            'artifact.txt',
-          );
-        const verify = (...extra: string[]) =>
-          run(
-            'verify-blob-attestation',
-            '--key',
-            'cosign.pub',
-            '--type',
-            PREDICATE_TYPE,
-            '--insecure-ignore-tlog',
-            ...extra,
-            'artifact.txt',
-          );
+        const attest = (...output: string[]) =>
+          cosign(...attestArgs('cosign.key', ...keySigningFlags(peer.major), '--yes', ...output));
+        const verify = (...input: string[]) => run(...checkArgs('cosign.pub', unlogged, ...input));
         ok(await attest('--new-bundle-format', '--bundle', 'att.sigstore.json'), 'cosign attest-blob');
         ok(await verify('--bundle', 'att.sigstore.json'), 'sigil verify-blob-attestation');
         const wrongType = await run(
-          'verify-blob-attestation',
-          '--key',
-          'cosign.pub',
-          '--type',
-          'https://example.com/other',
-          '--insecure-ignore-tlog',
-          '--bundle',
-          'att.sigstore.json',
-          'artifact.txt',
+          ...checkArgs('cosign.pub', unlogged, '--bundle', 'att.sigstore.json').map((arg) =>
+            arg === PREDICATE_TYPE ? 'https://example.com/other' : arg,
+          ),
         );
         assert.equal(wrongType.code, 1);
         if (peer.major === 2) {
@@ -284,85 +279,33 @@ for (const peer of cosignPeers()) {
           ok(await verify('--signature', 'att.envelope.json'), 'sigil verify-blob-attestation --signature');
           ok(await attest('--bundle', 'att.bundle'), 'cosign attest-blob (legacy bundle)');
           ok(await verify('--bundle', 'att.bundle'), 'sigil verify-blob-attestation (legacy bundle)');
-          const otherKey = await run(
-            'verify-blob-attestation',
-            '--key',
-            'sigil.pub',
-            '--type',
-            PREDICATE_TYPE,
-            '--insecure-ignore-tlog',
-            '--bundle',
-            'att.bundle',
-            'artifact.txt',
-          );
+          const otherKey = await run(...checkArgs('sigil.pub', unlogged, '--bundle', 'att.bundle'));
           assert.equal(otherKey.code, 1);
         }
       });
 
       it('sigil attests, cosign verifies the Sigstore bundle (DSSE without a keyid)', async () => {
         ok(
-          await run(
-            'attest-blob',
-            '--key',
-            'sigil.key',
-            '--tlog-upload=false',
-            '--predicate',
-            'predicate.json',
-            '--type',
-            PREDICATE_TYPE,
-            '--bundle',
-            'sigil-att.sigstore.json',
-            'artifact.txt',
-          ),
+          await run(...attestArgs('sigil.key', '--tlog-upload=false', '--bundle', 'sigil-att.sigstore.json')),
           'sigil attest-blob',
         );
         const bundle = JSON.parse(read('sigil-att.sigstore.json'));
         assert.deepEqual(Object.keys(bundle.dsseEnvelope.signatures[0]), ['sig']);
         ok(
           await run(
-            'attest-blob',
-            '--key',
-            'sigil.key',
-            '--rekor-url',
-            log.url,
-            '--predicate',
-            'predicate.json',
-            '--type',
-            PREDICATE_TYPE,
-            '--bundle',
-            'sigil-att-logged.sigstore.json',
-            'artifact.txt',
+            ...attestArgs('sigil.key', '--rekor-url', log.url, '--bundle', 'sigil-att-logged.sigstore.json'),
           ),
           'sigil attest-blob',
         );
         // cosign v2 verifies Sigstore bundles only with a trusted root from TUF, which is out of reach here.
         if (peer.major === 3) {
           ok(
-            await cosign(
-              'verify-blob-attestation',
-              '--key',
-              'sigil.pub',
-              '--type',
-              PREDICATE_TYPE,
-              '--insecure-ignore-tlog',
-              '--bundle',
-              'sigil-att.sigstore.json',
-              'artifact.txt',
-            ),
+            await cosign(...checkArgs('sigil.pub', unlogged, '--bundle', 'sigil-att.sigstore.json')),
             'cosign verify-blob-attestation',
           );
+          const logged = logVerifyFlags(peer, trustedRoot);
           ok(
-            await cosign(
-              'verify-blob-attestation',
-              '--key',
-              'sigil.pub',
-              '--type',
-              PREDICATE_TYPE,
-              ...logVerifyFlags(peer, trustedRoot),
-              '--bundle',
-              'sigil-att-logged.sigstore.json',
-              'artifact.txt',
-            ),
+            await cosign(...checkArgs('sigil.pub', ...logged, '--bundle', 'sigil-att-logged.sigstore.json')),
             'cosign verify-blob-attestation (logged)',
           );
         }
