@@ -40,7 +40,13 @@ const policies = (filters: Record<string, unknown>): PolicySet => ({
         spec: {
           validationFailureAction: 'Audit',
           failurePolicy: 'Ignore',
-          rules: [{ name: 'signed', ...filters, verifyImages: [{ type: 'Notary', imageReferences: ['*'] }] }],
+          rules: [
+            {
+              name: 'signed',
+              ...filters,
+              verifyImages: [{ type: 'Notary', imageReferences: ['*'], mutateDigest: false }],
+            },
+          ],
         },
       },
       'test',

@@ -108,7 +108,7 @@ describe('PolicyReports written through the Kubernetes API', () => {
                 {
                   name: 'signed',
                   match: { any: [{ resources: { kinds: ['Pod'] } }] },
-                  verifyImages: [{ type: 'Notary', imageReferences: ['*'] }],
+                  verifyImages: [{ type: 'Notary', imageReferences: ['*'], mutateDigest: false }],
                 },
               ],
             },

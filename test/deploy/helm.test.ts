@@ -371,8 +371,8 @@ describe('Helm chart deploy/helm/sigil', { skip }, () => {
     const seeds = 'test/fixtures/policies/seeds';
     const objects = render(
       NAMESPACE,
-      ...['--set-file', `policies.files.verify\\.yaml=${seeds}/seed004-verify-image-signature.yaml`],
-      ...['--set-file', `policies.files.sbom\\.yaml=${seeds}/seed000-require-sbom-attestation.yaml`],
+      ...['--set-file', `policies.files.verify\\.yaml=${seeds}/seed003-verify-image-signature.yaml`],
+      ...['--set-file', `policies.files.sbom\\.yaml=${seeds}/seed003-require-sbom-attestation.yaml`],
     );
     const data = one(objects, ConfigMap).data ?? {};
     assert.deepEqual(Object.keys(data).sort(), ['sbom.yaml', 'verify.yaml']);

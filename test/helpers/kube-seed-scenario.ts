@@ -164,6 +164,8 @@ spec:
       verifyImages:
         - imageReferences:
             - "${c.registry}/z3rox-lab/*"
+          # The guide's policy leaves mutateDigest at true, which Kyverno refuses under Audit (so does sigil).
+          mutateDigest: false
           attestations:
             - predicateType: https://spdx.dev/Document
               attestors:

@@ -251,10 +251,4 @@ export const KYVERNO_DIFFERENCES: Record<string, string> = {
       'it does not verify as written (no registry call). Both admit, both report `skip`.',
     ['unsigned', 'keyless', 'keyless-myorg', 'keyless-look-alike'],
   ),
-  ...every(
-    'seed004-verify-image-signature',
-    'OPEN: Kyverno refuses this policy (`mutateDigest must be set to false for Audit failure action`: Audit, and ' +
-      'mutateDigest left at its default) and applies nothing; sigil loads it and reports failures without denying ' +
-      '(Audit). Not a denial either way; sigil should refuse the policy as Kyverno does.',
-  ),
 };

@@ -144,7 +144,8 @@ export async function sigilVerdicts(
       patch: { path: string; value?: unknown }[];
     }[];
   };
-  for (const resource of parsed.results) {
+  // A policy sigil refuses to load (as Kyverno refuses it) applies to nothing: no results, as Kyverno's.
+  for (const resource of parsed.results ?? []) {
     const name = resource.resource.split('/').at(-1) ?? '';
     for (const r of resource.results) record(verdicts, name, r.rule, r.result, r.message ?? '');
     const patched = resource.patch.find((p) => p.path === '/spec/containers/0/image');

@@ -105,6 +105,7 @@ describe('attestor annotations and repository, and the deprecated verifyImages f
               verifyImages: [
                 {
                   image: '*',
+                  mutateDigest: false,
                   key: pem,
                   annotations: { env: 'prod' },
                   attestations: [{ type: 'https://cosign.sigstore.dev/attestation/vuln/v1' }],

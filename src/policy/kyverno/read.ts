@@ -32,9 +32,30 @@ const DEFAULT_CONTROLLERS = [...POD_CONTROLLERS, 'CronJob'];
 
 export function readKyvernoPolicy(document: unknown, where: string): Policy {
   const parsed = parsePolicy(kyvernoPolicySchema, document, where, 'policy');
+  refuseAuditDigestMutation(parsed, where);
   const policy = toModel(parsed, where);
   policy.warnings.push(...invalidAttestorWarnings(policy));
   return policy;
+}
+
+/**
+ * Kyverno refuses a verifyImages entry that would rewrite images (mutateDigest, true by default) under an
+ * Audit failure action: auditing must not change what it audits. The entry's failureAction decides, else
+ * the policy's validationFailureAction; anything but Enforce is Audit, an absent action included.
+ */
+function refuseAuditDigestMutation(policy: KyvernoPolicy, where: string): void {
+  const enforce = (action: string | undefined) => action === 'Enforce' || action === 'enforce';
+  policy.spec.rules.forEach((rule, r) => {
+    (rule.verifyImages ?? []).forEach((v, i) => {
+      const audit = !enforce(v.failureAction ?? policy.spec.validationFailureAction);
+      if (audit && (v.mutateDigest ?? true)) {
+        throw new SigilError(
+          'BAD_INPUT',
+          `${where}: spec.rules[${r}].verifyImages[${i}].mutateDigest: Invalid value: true: mutateDigest must be set to false for 'Audit' failure action`,
+        );
+      }
+    });
+  });
 }
 
 function toModel(policy: KyvernoPolicy, source: string): Policy {
