@@ -4,13 +4,12 @@
  * bundle. Prints each command's p50/p99 wall time and sigil's speed relative to each cosign
  * (ratio > 1: sigil is faster).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../src/oci/index.js';
 import { startStack } from '../src/server/index.js';
-import { SIGIL_BIN } from '../test/helpers/cli.js';
+import { runProcess, SIGIL_BIN } from '../test/helpers/cli.js';
 import { dockerRegistryInstalled, startDockerRegistry } from '../test/helpers/docker-registry.js';
 import { peerBinary } from '../test/helpers/peers.js';
 import { formatTiming, measure, type Timing } from './stats.js';
@@ -172,19 +171,11 @@ async function compare(
   }
 }
 
-function run(command: string[], cwd: string, env: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const [file, ...args] = command as [string, ...string[]];
-    const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`${command.join(' ')} exited ${code}: ${stderr.slice(-500)}`)),
-    );
-  });
+/** Runs one command to the end; a non-zero exit fails the benchmark, naming the command. */
+async function run(command: string[], cwd: string, env: Record<string, string>): Promise<void> {
+  const [file, ...args] = command as [string, ...string[]];
+  const result = await runProcess(file, args, { cwd, env });
+  if (result.code !== 0) {
+    throw new Error(`${command.join(' ')} exited ${result.code}: ${result.stderr.slice(-500)}`);
+  }
 }

@@ -24,20 +24,21 @@ export function signedEntity(bundle: Bundle, artifact: SignedArtifact): SignedEn
   const bytes = artifact instanceof Uint8Array ? artifact : Buffer.alloc(0);
   const entity = toSignedEntity(bundle, Buffer.from(bytes));
   if (bundle.content.$case === 'messageSignature' && !(artifact instanceof Uint8Array)) {
-    return { ...entity, signature: digestOnlyContent(entity, bundle, artifact.sha256) };
+    requireSha256MessageDigest(bundle.content.messageSignature);
+    const content = entity.signature;
+    return {
+      ...entity,
+      signature: overriding(content, {
+        verifySignature: (key) => verifyPrehashed(key, 'sha256', artifact.sha256, content.signature),
+      }),
+    };
   }
   if (bundle.content.$case === 'dsseEnvelope' && loggedAsRekorV2HashedRekord(bundle)) {
     const { payloadType, payload } = bundle.content.dsseEnvelope;
     const paeDigest = sha256(preAuthEncoding(payloadType, payload));
-    const content = entity.signature;
     return {
       ...entity,
-      signature: {
-        signature: content.signature,
-        compareSignature: (signature) => content.compareSignature(signature),
-        compareDigest: (digest) => paeDigest.equals(digest),
-        verifySignature: (key) => content.verifySignature(key),
-      },
+      signature: overriding(entity.signature, { compareDigest: (digest) => paeDigest.equals(digest) }),
     };
   }
   return entity;
@@ -49,23 +50,33 @@ function loggedAsRekorV2HashedRekord(bundle: Bundle): boolean {
   );
 }
 
-/** A message signature checked over the artifact's digest: only SHA-256 digests, as given on the command line. */
-function digestOnlyContent(entity: SignedEntity, bundle: Bundle, digest: Buffer): SignedEntity['signature'] {
-  if (bundle.content.$case !== 'messageSignature') throw new Error('unreachable: not a message signature');
-  const { messageDigest } = bundle.content.messageSignature;
+type SignatureContent = SignedEntity['signature'];
+
+/**
+ * @sigstore/verify's signature content with some checks replaced (its contents are class instances, so the
+ * others are bound rather than spread).
+ */
+function overriding(
+  content: SignatureContent,
+  checks: Partial<Omit<SignatureContent, 'signature'>>,
+): SignatureContent {
+  return {
+    signature: content.signature,
+    compareSignature: (signature) => content.compareSignature(signature),
+    compareDigest: (digest) => content.compareDigest(digest),
+    verifySignature: (key) => content.verifySignature(key),
+    ...checks,
+  };
+}
+
+/** Only a SHA-256 message digest can be checked against a sha256: digest given on the command line. */
+function requireSha256MessageDigest(signature: { messageDigest?: { algorithm: number } }): void {
   // HASH_ALGORITHM_UNSPECIFIED (0) and SHA2_256 (1) are both SHA-256 in the bundle spec.
-  if (messageDigest && messageDigest.algorithm > 1) {
+  if (signature.messageDigest && signature.messageDigest.algorithm > 1) {
     throw new SigilError(
       'UNSUPPORTED',
       'the bundle signs a digest other than SHA-256, so it cannot be verified from a sha256: digest',
       'pass the file instead of its digest',
     );
   }
-  const content = entity.signature;
-  return {
-    signature: content.signature,
-    compareSignature: (signature) => content.compareSignature(signature),
-    compareDigest: (logged) => content.compareDigest(logged),
-    verifySignature: (key) => verifyPrehashed(key, 'sha256', digest, content.signature),
-  };
 }
