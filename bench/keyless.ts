@@ -105,7 +105,7 @@ async function certificates(caUrl: string, mint: () => Promise<string>): Promise
       headers: { 'content-type': 'application/json' },
       body: requests[i],
     });
-    if (response.status !== 201) throw new Error(`CA answered ${response.status}`);
+    if (!response.ok) throw new Error(`CA answered ${response.status}`);
     await response.arrayBuffer();
   };
   const timing = await measure(CERTIFICATES, issue, 16);
