@@ -1,25 +1,8 @@
 /** Package catalogers: each reads its database files from the file view and returns packages with purls. */
 import { SigilError } from '../core/index.js';
-import type { FileView } from './filesystem.js';
+import type { ContentCollector, Distro, FileView, SbomPackage } from './model.js';
 import { distroQualifier, enc } from './purl.js';
 import { catalogRpm, isRpmDatabase, isUnreadRpmDatabase } from './rpm.js';
-
-export interface Distro {
-  id: string;
-  versionId: string;
-}
-
-export interface SbomPackage {
-  name: string;
-  version: string;
-  type: 'deb' | 'apk' | 'rpm' | 'npm' | 'pypi' | 'golang';
-  arch?: string;
-  license?: string;
-  /** The organisation that built the package, as its database records it (rpm's VENDOR). */
-  vendor?: string;
-  purl: string;
-  foundIn: string;
-}
 
 /** Go's build info blob starts with this magic (see Go's debug/buildinfo). */
 const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
@@ -27,13 +10,6 @@ const GO_BUILDINFO_MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 const GO_BUILDINFO_WINDOW = 256 * 1024;
 /** Bytes carried from one piece to the next: one short of a whole magic. */
 const GO_MAGIC_CARRY = GO_BUILDINFO_MAGIC.length - 1;
-
-/** Takes a file's bytes as they stream past and keeps what the catalogers need of them. */
-export interface ContentCollector {
-  write(piece: Buffer): void;
-  /** The kept bytes, or undefined when the file is of no use to any cataloger. */
-  result(): Buffer | undefined;
-}
 
 /**
  * What of a file the catalogers need: database files whole, Go binaries only from their build info blob

@@ -4,10 +4,8 @@
  */
 import { posix } from 'node:path';
 import { SigilError } from '../core/index.js';
-import type { ContentCollector } from './catalogers.js';
+import type { ContentCollector, FileView } from './model.js';
 import { TarStream } from './tar.js';
-
-export type FileView = Map<string, Buffer>;
 
 /** Normalises a layer entry path to "a/b/c" under the root; rejects anything escaping it. */
 export function normaliseEntryPath(raw: string, where: string): string {

@@ -14,12 +14,12 @@ import {
   parseReference,
   type RegistryClient,
 } from '../oci/index.js';
-import { catalogAll, catalogContent, type SbomPackage } from './catalogers.js';
-import type { FileView } from './filesystem.js';
+import { catalogAll, catalogContent } from './catalogers.js';
 import { applyLayerStream } from './layer-stream.js';
+import type { FileView, SbomPackage } from './model.js';
 import { type SbomFormat, writeSbom } from './writers.js';
 
-export type { SbomPackage } from './catalogers.js';
+export type { SbomPackage } from './model.js';
 export { readTar, type TarEntry } from './tar.js';
 export { SBOM_FORMATS, type SbomFormat, type SbomSubject, writeSbom } from './writers.js';
 

@@ -8,7 +8,8 @@ import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { type Digest, isSigilError, SigilError } from '../core/index.js';
 import { catalogCollector } from './catalogers.js';
-import { type FileView, layerReader } from './filesystem.js';
+import { layerReader } from './filesystem.js';
+import type { FileView } from './model.js';
 
 export interface StreamedLayer {
   digest: Digest;

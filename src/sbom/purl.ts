@@ -1,5 +1,5 @@
 /** Package URL pieces the catalogers share (https://github.com/package-url/purl-spec). */
-import type { Distro } from './catalogers.js';
+import type { Distro } from './model.js';
 
 /** Percent-encodes a purl segment or qualifier value; ':' stays, as in the purls Syft writes. */
 export function enc(text: string): string {

@@ -1,6 +1,6 @@
 /** SBOM documents: SPDX 2.3 JSON and CycloneDX 1.6 JSON, deterministic except timestamp and UUIDs. */
 import { randomUUID } from 'node:crypto';
-import type { SbomPackage } from './catalogers.js';
+import type { SbomPackage } from './model.js';
 
 export type SbomFormat = 'spdx-json' | 'cyclonedx-json';
 export const SBOM_FORMATS: readonly SbomFormat[] = ['spdx-json', 'cyclonedx-json'];

@@ -20,8 +20,9 @@ import { catalogAll, catalogContent } from '../../src/sbom/catalogers.js';
 // A Go 1.24 module-mode binary shipped on the test machine (docker-registry was built without modules).
 const GO_BINARY = '/usr/bin/cbt';
 
-import { applyLayer, type FileView } from '../../src/sbom/filesystem.js';
+import { applyLayer } from '../../src/sbom/filesystem.js';
 import { generateSbom, readTar } from '../../src/sbom/index.js';
+import type { FileView } from '../../src/sbom/model.js';
 
 const OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n';
 const DPKG_STATUS = `Package: libc6
