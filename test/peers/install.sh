@@ -63,6 +63,19 @@ build_conformance() {
 install_peer cosign-v3 "$COSIGN_V3" build_cosign_v3
 install_peer cosign-v2 "$COSIGN_V2" build_cosign_v2
 install_peer rekor-cli "$REKOR_CLI" build_rekor_cli
+
+# The transparency logs that bench tlog runs beside sigil's. Both upstream commands are called `posix`, so each
+# binary is renamed after its peer. Neither go.mod has `replace` directives: plain `go install`.
+build_tessera() {
+  go_install "$1" "github.com/transparency-dev/tessera/cmd/conformance/posix@$2"
+  mv "$1/bin/posix" "$1/bin/tessera-posix"
+}
+build_rekor_tiles() {
+  go_install "$1" "github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@$2"
+  mv "$1/bin/posix" "$1/bin/rekor-server-posix"
+}
+install_peer tessera "$TESSERA" build_tessera
+install_peer rekor-tiles "$REKOR_TILES" build_rekor_tiles
 install_peer sigstore-python "$SIGSTORE_PYTHON" build_sigstore_python
 install_peer conformance "$CONFORMANCE" build_conformance
 
