@@ -304,6 +304,11 @@ export async function benchTlogAnchors(): Promise<void> {
     console.log(
       '\n## signed entries: rekor-tiles and sigil, the same requests, both answer with a checkpointed proof',
     );
+    // With every client always waiting, appends/s = clients ÷ mean latency (Little's law): a log whose answer
+    // waits a fixed time, as rekor-tiles' does for its next checkpoint, would go faster with more clients.
+    console.log(
+      '(rekor-tiles answers once its next checkpoint (every 1 s) is seen by a poll (every 1 s): its rate here is that wait, and grows with SIGIL_BENCH_ANCHORS_CLIENTS)',
+    );
     const rekorTiles = await measureAnchor('rekor-tiles', startRekorTiles, async (log) => {
       const hashed = summarise(
         'rekor-tiles hashedrekord 0.0.2 (ECDSA P-256)',
