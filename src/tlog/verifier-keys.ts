@@ -5,7 +5,8 @@
  *
  * The cache maps the exact bytes, and the label they came under, to what parsing them gives; only keys that
  * were accepted are kept, so a refused key is refused anew every time. Certificates are not kept: each
- * keyless signature brings a fresh one, which would only push the long-lived keys out.
+ * keyless signature brings a fresh one, which would only push the long-lived keys out. Checking that the
+ * bytes are the key's canonical DER is then paid once per key too.
  */
 import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { messageOf, SigilError, sha256 } from '../core/index.js';
@@ -51,14 +52,24 @@ export function verifierKey(raw: Buffer, labelledCertificate: boolean, path: str
   } catch (err) {
     return reject(messageOf(err));
   }
-  const found = {
-    key,
-    fingerprint: `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`,
-  };
-  if (!certificate) {
-    if (cache.size >= VERIFIER_KEY_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-    cache.set(cacheKey, found);
+  if (certificate) {
+    // OpenSSL reads a certificate and ignores what follows it; Go's x509 (rekor-tiles) refuses trailing data.
+    if (certificate.raw.length !== raw.length)
+      reject(`${path} has ${raw.length - certificate.raw.length} bytes after its certificate`);
+    return { key, fingerprint: `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}` };
   }
+  // OpenSSL also takes trailing bytes after a SubjectPublicKeyInfo, and compressed EC points, both of which
+  // Go's x509 (rekor-tiles) refuses, and either would let one key be logged under many byte strings. So the
+  // bytes must be the key's one DER form: the SPKI rebuilt from its bare parameters (JWK).
+  const canonical = createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' }).export({
+    type: 'spki',
+    format: 'der',
+  });
+  if (!canonical.equals(raw))
+    reject(`${path} is not in DER SubjectPublicKeyInfo form (trailing bytes, or a compressed EC point)`);
+  const found = { key, fingerprint: `key:${sha256(raw).toString('hex')}` };
+  if (cache.size >= VERIFIER_KEY_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(cacheKey, found);
   return found;
 }
 

@@ -3,7 +3,13 @@
  * that the uncached path refuses (another key, a key under the wrong label, an unsupported key).
  */
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  X509Certificate,
+} from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isSigilError, sha256 } from '../../src/core/index.js';
 import { generateKeyPair, keySigner } from '../../src/crypto/index.js';
@@ -70,6 +76,38 @@ describe('Rekor v2 verifier keys, parsed once', () => {
     for (let round = 0; round < 2; round++) {
       acceptV2Request(request(signature, bare, 'x509Certificate'));
       acceptV2Request(request(signature, bare, 'publicKey'));
+    }
+  });
+
+  it("refuses bytes that are not the key's one DER form, as rekor-tiles does, before and after the key is known", async () => {
+    const { privateKey, publicKey } = generateKeyPair('ecdsa-p256');
+    const signature = await keySigner(privateKey).sign(data);
+    const der = spki(publicKey);
+    const jwk = publicKey.export({ format: 'jwk' });
+    const odd = (Buffer.from(jwk.y as string, 'base64url').at(-1) as number) & 1;
+    const compressed = Buffer.concat([
+      der.subarray(0, 23),
+      Buffer.from([0x03, 0x22, 0x00, 2 + odd]),
+      Buffer.from(jwk.x as string, 'base64url'),
+    ]);
+    compressed[1] = compressed.length - 2;
+    assert.ok(createPublicKey({ key: compressed, format: 'der', type: 'spki' }).equals(publicKey));
+    const { key, cert } = selfSignedCertificate();
+    const certificate = new X509Certificate(cert).raw;
+    const certSignature = await keySigner(createPrivateKey(key)).sign(data);
+    for (let round = 0; round < 2; round++) {
+      for (const label of ['publicKey', 'x509Certificate'] as const) {
+        refused(
+          request(signature, Buffer.concat([der, Buffer.alloc(3)]), label),
+          'not in DER SubjectPublicKeyInfo form',
+        );
+        refused(request(signature, compressed, label), 'not in DER SubjectPublicKeyInfo form');
+        acceptV2Request(request(signature, der, label));
+      }
+      refused(
+        request(certSignature, Buffer.concat([certificate, Buffer.alloc(3)]), 'x509Certificate'),
+        '3 bytes after its certificate',
+      );
     }
   });
 
