@@ -9,6 +9,7 @@ import { hashedRekordProposal } from '../src/tlog/index.js';
 import { postgresBinDir, startPostgres } from '../test/helpers/postgres.js';
 import { startTlogProcess } from '../test/helpers/tlog-process.js';
 import { memoryLine } from './stats.js';
+import { benchTlogAnchors } from './tlog-anchors.js';
 
 const CLIENTS = 256;
 const DSSE_ENTRIES = Number(process.env.SIGIL_BENCH_TLOG_ENTRIES ?? 50_000);
@@ -182,4 +183,5 @@ export async function benchTlog(): Promise<void> {
       await rm(dataDir, { recursive: true, force: true });
     }
   }
+  await benchTlogAnchors();
 }

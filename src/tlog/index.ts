@@ -14,4 +14,5 @@ export * from './server.js';
 export * from './sqlite-storage.js';
 export * from './storage.js';
 export * from './tiles.js';
+export * from './verifier-keys.js';
 export * from './verify-entry.js';

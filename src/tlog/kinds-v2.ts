@@ -3,14 +3,14 @@
  * and the 0.0.2 entries they become. As in v1, the signature must verify before anything is logged; the
  * body stored is the canonical JSON of the v2 `Entry`.
  */
-import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { CreateEntryRequest, Entry } from '@sigstore/protobuf-specs/rekor/v2';
 import { canonicalJson, messageOf, SigilError, sha256 } from '../core/index.js';
-import { assertSupportedKey, verifyPrehashed, verifySignature } from '../crypto/index.js';
+import { verifyPrehashed, verifySignature } from '../crypto/index.js';
 import { preAuthEncoding } from '../formats/index.js';
 import type { AcceptedEntry } from './kinds.js';
 import { leafHash } from './merkle.js';
+import { type VerifierKey, verifierKey } from './verifier-keys.js';
 
 type Verifier = NonNullable<
   NonNullable<
@@ -25,43 +25,14 @@ function reject(reason: string): never {
   throw new SigilError('BAD_INPUT', reason);
 }
 
-/**
- * The key of a v2 verifier. Clients label a bare SubjectPublicKeyInfo as `x509Certificate` too
- * (@sigstore/sign does for key-based signing), so DER that is not a certificate is read as a public key.
- */
-function keyOf(verifier: Verifier | undefined, path: string): KeyObject {
+/** The key of a v2 verifier (see verifierKey: a bare key may come labelled as a certificate). */
+function keyOf(verifier: Verifier | undefined, path: string): VerifierKey {
+  const labelledCertificate = verifier?.verifier?.$case === 'x509Certificate';
   const raw =
     verifier?.verifier?.$case === 'publicKey'
       ? verifier.verifier.publicKey.rawBytes
       : verifier?.verifier?.x509Certificate.rawBytes;
-  if (!raw || raw.length === 0) reject(`${path} has no public key or certificate`);
-  let key: KeyObject;
-  try {
-    key =
-      verifier?.verifier?.$case === 'x509Certificate' && isCertificate(raw)
-        ? new X509Certificate(raw).publicKey
-        : createPublicKey({ key: raw, format: 'der', type: 'spki' });
-  } catch (err) {
-    return reject(`${path} is not a DER certificate or public key (${messageOf(err).split('\n')[0]})`);
-  }
-  try {
-    return assertSupportedKey(key, path);
-  } catch (err) {
-    return reject(messageOf(err));
-  }
-}
-
-function isCertificate(der: Buffer): boolean {
-  try {
-    new X509Certificate(der);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function fingerprint(key: KeyObject): string {
-  return `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`;
+  return verifierKey(raw ?? Buffer.alloc(0), labelledCertificate, path);
 }
 
 function finish(entry: Entry, indexKeys: string[]): AcceptedEntry {
@@ -82,7 +53,7 @@ export function acceptV2Request(input: unknown): AcceptedEntry {
     if (digest.length !== 32) reject('hashedRekordRequestV002.digest must be a 32-byte SHA-256 digest');
     if (!signature || signature.content.length === 0)
       reject('hashedRekordRequestV002.signature.content is empty');
-    const key = keyOf(signature.verifier, 'hashedRekordRequestV002.signature.verifier');
+    const { key, fingerprint } = keyOf(signature.verifier, 'hashedRekordRequestV002.signature.verifier');
     if (!verifyPrehashed(key, 'sha256', digest, signature.content))
       reject('the signature does not verify against the key and digest');
     const entry: Entry = {
@@ -95,13 +66,13 @@ export function acceptV2Request(input: unknown): AcceptedEntry {
         },
       },
     };
-    return finish(entry, [`sha256:${digest.toString('hex')}`, fingerprint(key)]);
+    return finish(entry, [`sha256:${digest.toString('hex')}`, fingerprint]);
   }
   if (spec?.$case === 'dsseRequestV002') {
     const { envelope, verifiers } = spec.dsseRequestV002;
     if (!envelope || envelope.signatures.length === 0) reject('dsseRequestV002.envelope has no signatures');
     if (verifiers.length === 0) reject('dsseRequestV002.verifiers is empty');
-    const keys = verifiers.map((v, i) => ({ verifier: v, key: keyOf(v, `dsseRequestV002.verifiers[${i}]`) }));
+    const keys = verifiers.map((v, i) => ({ verifier: v, ...keyOf(v, `dsseRequestV002.verifiers[${i}]`) }));
     const signed = preAuthEncoding(envelope.payloadType, envelope.payload);
     const signatures = envelope.signatures.map((s, i) => {
       const match = keys.find((k) => verifySignature(k.key, signed, s.sig));
@@ -123,7 +94,7 @@ export function acceptV2Request(input: unknown): AcceptedEntry {
     };
     return finish(entry, [
       `sha256:${sha256(envelope.payload).toString('hex')}`,
-      ...keys.map((k) => fingerprint(k.key)),
+      ...keys.map((k) => k.fingerprint),
     ]);
   }
   return reject('the request holds neither hashedRekordRequestV002 nor dsseRequestV002');

@@ -3,7 +3,8 @@
 # cache outside the clone, ~/.cache/sigil/peers/<name>-<version>/ (or $SIGIL_PEERS_DIR), and reuses what is
 # already there, so a machine that built them once pays nothing. Runnable by hand; .ci/run calls it.
 #
-#   bash test/peers/install.sh             # every peer
+#   bash test/peers/install.sh             # every peer the tests use
+#   bash test/peers/install.sh tessera rekor-tiles   # the bench-only ones (bench tlog) are built only when named
 #   bash test/peers/install.sh cosign-v3   # only the named ones
 #
 # A peer's folder counts only once its build has finished and written the .installed marker, so an
@@ -63,6 +64,22 @@ build_conformance() {
 install_peer cosign-v3 "$COSIGN_V3" build_cosign_v3
 install_peer cosign-v2 "$COSIGN_V2" build_cosign_v2
 install_peer rekor-cli "$REKOR_CLI" build_rekor_cli
+
+# The transparency logs that bench tlog runs beside sigil's. No test needs them, so they are built only when
+# named (bash test/peers/install.sh tessera rekor-tiles), not by the bare call CI makes. Both upstream commands
+# are called `posix`, so each binary is renamed after its peer. Neither go.mod has `replace` directives.
+build_tessera() {
+  go_install "$1" "github.com/transparency-dev/tessera/cmd/conformance/posix@$2"
+  mv "$1/bin/posix" "$1/bin/tessera-posix"
+}
+build_rekor_tiles() {
+  go_install "$1" "github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@$2"
+  mv "$1/bin/posix" "$1/bin/rekor-server-posix"
+}
+if [ ${#SELECTED[@]} -gt 0 ]; then
+  install_peer tessera "$TESSERA" build_tessera
+  install_peer rekor-tiles "$REKOR_TILES" build_rekor_tiles
+fi
 install_peer sigstore-python "$SIGSTORE_PYTHON" build_sigstore_python
 install_peer conformance "$CONFORMANCE" build_conformance
 
