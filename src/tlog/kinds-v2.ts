@@ -35,6 +35,21 @@ function keyOf(verifier: Verifier | undefined, path: string): KeyObject {
       ? verifier.verifier.publicKey.rawBytes
       : verifier?.verifier?.x509Certificate.rawBytes;
   if (!raw || raw.length === 0) reject(`${path} has no public key or certificate`);
+  // As in v1: parsing costs more than verifying, and signers reuse a key, so keys are remembered by their
+  // exact bytes (and how they were labelled); only keys that parsed and are supported are remembered.
+  const cacheKey = `${verifier?.verifier?.$case}:${raw.toString('base64')}`;
+  const cached = keyCache.get(cacheKey);
+  if (cached) return cached;
+  const key = parseKey(verifier, raw, path);
+  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+  keyCache.set(cacheKey, key);
+  return key;
+}
+
+const KEY_CACHE_LIMIT = 4096;
+const keyCache = new Map<string, KeyObject>();
+
+function parseKey(verifier: Verifier | undefined, raw: Buffer, path: string): KeyObject {
   let key: KeyObject;
   try {
     key =
