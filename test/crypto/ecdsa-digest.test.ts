@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import {
   type DigestAlgorithm,
   type EcdsaDigestVerifier,
+  loadNativeAddon,
   nobleEcdsaDigestVerifier,
   opensslEcdsaDigestVerifier,
   verifyPrehashed,
@@ -181,6 +182,31 @@ describe('ECDSA over a digest: OpenSSL (native addon) and @noble/curves (fallbac
       assert.equal(verifyPrehashed(k1.publicKey, 'sha256', digest, signature, verifier), false);
       assert.equal(verifier.prepare(ed)(digest, signature), false);
     }
+  });
+
+  it('the addon refuses a key it did not parse, non-EC keys and SPKI with trailing bytes', {
+    skip: !native,
+  }, () => {
+    const addon = loadNativeAddon();
+    assert.ok(addon);
+    const spki = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    });
+    assert.throws(() => addon.verifyDigest({}, Buffer.alloc(32), Buffer.alloc(8)), TypeError);
+    assert.throws(
+      () => addon.verifyDigest(addon.parseEcPublicKey(spki), 'digest' as never, Buffer.alloc(8)),
+      TypeError,
+    );
+    assert.throws(
+      () => addon.parseEcPublicKey(Buffer.concat([spki, Buffer.from([0])])),
+      /not a DER SubjectPublicKeyInfo/,
+    );
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    });
+    assert.throws(() => addon.parseEcPublicKey(rsa), /of an EC key/);
   });
 
   it('SIGIL_ECDSA_DIGEST_VERIFIER=noble selects the fallback, which still verifies', () => {

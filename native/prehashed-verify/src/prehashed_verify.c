@@ -47,13 +47,10 @@ static void free_key(napi_env env, void *data, void *hint) {
 }
 
 static napi_value parse_ec_public_key(napi_env env, napi_callback_info info) {
+  /* Missing arguments arrive as undefined, which the type checks below refuse. */
   size_t argc = 1;
   napi_value argv[1];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) {
-    napi_throw_type_error(env, NULL, "parseEcPublicKey(spki): spki is required");
-    return NULL;
-  }
   const unsigned char *der;
   size_t der_length;
   if (!uint8_bytes(env, argv[0], "parseEcPublicKey(spki): spki must be a Uint8Array", &der, &der_length))
@@ -80,10 +77,6 @@ static napi_value verify_digest(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) {
-    napi_throw_type_error(env, NULL, "verifyDigest(key, digest, signature): three arguments are required");
-    return NULL;
-  }
   bool tagged = false;
   napi_valuetype kind;
   CHECK(env, napi_typeof(env, argv[0], &kind));
