@@ -37,7 +37,7 @@ export type NistCurve = keyof ReturnType<typeof nobleCurves>;
 const NIST_CURVES: ReadonlySet<string> = new Set<NistCurve>(['prime256v1', 'secp384r1', 'secp521r1']);
 
 /** The key's curve when it is an EC key on P-256, P-384 or P-521 (the curves Sigstore allows). */
-export function nistCurveOf(key: KeyObject): NistCurve | undefined {
+function nistCurveOf(key: KeyObject): NistCurve | undefined {
   const curve = key.asymmetricKeyType === 'ec' ? key.asymmetricKeyDetails?.namedCurve : undefined;
   return curve && NIST_CURVES.has(curve) ? (curve as NistCurve) : undefined;
 }
@@ -67,7 +67,8 @@ function preparedPerKey(
   };
 }
 
-function never(check: DigestCheck): DigestCheck {
+/** A check that answers false where the implementation would throw (malformed DER, bad point...). */
+function falseOnThrow(check: DigestCheck): DigestCheck {
   return (digest, signature) => {
     try {
       return check(digest, signature);
@@ -88,7 +89,7 @@ export const nobleEcdsaDigestVerifier: EcdsaDigestVerifier = {
       Buffer.from(jwk.y ?? '', 'base64url'),
     ]);
     // Strict DER as OpenSSL (noble refuses BER and trailing bytes); high S accepted as OpenSSL and Go do.
-    return never((digest, signature) =>
+    return falseOnThrow((digest, signature) =>
       curve.verify(signature, digest, point, { prehash: false, lowS: false, format: 'der' }),
     );
   }),
@@ -118,7 +119,7 @@ export const opensslEcdsaDigestVerifier = lazy((): EcdsaDigestVerifier | undefin
     name: 'openssl',
     prepare: preparedPerKey((key) => {
       const native = addon.parseEcPublicKey(key.export({ type: 'spki', format: 'der' }));
-      return never((digest, signature) => addon.verifyDigest(native, digest, signature));
+      return falseOnThrow((digest, signature) => addon.verifyDigest(native, digest, signature));
     }),
   };
 });
