@@ -1,4 +1,5 @@
 export * from './certificates-pem.js';
+export * from './ecdsa-digest.js';
 export * from './encrypted-key.js';
 export * from './keys.js';
 export * from './pkcs11.js';

@@ -7,9 +7,9 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type pkcs11js from 'pkcs11js';
 import { lazy, lazyRequire, loadZod, messageOf, parseJson, readUserFile, SigilError } from '../core/index.js';
+import { type NistCurve, nobleCurves } from './ecdsa-digest.js';
 import { describeKey } from './keys.js';
 import { type Pkcs11Uri, parsePkcs11Uri, redact } from './pkcs11-uri.js';
-import { type NistCurve, nobleCurves } from './prehashed.js';
 import { hashFor, type Signer } from './signer.js';
 
 export interface Pkcs11Signer extends Signer {

@@ -1,6 +1,8 @@
 /**
- * Checking proposed entries on worker threads: signature verification is the log's main CPU cost
- * (hashedrekord needs pure-JS ECDSA on a digest), and one thread per spare core multiplies it.
+ * Checking proposed entries on worker threads: parsing and signature verification are the log's main CPU
+ * cost after HTTP and storage, and one thread per spare core runs them beside the serving thread. (With
+ * ECDSA over a digest at OpenSSL speed, one worker per core measured no better than one per spare core on
+ * 2 cores: the serving thread needs its own.)
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';

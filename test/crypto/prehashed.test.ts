@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { generateKeyPair, type KeyAlgorithm, keySigner, verifyPrehashed } from '../../src/crypto/index.js';
 
@@ -25,6 +25,19 @@ describe('signatures checked against a digest only', () => {
       assert.equal(verifyPrehashed(publicKey, hash, digest, Buffer.from('junk')), false);
     });
   }
+
+  it('refuses RSA-PSS keys and digests of the wrong length, RSA included', async () => {
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+    const data = Buffer.from('artifact');
+    const digest = createHash('sha256').update(data).digest();
+    const pssSignature = sign('sha256', data, pss.privateKey);
+    assert.equal(verifyPrehashed(pss.publicKey, 'sha256', digest, pssSignature), false);
+    const { privateKey, publicKey } = generateKeyPair('rsa-2048');
+    const signature = await keySigner(privateKey).sign(data);
+    assert.equal(verifyPrehashed(publicKey, 'sha256', digest, signature), true);
+    assert.equal(verifyPrehashed(publicKey, 'sha384', digest, signature), false);
+    assert.equal(verifyPrehashed(publicKey, 'sha256', digest.subarray(1), signature), false);
+  });
 
   it('refuses key types it cannot check (Ed25519 needs Ed25519ph)', async () => {
     const { privateKey, publicKey } = generateKeyPair('ed25519');

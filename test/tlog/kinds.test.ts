@@ -149,6 +149,17 @@ describe('Rekor v2 write requests', () => {
     fail(request(Buffer.alloc(5)), '32-byte');
     fail({}, 'neither');
   });
+
+  it('a key remembered from an accepted request never verifies a request naming another key', () => {
+    assert.equal(acceptV2Request(request(digest)).apiVersion, '0.0.2');
+    assert.throws(() => acceptV2Request(request(digest, other)), /does not verify/);
+    const otherSigned = request(digest);
+    otherSigned.hashedRekordRequestV002.signature.content = Buffer.alloc(signature.length, 1).toString(
+      'base64',
+    );
+    assert.throws(() => acceptV2Request(otherSigned), /does not verify/);
+    assert.equal(acceptV2Request(request(digest)).apiVersion, '0.0.2');
+  });
 });
 
 describe('search keys of certificate signers', () => {
