@@ -190,6 +190,18 @@ describe('keyless verification caches', () => {
     );
   });
 
+  it('refuses a certificate that differs from the remembered one in one byte of its identity', () => {
+    warm();
+    const altered = bundleWith((json) => {
+      const der = Buffer.from(json.verificationMaterial.certificate.rawBytes, 'base64');
+      const at = der.indexOf(Buffer.from('github.com/org/app'));
+      assert.ok(at > 0);
+      der[at + 'github.com/org/'.length] = 'b'.charCodeAt(0);
+      json.verificationMaterial.certificate.rawBytes = der.toString('base64');
+    });
+    rejects(() => verify(altered), 'BAD_CERTIFICATE', /chain/);
+  });
+
   it('refuses another artifact, another identity policy, and another bundle’s signature or log entry', () => {
     warm();
     rejects(() => verify(bundles[0] ?? '', { artifact: artifacts[1] }), 'DIGEST_MISMATCH');
