@@ -1,3 +1,4 @@
+export * from './bounded-map.js';
 export * from './canonical-json.js';
 export * from './concurrency.js';
 export * from './digest.js';

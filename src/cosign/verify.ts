@@ -5,6 +5,7 @@
  * the others are returned so that a failed verification can say why each signature was rejected.
  */
 import type { KeyObject } from 'node:crypto';
+import type { Bundle } from '@sigstore/bundle';
 import { type Digest, fromBase64, mapLimited, messageOf, SigilError } from '../core/index.js';
 import { verifySignature } from '../crypto/index.js';
 import {
@@ -207,6 +208,12 @@ export function verifyKeylessLayer(
   signed: SignedContent,
   trust: KeylessTrust,
 ): KeylessVerification {
+  const bundle = keylessLayerBundle(layer, signed);
+  return verifyKeylessBundle(bundle, 'payload' in signed ? signed.payload : Buffer.alloc(0), trust);
+}
+
+/** The Sigstore bundle a keyless signature layer's annotations amount to. */
+export function keylessLayerBundle(layer: LayerDescriptor, signed: SignedContent): Bundle {
   const annotations = layer.annotations ?? {};
   const certificate = annotations[ANNOTATION_CERTIFICATE];
   if (!certificate)
@@ -217,7 +224,7 @@ export function verifyKeylessLayer(
   const chain = annotations[ANNOTATION_CHAIN];
   const logged = annotations[ANNOTATION_BUNDLE];
   const timestamp = annotations[ANNOTATION_RFC3161_TIMESTAMP];
-  const bundle = layoutSignatureBundle({
+  return layoutSignatureBundle({
     ...signed,
     certificates: [certificate, ...(chain ? splitPemChain(chain) : [])],
     tlogEntries: logged
@@ -227,7 +234,6 @@ export function verifyKeylessLayer(
       ? { rfc3161Timestamps: [parseTimestampAnnotation(timestamp, ANNOTATION_RFC3161_TIMESTAMP)] }
       : {}),
   });
-  return verifyKeylessBundle(bundle, 'payload' in signed ? signed.payload : Buffer.alloc(0), trust);
 }
 
 function splitPemChain(text: string): string[] {

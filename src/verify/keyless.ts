@@ -1,18 +1,21 @@
 /**
- * Keyless verification: a bundle whose signer is a certificate is checked by @sigstore/verify against a
- * trusted root (chain to a trusted CA valid at the logged or timestamped signing time, SCT from a
- * trusted CT log, log entry promised or proven by a trusted log and matching this signature), and then
- * the certificate's identity is matched against the caller's policy, which @sigstore/verify alone would
- * match unanchored and without the GitHub workflow fields.
+ * Keyless verification: a bundle whose signer is a certificate is checked by @sigstore/verify (with the
+ * per-certificate checks remembered, see keyless-verifier.ts) against a trusted root (chain to a trusted
+ * CA valid at the logged or timestamped signing time, SCT from a trusted CT log, log entry promised or
+ * proven by a trusted log and matching this signature), and then the certificate's identity is matched
+ * against the caller's policy, which @sigstore/verify alone would match unanchored and without the GitHub
+ * workflow fields.
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { Bundle, TransparencyLogEntry } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { type SignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
+import { type SignedEntity, VerificationError } from '@sigstore/verify';
 import { type ErrorCode, isRecord, parseJson, SigilError } from '../core/index.js';
-import { type CertificateIdentity, certificateIdentity } from './certificate-identity.js';
+import type { CertificateIdentity } from './certificate-identity.js';
 import type { CompiledIdentityPolicy } from './identity-policy.js';
+import { keylessVerifier } from './keyless-verifier.js';
 import { type SignedArtifact, signedEntity } from './signed-entity.js';
+import { type SigningCertificate, signingCertificate } from './signing-certificate.js';
 
 export interface KeylessTrust {
   root: TrustedRoot;
@@ -77,18 +80,41 @@ export function verifyKeylessBundle(
   artifact: SignedArtifact,
   trust: KeylessTrust,
 ): KeylessVerification {
-  const leaf = leafCertificate(bundle);
+  const signer = signingCertificate(bundle);
+  const verifier = keylessVerifier(trust.root, {
+    ignoreTlog: trust.ignoreTlog === true,
+    ignoreSct: trust.ignoreSct === true,
+  });
   try {
-    verifierFor(trust).verify(atCurrentTimeWhenUntimed(signedEntity(bundle, artifact), trust));
+    const entity = signedEntity(keyedByFingerprint(bundle, signer), artifact);
+    verifier.verify(atCurrentTimeWhenUntimed(entity, trust), signer);
   } catch (err) {
     if (err instanceof VerificationError)
       throw new SigilError(codeFor(err.code), `keyless verification failed: ${err.message}`);
     throw err;
   }
-  const identity = certificateIdentity(leaf);
+  const identity = signer.identity();
   const mismatch = trust.policy.matches(identity);
   if (mismatch) throw new SigilError('IDENTITY_MISMATCH', `certificate identity rejected: ${mismatch}`);
-  return { certificate: leaf, identity };
+  // A copy: the parsed certificate's identity is shared by every bundle it signed.
+  return {
+    certificate: signer.certificate,
+    identity: { ...identity, subjects: [...identity.subjects], extensions: { ...identity.extensions } },
+  };
+}
+
+/**
+ * The bundle as the keyless verifier takes it: its certificate, already parsed, named by fingerprint
+ * (the verifier checks the chain; @sigstore/verify would parse the certificate again for each bundle).
+ */
+function keyedByFingerprint(bundle: Bundle, signer: SigningCertificate): Bundle {
+  return {
+    ...bundle,
+    verificationMaterial: {
+      ...bundle.verificationMaterial,
+      content: { $case: 'publicKey', publicKey: { hint: signer.fingerprint } },
+    },
+  };
 }
 
 /**
@@ -108,45 +134,6 @@ function atCurrentTimeWhenUntimed(entity: SignedEntity, trust: KeylessTrust): Si
     canonicalizedBody: Buffer.alloc(0),
   };
   return { ...entity, timestamps: [{ $case: 'transparency-log', tlogEntry: now }] };
-}
-
-function leafCertificate(bundle: Bundle): X509Certificate {
-  const material = bundle.verificationMaterial.content;
-  const der =
-    material.$case === 'certificate'
-      ? material.certificate.rawBytes
-      : material.$case === 'x509CertificateChain'
-        ? material.x509CertificateChain.certificates[0]?.rawBytes
-        : undefined;
-  if (!der)
-    throw new SigilError('BAD_BUNDLE', 'the signature carries no certificate (it was signed with a key)');
-  try {
-    return new X509Certificate(der);
-  } catch {
-    throw new SigilError('BAD_CERTIFICATE', 'the signing certificate is not a valid X.509 certificate');
-  }
-}
-
-// Trust material costs as much to build as a verification; one per root and option set is kept.
-const verifiers = new WeakMap<TrustedRoot, Map<string, Verifier>>();
-
-function verifierFor(trust: KeylessTrust): Verifier {
-  const key = `${trust.ignoreTlog === true}/${trust.ignoreSct === true}`;
-  let byOptions = verifiers.get(trust.root);
-  if (!byOptions) {
-    byOptions = new Map();
-    verifiers.set(trust.root, byOptions);
-  }
-  let verifier = byOptions.get(key);
-  if (!verifier) {
-    verifier = new Verifier(toTrustMaterial(trust.root), {
-      tlogThreshold: trust.ignoreTlog ? 0 : 1,
-      ctlogThreshold: trust.ignoreSct ? 0 : 1,
-      timestampThreshold: 1,
-    });
-    byOptions.set(key, verifier);
-  }
-  return verifier;
 }
 
 function codeFor(code: string): ErrorCode {

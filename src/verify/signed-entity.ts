@@ -21,8 +21,7 @@ export function artifactSha256(artifact: SignedArtifact): Buffer {
 }
 
 export function signedEntity(bundle: Bundle, artifact: SignedArtifact): SignedEntity {
-  const bytes = artifact instanceof Uint8Array ? artifact : Buffer.alloc(0);
-  const entity = toSignedEntity(bundle, Buffer.from(bytes));
+  const entity = toSignedEntity(bundle, asBuffer(artifact instanceof Uint8Array ? artifact : undefined));
   if (bundle.content.$case === 'messageSignature' && !(artifact instanceof Uint8Array)) {
     requireSha256MessageDigest(bundle.content.messageSignature);
     const content = entity.signature;
@@ -42,6 +41,12 @@ export function signedEntity(bundle: Bundle, artifact: SignedArtifact): SignedEn
     };
   }
   return entity;
+}
+
+/** The artifact as the Buffer @sigstore/verify takes, without copying it (it may be a large file). */
+function asBuffer(bytes: Uint8Array | undefined): Buffer {
+  if (bytes === undefined) return Buffer.alloc(0);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function loggedAsRekorV2HashedRekord(bundle: Bundle): boolean {
