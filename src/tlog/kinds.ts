@@ -4,7 +4,7 @@
  * What is stored and hashed into the tree is the canonical JSON (RFC 8785) of the entry as Rekor stores it.
  */
 import { type KeyObject, X509Certificate } from 'node:crypto';
-import { canonicalJson, fromBase64, isRecord, SigilError, sha256 } from '../core/index.js';
+import { BoundedMap, canonicalJson, fromBase64, isRecord, SigilError, sha256 } from '../core/index.js';
 import { type DigestAlgorithm, loadPublicKeyPem, verifyPrehashed, verifySignature } from '../crypto/index.js';
 import { parseDsseEnvelope, preAuthEncoding } from '../formats/index.js';
 import { leafHash } from './merkle.js';
@@ -36,9 +36,8 @@ function text(value: unknown, path: string): string {
 }
 
 // Parsing a PEM key costs more than checking a signature with it, and CI signers reuse one key, so keys are
-// remembered by their exact text (bounded: the cache is dropped when full).
-const KEY_CACHE_LIMIT = 4096;
-const keyCache = new Map<string, ParsedKey>();
+// remembered by their exact text (bounded: the least recently used goes first).
+const keyCache = new BoundedMap<string, ParsedKey>(4096);
 
 interface ParsedKey {
   key: KeyObject;
@@ -46,7 +45,6 @@ interface ParsedKey {
   indexKeys: string[];
 }
 
-/** The identities a certificate's SAN names (`email:…`, `subject:<URI>`), for searching by signer. */
 /** A `{algorithm: "sha256", value: <hex>}` digest field. */
 function sha256Hex(value: unknown, path: string): string {
   const digest = field(value, path);
@@ -57,6 +55,7 @@ function sha256Hex(value: unknown, path: string): string {
   return hex;
 }
 
+/** The identities a certificate's SAN names (`email:…`, `subject:<URI>`), for searching by signer. */
 function certificateIdentities(pem: string): string[] {
   if (!pem.includes('BEGIN CERTIFICATE')) return [];
   const san = new X509Certificate(pem).subjectAltName ?? '';
@@ -85,7 +84,6 @@ function publicKeyOf(base64Pem: string, path: string): ParsedKey {
       ...certificateIdentities(pem),
     ],
   };
-  if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
   keyCache.set(base64Pem, parsed);
   return parsed;
 }

@@ -9,7 +9,7 @@
  * bytes are the key's canonical DER is then paid once per key too.
  */
 import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { messageOf, SigilError, sha256 } from '../core/index.js';
+import { BoundedMap, messageOf, SigilError, sha256 } from '../core/index.js';
 import { assertSupportedKey } from '../crypto/index.js';
 
 export interface VerifierKey {
@@ -20,7 +20,7 @@ export interface VerifierKey {
 
 /** Distinct bare keys remembered (per thread); the least recently used goes first. */
 export const VERIFIER_KEY_CACHE_SIZE = 1024;
-const cache = new Map<string, VerifierKey>();
+const cache = new BoundedMap<string, VerifierKey>(VERIFIER_KEY_CACHE_SIZE);
 
 function reject(reason: string): never {
   throw new SigilError('BAD_INPUT', reason);
@@ -35,11 +35,7 @@ export function verifierKey(raw: Buffer, labelledCertificate: boolean, path: str
   if (raw.length === 0) reject(`${path} has no public key or certificate`);
   const cacheKey = `${labelledCertificate ? 'certificate' : 'publicKey'}:${raw.toString('latin1')}`;
   const cached = cache.get(cacheKey);
-  if (cached) {
-    cache.delete(cacheKey);
-    cache.set(cacheKey, cached);
-    return cached;
-  }
+  if (cached) return cached;
   const certificate = labelledCertificate ? parseCertificate(raw) : undefined;
   let key: KeyObject;
   try {
@@ -68,7 +64,6 @@ export function verifierKey(raw: Buffer, labelledCertificate: boolean, path: str
   if (!canonical.equals(raw))
     reject(`${path} is not in DER SubjectPublicKeyInfo form (trailing bytes, or a compressed EC point)`);
   const found = { key, fingerprint: `key:${sha256(raw).toString('hex')}` };
-  if (cache.size >= VERIFIER_KEY_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   cache.set(cacheKey, found);
   return found;
 }
