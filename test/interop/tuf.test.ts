@@ -31,8 +31,8 @@ describe('interop: TUF trust distribution from sigil serve', () => {
   /** Where clients run: no ./.sigil there, so any trust they have came through TUF. */
   let client: string;
   let tufDir: string;
+  /** The one image sigil signs and every client verifies. */
   let image: string;
-  let imageCount = 0;
 
   before(async () => {
     dir = await workDir();
@@ -51,14 +51,6 @@ describe('interop: TUF trust distribution from sigil serve', () => {
   ];
   const sigilIn = (...args: string[]) =>
     sigil(args, { cwd: client, env: { SIGIL_TUF_ROOT: join(dir, 'sigil-tuf') } });
-  const newImage = async () => {
-    imageCount += 1;
-    const reference = parseReference(`${stack.registryAddress}/org/tuf${imageCount}:v1`);
-    const digest = await pushTestImage(new RegistryClient({}), reference, {
-      files: { 'app.txt': `image ${imageCount}\n` },
-    });
-    return formatReference({ ...reference, tag: undefined, digest });
-  };
   const initialize = (...extra: string[]) =>
     sigilIn('initialize', '--mirror', stack.urls.tuf, '--root', stack.tufRootPath, ...extra);
   const sigilVerify = (identity?: string) => sigilIn('verify', ...identityFlags(identity), image);
@@ -66,7 +58,9 @@ describe('interop: TUF trust distribution from sigil serve', () => {
     const initialized = await initialize();
     assert.equal(initialized.code, 0, initialized.stderr);
     assert.match(initialized.stderr, /trusted_root\.json and signing_config\.v0\.2\.json/);
-    image = await newImage();
+    const reference = parseReference(`${stack.registryAddress}/org/tuf:v1`);
+    const digest = await pushTestImage(new RegistryClient({}), reference, { files: { 'app.txt': 'tuf\n' } });
+    image = formatReference({ ...reference, tag: undefined, digest });
     const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
     const signed = await sigilIn('sign', '--yes', '--identity-token', token, image);
     assert.equal(signed.code, 0, signed.stderr);
