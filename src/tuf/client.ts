@@ -1,5 +1,5 @@
 /**
- * The client side: `initialize` trusts a root.json for a mirror, and every later use updates the metadata
+ * The client side: `initialize` trusts a root.json for a mirror (HTTP, or file: for an air-gapped copy), and every later use updates the metadata
  * from the mirror as the TUF client workflow prescribes (tuf-js, the client @sigstore/tuf is built on: root
  * rotation, rollback and freeze-attack checks, hashes and lengths), then returns the verified
  * `trusted_root.json` and `signing_config.v0.2.json` targets.
@@ -10,9 +10,14 @@
  * rollback-protection state. Both can follow the same mirror side by side.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Updater } from 'tuf-js';
+import { fileURLToPath } from 'node:url';
+import { BaseFetcher, Updater } from 'tuf-js';
+// Not re-exported by tuf-js's index, but the class its updater tests for: a missing N.root.json must be
+// this error with status 404 to mean "no newer root", as an HTTP mirror's 404 does.
+import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { isRecord, parseJson, SigilError, writeFileAtomic } from '../core/index.js';
 
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
@@ -64,6 +69,7 @@ export async function updateTuf(cacheDir: string): Promise<TufTrust> {
     targetDir: join(cacheDir, 'targets'),
     targetBaseUrl: `${mirror}/targets`,
     config: { fetchRetry: 0 },
+    ...(mirror.startsWith('file:') ? { fetcher: new FileFetcher() } : {}),
   });
   const failed = (what: string, err: unknown) =>
     new SigilError(
@@ -107,6 +113,22 @@ function readMirror(cacheDir: string): string {
   return json.mirror;
 }
 
+/**
+ * A mirror on the file system (`file:///...`, cosign's air-gapped form): the repository's published folder
+ * copied to the machine. The files are checked exactly as downloaded ones are.
+ */
+class FileFetcher extends BaseFetcher {
+  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(fileURLToPath(url));
+    } catch {
+      throw new DownloadHTTPError(`no file ${url}`, 404);
+    }
+    return new Blob([new Uint8Array(bytes)]).stream() as ReadableStream<Uint8Array<ArrayBuffer>>;
+  }
+}
+
 function normalizeMirror(mirror: string): string {
   let url: URL;
   try {
@@ -114,8 +136,8 @@ function normalizeMirror(mirror: string): string {
   } catch {
     throw new SigilError('BAD_INPUT', `--mirror ${mirror}: not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new SigilError('BAD_INPUT', `--mirror ${mirror}: an http(s) URL is needed`);
+  if (!['https:', 'http:', 'file:'].includes(url.protocol)) {
+    throw new SigilError('BAD_INPUT', `--mirror ${mirror}: an http(s) or file: URL is needed`);
   }
   return url.href.replace(/\/+$/, '');
 }

@@ -248,7 +248,10 @@ Example:
     .description(
       "Trust a TUF root for a mirror; sign and verify then use the mirror's trusted root and signing config",
     )
-    .requiredOption('--mirror <url>', 'the TUF repository (sigil serve: http://HOST:8088)')
+    .requiredOption(
+      '--mirror <url>',
+      'the TUF repository: http(s) (sigil serve: http://HOST:8088), or file:///path for a copy (air-gapped)',
+    )
     .requiredOption('--root <file|url>', 'the trusted initial root.json, obtained out of band')
     .option(
       '--root-checksum <sha256>',
@@ -301,11 +304,15 @@ async function readRoot(location: string, checksum: string | undefined): Promise
     bytes = readUserFile(location, 'TUF root');
   }
   if (checksum) {
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== checksum.toLowerCase()) {
+    // cosign's form: hex SHA-256, or "sha512:<hex>" (a "sha256:" prefix is accepted too).
+    const [algorithm, expected] = /^sha(256|512):/i.test(checksum)
+      ? [checksum.slice(0, 6).toLowerCase(), checksum.slice(7)]
+      : ['sha256', checksum];
+    const actual = createHash(algorithm).update(bytes).digest('hex');
+    if (actual !== expected.toLowerCase()) {
       throw new SigilError(
         'DIGEST_MISMATCH',
-        `--root ${location} has SHA-256 ${actual}, not --root-checksum ${checksum}`,
+        `--root ${location} has ${algorithm.toUpperCase()} ${actual}, not --root-checksum ${checksum}`,
       );
     }
   }
