@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRecord, parseJson, SigilError, writeFileAtomic } from '../core/index.js';
 import { generateRoleKey, type RoleKey, readRoleKey, type TufKeyType, writeRoleKey } from './keys.js';
+import { withLock } from './lock.js';
 import {
   type Envelope,
   envelopeBytes,
@@ -140,19 +141,26 @@ export class TufRepository {
     if (!TufRepository.isRepository(dir)) {
       throw new SigilError('NOT_FOUND', `${dir} holds no TUF repository`, 'create one with sigil tuf init');
     }
-    const published = join(dir, 'repository');
     const config = readJson(join(dir, 'config.json'));
     const periods =
       isRecord(config) && isRecord(config.periodsMs) ? (config.periodsMs as TufPeriods) : undefined;
-    const timestamp = readJson(join(published, 'timestamp.json')) as Envelope<TimestampSigned>;
-    const snapshot = readJson(
-      join(published, `${timestamp.signed.meta['snapshot.json'].version}.snapshot.json`),
-    ) as Envelope<SnapshotSigned>;
-    const targets = readJson(
-      join(published, `${snapshot.signed.meta['targets.json'].version}.targets.json`),
-    ) as Envelope<TargetsSigned>;
-    const root = readJson(join(published, 'root.json')) as Envelope<RootSigned>;
-    return new TufRepository(dir, periods ?? DEFAULT_TUF_PERIODS, root, targets, snapshot, timestamp);
+    const state = readState(dir);
+    return new TufRepository(
+      dir,
+      periods ?? DEFAULT_TUF_PERIODS,
+      state.root,
+      state.targets,
+      state.snapshot,
+      state.timestamp,
+    );
+  }
+
+  /** Runs a change under the repository's lock, from its state on disk then (another writer may have been). */
+  private async change<T>(work: () => Promise<T>): Promise<T> {
+    return withLock(join(this.dir, 'lock'), async () => {
+      Object.assign(this, readState(this.dir));
+      return work();
+    });
   }
 
   /**
@@ -160,6 +168,10 @@ export class TufRepository {
    * the target). Returns false, and signs nothing, when every target already has these bytes.
    */
   async publishTargets(files: readonly TargetInput[], now = new Date()): Promise<boolean> {
+    return this.change(() => this.writeChangedTargets(files, now));
+  }
+
+  private async writeChangedTargets(files: readonly TargetInput[], now: Date): Promise<boolean> {
     const entries = { ...this.targets.signed.targets };
     let changed = false;
     for (const file of files) {
@@ -184,6 +196,10 @@ export class TufRepository {
    * timestamp, and root when its key is given or kept in <dir>/keys.
    */
   async refresh(now = new Date(), rootKey?: RoleKey): Promise<RefreshReport> {
+    return this.change(() => this.resignDue(now, rootKey));
+  }
+
+  private async resignDue(now: Date, rootKey: RoleKey | undefined): Promise<RefreshReport> {
     const due = (role: RoleName, signed: { expires: string }) =>
       Date.parse(signed.expires) - now.getTime() < this.periods[role] / 2;
     const resigned: RoleName[] = [];
@@ -219,6 +235,14 @@ export class TufRepository {
     signingRootKey: RoleKey,
     newKeys: Partial<Record<RoleName, RoleKey>>,
     now = new Date(),
+  ): Promise<void> {
+    await this.change(() => this.writeRotation(signingRootKey, newKeys, now));
+  }
+
+  private async writeRotation(
+    signingRootKey: RoleKey,
+    newKeys: Partial<Record<RoleName, RoleKey>>,
+    now: Date,
   ): Promise<void> {
     await this.writeNewRoot(newKeys, signingRootKey, now);
     for (const role of ONLINE_ROLES) {
@@ -333,6 +357,20 @@ async function writeRoot(dir: string, root: Envelope<RootSigned>): Promise<void>
   const bytes = envelopeBytes(root);
   await writeFileAtomic(join(dir, 'repository', `${root.signed.version}.root.json`), bytes);
   await writeFileAtomic(join(dir, 'repository', 'root.json'), bytes);
+}
+
+/** The newest metadata, read back from the published files: timestamp -> snapshot -> targets, and root.json. */
+function readState(dir: string) {
+  const published = join(dir, 'repository');
+  const timestamp = readJson(join(published, 'timestamp.json')) as Envelope<TimestampSigned>;
+  const snapshot = readJson(
+    join(published, `${timestamp.signed.meta['snapshot.json'].version}.snapshot.json`),
+  ) as Envelope<SnapshotSigned>;
+  const targets = readJson(
+    join(published, `${snapshot.signed.meta['targets.json'].version}.targets.json`),
+  ) as Envelope<TargetsSigned>;
+  const root = readJson(join(published, 'root.json')) as Envelope<RootSigned>;
+  return { root, targets, snapshot, timestamp };
 }
 
 function later(now: Date, ms: number): Date {

@@ -209,4 +209,23 @@ describe('TUF repository', () => {
       /not a timestamp key of root version 1/,
     );
   });
+
+  it("serialises writers: two processes' changes both land, in one consistent chain of versions", async () => {
+    const { repository, server, rootBytes, cache } = await served();
+    // Two handles opened before either writes, as `sigil tuf serve` and `sigil tuf add-target` would be.
+    const other = TufRepository.open(repository.dir);
+    await Promise.all([
+      repository.publishTargets([{ name: 'one.json', bytes: Buffer.from('1') }]),
+      other.publishTargets([{ name: 'two.json', bytes: Buffer.from('2') }]),
+    ]);
+    const latest = TufRepository.open(repository.dir);
+    assert.deepEqual(latest.targetNames.sort(), [
+      'one.json',
+      'signing_config.v0.2.json',
+      'trusted_root.json',
+      'two.json',
+    ]);
+    await initializeTuf(cache, server.url, rootBytes);
+    assert.equal(existsSync(join(repository.dir, 'lock')), false);
+  });
 });
