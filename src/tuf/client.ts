@@ -14,10 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BaseFetcher, Updater } from 'tuf-js';
-// Not re-exported by tuf-js's index, but the class its updater tests for: a missing N.root.json must be
-// this error with status 404 to mean "no newer root", as an HTTP mirror's 404 does.
-import { DownloadHTTPError } from 'tuf-js/dist/error.js';
+import type { Fetcher } from 'tuf-js';
 import { isRecord, parseJson, SigilError, writeFileAtomic } from '../core/index.js';
 
 export const TRUSTED_ROOT_TARGET = 'trusted_root.json';
@@ -63,13 +60,15 @@ export async function initializeTuf(cacheDir: string, mirror: string, root: Uint
 /** Updates the cached metadata from the mirror and returns the verified trust targets. */
 export async function updateTuf(cacheDir: string): Promise<TufTrust> {
   const mirror = readMirror(cacheDir);
+  // Loaded on use: a command run without TUF never pays for the client.
+  const { Updater } = await import('tuf-js');
   const updater = new Updater({
     metadataDir: join(cacheDir, 'metadata'),
     metadataBaseUrl: mirror,
     targetDir: join(cacheDir, 'targets'),
     targetBaseUrl: `${mirror}/targets`,
     config: { fetchRetry: 0 },
-    ...(mirror.startsWith('file:') ? { fetcher: new FileFetcher() } : {}),
+    ...(mirror.startsWith('file:') ? { fetcher: await fileFetcher() } : {}),
   });
   const failed = (what: string, err: unknown) =>
     new SigilError(
@@ -117,16 +116,22 @@ function readMirror(cacheDir: string): string {
  * A mirror on the file system (`file:///...`, cosign's air-gapped form): the repository's published folder
  * copied to the machine. The files are checked exactly as downloaded ones are.
  */
-class FileFetcher extends BaseFetcher {
-  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(fileURLToPath(url));
-    } catch {
-      throw new DownloadHTTPError(`no file ${url}`, 404);
+async function fileFetcher(): Promise<Fetcher> {
+  const { BaseFetcher } = await import('tuf-js');
+  // Not re-exported by tuf-js's index, but the class its updater tests for: a missing N.root.json must be
+  // this error with status 404 to mean "no newer root", as an HTTP mirror's 404 does.
+  const { DownloadHTTPError } = await import('tuf-js/dist/error.js');
+  return new (class extends BaseFetcher {
+    override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(fileURLToPath(url));
+      } catch {
+        throw new DownloadHTTPError(`no file ${url}`, 404);
+      }
+      return new Blob([new Uint8Array(bytes)]).stream() as ReadableStream<Uint8Array<ArrayBuffer>>;
     }
-    return new Blob([new Uint8Array(bytes)]).stream() as ReadableStream<Uint8Array<ArrayBuffer>>;
-  }
+  })();
 }
 
 function normalizeMirror(mirror: string): string {
