@@ -1,9 +1,10 @@
 /**
  * Interop, TUF: `sigil serve` publishes its trusted_root.json and signing config as TUF targets; the real
  * cosign v3 and v2 `initialize --mirror --root` against it and then verify a sigil-signed image keyless with
- * no trust flags at all; `sigil initialize` does the same for sigil's own sign and verify; @sigstore/tuf
- * reads the repository. Negative: a tampered target, an expired timestamp and a root signed by a key the
- * trusted root does not name are refused by every client; a key rotation (a new root version) is followed.
+ * no trust flags at all; `sigil initialize` does the same for sigil's own sign and verify; sigstore-python
+ * (`--instance URL trust-instance root.json`) verifies a sigil-signed blob; @sigstore/tuf reads the
+ * repository. Negative: a tampered target, an expired timestamp and a root signed by a key the trusted root
+ * does not name are refused by every client; a key rotation (a new root version) is followed.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,8 +22,11 @@ import {
   TufRepository,
   tufCanonical,
 } from '../../src/tuf/index.js';
-import { sigil, workDir } from '../helpers/cli.js';
+import { runProcess, sigil, workDir } from '../helpers/cli.js';
 import { cosignPeers, runCosign } from '../helpers/cosign.js';
+import { requirePeer } from '../helpers/peers.js';
+
+const sigstorePython = requirePeer('sigstore-python', 'sigstore');
 
 const IDENTITY = 'https://github.com/org/app/.github/workflows/release.yml@refs/heads/main';
 
@@ -55,6 +59,21 @@ describe('interop: TUF trust distribution from sigil serve', () => {
   const initialize = (...extra: string[]) =>
     sigilIn('initialize', '--mirror', stack.urls.tuf, '--root', stack.tufRootPath, ...extra);
   const sigilVerify = (identity?: string) => sigilIn('verify', ...identityFlags(identity), image);
+  /** sigstore-python, with the instance its trust-instance set up (its TUF cache is under HOME = client). */
+  const sigstorePy = (...args: string[]) =>
+    runProcess(sigstorePython.path, ['--instance', stack.urls.tuf, ...args], { cwd: client });
+  const sigstorePyVerify = (identity = IDENTITY) =>
+    sigstorePy(
+      'verify',
+      'identity',
+      '--bundle',
+      'artifact.sigstore.json',
+      '--cert-identity',
+      identity,
+      '--cert-oidc-issuer',
+      stack.issuers['github-actions'],
+      'artifact.txt',
+    );
   it('sigil initialize, then sign and verify keyless with no trust flags (the TUF targets)', async () => {
     const initialized = await initialize();
     assert.equal(initialized.code, 0, initialized.stderr);
@@ -102,6 +121,29 @@ describe('interop: TUF trust distribution from sigil serve', () => {
     assert.equal(verified.code, 0, verified.stderr);
   });
 
+  it('sigstore-python trust-instance, then verify a sigil-signed blob with no trust file', {
+    skip: sigstorePython.skip,
+  }, async () => {
+    writeFileSync(join(client, 'artifact.txt'), 'release artifact\n');
+    const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
+    const signed = await sigilIn(
+      'sign-blob',
+      '--yes',
+      '--identity-token',
+      token,
+      '--bundle',
+      'artifact.sigstore.json',
+      'artifact.txt',
+    );
+    assert.equal(signed.code, 0, signed.stderr);
+    const trusted = await sigstorePy('trust-instance', stack.tufRootPath);
+    assert.equal(trusted.code, 0, trusted.stderr);
+    const verified = await sigstorePyVerify();
+    assert.equal(verified.code, 0, verified.stderr);
+    const wrong = await sigstorePyVerify(`${IDENTITY}-other`);
+    assert.notEqual(wrong.code, 0, 'sigstore-python accepted a wrong identity');
+  });
+
   it('@sigstore/tuf reads the repository: the same trusted root and signing config', async () => {
     const tuf = await initTUF({
       mirrorURL: stack.urls.tuf,
@@ -116,7 +158,7 @@ describe('interop: TUF trust distribution from sigil serve', () => {
   });
 
   /** Every client verifies the image, or (given why each must refuse) refuses the trust it is served. */
-  const clientsAccept = async (why: string, refusal?: { sigil: RegExp; cosign: RegExp }) => {
+  const clientsAccept = async (why: string, refusal?: { sigil: RegExp; cosign: RegExp; python: RegExp }) => {
     const sigilResult = await sigilVerify();
     assert.equal(sigilResult.code === 0, !refusal, `sigil, ${why}: ${sigilResult.stderr}`);
     if (refusal) assert.match(sigilResult.stderr, refusal.sigil);
@@ -127,6 +169,11 @@ describe('interop: TUF trust distribution from sigil serve', () => {
       // cosign then falls back to its legacy TUF targets, which fail too; the first error says why.
       if (refusal) assert.match(result.stderr, refusal.cosign);
     }
+    if (sigstorePython.skip) return;
+    // sigstore-python says only which TUF step failed, not why.
+    const python = await sigstorePyVerify();
+    assert.equal(python.code === 0, !refusal, `sigstore-python, ${why}: ${python.stderr}`);
+    if (refusal) assert.match(python.stderr, refusal.python);
   };
 
   it('refuses a tampered target: a new trusted_root.json version whose published bytes were swapped', async () => {
@@ -141,6 +188,7 @@ describe('interop: TUF trust distribution from sigil serve', () => {
     await clientsAccept('tampered target', {
       sigil: /TUF target trusted_root\.json .* failed: Expected hash/,
       cosign: /trusted_root\.json - length\/hash verification error/,
+      python: /Failed to download trusted key bundle/,
     });
     writeFileSync(join(published, file), next);
     await clientsAccept('target restored');
@@ -157,6 +205,7 @@ describe('interop: TUF trust distribution from sigil serve', () => {
     await clientsAccept('expired timestamp', {
       sigil: /TUF update .* failed: Final timestamp\.json is expired/,
       cosign: /tuf refresh failed: expired metadata error: timestamp\.json is expired/,
+      python: /Failed to refresh TUF metadata/,
     });
     const refreshed = await sigil(['tuf', 'refresh', '--repo-dir', tufDir], { cwd: dir });
     assert.equal(refreshed.code, 0, refreshed.stderr);
@@ -178,6 +227,7 @@ describe('interop: TUF trust distribution from sigil serve', () => {
     await clientsAccept('root signed by an unknown key', {
       sigil: /TUF update .* failed: root was signed by 0\/1 keys/,
       cosign: /Verifying root failed, not enough signatures, got 0, want 1/,
+      python: /Failed to refresh TUF metadata/,
     });
     rmSync(forged);
     await clientsAccept('forged root removed');
