@@ -1,7 +1,7 @@
 /**
  * Interop, TUF: `sigil serve` publishes its trusted_root.json and signing config as TUF targets; the real
  * cosign v3 and v2 `initialize --mirror --root` against it and then verify a sigil-signed image keyless with
- * no trust flags at all; `sigil initialize` does the same for sigil's own sign and verify; sigstore-python
+ * no trust flags at all, and cosign v3 signs with the TUF signing config alone; `sigil initialize` does the same for sigil's own sign and verify; sigstore-python
  * (`--instance URL trust-instance root.json`) verifies a sigil-signed blob; @sigstore/tuf reads the
  * repository. Negative: a tampered target, an expired timestamp and a root signed by a key the trusted root
  * does not name are refused by every client; a key rotation (a new root version) is followed.
@@ -23,10 +23,11 @@ import {
   tufCanonical,
 } from '../../src/tuf/index.js';
 import { runProcess, sigil, workDir } from '../helpers/cli.js';
-import { cosignPeers, runCosign } from '../helpers/cosign.js';
+import { type CosignPeer, cosignPeers, runCosign } from '../helpers/cosign.js';
 import { requirePeer } from '../helpers/peers.js';
 
 const sigstorePython = requirePeer('sigstore-python', 'sigstore');
+const cosignV3 = cosignPeers().find((peer) => peer.major === 3) as CosignPeer;
 
 const IDENTITY = 'https://github.com/org/app/.github/workflows/release.yml@refs/heads/main';
 
@@ -58,6 +59,14 @@ describe('interop: TUF trust distribution from sigil serve', () => {
     sigil(args, { cwd: client, env: { SIGIL_TUF_ROOT: join(dir, 'sigil-tuf') } });
   const initialize = (...extra: string[]) =>
     sigilIn('initialize', '--mirror', stack.urls.tuf, '--root', stack.tufRootPath, ...extra);
+  /** A new image in the stack's registry, by digest. */
+  const pushImage = async (name: string) => {
+    const reference = parseReference(`${stack.registryAddress}/org/${name}:v1`);
+    const digest = await pushTestImage(new RegistryClient({}), reference, {
+      files: { 'app.txt': `${name}\n` },
+    });
+    return formatReference({ ...reference, tag: undefined, digest });
+  };
   const sigilVerify = (identity?: string) => sigilIn('verify', ...identityFlags(identity), image);
   /** sigstore-python, with the instance its trust-instance set up (its TUF cache is under HOME = client). */
   const sigstorePy = (...args: string[]) =>
@@ -78,9 +87,7 @@ describe('interop: TUF trust distribution from sigil serve', () => {
     const initialized = await initialize();
     assert.equal(initialized.code, 0, initialized.stderr);
     assert.match(initialized.stderr, /trusted_root\.json and signing_config\.v0\.2\.json/);
-    const reference = parseReference(`${stack.registryAddress}/org/tuf:v1`);
-    const digest = await pushTestImage(new RegistryClient({}), reference, { files: { 'app.txt': 'tuf\n' } });
-    image = formatReference({ ...reference, tag: undefined, digest });
+    image = await pushImage('tuf');
     const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
     const signed = await sigilIn('sign', '--yes', '--identity-token', token, image);
     assert.equal(signed.code, 0, signed.stderr);
@@ -111,6 +118,19 @@ describe('interop: TUF trust distribution from sigil serve', () => {
 
   // cosign takes a file: mirror in its legacy TUF client only (individual targets marked by usage), not in
   // sigstore-go's, which fetches trusted_root.json: a copy is served to cosign over HTTP, by any file server.
+  it('cosign-v3 signs with the signing config from TUF (no service flags); sigil verifies through TUF', {
+    skip: cosignV3.skip,
+  }, async () => {
+    const byCosign = await pushImage('tuf-cosign');
+    const token = await stack.mintToken({ kind: 'github-actions', repository: 'org/app' });
+    const signed = await runCosign(cosignV3, ['sign', '--yes', '--identity-token', token, byCosign], {
+      cwd: client,
+    });
+    assert.equal(signed.code, 0, signed.stderr);
+    const verified = await sigilIn('verify', ...identityFlags(), byCosign);
+    assert.equal(verified.code, 0, verified.stderr);
+  });
+
   it('air-gapped: sigil initializes from a file: copy of the repository and verifies', async () => {
     const copy = pathToFileURL(join(tufDir, 'repository')).href;
     const env = { SIGIL_TUF_ROOT: join(dir, 'sigil-tuf-file') };
