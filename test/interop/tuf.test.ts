@@ -1,10 +1,11 @@
 /**
  * Interop, TUF: `sigil serve` publishes its trusted_root.json and signing config as TUF targets; the real
  * cosign v3 and v2 `initialize --mirror --root` against it and then verify a sigil-signed image keyless with
- * no trust flags at all, and cosign v3 signs with the TUF signing config alone; `sigil initialize` does the same for sigil's own sign and verify; sigstore-python
- * (`--instance URL trust-instance root.json`) verifies a sigil-signed blob; @sigstore/tuf reads the
- * repository. Negative: a tampered target, an expired timestamp and a root signed by a key the trusted root
- * does not name are refused by every client; a key rotation (a new root version) is followed.
+ * no trust flags at all, and cosign v3 signs with the TUF signing config alone; `sigil initialize` does the
+ * same for sigil's own sign and verify; sigstore-python (`--instance URL trust-instance root.json`) verifies
+ * a sigil-signed blob; @sigstore/tuf reads the repository. Negative: a tampered target, an expired
+ * timestamp and a root signed by a key the trusted root does not name are refused by every client; a key
+ * rotation (a new root version) is followed.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
