@@ -49,7 +49,10 @@ export async function initializeTuf(cacheDir: string, mirror: string, root: Uint
     );
   }
   const base = normalizeMirror(mirror);
-  rmSync(cacheDir, { recursive: true, force: true });
+  // Only what this cache holds: $SIGIL_TUF_ROOT may name a folder with other files in it.
+  for (const entry of ['remote.json', 'metadata', 'targets']) {
+    rmSync(join(cacheDir, entry), { recursive: true, force: true });
+  }
   mkdirSync(join(cacheDir, 'metadata'), { recursive: true, mode: 0o700 });
   mkdirSync(join(cacheDir, 'targets'), { recursive: true });
   await writeFileAtomic(join(cacheDir, 'metadata', 'root.json'), root);

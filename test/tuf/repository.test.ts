@@ -5,7 +5,7 @@
  * by a key the old root does not name are refused; publishing unchanged bytes signs nothing.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isSigilError } from '../../src/core/index.js';
@@ -227,5 +227,14 @@ describe('TUF repository', () => {
     ]);
     await initializeTuf(cache, server.url, rootBytes);
     assert.equal(existsSync(join(repository.dir, 'lock')), false);
+  });
+
+  it('initialize empties only its own entries of the cache folder ($SIGIL_TUF_ROOT may hold other files)', async () => {
+    const { server, rootBytes, cache } = await served();
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(join(cache, 'notes.txt'), 'mine');
+    await initializeTuf(cache, server.url, rootBytes);
+    await initializeTuf(cache, server.url, rootBytes);
+    assert.equal(readFileSync(join(cache, 'notes.txt'), 'utf8'), 'mine');
   });
 });
