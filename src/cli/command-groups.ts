@@ -45,6 +45,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   { commands: ['tlog'], load: async () => (await import('./commands/tlog.js')).registerTlogCommands },
   {
+    commands: ['tuf', 'initialize'],
+    load: async () => (await import('./commands/tuf.js')).registerTufCommands,
+  },
+  {
     commands: ['serve', 'ca', 'oidc'],
     load: async () => (await import('./commands/serve.js')).registerServeCommands,
   },

@@ -33,6 +33,7 @@ export const COSIGN_COMMANDS = [
   'triangulate',
   'copy',
   'clean',
+  'initialize',
   'version',
 ] as const;
 

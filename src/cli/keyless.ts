@@ -22,6 +22,7 @@ import {
 import { loadVerificationKeyRef } from './keys.js';
 import { parseBool } from './options.js';
 import { info, warn } from './output.js';
+import { tufTarget } from './tuf-trust.js';
 
 const DEFAULT_SIGNING_CONFIG = '.sigil/signing_config.json';
 const DEFAULT_TRUSTED_ROOT = '.sigil/trusted_root.json';
@@ -41,7 +42,7 @@ export function addKeylessSignOptions(command: Command): Command {
     .option('--fulcio-url <url>', 'the certificate authority (Fulcio v2 API) for keyless signing')
     .option(
       '--signing-config <file>',
-      `signing_config.json naming the CA and log (default: $SIGIL_SIGNING_CONFIG, else ${DEFAULT_SIGNING_CONFIG} if present)`,
+      `signing_config.json naming the CA and log (default: $SIGIL_SIGNING_CONFIG, else the one from TUF after sigil initialize, else ${DEFAULT_SIGNING_CONFIG} if present)`,
     )
     .option('--identity-token <token|file>', 'OIDC identity token for keyless signing, or a file holding it')
     .option('--oidc-issuer <url>', 'the OIDC issuer for interactive login')
@@ -60,7 +61,7 @@ export function keylessServices(opts: KeylessSignOptions): { fulcioUrl: string; 
     throw new SigilError(
       'BAD_INPUT',
       'keyless signing needs a certificate authority: none is configured',
-      `pass --fulcio-url or --signing-config (sigil serve writes ${DEFAULT_SIGNING_CONFIG}), or sign with --key`,
+      `pass --fulcio-url or --signing-config (sigil serve writes ${DEFAULT_SIGNING_CONFIG}), run sigil initialize, or sign with --key`,
     );
   }
   const rekorUrl = opts.rekorUrl ?? config?.rekorUrl;
@@ -80,16 +81,38 @@ export async function loadKeylessSigner(opts: KeylessSignOptions, fulcioUrl: str
   return keylessSigner(fulcioUrl, token);
 }
 
-/** The CA and log the signing config names (--signing-config, $SIGIL_SIGNING_CONFIG, ./.sigil), if any. */
+/**
+ * A trust document: the flag, else the environment variable, else the TUF-distributed target (after
+ * `sigil initialize`), else the file `sigil serve` wrote under ./.sigil if present.
+ */
+function trustDocument(
+  flag: string | undefined,
+  variable: string,
+  target: 'trustedRoot' | 'signingConfig',
+  fallback: string,
+  what: string,
+): { bytes: Buffer; where: string } | undefined {
+  const path = flag ?? process.env[variable];
+  if (path) return { bytes: readUserFile(path, what), where: path };
+  const distributed = tufTarget(target);
+  if (distributed) return { bytes: distributed, where: `the ${what} from TUF` };
+  return existsSync(fallback) ? { bytes: readUserFile(fallback, what), where: fallback } : undefined;
+}
+
+/** The CA and log the signing config names (--signing-config, $SIGIL_SIGNING_CONFIG, TUF, ./.sigil), if any. */
 export function signingConfigUrls(
   flag: string | undefined,
 ): { caUrl?: string; rekorUrl?: string } | undefined {
-  const path =
-    flag ??
-    process.env.SIGIL_SIGNING_CONFIG ??
-    (existsSync(DEFAULT_SIGNING_CONFIG) ? DEFAULT_SIGNING_CONFIG : undefined);
-  if (!path) return undefined;
-  const json = parseJson(readUserFile(path, 'signing config'), path);
+  const document = trustDocument(
+    flag,
+    'SIGIL_SIGNING_CONFIG',
+    'signingConfig',
+    DEFAULT_SIGNING_CONFIG,
+    'signing config',
+  );
+  if (!document) return undefined;
+  const path = document.where;
+  const json = parseJson(document.bytes, path);
   const first = (field: string) => {
     const services = isRecord(json) ? json[field] : undefined;
     const service = Array.isArray(services) ? services[0] : undefined;
@@ -136,7 +159,7 @@ export function addKeylessVerifyOptions(command: Command): Command {
     .option('--certificate-github-workflow-ref <ref>', 'the git ref (e.g. refs/heads/main)')
     .option(
       '--trusted-root <file>',
-      `trusted_root.json with the CA, log and CT log keys (default: $SIGIL_TRUSTED_ROOT, else ${DEFAULT_TRUSTED_ROOT} if present)`,
+      `trusted_root.json with the CA, log and CT log keys (default: $SIGIL_TRUSTED_ROOT, else the one from TUF after sigil initialize, else ${DEFAULT_TRUSTED_ROOT} if present)`,
     )
     .option(
       '--ca-roots <file>',
@@ -196,7 +219,7 @@ function trustRoot(opts: KeylessVerifyOptions, ignoreTlog: boolean): TrustedRoot
     throw new SigilError(
       'BAD_INPUT',
       'keyless verification needs a trusted root: none is configured',
-      `pass --trusted-root (sigil serve writes ${DEFAULT_TRUSTED_ROOT}), or --ca-roots`,
+      `pass --trusted-root (sigil serve writes ${DEFAULT_TRUSTED_ROOT}) or --ca-roots, or run sigil initialize`,
     );
   }
   const pem = (file: string | undefined, what: string) =>
@@ -220,13 +243,16 @@ function trustRoot(opts: KeylessVerifyOptions, ignoreTlog: boolean): TrustedRoot
   return root;
 }
 
-/** The trusted root: --trusted-root, else $SIGIL_TRUSTED_ROOT, else ./.sigil/trusted_root.json if present. */
+/** The trusted root: --trusted-root, else $SIGIL_TRUSTED_ROOT, else TUF, else ./.sigil/trusted_root.json. */
 export function configuredTrustedRoot(flag: string | undefined): TrustedRoot | undefined {
-  const path =
-    flag ??
-    process.env.SIGIL_TRUSTED_ROOT ??
-    (existsSync(DEFAULT_TRUSTED_ROOT) ? DEFAULT_TRUSTED_ROOT : undefined);
-  return path ? parseTrustedRoot(readUserFile(path, 'trusted root'), path) : undefined;
+  const document = trustDocument(
+    flag,
+    'SIGIL_TRUSTED_ROOT',
+    'trustedRoot',
+    DEFAULT_TRUSTED_ROOT,
+    'trusted root',
+  );
+  return document ? parseTrustedRoot(document.bytes, document.where) : undefined;
 }
 
 function defined<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

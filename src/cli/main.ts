@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { groupsFor, registerGroups } from './command-groups.js';
 import { addCosignRootOptions } from './cosign-root-options.js';
 import { attachBooleanValues, parseBool } from './options.js';
+import { addTufTrustHook } from './tuf-trust.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -47,5 +48,6 @@ program
 
 await registerGroups(program, groupsFor(process.argv.slice(2)));
 addCosignRootOptions(program);
+addTufTrustHook(program);
 
 await program.parseAsync(attachBooleanValues(program, process.argv));

@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'FILE_EXISTS'
   | 'IO_ERROR'
   | 'TIMEOUT'
+  | 'TUF_ERROR'
   | 'UNSUPPORTED';
 
 export class SigilError extends Error {

@@ -2,7 +2,8 @@
  * `sigil serve`: the private Sigstore in one process on embedded defaults: certificate authority (with
  * its CT log), transparency log, development OIDC issuer, and OCI registry, each on its own port, with
  * the trust documents clients need (`trusted_root.json`, `signing_config.json`) written to the data
- * directory. State survives restarts (CA keys, log, registry); dev-issuer keys are new on every start.
+ * directory and published as the targets of a TUF repository (<data-dir>/tuf) served on its own port.
+ * State survives restarts (CA keys, log, registry, TUF keys); dev-issuer keys are new on every start.
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -23,12 +24,13 @@ import { startRegistry } from '../oci/index.js';
 import { type DevTokenRequest, startDevIssuer } from '../oidc/index.js';
 import { logKeyPath, startTlog } from '../tlog/index.js';
 import { loadOrCreateTsaMaterial, startTsa, TIMESTAMP_PATH } from '../tsa/index.js';
+import { type RefreshReport, serveTrust } from '../tuf/index.js';
 
 export interface StackOptions {
   dataDir: string;
   host: string;
   /** Ports per service; 0 (the default) picks a free one. */
-  ports?: Partial<Record<'registry' | 'tlog' | 'ca' | 'oidc' | 'tsa', number>>;
+  ports?: Partial<Record<'registry' | 'tlog' | 'ca' | 'oidc' | 'tsa' | 'tuf', number>>;
   /** Issuers trusted besides the dev issuer (e.g. GitHub Actions for real CI tokens). */
   extraIssuers?: IssuerConfig[];
   /** Sequencer interval of the log, in ms (short for interactive use). */
@@ -37,16 +39,21 @@ export interface StackOptions {
   rekorApiVersion?: 1 | 2;
   /** The CA key and certificate on a PKCS#11 token (Fulcio's pkcs11ca) instead of files. */
   tokenCa?: TokenCa;
+  /** Told when the TUF server re-signs its metadata on its timer, or fails to. */
+  onTufRefresh?: (report: RefreshReport | Error) => void;
 }
 
 export interface RunningStack {
-  urls: { registry: string; tlog: string; ca: string; oidc: string; tsa: string };
+  /** `tuf` is the TUF mirror URL clients `initialize` with. */
+  urls: { registry: string; tlog: string; ca: string; oidc: string; tsa: string; tuf: string };
   /** host:port of the registry, for image references. */
   registryAddress: string;
   /** The dev issuer's issuer URL per identity kind. */
   issuers: Record<'email' | 'github-actions' | 'gitlab', string>;
   trustedRootPath: string;
   signingConfigPath: string;
+  /** The TUF repository's newest root.json, for `initialize --root`. */
+  tufRootPath: string;
   mintToken(request: DevTokenRequest): Promise<string>;
   close(): Promise<void>;
 }
@@ -120,7 +127,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         },
       ],
     });
-    await writeFileAtomic(trustedRootPath, `${JSON.stringify(root, null, 2)}\n`);
     const config = signingConfigJson({
       caUrl: ca.url,
       oidcUrl: oidc.url,
@@ -131,13 +137,33 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       tsaUrl: `${tsa.url}${TIMESTAMP_PATH}`,
       validFrom: caSince,
     });
-    await writeFileAtomic(signingConfigPath, `${JSON.stringify(config, null, 2)}\n`);
+    const rootBytes = `${JSON.stringify(root, null, 2)}\n`;
+    const configBytes = `${JSON.stringify(config, null, 2)}\n`;
+    await writeFileAtomic(trustedRootPath, rootBytes);
+    await writeFileAtomic(signingConfigPath, configBytes);
+    const tuf = await serveTrust({
+      dir: join(dataDir, 'tuf'),
+      host,
+      port: port('tuf'),
+      trustedRoot: Buffer.from(rootBytes),
+      signingConfig: Buffer.from(configBytes),
+      ...(options.onTufRefresh ? { onRefresh: options.onTufRefresh } : {}),
+    });
+    closers.push(tuf.close);
     return {
-      urls: { registry: registry.url, tlog: tlog.url, ca: ca.url, oidc: oidc.url, tsa: tsa.url },
+      urls: {
+        registry: registry.url,
+        tlog: tlog.url,
+        ca: ca.url,
+        oidc: oidc.url,
+        tsa: tsa.url,
+        tuf: tuf.url,
+      },
       registryAddress: registry.address,
       issuers: oidc.issuers,
       trustedRootPath,
       signingConfigPath,
+      tufRootPath: tuf.rootPath,
       mintToken: oidc.mint,
       close: () => closeAll(closers),
     };

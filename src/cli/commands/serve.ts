@@ -24,6 +24,7 @@ import { parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
 import { closeOnSignal } from '../serving.js';
+import { reportTufRefresh } from './tuf.js';
 
 interface HsmOptions {
   pkcs11ConfigPath?: string;
@@ -81,6 +82,7 @@ export function registerServeCommands(program: Command): void {
     .option('--ca-port <port>', 'certificate authority port', '5555')
     .option('--oidc-port <port>', 'dev OIDC issuer port', '8080')
     .option('--tsa-port <port>', 'timestamp authority port', '3030')
+    .option('--tuf-port <port>', 'TUF repository port (the mirror for initialize)', '8088')
     .option(
       '--rekor-api-version <n>',
       'log API named in signing_config.json: 1 (Rekor v1, SETs) or 2 (Rekor v2, times from the TSA)',
@@ -92,7 +94,10 @@ export function registerServeCommands(program: Command): void {
       'after',
       `
 Writes <data-dir>/trusted_root.json (for verifiers) and <data-dir>/signing_config.json (for signers);
-sigil sign/verify in the directory above <data-dir> find them without flags.
+sigil sign/verify in the directory above <data-dir> find them without flags. Both are also published as
+the targets of a TUF repository (<data-dir>/tuf, re-signed before expiry): clients elsewhere run
+  sigil initialize --mirror http://127.0.0.1:8088 --root <data-dir>/tuf/repository/root.json
+  (or cosign initialize with the same flags) and need no trust flags after that.
 
 Examples:
   sigil serve
@@ -116,7 +121,9 @@ Examples:
             ca: Number(opts.caPort),
             oidc: Number(opts.oidcPort),
             tsa: Number(opts.tsaPort),
+            tuf: Number(opts.tufPort),
           },
+          onTufRefresh: reportTufRefresh,
           rekorApiVersion: parseApiVersion(opts.rekorApiVersion),
           ...(opts.caConfig ? { extraIssuers: readIssuers(opts.caConfig) } : {}),
         });
@@ -127,6 +134,7 @@ Examples:
               issuers: stack.issuers,
               trustedRoot: stack.trustedRootPath,
               signingConfig: stack.signingConfigPath,
+              tufRoot: stack.tufRootPath,
             }),
           );
         } else {
@@ -139,6 +147,7 @@ Examples:
           info(`timestamp authority ${stack.urls.tsa}`);
           info(`trusted root        ${stack.trustedRootPath}`);
           info(`signing config      ${stack.signingConfigPath}`);
+          info(`TUF mirror          ${stack.urls.tuf}  (root: ${stack.tufRootPath})`);
         }
         warn(DEV_ISSUER_WARNING);
         closeOnSignal(stack.close);
@@ -306,6 +315,7 @@ interface ServeOptions extends HsmOptions {
   caPort: string;
   oidcPort: string;
   tsaPort: string;
+  tufPort: string;
   rekorApiVersion: string;
   caConfig?: string;
   output: 'text' | 'json';

@@ -23,7 +23,7 @@ export async function keylessDemo(dir: string, env: NodeJS.ProcessEnv): Promise<
       'serve',
       '--data-dir',
       dataDir,
-      ...['registry', 'tlog', 'ca', 'oidc', 'tsa'].flatMap((s) => [`--${s}-port`, '0']),
+      ...['registry', 'tlog', 'ca', 'oidc', 'tsa', 'tuf'].flatMap((s) => [`--${s}-port`, '0']),
       '--output',
       'json',
     ],
