@@ -2,7 +2,7 @@
  * Answers of slow lookups (a registry round trip, a signature verification) shared between admission
  * reviews. An answer that `keep` accepts is reused until `ttlMs` after its lookup STARTED, so the bound
  * holds from the moment the registry was asked, however long it took to answer; a lookup of a key already
- * under way is joined instead of repeated; at most `maxEntries` answers are kept, the least recently used
+ * under way is joined instead of repeated, while it started within that bound too; at most `maxEntries` answers are kept, the least recently used
  * going first. Keys live under a scope compared by identity (a verifyImages entry, a registry client), so a
  * reloaded policy or another set of registry credentials never sees another's answers. Errors are never
  * kept: the next lookup asks again.
@@ -21,7 +21,7 @@ export class SharedResults {
   private nextScopeId = 0;
   /** Answers by key, in recency order (a Map keeps insertion order; a hit re-inserts). */
   private readonly answers = new Map<string, { value: unknown; expiresAt: number }>();
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new Map<string, { answer: Promise<unknown>; startedAt: number }>();
   private readonly now: () => number;
 
   constructor(
@@ -49,22 +49,24 @@ export class SharedResults {
         return kept.value as T;
       }
     }
+    const startedAt = this.now();
     const running = this.inFlight.get(scoped);
-    if (running) {
+    if (running && running.startedAt + this.options.ttlMs > startedAt) {
       this.onLookup?.('joined');
-      return running as Promise<T>;
+      return running.answer as Promise<T>;
     }
     this.onLookup?.('miss');
-    const startedAt = this.now();
     const answer = lookup().then((value) => {
       if (keep(value)) this.remember(scoped, value, startedAt + this.options.ttlMs);
       return value;
     });
-    this.inFlight.set(scoped, answer);
+    const entry = { answer, startedAt };
+    this.inFlight.set(scoped, entry);
     try {
       return await answer;
     } finally {
-      this.inFlight.delete(scoped);
+      // A slower, older lookup must not remove the newer one that replaced it.
+      if (this.inFlight.get(scoped) === entry) this.inFlight.delete(scoped);
     }
   }
 
@@ -73,6 +75,10 @@ export class SharedResults {
   }
 
   private remember(key: string, value: unknown, expiresAt: number): void {
+    // An older lookup answering after a newer one keeps the newer answer.
+    const kept = this.answers.get(key);
+    if (kept && kept.expiresAt >= expiresAt) return;
+    this.answers.delete(key);
     this.answers.set(key, { value, expiresAt });
     while (this.answers.size > this.options.maxEntries) {
       const oldest = this.answers.keys().next();
