@@ -345,6 +345,9 @@ results:
         'tls.key',
         '--addr',
         `127.0.0.1:${port}`,
+        // Longer than any run of this test, so that the second review of the signed tag reuses it.
+        '--tag-resolution-ttl',
+        '3600',
       ],
       dir,
     );
@@ -374,6 +377,42 @@ results:
         (await get('/metrics')).text,
         /sigil_admission_image_verify_cache_lookups_total\{result="hit"\} 1/,
       );
+      const metrics = (await get('/metrics')).text;
+      assert.match(metrics, /sigil_admission_tag_resolution_lookups_total\{result="hit"\} 1/);
+      // The unsigned pod went to /validate, where a tag is refused for its missing digest before any lookup.
+      assert.match(metrics, /sigil_admission_tag_resolution_lookups_total\{result="miss"\} 1/);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+
+  it('serve --tag-resolution-ttl 0: no tag is reused, each review resolves its own', async () => {
+    const tls = selfSignedCertificate();
+    await writeFile(join(dir, 'tls0.crt'), tls.cert);
+    await writeFile(join(dir, 'tls0.key'), tls.key);
+    const port = await freePort();
+    const server = await startAdmissionServe(
+      ['--policies', 'policies', '--tls-cert', 'tls0.crt', '--tls-key', 'tls0.key'].concat([
+        '--addr',
+        `127.0.0.1:${port}`,
+        '--tag-resolution-ttl',
+        '0',
+      ]),
+      dir,
+    );
+    try {
+      for (const uid of ['x', 'y']) {
+        const pod = review(signed, uid) as {
+          request: { name: string; object: { metadata: { name: string } } };
+        };
+        pod.request.name = `pod-${uid}`;
+        pod.request.object.metadata.name = `pod-${uid}`;
+        const answer = await post(port, tls.cert, '/mutate', JSON.stringify(pod));
+        assert.equal((answer.json as { response: { allowed: boolean } }).response.allowed, true);
+      }
+      const metrics = (await httpsGet(port, '/metrics', { ca: tls.cert })).text;
+      assert.doesNotMatch(metrics, /sigil_admission_tag_resolution_lookups_total\{/);
+      assert.match(metrics, /sigil_admission_image_verify_cache_lookups_total\{result="hit"\} 1/);
     } finally {
       server.kill('SIGTERM');
     }
