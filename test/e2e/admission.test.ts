@@ -330,27 +330,24 @@ results:
     assert.match(response.warnings.join('\n'), /no-match-policy: no matching policies for image/);
   });
 
-  it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics (image cache hits)', async () => {
+  /** `admission serve` on the policies with a fresh serving certificate and these flags. */
+  async function serve(name: string, flags: string[]) {
     const tls = selfSignedCertificate();
-    await writeFile(join(dir, 'tls.crt'), tls.cert);
-    await writeFile(join(dir, 'tls.key'), tls.key);
+    await writeFile(join(dir, `${name}.crt`), tls.cert);
+    await writeFile(join(dir, `${name}.key`), tls.key);
     const port = await freePort();
     const server = await startAdmissionServe(
-      [
-        '--policies',
-        'policies',
-        '--tls-cert',
-        'tls.crt',
-        '--tls-key',
-        'tls.key',
-        '--addr',
-        `127.0.0.1:${port}`,
-        // Longer than any run of this test, so that the second review of the signed tag reuses it.
-        '--tag-resolution-ttl',
-        '3600',
-      ],
+      ['--policies', 'policies', '--tls-cert', `${name}.crt`, '--tls-key', `${name}.key`]
+        .concat(['--addr', `127.0.0.1:${port}`])
+        .concat(flags),
       dir,
     );
+    return { tls, port, server };
+  }
+
+  it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics (image cache hits)', async () => {
+    // Longer than any run of this test, so that the second review of the signed tag reuses it.
+    const { tls, port, server } = await serve('tls', ['--tag-resolution-ttl', '3600']);
     try {
       const allowed = await post(port, tls.cert, '/mutate', JSON.stringify(review(signed, 'a')));
       assert.equal(allowed.status, 200);
@@ -387,19 +384,7 @@ results:
   });
 
   it('serve --tag-resolution-ttl 0: no tag is reused, each review resolves its own', async () => {
-    const tls = selfSignedCertificate();
-    await writeFile(join(dir, 'tls0.crt'), tls.cert);
-    await writeFile(join(dir, 'tls0.key'), tls.key);
-    const port = await freePort();
-    const server = await startAdmissionServe(
-      ['--policies', 'policies', '--tls-cert', 'tls0.crt', '--tls-key', 'tls0.key'].concat([
-        '--addr',
-        `127.0.0.1:${port}`,
-        '--tag-resolution-ttl',
-        '0',
-      ]),
-      dir,
-    );
+    const { tls, port, server } = await serve('tls0', ['--tag-resolution-ttl', '0']);
     try {
       for (const uid of ['x', 'y']) {
         const pod = review(signed, uid) as {
