@@ -7,6 +7,7 @@ export interface AdmissionMetrics {
   latency: Histogram<'endpoint'>;
   cacheLookups: Counter<'result'>;
   imageVerifyCacheLookups: Counter<'result'>;
+  tagResolutionLookups: Counter<'result'>;
   policyReloads: Counter<'result'>;
 }
 
@@ -36,6 +37,12 @@ export function createAdmissionMetrics(): AdmissionMetrics {
     imageVerifyCacheLookups: new Counter({
       name: 'sigil_admission_image_verify_cache_lookups_total',
       help: 'Image verification cache lookups by result (hit, joined: a verification under way, miss)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    tagResolutionLookups: new Counter({
+      name: 'sigil_admission_tag_resolution_lookups_total',
+      help: 'Tag resolution cache lookups by result (hit, joined: a resolution under way, miss: asked the registry)',
       labelNames: ['result'],
       registers: [registry],
     }),

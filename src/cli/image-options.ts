@@ -6,6 +6,7 @@ import {
   type Credential,
   fetchWithTls,
   fixedCredentials,
+  keepAliveFetch,
   RegistryClient,
   type RegistryClientOptions,
 } from '../oci/index.js';
@@ -71,7 +72,7 @@ export function registryClient(opts: RegistryOptions): RegistryClient {
       ...(opts.registryServerName ? { servername: opts.registryServerName } : {}),
     });
   }
-  if (opts.verbose) options.fetch = loggingFetch(options.fetch ?? fetch);
+  if (opts.verbose) options.fetch = loggingFetch(options.fetch ?? keepAliveFetch());
   return new RegistryClient(options);
 }
 

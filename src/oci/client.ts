@@ -35,6 +35,7 @@ import {
   repositoryName,
 } from './reference.js';
 import { referrersTag } from './referrers.js';
+import { keepAliveFetch } from './tls-fetch.js';
 
 export interface RegistryClientOptions {
   /** Allow plain HTTP (after HTTPS fails) for registries that are not on this machine. */
@@ -46,6 +47,7 @@ export interface RegistryClientOptions {
   retryDelayMs?: number;
   credentials?: CredentialStore;
   userAgent?: string;
+  /** Default: keepAliveFetch (connections kept and reused, HEAD included). */
   fetch?: Fetch;
 }
 
@@ -102,7 +104,7 @@ export class RegistryClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 250;
-    this.fetchFn = options.fetch ?? fetch;
+    this.fetchFn = options.fetch ?? keepAliveFetch();
     this.auth = new Authenticator(
       options.credentials ?? new DockerConfigCredentials(),
       this.fetchFn,

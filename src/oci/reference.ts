@@ -39,8 +39,23 @@ const TAG_ONLY = new RegExp(`^${TAG}$`);
 const DIGEST_ONLY = new RegExp(`^${DIGEST}$`);
 const HEX_64 = /^[a-f0-9]{64}$/;
 
+/** References parsed before, frozen: admission parses the same few images for every review and rule. */
+const parsed = new Map<string, Readonly<ImageReference>>();
+/** Images in use in a cluster number in the hundreds; the bound keeps odd input from growing the map. */
+const PARSED_LIMIT = 10_000;
+
 /** Parses `[registry/]repository[:tag][@digest]`; throws BAD_REFERENCE naming what is wrong. */
 export function parseReference(text: string): ImageReference {
+  let ref = parsed.get(text);
+  if (ref === undefined) {
+    ref = Object.freeze(parseUncached(text));
+    if (parsed.size >= PARSED_LIMIT) parsed.clear();
+    parsed.set(text, ref);
+  }
+  return ref;
+}
+
+function parseUncached(text: string): ImageReference {
   const fail = (why: string): never => {
     throw new SigilError('BAD_REFERENCE', `invalid image reference "${text}": ${why}`);
   };

@@ -1,13 +1,16 @@
 /**
- * A `fetch` for HTTPS with the connection settings cosign's registry flags give (--registry-cacert,
- * --registry-client-cert/--registry-client-key, --registry-server-name, --allow-insecure-registry).
- * Node's built-in fetch takes no per-connection TLS options, so these requests go through node:https;
- * plain-HTTP URLs still use the built-in fetch. Redirects are followed as fetch does (the Authorization
- * header is dropped when the redirect leaves the origin, as blob downloads redirect to object storage).
+ * The registry client's `fetch`, on node:http and node:https keep-alive agents instead of the built-in
+ * fetch, for two reasons. The built-in fetch (undici) closes the connection after every HEAD, so each tag
+ * resolution cost a new TCP connection (and, over HTTPS, a TLS handshake); Node's agents keep it and
+ * reuse it, pooled per registry host. And the built-in fetch takes no per-connection TLS options, which
+ * cosign's registry flags need (--registry-cacert, --registry-client-cert/--registry-client-key,
+ * --registry-server-name, --allow-insecure-registry). Redirects are followed as fetch does (the
+ * Authorization header is dropped when the redirect leaves the origin, as blob downloads redirect to
+ * object storage).
  */
 
-import type { IncomingMessage } from 'node:http';
-import { Agent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { Fetch } from './auth.js';
@@ -29,18 +32,31 @@ const MAX_REDIRECTS = 20;
 /** Statuses whose Response must have no body. */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
+let plainAgent: HttpAgent | undefined;
+let defaultFetch: Fetch | undefined;
+
+/** Plain-HTTP connections carry no TLS settings: one pool serves every client in the process. */
+function plainHttpAgent(): HttpAgent {
+  plainAgent ??= new HttpAgent({ keepAlive: true });
+  return plainAgent;
+}
+
+/** The fetch of registry clients given none: Node's default trust, connections kept and reused. */
+export function keepAliveFetch(): Fetch {
+  defaultFetch ??= fetchWithTls({ rejectUnauthorized: true });
+  return defaultFetch;
+}
+
 export function fetchWithTls(settings: TlsSettings): Fetch {
-  const agent = new Agent({ keepAlive: true, ...settings });
+  const tlsAgent = new HttpsAgent({ keepAlive: true, ...settings });
   const tlsFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     let url = new URL(input instanceof Request ? input.url : input.toString());
-    if (url.protocol !== 'https:') return fetch(input, init);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return fetch(input, init);
     let method = (init.method ?? 'GET').toUpperCase();
     const headers = Object.fromEntries(new Headers(init.headers).entries());
     let body = requestBody(init.body, headers);
     for (let redirects = 0; ; redirects++) {
-      if (url.protocol !== 'https:') {
-        return fetch(url, { ...init, method, headers, body: body instanceof Buffer ? body : null });
-      }
+      const agent = url.protocol === 'https:' ? tlsAgent : plainHttpAgent();
       const response = await send(url, method, headers, body, init.signal ?? undefined, agent);
       const status = response.statusCode ?? 0;
       const location = response.headers.location;
@@ -86,14 +102,15 @@ function send(
   headers: Record<string, string>,
   body: Buffer | Readable | undefined,
   signal: AbortSignal | undefined,
-  agent: Agent,
+  agent: HttpAgent | HttpsAgent,
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
-    const req = httpsRequest(url, { method, headers, agent });
+    const request = agent instanceof HttpsAgent ? httpsRequest : httpRequest;
+    const req = request(url, { method, headers, agent });
     // Like fetch, an abort rejects with the signal's reason (a TimeoutError for AbortSignal.timeout).
     const onAbort = (): void => {
       req.destroy(signal?.reason);
@@ -107,7 +124,17 @@ function send(
       }
       resolve(response);
     });
-    req.on('error', (err) => reject(new TypeError('fetch failed', { cause: err })));
+    req.on('error', (err) => {
+      signal?.removeEventListener('abort', onAbort);
+      // A kept connection the server closed while it sat idle fails at once: send again (Node's advice),
+      // which takes the next kept connection or a new one, so it ends when the pool runs out of stale ones.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (req.reusedSocket && !(body instanceof Readable) && (code === 'ECONNRESET' || code === 'EPIPE')) {
+        resolve(send(url, method, headers, body, signal, agent));
+        return;
+      }
+      reject(new TypeError('fetch failed', { cause: err }));
+    });
     if (body instanceof Readable) {
       body.on('error', (err) => req.destroy(err));
       body.pipe(req);

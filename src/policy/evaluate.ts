@@ -13,6 +13,7 @@ import { matchingRules } from './match.js';
 import type { FailureAction, ImageVerification, Policy, PolicySet } from './model.js';
 import { type NoMatchPolicy, unmatchedImages } from './no-match.js';
 import { metadataOf, type ResourceImage, type ResourceRequest, resourceImages } from './resource.js';
+import { reviewTagResolver, type TagResolutionCache, type TagResolver } from './tag-resolution.js';
 import { isUnreachable, type VerifierContext, verifyAttestorSets } from './verify-attestors.js';
 
 export type ResultStatus = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
@@ -48,6 +49,8 @@ export interface EvaluationOptions extends VerifierContext {
   endpoint: 'mutate' | 'validate';
   /** Passing image verifications reused across requests (verifyImages with useCache, the default). */
   imageVerifyCache?: ImageVerifyCache;
+  /** Tag resolutions reused across requests for a bounded freshness; without it each request resolves. */
+  tagResolutionCache?: TagResolutionCache;
   /** Images no ClusterImagePolicy matches, when some are loaded: `deny` (the policy-controller's default). */
   noMatchPolicy?: NoMatchPolicy;
 }
@@ -74,6 +77,8 @@ export async function evaluateResource(
   const verified = new Map<string, string>();
   const blocked: string[] = [];
   const images = resourceImages(request.kind.kind, request.object);
+  // One registry round trip per distinct image, however many containers, rules and policies name it.
+  const resolveTag = reviewTagResolver(options.tagResolutionCache);
   for (const policy of policySet.policies) {
     for (const { rule, name } of matchingRules(policy, request)) {
       for (const verification of rule.verifyImages) {
@@ -89,7 +94,7 @@ export async function evaluateResource(
         }
         const targets = images.filter((i) => imageSelection(verification, i.image) === 'verify');
         const outcomes = await mapLimited(targets, IMAGE_CONCURRENCY, (t) =>
-          verifyOne(verification, t, options),
+          verifyOne(verification, t, options, resolveTag),
         );
         for (const [i, target] of targets.entries()) {
           const result = outcomes[i] as Awaited<ReturnType<typeof verifyOne>>;
@@ -175,6 +180,7 @@ async function verifyOne(
   verification: ImageVerification,
   target: ResourceImage,
   options: EvaluationOptions,
+  resolveTag: TagResolver,
 ): Promise<ImageResult> {
   const failed = (why: string): ImageResult => ({
     status: 'fail',
@@ -213,7 +219,7 @@ async function verifyOne(
     ...(verification.type === 'SigstoreBundle' ? { sigstoreBundles: true } : {}),
   };
   try {
-    const digest = image.digest ?? (await context.client.resolveDigest(image));
+    const digest = await resolveTag(context.client, image);
     const pinned = { ...image, digest };
     const check = () => checkImage(verification, pinned, context);
     const outcome =

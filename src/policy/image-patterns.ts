@@ -12,11 +12,33 @@ export function selectsImage(verification: ImageVerification, image: string): bo
   return imageSelection(verification, image) === 'verify';
 }
 
+export type ImageSelection = 'verify' | 'skip' | 'none';
+
+/** Selections made before, per verifyImages entry (a reloaded policy brings new entries, and a new map). */
+const selections = new WeakMap<ImageVerification, Map<string, ImageSelection>>();
+/** Distinct images one entry sees; the bound keeps odd input from growing a map. */
+const SELECTIONS_LIMIT = 10_000;
+
 /**
  * `verify` for an image the verification checks, `skip` for one its imageReferences match but its
  * skipImageReferences exclude (Kyverno reports those as skipped), `none` for the others.
  */
-export function imageSelection(verification: ImageVerification, image: string): 'verify' | 'skip' | 'none' {
+export function imageSelection(verification: ImageVerification, image: string): ImageSelection {
+  let known = selections.get(verification);
+  if (!known) {
+    known = new Map();
+    selections.set(verification, known);
+  }
+  let selection = known.get(image);
+  if (selection === undefined) {
+    selection = selectImage(verification, image);
+    if (known.size >= SELECTIONS_LIMIT) known.clear();
+    known.set(image, selection);
+  }
+  return selection;
+}
+
+function selectImage(verification: ImageVerification, image: string): ImageSelection {
   const matches =
     verification.patternSyntax === 'glob'
       ? (patterns: string[]) => patterns.some((p) => globMatch(p, image))

@@ -8,6 +8,9 @@
  * verifyImages object itself: a policy reload builds new objects, so no pass outlives the policy that
  * granted it. Only passes are kept; a failure is retried by the next request.
  */
+import { type CacheLookup, SharedResults } from './shared-results.js';
+
+export type { CacheLookup } from './shared-results.js';
 
 export interface ImageVerifyCacheOptions {
   /** Kyverno's imageVerifyCacheTTLDuration (60 minutes there). */
@@ -17,81 +20,29 @@ export interface ImageVerifyCacheOptions {
   now?: () => number;
 }
 
-export type CacheLookup = 'hit' | 'joined' | 'miss';
-
 export class ImageVerifyCache {
-  private readonly scopeIds = new WeakMap<object, number>();
-  private nextScopeId = 0;
-  /** Passes by key, in recency order (a Map keeps insertion order; a hit re-inserts). */
-  private readonly passes = new Map<string, { value: unknown; expiresAt: number }>();
-  private readonly inFlight = new Map<string, Promise<unknown>>();
-  private readonly now: () => number;
+  private readonly passes: SharedResults;
 
-  constructor(
-    private readonly options: ImageVerifyCacheOptions,
-    /** Told of every lookup, for metrics. */
-    private readonly onLookup?: (result: CacheLookup) => void,
-  ) {
-    this.now = options.now ?? Date.now;
+  constructor(options: ImageVerifyCacheOptions, onLookup?: (result: CacheLookup) => void) {
+    this.passes = new SharedResults(
+      {
+        ttlMs: options.ttlSeconds * 1000,
+        maxEntries: options.maxEntries,
+        ...(options.now ? { now: options.now } : {}),
+      },
+      onLookup,
+    );
   }
 
   /**
    * `verify`'s answer for `image` (a digest reference) under `scope`: a cached pass, the answer of a
    * verification of the same already under way, or a new verification, kept when `passed` says so.
    */
-  async run<T>(
-    scope: object,
-    image: string,
-    verify: () => Promise<T>,
-    passed: (value: T) => boolean,
-  ): Promise<T> {
-    const key = `${this.scopeId(scope)} ${image}`;
-    const cached = this.passes.get(key);
-    if (cached) {
-      this.passes.delete(key);
-      if (cached.expiresAt > this.now()) {
-        this.passes.set(key, cached);
-        this.onLookup?.('hit');
-        return cached.value as T;
-      }
-    }
-    const running = this.inFlight.get(key);
-    if (running) {
-      this.onLookup?.('joined');
-      return running as Promise<T>;
-    }
-    this.onLookup?.('miss');
-    const verification = verify().then((value) => {
-      if (passed(value)) this.remember(key, value);
-      return value;
-    });
-    this.inFlight.set(key, verification);
-    try {
-      return await verification;
-    } finally {
-      this.inFlight.delete(key);
-    }
+  run<T>(scope: object, image: string, verify: () => Promise<T>, passed: (value: T) => boolean): Promise<T> {
+    return this.passes.run(scope, image, verify, passed);
   }
 
   get size(): number {
     return this.passes.size;
-  }
-
-  private remember(key: string, value: unknown): void {
-    this.passes.set(key, { value, expiresAt: this.now() + this.options.ttlSeconds * 1000 });
-    while (this.passes.size > this.options.maxEntries) {
-      const oldest = this.passes.keys().next();
-      if (oldest.done) break;
-      this.passes.delete(oldest.value);
-    }
-  }
-
-  private scopeId(scope: object): number {
-    let id = this.scopeIds.get(scope);
-    if (id === undefined) {
-      id = this.nextScopeId++;
-      this.scopeIds.set(scope, id);
-    }
-    return id;
   }
 }

@@ -10,4 +10,5 @@ export * from './registry-access.js';
 export * from './report.js';
 export * from './resource.js';
 export { INCLUDE_LABEL, readClusterImagePolicy } from './sigstore/read.js';
+export * from './tag-resolution.js';
 export * from './verify-attestors.js';

@@ -282,6 +282,8 @@ describe('Helm chart deploy/helm/sigil', { skip }, () => {
     assert.deepEqual(kindsOf(objects), [...CHART_KINDS, 'Secret'].sort());
     assert.equal(one(objects, Deployment).spec?.replicas, 2);
     const { caBundle, tlsSecret, policiesConfigMap } = checkWebhookDeployment(objects, NAMESPACE);
+    const args = one(objects, Deployment).spec?.template.spec?.containers[0]?.args ?? [];
+    assert.ok(args.includes('--tag-resolution-ttl=5'), args.join(' '));
     const secret = one(objects, Secret);
     assert.equal(secret.type, 'kubernetes.io/tls');
     assert.equal(secret.metadata?.name, tlsSecret);
@@ -348,11 +350,12 @@ describe('Helm chart deploy/helm/sigil', { skip }, () => {
     ]);
   });
 
-  it('rbac.keySecrets grants get on each named key Secret only; imageVerifyCache off; registryPullSecrets', () => {
+  it('rbac.keySecrets grants get on each named key Secret only; imageVerifyCache off; tag resolution off; registryPullSecrets', () => {
     const objects = render(
       NAMESPACE,
       ...['--set', 'rbac.keySecrets[0].namespace=ci', '--set', 'rbac.keySecrets[0].name=cosign-keys'],
       ...['--set', 'imageVerifyCache.enabled=false', '--set', 'registryPullSecrets={regcred,mirror}'],
+      ...['--set', 'tagResolution.ttlSeconds=0'],
     );
     const role = all(objects, Role).find((r) => r.metadata?.namespace === 'ci');
     assert.deepEqual(role?.rules, [
@@ -364,6 +367,7 @@ describe('Helm chart deploy/helm/sigil', { skip }, () => {
     const args = one(objects, Deployment).spec?.template.spec?.containers[0]?.args ?? [];
     assert.ok(args.includes('--no-image-verify-cache'));
     assert.ok(!args.some((a) => a.startsWith('--image-verify-cache-ttl')));
+    assert.ok(args.includes('--tag-resolution-ttl=0'), 'every review resolves its tags');
     assert.ok(args.includes('--image-pull-secrets=regcred,mirror'));
   });
 

@@ -330,24 +330,24 @@ results:
     assert.match(response.warnings.join('\n'), /no-match-policy: no matching policies for image/);
   });
 
-  it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics (image cache hits)', async () => {
+  /** `admission serve` on the policies with a fresh serving certificate and these flags. */
+  async function serve(name: string, flags: string[]) {
     const tls = selfSignedCertificate();
-    await writeFile(join(dir, 'tls.crt'), tls.cert);
-    await writeFile(join(dir, 'tls.key'), tls.key);
+    await writeFile(join(dir, `${name}.crt`), tls.cert);
+    await writeFile(join(dir, `${name}.key`), tls.key);
     const port = await freePort();
     const server = await startAdmissionServe(
-      [
-        '--policies',
-        'policies',
-        '--tls-cert',
-        'tls.crt',
-        '--tls-key',
-        'tls.key',
-        '--addr',
-        `127.0.0.1:${port}`,
-      ],
+      ['--policies', 'policies', '--tls-cert', `${name}.crt`, '--tls-key', `${name}.key`]
+        .concat(['--addr', `127.0.0.1:${port}`])
+        .concat(flags),
       dir,
     );
+    return { tls, port, server };
+  }
+
+  it('serve: answers AdmissionReviews over HTTPS, 400 for garbage, health and metrics (image cache hits)', async () => {
+    // Longer than any run of this test, so that the second review of the signed tag reuses it.
+    const { tls, port, server } = await serve('tls', ['--tag-resolution-ttl', '3600']);
     try {
       const allowed = await post(port, tls.cert, '/mutate', JSON.stringify(review(signed, 'a')));
       assert.equal(allowed.status, 200);
@@ -374,6 +374,30 @@ results:
         (await get('/metrics')).text,
         /sigil_admission_image_verify_cache_lookups_total\{result="hit"\} 1/,
       );
+      const metrics = (await get('/metrics')).text;
+      assert.match(metrics, /sigil_admission_tag_resolution_lookups_total\{result="hit"\} 1/);
+      // The unsigned pod went to /validate, where a tag is refused for its missing digest before any lookup.
+      assert.match(metrics, /sigil_admission_tag_resolution_lookups_total\{result="miss"\} 1/);
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+
+  it('serve --tag-resolution-ttl 0: no tag is reused, each review resolves its own', async () => {
+    const { tls, port, server } = await serve('tls0', ['--tag-resolution-ttl', '0']);
+    try {
+      for (const uid of ['x', 'y']) {
+        const pod = review(signed, uid) as {
+          request: { name: string; object: { metadata: { name: string } } };
+        };
+        pod.request.name = `pod-${uid}`;
+        pod.request.object.metadata.name = `pod-${uid}`;
+        const answer = await post(port, tls.cert, '/mutate', JSON.stringify(pod));
+        assert.equal((answer.json as { response: { allowed: boolean } }).response.allowed, true);
+      }
+      const metrics = (await httpsGet(port, '/metrics', { ca: tls.cert })).text;
+      assert.doesNotMatch(metrics, /sigil_admission_tag_resolution_lookups_total\{/);
+      assert.match(metrics, /sigil_admission_image_verify_cache_lookups_total\{result="hit"\} 1/);
     } finally {
       server.kill('SIGTERM');
     }

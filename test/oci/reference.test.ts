@@ -82,6 +82,17 @@ describe('image references', () => {
     });
   }
 
+  it('keeps a parsed reference frozen, and refuses a bad one every time it is asked', () => {
+    const first = parseReference('reg.io/team/app:v1');
+    assert.equal(parseReference('reg.io/team/app:v1'), first, 'the same answer');
+    assert.ok(Object.isFrozen(first), 'no caller can change what the next one gets');
+    assert.throws(() => {
+      (first as { tag?: string }).tag = 'v2';
+    }, TypeError);
+    assert.equal(parseReference('reg.io/team/app:v1').tag, 'v1');
+    for (let i = 0; i < 2; i++) assert.throws(() => parseReference('Reg.io/Team/App'), /lower-case/);
+  });
+
   it('formats names the way cosign writes docker-reference', () => {
     assert.equal(repositoryName(parseReference('alpine')), 'index.docker.io/library/alpine');
     assert.equal(formatReference(parseReference('alpine')), 'index.docker.io/library/alpine:latest');

@@ -1,14 +1,20 @@
 /**
  * fetchWithTls, the fetch behind cosign's --registry-cacert, --registry-client-cert/--registry-client-key,
  * --registry-server-name and --allow-insecure-registry: against real HTTPS servers with throwaway
- * certificates (one plain, one requiring a client certificate).
+ * certificates (one plain, one requiring a client certificate). And keepAliveFetch, the registry client's
+ * default, keeping plain-HTTP connections (HEAD included) and recovering from one the server dropped.
  */
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  createServer as createPlainServer,
+  type IncomingMessage,
+  type Server as PlainServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fetchWithTls } from '../../src/oci/index.js';
+import { fetchWithTls, keepAliveFetch } from '../../src/oci/index.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
 
 const serverTls = selfSignedCertificate();
@@ -159,5 +165,52 @@ describe('fetchWithTls', () => {
     const response = await fetchWithTls({ rejectUnauthorized: false })(`${origin}/echo`, { method: 'HEAD' });
     assert.equal(response.status, 200);
     assert.equal(response.body, null);
+  });
+});
+
+describe('keepAliveFetch', () => {
+  let server: PlainServer;
+  let origin: string;
+  let connections = 0;
+  const requestsOnSocket = new WeakMap<object, number>();
+
+  before(async () => {
+    server = createPlainServer((request, response) => {
+      const seen = (requestsOnSocket.get(request.socket) ?? 0) + 1;
+      requestsOnSocket.set(request.socket, seen);
+      // A server that closed a kept connection while it sat idle: the client finds out on its next request.
+      if (request.url === '/drops-kept' && seen > 1) {
+        request.socket.destroy();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' });
+      response.end(request.method === 'HEAD' ? undefined : '{}');
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('keeps the connection after HEAD (the built-in fetch opens one per HEAD)', async () => {
+    connections = 0;
+    for (let i = 0; i < 10; i++) {
+      const response = await keepAliveFetch()(`${origin}/manifest`, { method: 'HEAD' });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('content-length'), '2');
+    }
+    // The next request may leave before the last response's socket is back in the pool: two at most.
+    assert.ok(connections <= 2, `${connections} connections for 10 sequential HEADs`);
+  });
+
+  it('sends again on a new connection when a kept one was closed by the server', async () => {
+    const first = await keepAliveFetch()(`${origin}/drops-kept`);
+    await first.arrayBuffer();
+    const second = await keepAliveFetch()(`${origin}/drops-kept`);
+    assert.equal(second.status, 200);
+    assert.equal(await second.text(), '{}');
   });
 });

@@ -21,9 +21,14 @@ import {
   type WebhookTls,
 } from '../../admission/index.js';
 import { messageOf, parseJson, readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
-import { ImageVerifyCache, type PolicySet } from '../../policy/index.js';
+import {
+  DEFAULT_TAG_RESOLUTION_TTL_SECONDS,
+  ImageVerifyCache,
+  type PolicySet,
+  TagResolutionCache,
+} from '../../policy/index.js';
 import { parseAddress } from '../address.js';
-import { parsePositiveInt } from '../options.js';
+import { parseNonNegativeInt, parsePositiveInt } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import {
   addPolicyContextOptions,
@@ -48,6 +53,7 @@ interface ServeOptions extends PolicyContextOptions {
   imageVerifyCache: boolean;
   imageVerifyCacheTtl: number;
   imageVerifyCacheMaxSize: number;
+  tagResolutionTtl: number;
   failurePolicy: FailurePolicy;
   reportDir?: string;
   kubeconfig?: string;
@@ -100,6 +106,12 @@ export function registerAdmissionCommands(program: Command): void {
       1000,
     )
     .option(
+      '--tag-resolution-ttl <seconds>',
+      "how long a tag's digest is reused across reviews (0: every review resolves its tags)",
+      parseNonNegativeInt,
+      DEFAULT_TAG_RESOLUTION_TTL_SECONDS,
+    )
+    .option(
       '--failure-policy <Fail|Ignore>',
       'for /validate and /mutate: deny or admit when verification cannot run',
       'Fail',
@@ -137,8 +149,12 @@ certificate-authority-data; exec plugins and auth providers are not supported):
 
 Image verification cache (Kyverno's, for verifyImages with useCache, the default): a passing
 verification of an image digest under a verifyImages entry is reused for --image-verify-cache-ttl, and
-concurrent reviews of one image share one verification. Tags are resolved on every review, so a moved
-tag is verified again; a policy reload starts afresh. A revoked signature can pass until the TTL ends.
+concurrent reviews of one image share one verification. The key is the digest, so a moved tag is
+verified again; a policy reload starts afresh. A revoked signature can pass until the TTL ends.
+
+Tag resolution: a review resolves each distinct tag once (whatever containers, rules and policies name it),
+and reuses a resolution made at most --tag-resolution-ttl seconds earlier (the lookup's start); a tag
+moved in the registry is seen within that bound. The digest is verified on every review as above.
 
 Examples:
   sigil admission serve --policies ./policies --tls-cert tls.crt --tls-key tls.key
@@ -180,6 +196,13 @@ Examples:
               imageVerifyCache: new ImageVerifyCache(
                 { ttlSeconds: opts.imageVerifyCacheTtl, maxEntries: opts.imageVerifyCacheMaxSize },
                 (result) => metrics.imageVerifyCacheLookups.inc({ result }),
+              ),
+            }
+          : {}),
+        ...(opts.tagResolutionTtl > 0
+          ? {
+              tagResolutionCache: new TagResolutionCache({ ttlSeconds: opts.tagResolutionTtl }, (result) =>
+                metrics.tagResolutionLookups.inc({ result }),
               ),
             }
           : {}),
