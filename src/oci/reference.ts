@@ -151,3 +151,8 @@ export function isLoopbackRegistry(registry: string): boolean {
     (host?.endsWith('.localhost') ?? false)
   );
 }
+
+/** The tag the referrers tag schema keeps the index of `subject`'s referrers under. */
+export function referrersTag(subject: Digest): string {
+  return subject.replace(':', '-');
+}

@@ -8,12 +8,7 @@ import { type Digest, SigilError, sha256Digest } from '../core/index.js';
 import type { RegistryClient } from './client.js';
 import { type Descriptor, isIndex, type Manifest, parseManifest } from './manifest.js';
 import { OCI_INDEX, OCI_MANIFEST } from './media-types.js';
-import { type Repository, repositoryName } from './reference.js';
-
-/** The tag the referrers tag schema keeps the index of `subject`'s referrers under. */
-export function referrersTag(subject: Digest): string {
-  return subject.replace(':', '-');
-}
+import { type Repository, referrersTag, repositoryName } from './reference.js';
 
 /** The descriptor the referrers list shows for a manifest: its artifactType, or its config's media type. */
 export function referrerDescriptor(
