@@ -1,5 +1,6 @@
 export * from './canonical-json.js';
 export * from './concurrency.js';
+export * from './der.js';
 export * from './digest.js';
 export * from './encoding.js';
 export * from './errors.js';

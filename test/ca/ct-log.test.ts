@@ -25,7 +25,7 @@ import {
   treeHeadSignatureInput,
 } from '../../src/ca/index.js';
 import type { CaMaterial } from '../../src/ca/material.js';
-import { draftCertificate } from '../../src/ca/x509.js';
+import { certificateIssuer, draftCertificate } from '../../src/ca/x509.js';
 import { isSigilError, sha256 } from '../../src/core/index.js';
 import { type RunningDevIssuer, startDevIssuer } from '../../src/oidc/index.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/tlog/index.js';
@@ -304,9 +304,8 @@ async function precertificate(material: CaMaterial, critical: boolean): Promise<
   const draft = draftCertificate(
     {
       subject: {},
-      issuer,
+      issuer: certificateIssuer(issuer),
       subjectPublicKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey as KeyObject,
-      issuerPublicKey: issuer.publicKey,
       notBefore: new Date(),
       notAfter: new Date(Date.now() + 60_000),
       codeSigning: true,
