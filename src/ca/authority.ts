@@ -64,7 +64,7 @@ export class CertificateAuthority {
       {
         subject: {},
         issuer: this.issuer,
-        subjectPublicKey: request.publicKey,
+        subjectPublicKey: request.publicKeyInfo,
         notBefore: now,
         notAfter: new Date(now.getTime() + this.validityMs),
         codeSigning: true,

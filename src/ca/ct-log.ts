@@ -219,7 +219,7 @@ export class CtLog implements CtSubmitter {
       if (this.verifiedTails.size >= MAX_VERIFIED_TAILS) this.verifiedTails.clear();
       this.verifiedTails.set(key, issuer);
     }
-    if (!issuedBy(submitted, issuer.certificate)) {
+    if (!issuedBy(submitted, issuer.certificate, issuer.publicKey)) {
       throw new SigilError('BAD_CERTIFICATE', 'chain[0] is not signed by chain[1]');
     }
     return issuer;
@@ -261,8 +261,12 @@ export function embeddedCtLog(path: string, material: CaMaterial): Promise<CtLog
   return CtLog.open(new SqliteLogStorage(path), logKeyFrom(material.ctLogKey), { roots: [root] });
 }
 
-function issuedBy(certificate: X509Certificate, issuer: X509Certificate): boolean {
-  return certificate.checkIssued(issuer) && certificate.verify(issuer.publicKey);
+function issuedBy(
+  certificate: X509Certificate,
+  issuer: X509Certificate,
+  issuerKey: KeyObject = issuer.publicKey,
+): boolean {
+  return certificate.checkIssued(issuer) && certificate.verify(issuerKey);
 }
 
 function parseCertificate(der: Buffer, index: number): X509Certificate {
@@ -276,11 +280,14 @@ function parseCertificate(der: Buffer, index: number): X509Certificate {
 /** The issuer of a logged precertificate, with the hash of its key that the log's leaf names. */
 interface VerifiedIssuer {
   certificate: X509Certificate;
+  /** Parsed once: each `X509Certificate.publicKey` read parses the key again. */
+  publicKey: KeyObject;
   keyHash: Buffer;
 }
 
 function issuerWithKeyHash(certificate: X509Certificate): VerifiedIssuer {
-  return { certificate, keyHash: sha256(certificate.publicKey.export({ type: 'spki', format: 'der' })) };
+  const { publicKey } = certificate;
+  return { certificate, publicKey, keyHash: sha256(publicKey.export({ type: 'spki', format: 'der' })) };
 }
 
 function storedEntry(body: Buffer): CtLogEntry {

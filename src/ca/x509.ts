@@ -74,7 +74,8 @@ export interface CertificateIssuer {
 export interface CertificateTemplate {
   subject: DistinguishedName;
   issuer: CertificateIssuer;
-  subjectPublicKey: KeyObject;
+  /** The key to certify, or its SubjectPublicKeyInfo DER when the caller already has it. */
+  subjectPublicKey: KeyObject | Buffer;
   notBefore: Date;
   notAfter: Date;
   /** A CA certificate may sign others; `pathLength` limits the intermediates below it. */
@@ -154,7 +155,8 @@ export class CertificateDraft {
 }
 
 export function draftCertificate(template: CertificateTemplate, signer: Signer): CertificateDraft {
-  const spki = spkiOf(template.subjectPublicKey);
+  const { subjectPublicKey } = template;
+  const spki = Buffer.isBuffer(subjectPublicKey) ? subjectPublicKey : spkiOf(subjectPublicKey);
   const algorithm = derSequence(derOid(signatureAlgorithm(signer.publicKey)));
   const fields = Buffer.concat([
     VERSION_3,
