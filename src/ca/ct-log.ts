@@ -84,6 +84,8 @@ export class CtLog implements CtSubmitter {
       signerName: 'sigil-ct',
       batchSize: 256,
       intervalMs: options.intervalMs ?? 5,
+      // An SCT is the CT log's promise, signed per submission; the engine's Rekor-style SETs go unused.
+      entryTimestamps: false,
     });
     return new CtLog(storage, key, sequencer, options.roots);
   }
