@@ -3,6 +3,9 @@
 // batch holding it is stored, and indices are handed out once each, in order.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sha256 } from '../../src/core/index.js';
 import { type Batch, logKeyFrom, Sequencer, SqliteLogStorage } from '../../src/tlog/index.js';
@@ -75,5 +78,28 @@ describe('sequencer', () => {
     assert.equal(sequencer.checkpoint.size, 11);
     sequencer.close();
     await storage.close();
+  });
+
+  it('commits file stores on a writer thread, and a refused batch is an error, never an acknowledgement', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigil-sequencer-'));
+    try {
+      const storage = new SqliteLogStorage(join(dir, 'log.db'));
+      const one = entry(1);
+      const batch = (index: number) => ({
+        entries: [{ index, leafHash: one.leafHash, body: one.body, integratedTime: 1, set: '' }],
+        nodes: [],
+        index: [],
+        checkpoint: { size: index + 1, rootHash: Buffer.alloc(32), note: `note ${index}` },
+      });
+      await storage.appendBatch(batch(0));
+      assert.equal((await storage.entryByIndex(0))?.body.toString(), 'entry 1');
+      // The same leaf again violates the store's uniqueness: the writer refuses the whole batch.
+      await assert.rejects(storage.appendBatch(batch(1)), /the log store refused a batch/);
+      assert.equal(await storage.entryByIndex(1), undefined);
+      assert.equal((await storage.latestCheckpoint())?.size, 1);
+      await storage.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
