@@ -5,14 +5,12 @@
  * verified by sigil, by @sigstore/verify and by the bare signature checks they need (the raw-crypto floor:
  * chain links, SCT, SET and checkpoint, artifact signature) in one run.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bundle, bundleFromJSON, bundleToJSON } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { decodeJwt } from 'jose';
 import type { Digest } from '../src/core/index.js';
 import {
   keylessLayerBundle,
@@ -35,10 +33,10 @@ import { formatReference, parseReference, pushTestImage, RegistryClient } from '
 import { startStack } from '../src/server/index.js';
 import { RekorClient } from '../src/tlog/index.js';
 import { compileIdentityPolicy, parseTrustedRoot, verifyBlobBundle } from '../src/verify/index.js';
+import { benchCertificates } from './certificates.js';
 import { runCheck, signatureChecks } from './keyless-floor.js';
 import { formatTiming, measure, memoryLine, type Timing } from './stats.js';
 
-const CERTIFICATES = 500;
 const IMAGES = 100;
 const BUNDLES = 300;
 
@@ -49,9 +47,10 @@ export async function benchKeyless(): Promise<void> {
   });
   try {
     console.log('\n# keyless on the local stack (CA, log, dev OIDC issuer, registry in this process)');
-    await certificates(stack.urls.ca, () =>
-      stack.mintToken({ kind: 'github-actions', repository: 'org/app' }),
-    );
+    await benchCertificates({
+      caUrl: stack.urls.ca,
+      mint: () => stack.mintToken({ kind: 'github-actions', repository: 'org/app' }),
+    });
     const policy = compileIdentityPolicy({
       identityRegexp: '^https://github.com/org/',
       issuer: stack.issuers['github-actions'],
@@ -130,37 +129,6 @@ export async function benchKeyless(): Promise<void> {
   } finally {
     await stack.close();
   }
-}
-
-async function certificates(caUrl: string, mint: () => Promise<string>): Promise<void> {
-  // Requests are prepared first (tokens, keys, proofs), so the timing is the CA's work over HTTP.
-  const requests: string[] = [];
-  for (let i = 0; i < CERTIFICATES; i++) {
-    const token = await mint();
-    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    requests.push(
-      JSON.stringify({
-        credentials: { oidcIdentityToken: token },
-        publicKeyRequest: {
-          publicKey: { algorithm: 'ECDSA', content: publicKey.export({ type: 'spki', format: 'pem' }) },
-          proofOfPossession: sign('sha256', Buffer.from(String(decodeJwt(token).sub)), privateKey).toString(
-            'base64',
-          ),
-        },
-      }),
-    );
-  }
-  const issue = async (i: number) => {
-    const response = await fetch(`${caUrl}/api/v2/signingCert`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: requests[i],
-    });
-    if (!response.ok) throw new Error(`CA answered ${response.status}`);
-    await response.arrayBuffer();
-  };
-  const timing = await measure(CERTIFICATES, issue, 16);
-  console.log(formatTiming('certificates issued with SCT (HTTP, 16 clients)', timing));
 }
 
 interface KeylessCase {

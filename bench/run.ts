@@ -4,6 +4,7 @@
  */
 import { benchAdmission } from './admission.js';
 import { benchAttestations } from './attestations.js';
+import { benchCertificatesOnStack } from './certificates.js';
 import { benchConditions } from './conditions.js';
 import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
@@ -21,6 +22,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   'verify-image': benchVerifyImage,
   'verify-blob': benchVerifyBlob,
   keyless: benchKeyless,
+  certificates: benchCertificatesOnStack,
   tlog: benchTlog,
   conditions: benchConditions,
   attestations: benchAttestations,

@@ -23,9 +23,14 @@ export async function measure(count: number, fn: (i: number) => unknown, concurr
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return summarize(latencies, (performance.now() - start) / 1000);
+}
+
+/** Throughput and percentiles of calls that took `latencies` ms each, `seconds` in all. */
+export function summarize(latencies: number[], seconds: number): Timing {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  const count = sorted.length;
   return { count, seconds, perSecond: count / seconds, p50ms: at(0.5), p99ms: at(0.99) };
 }
 

@@ -11,7 +11,7 @@ import type { CaMaterial } from './material.js';
 import { identityFor } from './profile.js';
 import type { SigningCertRequest } from './request.js';
 import type { TokenVerifier } from './token-verifier.js';
-import { draftCertificate, OID } from './x509.js';
+import { type CertificateIssuer, certificateIssuer, draftCertificate, OID } from './x509.js';
 
 const DER_NULL = Buffer.from([0x05, 0x00]);
 
@@ -27,6 +27,11 @@ export interface AuthorityOptions {
 
 export class CertificateAuthority {
   private readonly validityMs: number;
+  // What every certificate repeats from the CA, derived once: the issuer's name and key identifier, and
+  // the chain as the CT log receives it (DER) and as clients receive it (PEM).
+  private readonly issuer: CertificateIssuer;
+  private readonly chainDer: readonly Buffer[];
+  private readonly chainPem: readonly string[];
 
   constructor(
     private readonly material: CaMaterial,
@@ -35,6 +40,11 @@ export class CertificateAuthority {
     options: AuthorityOptions = {},
   ) {
     this.validityMs = (options.validityMinutes ?? 10) * 60_000;
+    const [issuing] = material.chain;
+    if (!issuing) throw new SigilError('BAD_CERTIFICATE', 'the CA has no issuing certificate');
+    this.issuer = certificateIssuer(issuing);
+    this.chainDer = material.chain.map((cert) => cert.raw);
+    this.chainPem = material.chain.map((cert) => cert.toString());
   }
 
   get chain(): readonly X509Certificate[] {
@@ -50,14 +60,11 @@ export class CertificateAuthority {
         'proof of possession failed: the signature over the token subject does not verify with the given public key',
       );
     }
-    const [issuing] = this.material.chain;
-    if (!issuing) throw new SigilError('BAD_CERTIFICATE', 'the CA has no issuing certificate');
     const draft = draftCertificate(
       {
         subject: {},
-        issuer: issuing,
-        subjectPublicKey: request.publicKey,
-        issuerPublicKey: issuing.publicKey,
+        issuer: this.issuer,
+        subjectPublicKey: request.publicKeyInfo,
         notBefore: now,
         notAfter: new Date(now.getTime() + this.validityMs),
         codeSigning: true,
@@ -70,12 +77,9 @@ export class CertificateAuthority {
     // minus poison) is the final TBS minus its SCT list, as verifiers reconstruct it.
     draft.addExtension(OID.ctPoison, DER_NULL, true);
     const precertificate = await draft.sign();
-    const sct = await this.ctLog.submitPrecertificate([
-      precertificate,
-      ...this.material.chain.map((c) => c.raw),
-    ]);
+    const sct = await this.ctLog.submitPrecertificate([precertificate, ...this.chainDer]);
     draft.replaceExtension(OID.ctPoison, OID.sctList, sctListExtension([sct]));
     const leaf = encodePem('CERTIFICATE', await draft.sign());
-    return { chain: [leaf, ...this.material.chain.map((cert) => cert.toString())] };
+    return { chain: [leaf, ...this.chainPem] };
   }
 }

@@ -5,8 +5,7 @@
  * lays out `MerkleTreeLeaf` and the SCT's signed struct byte for byte alike, both fields before the
  * timestamp being 0.
  */
-import { SigilError } from '../core/index.js';
-import { derLength } from './der.js';
+import { derLength, SigilError } from '../core/index.js';
 
 export const CT_ENTRY_TYPE = { x509: 0, precert: 1 } as const;
 export type CtEntryType = (typeof CT_ENTRY_TYPE)[keyof typeof CT_ENTRY_TYPE];

@@ -63,7 +63,13 @@ export interface CtLogOptions {
 /** RFC 6962 leaves a page size to the log; this one matches common CT front ends. */
 export const MAX_ENTRIES_PER_REQUEST = 1000;
 
+/** Distinct verified chain tails kept; a CA has one (two while its intermediate is rolled). */
+const MAX_VERIFIED_TAILS = 16;
+
 export class CtLog implements CtSubmitter {
+  /** Chains above chain[0] already found to lead to an accepted root, by the SHA-256 of their DER. */
+  private readonly verifiedTails = new Map<string, VerifiedIssuer>();
+
   private constructor(
     private readonly storage: LogStorage,
     private readonly key: LogKey,
@@ -78,6 +84,8 @@ export class CtLog implements CtSubmitter {
       signerName: 'sigil-ct',
       batchSize: 256,
       intervalMs: options.intervalMs ?? 5,
+      // An SCT is the CT log's promise, signed per submission; the engine's Rekor-style SETs go unused.
+      entryTimestamps: false,
     });
     return new CtLog(storage, key, sequencer, options.roots);
   }
@@ -154,8 +162,7 @@ export class CtLog implements CtSubmitter {
   }
 
   private async add(entryType: CtEntryType, chain: readonly Buffer[]): Promise<SignedCertificateTimestamp> {
-    const certificates = parseChain(chain);
-    const issuer = this.verifiedIssuer(certificates);
+    const issuer = this.verifiedIssuer(chain);
     const [submitted] = chain as [Buffer, ...Buffer[]];
     const timestampMs = Date.now();
     const leaf = merkleTreeLeaf(
@@ -164,7 +171,7 @@ export class CtLog implements CtSubmitter {
             timestampMs,
             entryType,
             certificate: precertificateTbs(submitted),
-            issuerKeyHash: sha256(issuer.publicKey.export({ type: 'spki', format: 'der' })),
+            issuerKeyHash: issuer.keyHash,
           }
         : { timestampMs, entryType, certificate: submitted },
     );
@@ -186,8 +193,42 @@ export class CtLog implements CtSubmitter {
     return { logId: this.key.logId, timestampMs, signature: await this.key.signer.sign(leaf) };
   }
 
-  /** Checks each link of the chain and that it ends at an accepted root; returns chain[0]'s issuer. */
-  private verifiedIssuer(chain: X509Certificate[]): X509Certificate {
+  /**
+   * Checks each link of the chain and that it ends at an accepted root; returns chain[0]'s issuer. The
+   * part above chain[0] is the same for every certificate of one CA, so once it is found to lead to a root
+   * its result is kept (keyed by its exact bytes, the roots being fixed): chain[0]'s own link is verified
+   * every time.
+   */
+  private verifiedIssuer(chain: readonly Buffer[]): VerifiedIssuer {
+    if (chain.length === 0) throw new SigilError('BAD_INPUT', 'the chain is empty');
+    const submitted = parseCertificate(chain[0] as Buffer, 0);
+    if (chain.length === 1) {
+      // A lone certificate: the accepted root that issued it is its issuer.
+      const [, root] = this.verifiedPath([submitted]);
+      if (!root) throw new SigilError('BAD_CERTIFICATE', 'a root certificate cannot be logged');
+      return issuerWithKeyHash(root);
+    }
+    const tail = chain.slice(1);
+    const key = sha256(Buffer.concat(tail)).toString('hex');
+    let issuer = this.verifiedTails.get(key);
+    if (!issuer) {
+      const [first] = this.verifiedPath(
+        tail.map((der, i) => parseCertificate(der, i + 1)),
+        1,
+      );
+      issuer = issuerWithKeyHash(first as X509Certificate);
+      // A CA submits one chain; many different ones mean someone else is submitting: start over.
+      if (this.verifiedTails.size >= MAX_VERIFIED_TAILS) this.verifiedTails.clear();
+      this.verifiedTails.set(key, issuer);
+    }
+    if (!issuedBy(submitted, issuer.certificate, issuer.publicKey)) {
+      throw new SigilError('BAD_CERTIFICATE', 'chain[0] is not signed by chain[1]');
+    }
+    return issuer;
+  }
+
+  /** `chain` (starting at chain[`offset`]) with the accepted root it leads to, each link verified. */
+  private verifiedPath(chain: X509Certificate[], offset = 0): X509Certificate[] {
     const path = [...chain];
     const top = path[path.length - 1] as X509Certificate;
     if (!this.roots.some((root) => root.raw.equals(top.raw))) {
@@ -198,11 +239,13 @@ export class CtLog implements CtSubmitter {
     }
     for (let i = 0; i + 1 < path.length; i++) {
       if (!issuedBy(path[i] as X509Certificate, path[i + 1] as X509Certificate)) {
-        throw new SigilError('BAD_CERTIFICATE', `chain[${i}] is not signed by chain[${i + 1}]`);
+        throw new SigilError(
+          'BAD_CERTIFICATE',
+          `chain[${i + offset}] is not signed by chain[${i + offset + 1}]`,
+        );
       }
     }
-    if (path.length < 2) throw new SigilError('BAD_CERTIFICATE', 'a root certificate cannot be logged');
-    return path[1] as X509Certificate;
+    return path;
   }
 
   private checkTreeSize(size: number, name: string): void {
@@ -220,19 +263,33 @@ export function embeddedCtLog(path: string, material: CaMaterial): Promise<CtLog
   return CtLog.open(new SqliteLogStorage(path), logKeyFrom(material.ctLogKey), { roots: [root] });
 }
 
-function issuedBy(certificate: X509Certificate, issuer: X509Certificate): boolean {
-  return certificate.checkIssued(issuer) && certificate.verify(issuer.publicKey);
+function issuedBy(
+  certificate: X509Certificate,
+  issuer: X509Certificate,
+  issuerKey: KeyObject = issuer.publicKey,
+): boolean {
+  return certificate.checkIssued(issuer) && certificate.verify(issuerKey);
 }
 
-function parseChain(chain: readonly Buffer[]): X509Certificate[] {
-  if (chain.length === 0) throw new SigilError('BAD_INPUT', 'the chain is empty');
-  return chain.map((der, i) => {
-    try {
-      return new X509Certificate(der);
-    } catch {
-      throw new SigilError('BAD_CERTIFICATE', `chain[${i}] is not a DER certificate`);
-    }
-  });
+function parseCertificate(der: Buffer, index: number): X509Certificate {
+  try {
+    return new X509Certificate(der);
+  } catch {
+    throw new SigilError('BAD_CERTIFICATE', `chain[${index}] is not a DER certificate`);
+  }
+}
+
+/** The issuer of a logged precertificate, with the hash of its key that the log's leaf names. */
+interface VerifiedIssuer {
+  certificate: X509Certificate;
+  /** Parsed once: each `X509Certificate.publicKey` read parses the key again. */
+  publicKey: KeyObject;
+  keyHash: Buffer;
+}
+
+function issuerWithKeyHash(certificate: X509Certificate): VerifiedIssuer {
+  const { publicKey } = certificate;
+  return { certificate, publicKey, keyHash: sha256(publicKey.export({ type: 'spki', format: 'der' })) };
 }
 
 function storedEntry(body: Buffer): CtLogEntry {

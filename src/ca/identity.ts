@@ -3,8 +3,7 @@
  * challenge claim, Sigstore extensions), Fulcio's extension numbers under OID arc 1.3.6.1.4.1.57264.1
  * and how each is encoded, so the per-issuer-type builders only decide values.
  */
-import { SigilError } from '../core/index.js';
-import { derUtf8String } from './der.js';
+import { derUtf8String, SigilError } from '../core/index.js';
 import type { SubjectAltNames } from './x509.js';
 
 export type Claims = Record<string, unknown>;

@@ -4,8 +4,7 @@
  * `signedEmailAddress` as its proof of possession, or a base64 PEM CSR. Fulcio answers it through its v2
  * service, and so does this: the request is translated to the v2 shape and parsed by the same rules.
  */
-import { createPublicKey } from 'node:crypto';
-import { fromBase64, lazy, loadZod, SigilError } from '../core/index.js';
+import { encodePem, fromBase64, lazy, loadZod, SigilError } from '../core/index.js';
 import { parseSigningCertRequest, type SigningCertRequest } from './request.js';
 
 // Go clients send absent byte fields as null.
@@ -45,22 +44,16 @@ export function parseLegacySigningCertRequest(body: unknown, authorization?: str
       ...(certificateSigningRequest ? { certificateSigningRequest } : {}),
     },
     authorization,
+    { publicKey: 'publicKey.content', proof: 'signedEmailAddress' },
   );
 }
 
-/** The v1 `content` is protobuf bytes (base64 in JSON) holding a DER SubjectPublicKeyInfo or a PEM key. */
+/**
+ * The v1 `content` is protobuf bytes (base64 in JSON) holding a DER SubjectPublicKeyInfo or a PEM key.
+ * DER is wrapped as PEM unparsed: the v2 rules parse it once (naming the v1 field if it is no key).
+ */
 function publicKeyPem(content: string): string {
   const bytes = fromBase64(content, 'publicKey.content');
   if (bytes.toString('latin1').startsWith('-----BEGIN')) return bytes.toString('utf8');
-  try {
-    return createPublicKey({ key: bytes, format: 'der', type: 'spki' }).export({
-      type: 'spki',
-      format: 'pem',
-    }) as string;
-  } catch {
-    throw new SigilError(
-      'BAD_KEY',
-      'publicKey.content: neither a DER SubjectPublicKeyInfo nor a PEM public key',
-    );
-  }
+  return encodePem('PUBLIC KEY', bytes);
 }

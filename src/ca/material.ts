@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { decodePemBlocks, encodePem, SigilError, writeFileAtomic } from '../core/index.js';
 import { generateKeyPair, importPrivateKeyPem, keySigner, type Signer } from '../crypto/index.js';
 import type { TokenCa } from './token-ca.js';
-import { type DistinguishedName, draftCertificate } from './x509.js';
+import { type DistinguishedName, draftCertificate, namedIssuer } from './x509.js';
 
 export interface CaMaterial {
   /** Intermediate first, root last (the order Fulcio's chains use). */
@@ -36,7 +36,7 @@ function rootCertificate(organization: string, signer: Signer, now: Date): Promi
   return draftCertificate(
     {
       subject: name,
-      issuer: name,
+      issuer: namedIssuer(name),
       subjectPublicKey: signer.publicKey,
       notBefore: new Date(now.getTime() - BACKDATE_MS),
       notAfter: new Date(now.getTime() + 10 * YEAR_MS),
@@ -61,9 +61,8 @@ export async function createCaMaterial(
   const intermediateCert = await draftCertificate(
     {
       subject: intermediateName,
-      issuer: rootName,
+      issuer: namedIssuer(rootName, root.publicKey),
       subjectPublicKey: intermediate.publicKey,
-      issuerPublicKey: root.publicKey,
       notBefore,
       notAfter: new Date(now.getTime() + 5 * YEAR_MS),
       ca: { pathLength: 0 },

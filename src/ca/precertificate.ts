@@ -5,8 +5,8 @@
  * list, whichever CA (and ASN.1 library) made it. The same surgery on a final certificate gives what its
  * embedded SCTs signed.
  */
-import { SigilError } from '../core/index.js';
-import { derLength } from './der.js';
+import { SigilError, tlv } from '../core/index.js';
+import { children, expectTag, readTlv, slice, type Tlv } from './der-reader.js';
 
 /** DER of the poison extension's OID, 1.3.6.1.4.1.11129.2.4.3. */
 const POISON_OID = Buffer.from('060a2b06010401d679020403', 'hex');
@@ -16,15 +16,6 @@ const TAG_SEQUENCE = 0x30;
 const TAG_EXTENSIONS = 0xa3;
 const TAG_BOOLEAN = 0x01;
 const TAG_OCTET_STRING = 0x04;
-
-interface Tlv {
-  tag: number;
-  /** Offset of the tag byte. */
-  start: number;
-  /** Offset of the contents. */
-  contents: number;
-  end: number;
-}
 
 /**
  * The TBSCertificate of a precertificate without its poison extension. Throws when the certificate is
@@ -81,65 +72,14 @@ function withoutExtension(
   const kept = extensions.filter((ext) => ext !== removed).map((ext) => slice(certificateDer, ext));
   // An empty Extensions SEQUENCE is not valid DER (SIZE (1..MAX)): the field goes with its last member.
   const newExtensionsField =
-    kept.length > 0 ? wrap(TAG_EXTENSIONS, wrap(TAG_SEQUENCE, Buffer.concat(kept))) : Buffer.alloc(0);
+    kept.length > 0 ? tlv(TAG_EXTENSIONS, tlv(TAG_SEQUENCE, Buffer.concat(kept))) : Buffer.alloc(0);
   const newFields = fields.map((field) =>
     field === extensionsField ? newExtensionsField : slice(certificateDer, field),
   );
-  return { tbs: wrap(TAG_SEQUENCE, Buffer.concat(newFields)), removed };
+  return { tbs: tlv(TAG_SEQUENCE, Buffer.concat(newFields)), removed };
 }
 
 function isCritical(der: Buffer, extension: Tlv): boolean {
   const [, second] = children(der, extension, 'poison extension');
   return second?.tag === TAG_BOOLEAN && der[second.contents] !== 0;
-}
-
-function children(der: Buffer, parent: Tlv, where: string): Tlv[] {
-  const out: Tlv[] = [];
-  for (let offset = parent.contents; offset < parent.end; ) {
-    const child = readTlv(der, offset, where);
-    if (child.end > parent.end)
-      throw new SigilError('BAD_CERTIFICATE', `${where}: element overruns its parent`);
-    out.push(child);
-    offset = child.end;
-  }
-  return out;
-}
-
-/** One DER element: single-byte tags (all X.509 needs here) and definite lengths only. */
-function readTlv(der: Buffer, start: number, where: string): Tlv {
-  const fail = (reason: string): never => {
-    throw new SigilError('BAD_CERTIFICATE', `${where}: ${reason} at byte ${start}`);
-  };
-  if (start + 2 > der.length) fail('truncated DER');
-  const tag = der[start] as number;
-  if ((tag & 0x1f) === 0x1f) fail('multi-byte tags are not supported');
-  let length = der[start + 1] as number;
-  let contents = start + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    if (count === 0 || count > 4) fail('invalid DER length');
-    if (contents + count > der.length) fail('truncated DER length');
-    length = der.readUIntBE(contents, count);
-    contents += count;
-  }
-  const end = contents + length;
-  if (end > der.length) fail('truncated DER element');
-  return { tag, start, contents, end };
-}
-
-function expectTag(tlv: Tlv, tag: number, where: string): void {
-  if (tlv.tag !== tag) {
-    throw new SigilError(
-      'BAD_CERTIFICATE',
-      `${where}: expected tag 0x${tag.toString(16)}, found 0x${tlv.tag.toString(16)}`,
-    );
-  }
-}
-
-function slice(der: Buffer, tlv: Tlv): Buffer {
-  return der.subarray(tlv.start, tlv.end);
-}
-
-function wrap(tag: number, contents: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), derLength(contents.length), contents]);
 }

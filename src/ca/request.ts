@@ -16,10 +16,13 @@ import {
   SigilError,
 } from '../core/index.js';
 import { assertSupportedKey, loadPublicKeyPem, verifySignature } from '../crypto/index.js';
+import { subjectPublicKeyInfo } from './public-key-info.js';
 
 export interface SigningCertRequest {
   token: string;
   publicKey: KeyObject;
+  /** The key's SubjectPublicKeyInfo DER, as the certificate will carry it. */
+  publicKeyInfo: Buffer;
   /** Checks the proof of possession against the token's challenge claim. */
   proves(challenge: string): boolean;
 }
@@ -38,7 +41,22 @@ const requestSchema = lazy(() => {
   });
 });
 
-export function parseSigningCertRequest(body: unknown, authorization?: string): SigningCertRequest {
+/** How errors name the key and its proof (the legacy v1 request calls them differently). */
+export interface KeyFieldNames {
+  publicKey: string;
+  proof: string;
+}
+
+const V2_FIELDS: KeyFieldNames = {
+  publicKey: 'publicKeyRequest.publicKey',
+  proof: 'publicKeyRequest.proofOfPossession',
+};
+
+export function parseSigningCertRequest(
+  body: unknown,
+  authorization?: string,
+  fields: KeyFieldNames = V2_FIELDS,
+): SigningCertRequest {
   const parsed = requestSchema().safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -65,13 +83,32 @@ export function parseSigningCertRequest(body: unknown, authorization?: string): 
       'signing certificate request: publicKeyRequest or certificateSigningRequest is required',
     );
   }
-  const publicKey = supportedKey(
-    loadPublicKeyPem(publicKeyRequest.publicKey.content, 'publicKeyRequest.publicKey'),
+  const { content } = publicKeyRequest.publicKey;
+  const publicKey = supportedKey(loadPublicKeyPem(content, fields.publicKey));
+  const { label, der } = decodePem(content, fields.publicKey, [
+    'PUBLIC KEY',
+    'RSA PUBLIC KEY',
+    'CERTIFICATE',
+  ]);
+  return withProof(
+    token,
+    publicKey,
+    label === 'PUBLIC KEY' ? der : undefined,
+    fromBase64(publicKeyRequest.proofOfPossession, fields.proof),
   );
-  const signature = fromBase64(publicKeyRequest.proofOfPossession, 'publicKeyRequest.proofOfPossession');
+}
+
+/** A key whose proof of possession is a signature over the token's challenge; `spki` is its DER if at hand. */
+function withProof(
+  token: string,
+  publicKey: KeyObject,
+  spki: Buffer | undefined,
+  signature: Buffer,
+): SigningCertRequest {
   return {
     token,
     publicKey,
+    publicKeyInfo: subjectPublicKeyInfo(publicKey, spki),
     proves: (challenge) => verifySignature(publicKey, Buffer.from(challenge, 'utf8'), signature),
   };
 }
@@ -111,7 +148,7 @@ function fromCsr(token: string, field: string): SigningCertRequest {
   }
   const info = csr.certificationRequestInfoRaw ?? AsnConvert.serialize(csr.certificationRequestInfo);
   const valid = safeVerify(hash, Buffer.from(info), publicKey, Buffer.from(csr.signature));
-  return { token, publicKey, proves: () => valid };
+  return { token, publicKey, publicKeyInfo: subjectPublicKeyInfo(publicKey, spki), proves: () => valid };
 }
 
 function safeVerify(hash: string | null, data: Buffer, key: KeyObject, signature: Buffer): boolean {

@@ -7,7 +7,7 @@
 import type { JWTVerifyGetKey } from 'jose';
 import * as joseErrors from 'jose/errors';
 import { decodeJwt } from 'jose/jwt/decode';
-import { escapeRegExp, messageOf, SigilError } from '../core/index.js';
+import { escapeRegExp, lazy, messageOf, SigilError } from '../core/index.js';
 import type { CiProvider } from './ci-provider.js';
 import type { Claims } from './identity.js';
 import type { IssuerType } from './profile.js';
@@ -36,6 +36,10 @@ export interface VerifiedToken {
 }
 
 const CLOCK_SKEW_SECONDS = 60;
+
+// jose's verifier is loaded by the CA that uses it, not by every command that imports ca/; once, as each
+// import() goes through module resolution again (and through every loader hook installed).
+const loadJose = lazy(() => import('jose'));
 /** Wildcard issuers can name any number of URLs; keep the key sets of the most recent few, as Fulcio does. */
 const MAX_KEY_SETS = 100;
 
@@ -51,8 +55,7 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<VerifiedToken> {
     const issuer = this.issuerOf(token);
-    // jose's verifier is loaded by the CA that uses it, not by every command that imports ca/.
-    const { jwtVerify } = await import('jose');
+    const { jwtVerify } = await loadJose();
     try {
       const { payload } = await jwtVerify(token, await this.keySet(issuer), {
         issuer: issuer.issuerUrl,
@@ -118,7 +121,7 @@ async function discoverKeySet(issuerUrl: string): Promise<JWTVerifyGetKey> {
   if (typeof jwksUri !== 'string') {
     throw new SigilError('BAD_TOKEN', `the discovery document ${url} has no jwks_uri`);
   }
-  const { createRemoteJWKSet } = await import('jose');
+  const { createRemoteJWKSet } = await loadJose();
   return createRemoteJWKSet(new URL(jwksUri), { cacheMaxAge: 10 * 60_000 });
 }
 

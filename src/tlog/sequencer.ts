@@ -1,8 +1,13 @@
 /**
- * The sequencer: submissions wait in a batch (up to `batchSize`, at most `intervalMs`); a batch gets its
- * indices, tree nodes, SignedEntryTimestamps and a new signed checkpoint, and is written in one durable
- * transaction. Only then are the submitters answered, so an acknowledged entry is never lost. One batch
- * is in flight at a time, which also means no two entries can ever share an index.
+ * The sequencer: a batch gets its indices, tree nodes, SignedEntryTimestamps and a new signed checkpoint,
+ * and is written in one durable transaction. Only then are the submitters answered, so an acknowledged
+ * entry is never lost. One batch is in flight at a time, which also means no two entries can ever share
+ * an index.
+ *
+ * Batches form by group commit: a submission to an idle log starts a batch at once; submissions that
+ * arrive while a batch is being written wait for it and then go together. `intervalMs` is the least time
+ * between the starts of two batches (so a busy log commits at most 1000/intervalMs times a second, each
+ * commit carrying more entries) and therefore the longest a submission waits beyond the batch in flight.
  */
 import { canonicalJson } from '../core/index.js';
 import { checkpointBody, signNote } from './checkpoint.js';
@@ -17,7 +22,10 @@ export interface SequencerOptions {
   origin: string;
   signerName: string;
   batchSize: number;
+  /** Least time between the starts of two batches, i.e. the longest wait beyond the batch in flight. */
   intervalMs: number;
+  /** Sign a SignedEntryTimestamp for each entry (Rekor v1); a CT log signs its SCTs itself. */
+  entryTimestamps?: boolean;
 }
 
 export interface Integrated {
@@ -35,7 +43,11 @@ interface Pending {
 
 export class Sequencer {
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled start of the next batch, if one is scheduled and has not started. */
+  private cancelScheduled: (() => void) | undefined;
+  /** Set while a batch is scheduled or being written; new submissions then just join the queue. */
+  private busy = false;
+  private lastBatchAt = Number.NEGATIVE_INFINITY;
   private flushing: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -64,38 +76,54 @@ export class Sequencer {
   submit(accepted: AcceptedEntry): Promise<Integrated> {
     return new Promise((resolve, reject) => {
       this.queue.push({ accepted, resolve, reject });
-      if (this.queue.length >= this.options.batchSize) this.flushSoon(0);
-      else this.flushSoon(this.options.intervalMs);
+      this.schedule();
     });
   }
 
   /** Waits for everything submitted so far to be integrated. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0) await this.flush();
-    await this.flushing;
+    while (this.queue.length > 0 || this.busy) {
+      if (this.cancelScheduled) {
+        // Nothing is being written: start the waiting batch now rather than at its time.
+        this.cancelScheduled();
+        this.runBatch();
+      }
+      await this.flushing;
+    }
   }
 
-  private flushSoon(delayMs: number): void {
-    if (this.timer && delayMs > 0) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, delayMs);
+  /**
+   * Starts the next batch when the log is idle: at once if the last one started `intervalMs` ago or the
+   * queue holds a full batch, else when that interval is over. A batch in flight calls this when done.
+   */
+  private schedule(): void {
+    if (this.busy || this.queue.length === 0) return;
+    this.busy = true;
+    const wait = this.lastBatchAt + this.options.intervalMs - performance.now();
+    if (wait <= 0 || this.queue.length >= this.options.batchSize) {
+      // After the current I/O callbacks, so that submissions made by them join this batch.
+      const immediate = setImmediate(() => this.runBatch());
+      this.cancelScheduled = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.runBatch(), wait);
+      this.cancelScheduled = () => clearTimeout(timer);
+    }
   }
 
-  private flush(): Promise<void> {
+  private runBatch(): void {
+    this.cancelScheduled = undefined;
+    this.lastBatchAt = performance.now();
+    const batch = this.queue.splice(0, this.options.batchSize);
     this.flushing = this.flushing.then(async () => {
-      const batch = this.queue.splice(0, this.options.batchSize);
-      if (batch.length === 0) return;
-      if (this.queue.length > 0) this.flushSoon(0);
       try {
         await this.integrate(batch);
       } catch (err) {
         for (const p of batch) p.reject(err);
+      } finally {
+        this.busy = false;
+        this.schedule();
       }
     });
-    return this.flushing;
   }
 
   private async integrate(batch: Pending[]): Promise<void> {
@@ -140,14 +168,10 @@ export class Sequencer {
     for (const entry of accepted) {
       const logIndex = tree.size;
       nodes.push(...tree.append(entry.leafHash));
-      // The SignedEntryTimestamp: the log's promise to include this body at this index (Rekor v1).
-      const promise = canonicalJson({
-        body: entry.body.toString('base64'),
-        integratedTime,
-        logID: logId,
-        logIndex,
-      });
-      const set = (await this.key.signer.sign(Buffer.from(promise))).toString('base64');
+      const set =
+        this.options.entryTimestamps === false
+          ? ''
+          : await this.entryTimestamp(entry, integratedTime, logId, logIndex);
       entries.push({ index: logIndex, leafHash: entry.leafHash, body: entry.body, integratedTime, set });
       for (const key of entry.indexKeys) index.push({ key, index: logIndex });
     }
@@ -161,7 +185,24 @@ export class Sequencer {
     return { entries, checkpoint };
   }
 
+  /** The SignedEntryTimestamp: the log's promise to include this body at this index (Rekor v1). */
+  private async entryTimestamp(
+    entry: AcceptedEntry,
+    integratedTime: number,
+    logId: string,
+    logIndex: number,
+  ): Promise<string> {
+    const promise = canonicalJson({
+      body: entry.body.toString('base64'),
+      integratedTime,
+      logID: logId,
+      logIndex,
+    });
+    return (await this.key.signer.sign(Buffer.from(promise))).toString('base64');
+  }
+
   close(): void {
-    clearTimeout(this.timer);
+    this.cancelScheduled?.();
+    this.cancelScheduled = undefined;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The embedded log store: one SQLite file in WAL mode with synchronous=FULL, so a committed batch survives
- * a crash or kill -9; better-sqlite3's synchronous transactions make each batch all-or-nothing.
+ * a crash or kill -9; each batch is one transaction, all-or-nothing, committed on a writer thread
+ * (sqlite-writer.ts) while this connection serves the reads.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { lazyRequire } from '../core/index.js';
 import type { NodeId } from './merkle.js';
+import { batchCommitter } from './sqlite-batch.js';
+import { SqliteBatchWriter } from './sqlite-writer.js';
 import {
   type Batch,
   type EntryRow,
@@ -38,6 +41,8 @@ export class SqliteLogStorage implements LogStorage {
   private readonly nodeCache = new NodeCache();
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly commit: (batch: Batch) => Promise<void>;
+  private readonly closeWriter: () => Promise<void> = async () => {};
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -59,13 +64,17 @@ export class SqliteLogStorage implements LogStorage {
       node: this.db.prepare<[number, number], { hash: Buffer }>(
         'SELECT hash FROM nodes WHERE level = ? AND idx = ?',
       ),
-      insertEntry: this.db.prepare(
-        'INSERT INTO entries (idx, leaf_hash, body, integrated_time, sete) VALUES (?, ?, ?, ?, ?)',
-      ),
-      insertNode: this.db.prepare('INSERT OR REPLACE INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
-      insertSearch: this.db.prepare('INSERT OR IGNORE INTO search (key, idx) VALUES (?, ?)'),
-      insertCheckpoint: this.db.prepare('INSERT INTO checkpoints (size, root_hash, note) VALUES (?, ?, ?)'),
     };
+    // A file is written by a worker thread over its own connection (SQLite's fsync off the serving
+    // thread); an in-memory database exists only in this connection, which then writes it too.
+    if (path === ':memory:') {
+      const commit = batchCommitter(this.db);
+      this.commit = async (batch) => commit(batch);
+    } else {
+      const writer = new SqliteBatchWriter(path);
+      this.commit = (batch) => writer.write(batch);
+      this.closeWriter = () => writer.close();
+    }
   }
 
   async treeId(): Promise<bigint> {
@@ -100,17 +109,12 @@ export class SqliteLogStorage implements LogStorage {
   }
 
   async appendBatch(batch: Batch): Promise<void> {
-    const s = this.statements;
-    this.db.transaction(() => {
-      for (const e of batch.entries) s.insertEntry.run(e.index, e.leafHash, e.body, e.integratedTime, e.set);
-      for (const { node, hash } of batch.nodes) s.insertNode.run(node.level, node.index, hash);
-      for (const { key, index } of batch.index) s.insertSearch.run(key, index);
-      s.insertCheckpoint.run(batch.checkpoint.size, batch.checkpoint.rootHash, batch.checkpoint.note);
-    })();
+    await this.commit(batch);
     this.nodeCache.remember(batch.nodes);
   }
 
   async close(): Promise<void> {
+    await this.closeWriter();
     this.db.close();
   }
 }

@@ -6,13 +6,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   callService,
+  integerValue,
   loadAsn1Cms,
   loadAsn1Schema,
   loadAsn1Tsp,
   messageOf,
   SigilError,
 } from '../core/index.js';
-import { integerValue } from './der.js';
 import { type HashName, hashByOid, OID } from './oids.js';
 import { encodeTimestampRequest } from './request.js';
 

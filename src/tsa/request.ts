@@ -6,6 +6,7 @@
 import type { MessageImprint, TimeStampReq } from '@peculiar/asn1-tsp';
 import {
   fromBase64,
+  integerContent,
   isRecord,
   loadAsn1Schema,
   loadAsn1Tsp,
@@ -13,7 +14,6 @@ import {
   messageOf,
   SigilError,
 } from '../core/index.js';
-import { integerContent } from './der.js';
 import { HASHES, type HashName, hashByOid, isHashName } from './oids.js';
 
 /** A checked request: what the token must echo (imprint, nonce) and what it asked for. */

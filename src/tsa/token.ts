@@ -9,8 +9,19 @@
 import { createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
 import type { Attribute } from '@peculiar/asn1-cms';
 import type { Certificate } from '@peculiar/asn1-x509';
-import { loadAsn1Cms, loadAsn1Schema, loadAsn1Tsp } from '../core/index.js';
-import { compareDer, derContext, derInteger, derOctetString, derOid, derSequence, derSetOf } from './der.js';
+
+import {
+  compareDer,
+  derContext,
+  derInteger,
+  derOctetString,
+  derOid,
+  derSequence,
+  derSetOf,
+  loadAsn1Cms,
+  loadAsn1Schema,
+  loadAsn1Tsp,
+} from '../core/index.js';
 import { HASHES, type HashName, OID } from './oids.js';
 import { arrayBufferOf, type TimestampRequest } from './request.js';
 

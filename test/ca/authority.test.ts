@@ -129,7 +129,27 @@ describe('certificate authority (Fulcio v2 API)', () => {
     assert.equal(response.status, 201);
     assert.equal(response.headers.get('content-type'), 'application/pem-certificate-chain');
     const [leaf] = (await response.text()).split(/(?<=-----END CERTIFICATE-----\n)/);
-    assert.equal(new X509Certificate(leaf as string).subjectAltName, 'email:dev@example.com');
+    const certificate = new X509Certificate(leaf as string);
+    assert.equal(certificate.subjectAltName, 'email:dev@example.com');
+    assert.ok(certificate.publicKey.equals(publicKey));
+    // A key that is no DER SubjectPublicKeyInfo, and a proof by another key, are refused naming v1's fields.
+    const v1 = (content: Buffer, proof: Buffer) =>
+      fetch(`${ca.url}/api/v1/signingCert`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          publicKey: { algorithm: 'ecdsa', content: content.toString('base64') },
+          signedEmailAddress: proof.toString('base64'),
+        }),
+      });
+    const proof = sign('sha256', Buffer.from('dev@example.com'), privateKey);
+    const garbage = await v1(Buffer.from('3003020101', 'hex'), proof);
+    assert.equal(garbage.status, 400);
+    assert.match(((await garbage.json()) as { message: string }).message, /^publicKey\.content: /);
+    const otherKey = ecKey().publicKey.export({ type: 'spki', format: 'der' });
+    const wrongProof = await v1(otherKey, proof);
+    assert.equal(wrongProof.status, 400);
+    assert.match(((await wrongProof.json()) as { message: string }).message, /proof of possession failed/);
   });
 
   it('puts the GitHub workflow and build metadata extensions in CI certificates', async () => {

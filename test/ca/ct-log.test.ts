@@ -25,8 +25,9 @@ import {
   treeHeadSignatureInput,
 } from '../../src/ca/index.js';
 import type { CaMaterial } from '../../src/ca/material.js';
-import { draftCertificate } from '../../src/ca/x509.js';
+import { certificateIssuer, draftCertificate } from '../../src/ca/x509.js';
 import { isSigilError, sha256 } from '../../src/core/index.js';
+import { keySigner } from '../../src/crypto/index.js';
 import { type RunningDevIssuer, startDevIssuer } from '../../src/oidc/index.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/tlog/index.js';
 
@@ -181,6 +182,41 @@ describe('CT log personality of the CA', () => {
     assert.ok(verify('sha256', signed, ctLog.publicKey, b64(answer.body.signature as string).subarray(4)));
   });
 
+  it('verifies chain[0] against a chain it already accepted, and a lookalike chain in full', async () => {
+    await issueWith(authority); // our chain above chain[0] is now known to lead to the root
+    const [intermediate, root] = authority.chain.map((cert) => cert.raw) as [Buffer, Buffer];
+    const other = await createCaMaterial();
+    await assert.rejects(
+      ctLog.addPreChain([await precertificate(other, true), intermediate, root]),
+      /chain\[0\] is not signed by chain\[1\]/,
+    );
+    // An intermediate with our intermediate's name, claiming our root, but signed by another key.
+    const forger = keySigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    const forged = new X509Certificate(
+      await draftCertificate(
+        {
+          subject: { organization: 'sigil', commonName: 'sigil intermediate' },
+          issuer: certificateIssuer(authority.chain[1] as X509Certificate),
+          subjectPublicKey: other.signer.publicKey,
+          notBefore: new Date(Date.now() - 60_000),
+          notAfter: new Date(Date.now() + 3_600_000),
+          ca: { pathLength: 0 },
+          codeSigning: true,
+        },
+        forger,
+      ).sign(),
+    );
+    const byForged = await precertificate({ ...other, chain: [forged, ...authority.chain.slice(1)] }, true);
+    await assert.rejects(
+      ctLog.addPreChain([byForged, forged.raw, root]),
+      /chain\[1\] is not signed by chain\[2\]/,
+    );
+    await assert.rejects(
+      ctLog.addPreChain([byForged, forged.raw]),
+      /does not lead to a root this CT log accepts/,
+    );
+  });
+
   it('refuses submissions that are not a precertificate chain to its root, with the reason', async () => {
     const leaf = await issueWith(authority);
     const chainOf = (...certs: Buffer[]) => JSON.stringify({ chain: certs.map((c) => c.toString('base64')) });
@@ -304,9 +340,8 @@ async function precertificate(material: CaMaterial, critical: boolean): Promise<
   const draft = draftCertificate(
     {
       subject: {},
-      issuer,
+      issuer: certificateIssuer(issuer),
       subjectPublicKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey as KeyObject,
-      issuerPublicKey: issuer.publicKey,
       notBefore: new Date(),
       notAfter: new Date(Date.now() + 60_000),
       codeSigning: true,

@@ -61,7 +61,12 @@ export function registerTlogCommands(program: Command): void {
     )
     .option('--hostname <name>', 'the name checkpoints are signed under (clients match it to the log URL)')
     .option('--batch-size <n>', 'entries integrated per batch at most', parsePositiveInt, 512)
-    .option('--batch-interval <ms>', 'longest wait before a batch is integrated', parsePositiveInt, 20)
+    .option(
+      '--batch-interval <ms>',
+      'least time between batch commits: the longest an entry waits beyond the batch being written (an idle log commits at once)',
+      parsePositiveInt,
+      20,
+    )
     .option('--max-entry-bytes <n>', 'largest accepted submission', parsePositiveInt, 1024 * 1024)
     .option(
       '--verify-workers <n>',
