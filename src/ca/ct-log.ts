@@ -5,7 +5,7 @@
  * crash leaves a consistent tree. Monitors read it with the RFC 6962 read API (get-sth, proofs, entries).
  */
 import { type KeyObject, X509Certificate } from 'node:crypto';
-import { canonicalJson, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
+import { BoundedMap, canonicalJson, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
 import {
   consistencyProof,
   inclusionProof,
@@ -68,7 +68,7 @@ const MAX_VERIFIED_TAILS = 16;
 
 export class CtLog implements CtSubmitter {
   /** Chains above chain[0] already found to lead to an accepted root, by the SHA-256 of their DER. */
-  private readonly verifiedTails = new Map<string, VerifiedIssuer>();
+  private readonly verifiedTails = new BoundedMap<string, VerifiedIssuer>(MAX_VERIFIED_TAILS);
 
   private constructor(
     private readonly storage: LogStorage,
@@ -209,7 +209,8 @@ export class CtLog implements CtSubmitter {
       return issuerWithKeyHash(root);
     }
     const tail = chain.slice(1);
-    const key = sha256(Buffer.concat(tail)).toString('hex');
+    // Each certificate's own digest, so that two chains whose bytes merely concatenate alike never share a key.
+    const key = tail.map((der) => sha256(der).toString('hex')).join(':');
     let issuer = this.verifiedTails.get(key);
     if (!issuer) {
       const [first] = this.verifiedPath(
@@ -217,8 +218,6 @@ export class CtLog implements CtSubmitter {
         1,
       );
       issuer = issuerWithKeyHash(first as X509Certificate);
-      // A CA submits one chain; many different ones mean someone else is submitting: start over.
-      if (this.verifiedTails.size >= MAX_VERIFIED_TAILS) this.verifiedTails.clear();
       this.verifiedTails.set(key, issuer);
     }
     if (!issuedBy(submitted, issuer.certificate, issuer.publicKey)) {
