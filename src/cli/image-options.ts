@@ -1,5 +1,4 @@
 /** Options shared by the commands that read images and their signatures: registry access, the trusted log. */
-import type { KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import { readUserFile, SigilError } from '../core/index.js';
 import {
@@ -11,8 +10,9 @@ import {
   type RegistryClientOptions,
 } from '../oci/index.js';
 import { RekorClient } from '../tlog/index.js';
+import type { TrustedLogKey } from '../verify/index.js';
 import { loggingFetch } from './cosign-root-options.js';
-import { configuredLogKey } from './log-key.js';
+import { configuredLogKeys } from './log-key.js';
 import { parseBool } from './options.js';
 
 /** cosign's registry flags (its RegistryOptions), as commander hands them over. */
@@ -99,14 +99,14 @@ function caCertificates(file: string): string {
   return pem;
 }
 
-/** The log signatures must be recorded in (see configuredLogKey); with --rekor-url, inclusion proofs too. */
+/** The logs signatures must be recorded in (see configuredLogKeys); with --rekor-url, inclusion proofs too. */
 export function trustedLog(
   rekorUrl: string | undefined,
   trustedRoot: string | undefined,
 ): {
-  tlog?: { publicKey: KeyObject; client?: RekorClient };
+  tlog?: { logs: TrustedLogKey[]; client?: RekorClient };
 } {
-  const { tlogKey } = configuredLogKey(trustedRoot);
-  if (!tlogKey) return {};
-  return { tlog: { publicKey: tlogKey, ...(rekorUrl ? { client: new RekorClient(rekorUrl) } : {}) } };
+  const { tlogKeys } = configuredLogKeys(trustedRoot);
+  if (!tlogKeys) return {};
+  return { tlog: { logs: tlogKeys, ...(rekorUrl ? { client: new RekorClient(rekorUrl) } : {}) } };
 }

@@ -15,7 +15,12 @@ import {
 } from '../formats/index.js';
 import { type ImageReference, type RegistryClient, type Repository, repositoryName } from '../oci/index.js';
 import type { RekorClient } from '../tlog/index.js';
-import { type KeylessTrust, type KeylessVerification, verifyBlobAttestation } from '../verify/index.js';
+import {
+  type KeylessTrust,
+  type KeylessVerification,
+  type TrustedLogKey,
+  verifyBlobAttestation,
+} from '../verify/index.js';
 import { attestBlob } from './blob.js';
 import {
   BUNDLE_CONTENT_ANNOTATION,
@@ -83,8 +88,8 @@ export interface ImageBundleVerifyOptions {
   publicKey?: KeyObject;
   keyless?: KeylessTrust;
   ignoreTlog: boolean;
-  /** The trusted log; bundles' entries are checked against its key. */
-  tlog?: { publicKey: KeyObject };
+  /** The trusted logs; a bundle's entries are checked against the one each names. */
+  tlog?: { logs: readonly TrustedLogKey[] };
   /** Only statements of this predicate type count (any, when not given). */
   predicateType?: string;
   /** Where the referrers are when not where COSIGN_REPOSITORY says (Kyverno's `repository`). */
@@ -141,7 +146,7 @@ export async function verifyImageBundles(
           ...(options.predicateType ? { predicateType: options.predicateType } : {}),
           ...(options.publicKey ? { publicKey: options.publicKey } : {}),
           ...(options.keyless ? { keyless: options.keyless } : {}),
-          ...(options.tlog ? { tlogKey: options.tlog.publicKey } : {}),
+          ...(options.tlog ? { tlogKeys: options.tlog.logs } : {}),
         },
         parsed,
         where,

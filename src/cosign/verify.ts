@@ -36,6 +36,7 @@ import {
   assertBodyMatches,
   leafHash,
   type RekorClient,
+  trustedLogOf,
   verifyRekorEntry,
   verifySignedEntryTimestamp,
 } from '../tlog/index.js';
@@ -43,6 +44,7 @@ import {
   claimProblems,
   type KeylessTrust,
   type KeylessVerification,
+  type TrustedLogKey,
   verifyKeylessBundle,
 } from '../verify/index.js';
 import { COSIGN_SIGN_PREDICATE_TYPE } from './bundle-referrers.js';
@@ -59,8 +61,11 @@ export interface VerifyImageOptions {
   annotations?: Record<string, string>;
   /** cosign's --insecure-ignore-tlog: accept signatures without a transparency-log entry. */
   ignoreTlog: boolean;
-  /** The trusted log: its key checks SETs; with a client, inclusion proofs are fetched and checked too. */
-  tlog?: { publicKey: KeyObject; client?: RekorClient };
+  /**
+   * The trusted logs: an entry's SET is checked with the key of the log it names (if trusted when the entry
+   * was integrated); with a client, inclusion proofs are fetched and checked too.
+   */
+  tlog?: { logs: readonly TrustedLogKey[]; client?: RekorClient };
   checkDockerReference: boolean;
   /** Layers fetched at once; the registry sees at most this many concurrent blob requests. */
   concurrency?: number;
@@ -265,7 +270,8 @@ export async function checkLogEntry(
     );
   }
   const bundle = parseRekorBundle(annotation, 'bundle annotation');
-  verifySignedEntryTimestamp(bundle.Payload, bundle.SignedEntryTimestamp, options.tlog);
+  const log = trustedLogOf(options.tlog.logs, bundle.Payload);
+  verifySignedEntryTimestamp(bundle.Payload, bundle.SignedEntryTimestamp, log);
   if (!options.publicKey) throw new SigilError('BAD_INPUT', 'no public key to verify with');
   assertBody(bundle.Payload.body, options.publicKey);
   if (options.tlog.client) {
@@ -273,6 +279,6 @@ export async function checkLogEntry(
     const { entry } = await options.tlog.client.entryByUuid(uuid);
     if (entry.body !== bundle.Payload.body)
       throw new SigilError('TLOG_ENTRY_MISMATCH', 'the log holds a different body under this entry');
-    verifyRekorEntry(entry, options.tlog);
+    verifyRekorEntry(entry, log);
   }
 }

@@ -13,6 +13,8 @@ export interface LogTrust {
   baseUrl: string;
   publicKey: KeyObject;
   validFrom: Date;
+  /** The end of the period the log is trusted for; none: still trusted. */
+  validUntil?: Date;
 }
 
 export interface ChainTrust {
@@ -49,7 +51,10 @@ function logJson(log: LogTrust) {
     publicKey: {
       rawBytes: spki.toString('base64'),
       keyDetails: keyDetails(log.publicKey),
-      validFor: { start: log.validFrom.toISOString() },
+      validFor: {
+        start: log.validFrom.toISOString(),
+        ...(log.validUntil ? { end: log.validUntil.toISOString() } : {}),
+      },
     },
     logId: { keyId: sha256(spki).toString('base64') },
   };

@@ -208,7 +208,7 @@ function keySigner(publicKey: KeyObject, tlog: TlogSettings, ctx: VerifierContex
   return {
     publicKey,
     ignoreTlog: tlog.ignore,
-    ...(logKey && !tlog.ignore ? { tlog: { publicKey: logKey } } : {}),
+    ...(logKey && !tlog.ignore ? { tlog: { logs: [{ publicKey: logKey }] } } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { canonicalJson, SigilError, sha256 } from '../core/index.js';
 import { verifySignature } from '../crypto/index.js';
+import type { TrustedLogKey } from '../verify/index.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import type { RekorEntry } from './log.js';
 import { leafHash, verifyInclusion } from './merkle.js';
@@ -16,6 +17,29 @@ export interface TrustedLog {
 
 export function logIdOf(publicKey: KeyObject): Buffer {
   return sha256(publicKey.export({ type: 'spki', format: 'der' }));
+}
+
+/**
+ * The trusted log an entry names by its log ID, provided it was trusted when the entry was integrated; its
+ * key then checks the entry's promise and proof.
+ */
+export function trustedLogOf(
+  logs: readonly TrustedLogKey[],
+  entry: Pick<EntryPromise, 'logID' | 'integratedTime'>,
+): TrustedLog {
+  const log = logs.find((candidate) => logIdOf(candidate.publicKey).toString('hex') === entry.logID);
+  if (!log) {
+    const trusted = logs.map((l) => logIdOf(l.publicKey).toString('hex')).join(', ');
+    mismatch(`entry is from log ${entry.logID}, not the trusted log ${trusted}`);
+  }
+  const at = entry.integratedTime * 1000;
+  const period = log.validFor;
+  if (period && (at < period.start.getTime() || (period.end !== undefined && at > period.end.getTime()))) {
+    mismatch(
+      `entry was integrated at ${new Date(at).toISOString()}, outside the period log ${entry.logID} is trusted for`,
+    );
+  }
+  return log;
 }
 
 function mismatch(why: string): never {

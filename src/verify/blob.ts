@@ -21,6 +21,7 @@ import {
   trustedRootJson,
 } from '../formats/index.js';
 import { type KeylessTrust, type KeylessVerification, verifyKeylessBundle } from './keyless.js';
+import type { TrustedLogKey } from './log-keys.js';
 import { artifactSha256, type SignedArtifact, signedEntity } from './signed-entity.js';
 
 export interface BlobVerification {
@@ -42,11 +43,11 @@ export interface BlobVerifyOptions {
   artifact?: SignedArtifact;
   /** Accept a signature that carries no transparency-log entry (cosign's --insecure-ignore-tlog). */
   ignoreTlog: boolean;
-  /** The trusted transparency log's public key: bundles' log entries are checked against it. */
-  tlogKey?: KeyObject;
+  /** The trusted transparency logs: a bundle's log entries are checked against the one each names. */
+  tlogKeys?: readonly TrustedLogKey[];
   /**
    * With a key: the trusted root whose logs (and timestamp authorities) a bundle's log entries are
-   * checked against, as cosign does with --key and --trusted-root. `tlogKey` takes precedence.
+   * checked against, as cosign does with --key and --trusted-root. `tlogKeys` take precedence.
    */
   trustedRoot?: TrustedRoot;
 }
@@ -181,7 +182,7 @@ function verifySigstoreBundle(options: BlobVerifyOptions, bundle: Bundle): void 
   }
   const entries = bundle.verificationMaterial.tlogEntries;
   if (entries.length === 0) requireNoTlog(options, 'the bundle');
-  else if (!options.ignoreTlog && !options.tlogKey && !options.trustedRoot) throw noLogTrust();
+  else if (!options.ignoreTlog && !options.tlogKeys && !options.trustedRoot) throw noLogTrust();
   const signed = checkMessageDigest(bundle, options.artifact);
   // A key has no validity period, so no signing time is needed: RFC 3161 timestamps are dropped rather
   // than checked, as sigstore-go (cosign) skips a timestamp it cannot verify when none is required
@@ -215,9 +216,9 @@ function keyVerifierFor(
   entries: Bundle['verificationMaterial']['tlogEntries'],
 ): Verifier {
   if (options.ignoreTlog) return keyOnlyVerifiers.get(publicKey) ?? cacheKeyOnlyVerifier(publicKey);
-  if (options.tlogKey) {
+  if (options.tlogKeys) {
     const name = checkpointName(entries[0]?.inclusionProof?.checkpoint?.envelope);
-    return keyVerifier(publicKey, trustedRootWithLog(options.tlogKey, name), entries.length);
+    return keyVerifier(publicKey, trustedRootWithLogs(options.tlogKeys, name), entries.length);
   }
   return keyVerifier(publicKey, options.trustedRoot ?? EMPTY_TRUSTED_ROOT, entries.length);
 }
@@ -276,11 +277,16 @@ function checkpointName(envelope: string | undefined): string {
   return /^(\S+) - /.exec(envelope ?? '')?.[1] ?? 'unknown';
 }
 
-/** A trust root holding only the configured log key, valid from the epoch. */
-function trustedRootWithLog(logKey: KeyObject, name: string): TrustedRoot {
+/** A trust root holding only the configured logs, each for its period (a bare key: from the epoch on). */
+function trustedRootWithLogs(logs: readonly TrustedLogKey[], name: string): TrustedRoot {
   return TrustedRoot.fromJSON(
     trustedRootJson({
-      tlogs: [{ baseUrl: `https://${name}`, publicKey: logKey, validFrom: new Date(0) }],
+      tlogs: logs.map((log) => ({
+        baseUrl: `https://${name}`,
+        publicKey: log.publicKey,
+        validFrom: log.validFor?.start ?? new Date(0),
+        ...(log.validFor?.end ? { validUntil: log.validFor.end } : {}),
+      })),
       certificateAuthorities: [],
       ctlogs: [],
       timestampAuthorities: [],

@@ -4,5 +4,6 @@ export * from './certificate-identity.js';
 export * from './claims.js';
 export * from './identity-policy.js';
 export * from './keyless.js';
+export * from './log-keys.js';
 export * from './signed-entity.js';
 export * from './trust-overrides.js';

@@ -26,7 +26,7 @@ import {
   verificationSigners,
 } from '../keyless.js';
 import { SIGNING_KEY_HELP, VERIFICATION_KEY_HELP } from '../keys.js';
-import { configuredLogKey } from '../log-key.js';
+import { configuredLogKeys } from '../log-key.js';
 import { parseBool, parseOutput } from '../options.js';
 import { info, printResult } from '../output.js';
 import { action } from '../run.js';
@@ -136,7 +136,12 @@ Examples:
           }
         : {};
       const result = verifyBlobAttestation(
-        { ...signers, ignoreTlog: opts.insecureIgnoreTlog, ...configuredLogKey(opts.trustedRoot), ...claims },
+        {
+          ...signers,
+          ignoreTlog: opts.insecureIgnoreTlog,
+          ...configuredLogKeys(opts.trustedRoot),
+          ...claims,
+        },
         ...attestationInput(opts),
       );
       if (opts.output === 'json') {
