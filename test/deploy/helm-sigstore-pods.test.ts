@@ -14,7 +14,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Container } from 'kubernetes-models/v1/Container';
+import type { IContainer as Container } from 'kubernetes-models/v1/Container';
 import { runProcess, SIGIL_BIN, sigil, workDir } from '../helpers/cli.js';
 import { peerMissing } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
