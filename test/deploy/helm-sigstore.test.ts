@@ -9,9 +9,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { sigil } from '../helpers/cli.js';
 import {
@@ -27,7 +29,15 @@ import {
 } from '../helpers/sigstore-chart.js';
 
 const NAMESPACE = 'sigstore';
-const MODELS = [Deployment, Service, PodDisruptionBudget, ConfigMap, PersistentVolumeClaim];
+const MODELS = [
+  Deployment,
+  StatefulSet,
+  Service,
+  PodDisruptionBudget,
+  ConfigMap,
+  PersistentVolumeClaim,
+  Secret,
+];
 
 function render(...args: string[]): KubeObject[] {
   const objects = renderSigstore(NAMESPACE, [...REQUIRED_VALUES, ...args]);
@@ -233,6 +243,39 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
     assert.equal((await checkComponent(url, 'tlog')).get('--database'), 'postgres://sigil@db.internal/sigil');
   });
 
+  it('postgresql.enabled: a PostgreSQL StatefulSet for trials, its generated URL the log reads from their Secret', async () => {
+    const objects = render('--set', 'postgresql.enabled=true', '--set', 'tlog.key.existingSecret=tlog-key');
+    const secret = new Secret(objectOf(objects, 'Secret', 'postgresql') as never);
+    const service = new Service(objectOf(objects, 'Service', 'postgresql') as never);
+    const statefulSet = new StatefulSet(objectOf(objects, 'StatefulSet', 'postgresql') as never);
+    const password = Buffer.from(secret.data?.password ?? '', 'base64').toString();
+    assert.match(password, /^[A-Za-z0-9]{32}$/);
+    assert.equal(
+      Buffer.from(secret.data?.url ?? '', 'base64').toString(),
+      `postgres://sigil:${password}@${service.metadata?.name}.${NAMESPACE}.svc:5432/sigil`,
+    );
+    const pod = statefulSet.spec?.template;
+    const container = pod?.spec?.containers[0];
+    assert.equal(service.spec?.ports?.[0]?.targetPort, container?.ports?.[0]?.name);
+    assert.equal(container?.ports?.[0]?.containerPort, 5432);
+    for (const [label, value] of Object.entries(service.spec?.selector ?? {}))
+      assert.equal(pod?.metadata?.labels?.[label], value);
+    assert.deepEqual(container?.env?.find((e) => e.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef, {
+      name: secret.metadata?.name,
+      key: 'password',
+    });
+    assert.equal(pod?.spec?.securityContext?.runAsNonRoot, true);
+    assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
+    const args = await checkComponent(objects, 'tlog');
+    assert.equal(args.get('--database'), '$(SIGIL_DATABASE_URL)');
+    assert.deepEqual(deploymentOf(objects, 'tlog').spec?.template.spec?.containers[0]?.env, [
+      {
+        name: 'SIGIL_DATABASE_URL',
+        valueFrom: { secretKeyRef: { name: secret.metadata?.name, key: 'url' } },
+      },
+    ]);
+  });
+
   it('2 CA replicas with an external CT log: no volume, its key checked, a PodDisruptionBudget; PKCS#11 flags', async () => {
     const pem = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n';
     const objects = render(
@@ -312,11 +355,23 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
     const r = REQUIRED_VALUES;
     refused(
       [...r, '--set', 'tlog.replicaCount=2'],
-      /tlog\.replicaCount > 1 needs tlog\.database \(PostgreSQL\)/,
+      /tlog\.replicaCount > 1 needs tlog\.database or postgresql\.enabled \(PostgreSQL\)/,
     );
     refused(
       [...r, '--set', 'tlog.database.url=postgres://db/x'],
-      /tlog\.database needs tlog\.key\.existingSecret/,
+      /tlog\.database \(or postgresql\.enabled\) needs tlog\.key\.existingSecret/,
+    );
+    refused(
+      [
+        ...r,
+        '--set',
+        'postgresql.enabled=true',
+        '--set',
+        'tlog.key.existingSecret=k',
+        '--set',
+        'tlog.database.url=postgres://db/x',
+      ],
+      /postgresql\.enabled and tlog\.database both name the log's database: keep one/,
     );
     refused([...r, '--set', 'ca.replicaCount=2'], /ca\.replicaCount > 1 needs ca\.ctLog\.url/);
     refused(

@@ -36,6 +36,7 @@ const VALUE_SETS: Record<string, string[]> = {
     ...['--set', 'ca.replicaCount=2', '--set', 'ca.ctLog.url=http://ctlog.internal'],
     ...['--set', 'ca.pkcs11.configSecret=hsm', '--set-string', 'ca.pkcs11.hsmCarootId=99'],
   ],
+  'bundled PostgreSQL for trials': ['--set', 'postgresql.enabled=true', '--set', 'tlog.key.existingSecret=k'],
   'dev OIDC issuer on, TUF seeded': [
     '--set',
     'oidc.enabled=true',
@@ -164,5 +165,48 @@ describe('the sigil-sigstore chart on a real kube-apiserver', { skip }, () => {
       `${prefix}-tlog`,
       `${prefix}-tuf`,
     ]);
+  });
+
+  it('the bundled PostgreSQL keeps the password it generated on install across upgrades', async () => {
+    const values = [
+      ...REQUIRED_VALUES,
+      '--set',
+      'postgresql.enabled=true',
+      '--set',
+      'tlog.key.existingSecret=k',
+    ];
+    const namespace = ['-n', 'trial', '--create-namespace'];
+    const url = async () =>
+      Buffer.from(
+        await kubectl(
+          'get',
+          'secret',
+          'trial-sigil-sigstore-postgresql',
+          '-n',
+          'trial',
+          '-o',
+          'jsonpath={.data.url}',
+        ),
+        'base64',
+      ).toString();
+    const installed = await helm('install', 'trial', SIGSTORE_CHART, ...namespace, ...values);
+    assert.equal(installed.code, 0, installed.stderr);
+    const first = await url();
+    assert.match(
+      first,
+      /^postgres:\/\/sigil:[A-Za-z0-9]{32}@trial-sigil-sigstore-postgresql\.trial\.svc:5432\/sigil$/,
+    );
+    const upgraded = await helm(
+      'upgrade',
+      'trial',
+      SIGSTORE_CHART,
+      '-n',
+      'trial',
+      ...values,
+      '--set',
+      'tlog.batchSize=256',
+    );
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    assert.equal(await url(), first);
   });
 });

@@ -114,7 +114,7 @@ spec:
 {{- end }}
 {{- end }}
 
-{{/* The Service of one component, port `port` named http. */}}
+{{/* The Service of one component: `port` to the container port named `portName` (default http). */}}
 {{- define "sigstore.service" -}}
 apiVersion: v1
 kind: Service
@@ -128,8 +128,8 @@ spec:
   selector:
     {{- include "sigstore.selectorLabels" (dict "root" .root "component" (default .component .selectComponent)) | nindent 4 }}
   ports:
-    - name: http
+    - name: {{ default "http" .portName }}
       port: {{ .port }}
-      targetPort: {{ default "http" .targetPort }}
+      targetPort: {{ default "http" .portName }}
       protocol: TCP
 {{- end }}

@@ -22,12 +22,15 @@ includes this first, so the same (first) message comes out whichever template He
 {{- fail "oidc.enabled needs ca.enabled: the dev issuer runs in the CA's pod" }}
 {{- end }}
 {{- if $v.tlog.enabled }}
-{{- $postgres := or $v.tlog.database.url $v.tlog.database.existingSecret }}
+{{- $postgres := or $v.tlog.database.url $v.tlog.database.existingSecret $v.postgresql.enabled }}
+{{- if and $v.postgresql.enabled (or $v.tlog.database.url $v.tlog.database.existingSecret) }}
+{{- fail "postgresql.enabled and tlog.database both name the log's database: keep one" }}
+{{- end }}
 {{- if and (gt (int $v.tlog.replicaCount) 1) (not $postgres) }}
-{{- fail "tlog.replicaCount > 1 needs tlog.database (PostgreSQL): SQLite is one file on one pod's volume" }}
+{{- fail "tlog.replicaCount > 1 needs tlog.database or postgresql.enabled (PostgreSQL): SQLite is one file on one pod's volume" }}
 {{- end }}
 {{- if and $postgres (not $v.tlog.key.existingSecret) }}
-{{- fail "tlog.database needs tlog.key.existingSecret: without a volume each pod would create a key of its own (sigil tlog init)" }}
+{{- fail "tlog.database (or postgresql.enabled) needs tlog.key.existingSecret: without a volume each pod would create a key of its own (sigil tlog init)" }}
 {{- end }}
 {{- end }}
 {{- if and $v.tuf.enabled (not $v.tuf.keys.existingSecret) }}
