@@ -9,7 +9,7 @@
  * initializes from the TUF repository the seed init container unpacked.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -134,8 +134,14 @@ async function startPod(
 
   for (const init of pod.initContainers ?? []) {
     const run = command(init, await mounted(init));
-    const result = await runProcess(run.program, run.args, { cwd: root });
-    assert.equal(result.code, 0, `init container ${init.name}: ${result.stderr}`);
+    // No stdin (an init container that exits at once would break a pipe to it); the servers it prepares
+    // for run in processes of their own, so a blocking run is fine.
+    const result = spawnSync(run.program, run.args, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 0, `init container ${init.name}: ${result.stderr}`);
   }
   const running: RunningPod = { urls: {}, processes: [] };
   for (const container of pod.containers) {
