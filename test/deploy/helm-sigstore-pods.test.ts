@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -159,7 +159,11 @@ async function startPod(
     running.urls[port?.name ?? ''] = url;
     const path = container.readinessProbe?.httpGet?.path;
     assert.ok(path, `${container.name} has a readiness probe`);
-    await ready(`${url}${path}`, child, () => output);
+    // A pod that never gets ready is stopped here: the caller never sees it to stop it.
+    await ready(`${url}${path}`, child, () => output).catch(async (err) => {
+      await stopAll([running]);
+      throw err;
+    });
   }
   return running;
 }
@@ -232,6 +236,7 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
 
   after(async () => {
     await stopAll(pods);
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('log (SQLite), CA with the dev issuer and TUF start ready; a keyless signature is logged; a client initializes', async () => {

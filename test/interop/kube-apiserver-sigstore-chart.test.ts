@@ -7,6 +7,7 @@
  * runs them).
  */
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { runProcess, workDir } from '../helpers/cli.js';
 import { type KubeControlPlane, startKubeControlPlane } from '../helpers/kube-control-plane.js';
@@ -68,6 +69,7 @@ describe('the sigil-sigstore chart on a real kube-apiserver', { skip }, () => {
 
   after(async () => {
     await plane?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   for (const [name, values] of Object.entries(VALUE_SETS)) {
