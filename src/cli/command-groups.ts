@@ -44,6 +44,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     load: async () => (await import('./commands/registry.js')).registerRegistryCommands,
   },
   { commands: ['tlog'], load: async () => (await import('./commands/tlog.js')).registerTlogCommands },
+  { commands: ['tsa'], load: async () => (await import('./commands/tsa.js')).registerTsaCommands },
   {
     commands: ['tuf', 'initialize'],
     load: async () => (await import('./commands/tuf.js')).registerTufCommands,

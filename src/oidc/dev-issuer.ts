@@ -119,12 +119,17 @@ export interface RunningDevIssuer {
 export async function startDevIssuer(
   host: string,
   port: number,
-  keys?: DevIssuerKeys,
+  options: {
+    keys?: DevIssuerKeys;
+    /** The URL clients reach it at, which its tokens name (behind a Service or proxy); else where it listens. */
+    publicUrl?: string;
+  } = {},
 ): Promise<RunningDevIssuer> {
-  const issuerKeys = keys ?? (await createDevIssuerKeys());
+  const issuerKeys = options.keys ?? (await createDevIssuerKeys());
   let url = '';
   const app = buildDevIssuerApp(issuerKeys, () => url);
-  url = await listenUrl(app, host, port);
+  const listening = await listenUrl(app, host, port);
+  url = options.publicUrl?.replace(/\/+$/, '') ?? listening;
   const issuers = Object.fromEntries(DEV_IDENTITY_KINDS.map((kind) => [kind, devIssuerUrl(url, kind)]));
   return {
     url,

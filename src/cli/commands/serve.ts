@@ -19,7 +19,7 @@ import { callService, readUserFile, SigilError } from '../../core/index.js';
 import { loadPublicKeyPem } from '../../crypto/index.js';
 import { DEV_IDENTITY_KINDS, type DevIdentityKind, startDevIssuer } from '../../oidc/index.js';
 import { startStack } from '../../server/index.js';
-import { parseAddress } from '../address.js';
+import { parseAddress, parseHttpUrl } from '../address.js';
 import { parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
@@ -246,6 +246,10 @@ Example:
     .command('serve')
     .description('Serve discovery, JWKS and a token endpoint minting tokens for people and CI jobs')
     .option('--addr <host:port>', 'address to listen on', '127.0.0.1:8080')
+    .option(
+      '--issuer-url <url>',
+      'the URL clients and the CA reach it at, which its tokens name (default: the address it listens on)',
+    )
     .addHelpText(
       'after',
       `
@@ -253,13 +257,16 @@ Issuers: <url>/email, <url>/github-actions, <url>/gitlab (one per identity kind)
 
 Examples:
   sigil oidc serve --addr 127.0.0.1:8080
+  sigil oidc serve --addr 0.0.0.0:8080 --issuer-url http://oidc.sigstore.svc:8080
   curl -s -X POST -H 'content-type: application/json' \\
     -d '{"kind":"github-actions","repository":"org/app"}' http://127.0.0.1:8080/token`,
     )
     .action(
-      action(async (opts: { addr: string }) => {
+      action(async (opts: { addr: string; issuerUrl?: string }) => {
         const { host, port } = parseAddress(opts.addr);
-        const server = await startDevIssuer(host, port);
+        const server = await startDevIssuer(host, port, {
+          ...(opts.issuerUrl ? { publicUrl: parseHttpUrl(opts.issuerUrl, '--issuer-url') } : {}),
+        });
         info(
           `dev OIDC issuer listening on ${server.url} (issuers: ${Object.values(server.issuers).join(', ')})`,
         );
