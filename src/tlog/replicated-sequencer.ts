@@ -1,0 +1,211 @@
+/**
+ * One replica of a log that several `sigil tlog serve --database postgres://...` share. Every replica
+ * accepts submissions and serves reads from the database; the one holding the lease integrates.
+ *
+ * - The lease holder runs the ordinary Sequencer (group commit, tree in memory): its own submissions go
+ *   straight to it, and it integrates what other replicas filed in the pending table.
+ * - Other replicas file submissions in the pending table (durable before anything is answered) and wait
+ *   for the entry to appear in the log, woken by NOTIFY and, should a notification be missed, by polling.
+ *   The answer is the stored entry, so it is acknowledged only once integrated and durable, as before.
+ * - When the holder dies its session ends, PostgreSQL frees the lock, and the next replica to poll takes
+ *   the lease, reloads the tree from storage and goes on from the newest checkpoint. Every batch is fenced
+ *   in its transaction (postgres-storage.ts), so a deposed holder still writing is refused, not forked.
+ */
+import { SigilError } from '../core/index.js';
+import type { AcceptedEntry } from './kinds.js';
+import type { LogKey } from './log-key.js';
+import { clearPending, enqueuePending, ReplicaSession, readPending } from './postgres-replication.js';
+import type { PostgresLogStorage } from './postgres-storage.js';
+import { type Integrated, Sequencer, type SequencerOptions } from './sequencer.js';
+import type { StoredCheckpoint } from './storage.js';
+
+export interface ReplicationOptions {
+  /** How often a replica retries the lease and looks for integrated entries without a notification. */
+  pollMs?: number;
+}
+
+interface Waiter {
+  existing: boolean;
+  resolve(result: Integrated): void;
+  reject(err: unknown): void;
+}
+
+export class ReplicatedSequencer {
+  private session: ReplicaSession | undefined;
+  private leaseHeld = false;
+  private integrator: Sequencer | undefined;
+  private readonly waiting = new Map<string, Waiter[]>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+
+  private constructor(
+    private readonly storage: PostgresLogStorage,
+    private readonly key: LogKey,
+    private readonly options: SequencerOptions,
+    private readonly treeId: bigint,
+    private readonly pollMs: number,
+  ) {}
+
+  static async start(
+    storage: PostgresLogStorage,
+    key: LogKey,
+    options: SequencerOptions,
+    replication: ReplicationOptions = {},
+  ): Promise<ReplicatedSequencer> {
+    const replica = new ReplicatedSequencer(
+      storage,
+      key,
+      options,
+      await storage.treeId(),
+      replication.pollMs ?? 250,
+    );
+    replica.timer = setInterval(() => replica.wake(), replica.pollMs);
+    // Reads need a checkpoint: the first lease holder writes the empty tree's.
+    while (!(await storage.latestCheckpoint())) {
+      replica.wake();
+      await replica.running;
+      if (!(await storage.latestCheckpoint())) await new Promise((r) => setTimeout(r, replica.pollMs));
+    }
+    return replica;
+  }
+
+  /** Whether this replica holds the lease and integrates (the others only file and read). */
+  get integrating(): boolean {
+    return this.integrator !== undefined;
+  }
+
+  async submit(accepted: AcceptedEntry): Promise<Integrated> {
+    const integrator = this.integrator;
+    if (integrator) {
+      try {
+        return await integrator.submit(accepted);
+      } catch {
+        // The lease was lost or another replica integrated first: file it like any other replica.
+        this.dropIntegrator();
+      }
+    }
+    const inserted = await enqueuePending(this.storage.pool, accepted);
+    const integrated = new Promise<Integrated>((resolve, reject) => {
+      const hex = accepted.leafHash.toString('hex');
+      const list = this.waiting.get(hex) ?? [];
+      list.push({ existing: !inserted, resolve, reject });
+      this.waiting.set(hex, list);
+    });
+    this.wake();
+    return integrated;
+  }
+
+  async latestCheckpoint(): Promise<StoredCheckpoint> {
+    if (this.integrator) return this.integrator.checkpoint;
+    const latest = await this.storage.latestCheckpoint();
+    if (!latest) throw new SigilError('IO_ERROR', 'the log has no checkpoint');
+    return latest;
+  }
+
+  async drain(): Promise<void> {
+    await this.integrator?.drain();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.running;
+    const integrator = this.integrator;
+    this.integrator = undefined;
+    await integrator?.drain();
+    integrator?.close();
+    await this.session?.close();
+    for (const list of this.waiting.values())
+      for (const w of list) w.reject(new SigilError('IO_ERROR', 'the log replica is closing'));
+    this.waiting.clear();
+  }
+
+  /** Runs a round now, or right after the one in progress. */
+  private wake(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.round();
+      } while (this.again && !this.closed);
+      this.running = undefined;
+    })();
+  }
+
+  /** Keeps the session and lease, integrates pending rows when holding it, answers waiting submitters. */
+  private async round(): Promise<void> {
+    try {
+      const session = await this.currentSession();
+      if (!this.leaseHeld) this.leaseHeld = await session.tryLease(this.treeId);
+      else await session.ping();
+      if (this.leaseHeld && !this.integrator && !this.closed) {
+        // A new holder (or one whose write was refused) starts from what is stored.
+        this.integrator = await Sequencer.start(this.storage, this.key, this.options);
+      }
+      if (this.integrator) await this.integratePending(this.integrator);
+    } catch {
+      // The database is unreachable or a batch was refused: the integrator reloads next round.
+      this.dropIntegrator();
+    }
+    await this.answerWaiters().catch(() => {});
+  }
+
+  private async currentSession(): Promise<ReplicaSession> {
+    if (this.session?.alive) return this.session;
+    this.leaseHeld = false;
+    this.dropIntegrator();
+    await this.session?.close();
+    this.session = undefined;
+    this.session = await ReplicaSession.open(
+      this.storage.url,
+      () => this.wake(),
+      () => {
+        // The lock went with the session: stop integrating at once; the fence refuses what is in flight.
+        this.leaseHeld = false;
+        this.dropIntegrator();
+        this.wake();
+      },
+    );
+    return this.session;
+  }
+
+  private async integratePending(integrator: Sequencer): Promise<void> {
+    const limit = this.options.batchSize * 4;
+    const rows = await readPending(this.storage.pool, limit);
+    if (rows.length === 0) return;
+    const results = await Promise.allSettled(rows.map((row) => integrator.submit(row)));
+    const done = rows.filter((_, i) => results[i]?.status === 'fulfilled').map((r) => r.leafHash);
+    if (done.length > 0) await clearPending(this.storage.pool, done);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (rows.length === limit) this.again = true;
+  }
+
+  private async answerWaiters(): Promise<void> {
+    if (this.waiting.size === 0) return;
+    const hashes = [...this.waiting.keys()].map((hex) => Buffer.from(hex, 'hex'));
+    const entries = await this.storage.entriesByLeafHashes(hashes);
+    if (entries.length === 0) return;
+    // Read after the entries: a batch commits its entries and checkpoint together, so this one covers them.
+    const checkpoint = await this.storage.latestCheckpoint();
+    if (!checkpoint) return;
+    for (const entry of entries) {
+      const hex = entry.leafHash.toString('hex');
+      for (const w of this.waiting.get(hex) ?? []) w.resolve({ entry, checkpoint, existing: w.existing });
+      this.waiting.delete(hex);
+    }
+  }
+
+  /** Stops integrating; what the old integrator has queued is still written (or refused by the fence). */
+  private dropIntegrator(): void {
+    const old = this.integrator;
+    this.integrator = undefined;
+    if (old) void old.drain().finally(() => old.close());
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Replicas of one log on PostgreSQL, in one process: every replica accepts and reads, one integrates,
+ * duplicates sent to two replicas become one entry, a stale writer is fenced off, and the lease moves on
+ * when its holder closes. (Killing a replica with -9 is test/e2e/tlog-replicas.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { generateKeyPair } from '../../src/crypto/index.js';
+import {
+  logKeyFrom,
+  PostgresLogStorage,
+  TransparencyLog,
+  verifyConsistency,
+  verifyRekorEntry,
+} from '../../src/tlog/index.js';
+import { peerMissing } from '../helpers/peers.js';
+import { type PostgresServer, postgresBinDir, startPostgres } from '../helpers/postgres.js';
+import { signedHashedRekord } from '../helpers/tlog-entries.js';
+
+const logKey = logKeyFrom(generateKeyPair().privateKey);
+const { privateKey } = generateKeyPair();
+const pgSkip = peerMissing('PostgreSQL (postgresql)', postgresBinDir() !== undefined);
+let postgres: PostgresServer | undefined;
+before(async () => {
+  if (!pgSkip) postgres = await startPostgres();
+});
+after(() => postgres?.stop());
+
+async function replica(): Promise<TransparencyLog> {
+  const storage = await PostgresLogStorage.connect((postgres as PostgresServer).url);
+  return TransparencyLog.open(storage, logKey, { hostname: 'localhost', intervalMs: 1, replicaPollMs: 50 });
+}
+
+async function until(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
+  it('every replica accepts and reads; one integrates; a duplicate sent to both is one entry', async () => {
+    const a = await replica();
+    const b = await replica();
+    try {
+      await until('one replica holds the lease', () => a.integrating !== b.integrating);
+      const results = await Promise.all(
+        Array.from({ length: 30 }, async (_, i) =>
+          (i % 2 ? a : b).add(await signedHashedRekord(privateKey, `replicas ${i}`)),
+        ),
+      );
+      const indexes = results.map((r) => r.entry.logIndex);
+      assert.equal(new Set(indexes).size, 30, 'no index given twice');
+      for (const r of results) verifyRekorEntry(r.entry, { publicKey: logKey.publicKey });
+
+      const proposal = await signedHashedRekord(privateKey, 'sent to both replicas');
+      const [viaA, viaB] = await Promise.all([a.add(proposal), b.add(proposal)]);
+      assert.equal(viaA.uuid, viaB.uuid);
+      assert.equal(viaA.entry.logIndex, viaB.entry.logIndex);
+      verifyRekorEntry(viaB.entry, { publicKey: logKey.publicKey });
+      const leaf = viaA.uuid.slice(16);
+      assert.deepEqual(await a.search(`sha256:${hashOf('sent to both replicas')}`), [viaA.uuid]);
+      assert.equal((await b.byUuid(leaf))?.entry.logIndex, viaA.entry.logIndex);
+
+      const sizes = [(await a.checkpoint()).size, (await b.checkpoint()).size];
+      await until('both replicas read the same tree', async () => {
+        sizes[0] = (await a.checkpoint()).size;
+        sizes[1] = (await b.checkpoint()).size;
+        return sizes[0] === sizes[1];
+      });
+      assert.equal(sizes[0], Math.max(...indexes, viaA.entry.logIndex) + 1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('refuses a batch that does not extend the newest checkpoint', async () => {
+    const storage = await PostgresLogStorage.connect((postgres as PostgresServer).url);
+    try {
+      const latest = await storage.latestCheckpoint();
+      assert.ok(latest && latest.size > 1);
+      // A deposed integrator that loaded the tree one entry ago and writes "the next" index.
+      const stale = latest.size - 1;
+      await assert.rejects(
+        storage.appendBatch({
+          entries: [
+            {
+              index: stale,
+              leafHash: Buffer.alloc(32, 7),
+              body: Buffer.from('{}'),
+              integratedTime: 0,
+              set: '',
+            },
+          ],
+          nodes: [],
+          index: [],
+          checkpoint: { size: latest.size, rootHash: Buffer.alloc(32), note: 'forged' },
+        }),
+        /tree is at size \d+, this batch extends \d+/,
+      );
+      assert.equal((await storage.latestCheckpoint())?.size, latest.size);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('hands the lease over when its holder closes, and the tree stays consistent', async () => {
+    const a = await replica();
+    const b = await replica();
+    try {
+      await until('one replica holds the lease', () => a.integrating !== b.integrating);
+      const [holder, other] = a.integrating ? [a, b] : [b, a];
+      await holder.add(await signedHashedRekord(privateKey, 'before handover'));
+      const before = await holder.checkpoint();
+      await holder.close();
+      const added = await other.add(await signedHashedRekord(privateKey, 'after handover'));
+      assert.equal(other.integrating, true);
+      assert.equal(added.entry.logIndex, before.size);
+      verifyRekorEntry(added.entry, { publicKey: logKey.publicKey });
+      const after = await other.checkpoint();
+      const proof = await other.consistency(before.size, after.size);
+      verifyConsistency(
+        before.size,
+        after.size,
+        proof.hashes.map((h) => Buffer.from(h, 'hex')),
+        before.rootHash,
+        after.rootHash,
+      );
+    } finally {
+      await a.close().catch(() => {});
+      await b.close().catch(() => {});
+    }
+  });
+});
+
+function hashOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
