@@ -42,7 +42,14 @@ const head = async (url: string) =>
 
 async function until(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = Date.now() + 90_000;
-  while (!(await Promise.resolve().then(condition).catch(() => false))) {
+  const holds = async () => {
+    try {
+      return await condition();
+    } catch {
+      return false; // a replica is down or starting
+    }
+  };
+  while (!(await holds())) {
     if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }

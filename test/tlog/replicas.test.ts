@@ -134,6 +134,43 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
       await b.close().catch(() => {});
     }
   });
+
+  it('survives the loss of the lease session: the lease moves and the old holder goes on accepting', async () => {
+    const a = await replica();
+    const b = await replica();
+    const admin = await PostgresLogStorage.connect((postgres as PostgresServer).url);
+    try {
+      await until('one replica holds the lease', () => a.integrating !== b.integrating);
+      const before = await a.checkpoint();
+      // PostgreSQL drops the holder's session (as on a network cut or a server restart): its lock goes too.
+      const killed = await admin.pool.query(
+        "SELECT pg_terminate_backend(pid) AS done FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid <> 0",
+      );
+      assert.deepEqual(killed.rows, [{ done: true }]);
+      const added = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) =>
+          (i % 2 ? a : b).add(await signedHashedRekord(privateKey, `session lost ${i}`)),
+        ),
+      );
+      assert.equal(new Set(added.map((r) => r.entry.logIndex)).size, 20);
+      for (const r of added) verifyRekorEntry(r.entry, { publicKey: logKey.publicKey });
+      await until('a replica holds the lease again', () => a.integrating || b.integrating);
+      const after = await admin.latestCheckpoint();
+      assert.ok(after && after.size >= before.size + 20);
+      const proof = await a.consistency(before.size, after.size);
+      verifyConsistency(
+        before.size,
+        after.size,
+        proof.hashes.map((h) => Buffer.from(h, 'hex')),
+        before.rootHash,
+        after.rootHash,
+      );
+    } finally {
+      await admin.close();
+      await a.close();
+      await b.close();
+    }
+  });
 });
 
 function hashOf(text: string): string {
