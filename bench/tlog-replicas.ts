@@ -5,7 +5,6 @@
  * against the single-thread check of one entry, and the takeover against the replicas' poll interval.
  */
 import { mkdtemp } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +13,7 @@ import { acceptProposedEntry, hashedRekordProposal } from '../src/tlog/index.js'
 import { postgresBinDir, startPostgres } from '../test/helpers/postgres.js';
 import { startTlogProcess, type TlogProcess } from '../test/helpers/tlog-process.js';
 import { formatTiming, measure, type Timing } from './stats.js';
+import { http } from './tlog.js';
 
 const ENTRIES = Number(process.env.SIGIL_BENCH_REPLICAS_ENTRIES ?? 3_000);
 const CLIENTS = 128;
@@ -21,32 +21,6 @@ const CLIENTS = 128;
 const POLL_MS = 250;
 
 const signer = keySigner(generateKeyPair('ecdsa-p256').privateKey);
-const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-
-function send(method: string, url: string, body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        agent,
-        headers: body
-          ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }
-          : {},
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 async function proposals(label: string, count: number): Promise<string[]> {
   const bodies: string[] = [];
   for (let n = 0; n < count; n++) {
@@ -63,15 +37,15 @@ async function appends(replicas: TlogProcess[], label: string): Promise<Timing> 
     ENTRIES,
     async (i) => {
       const url = (replicas[i % replicas.length] as TlogProcess).url;
-      const { status, text } = await send('POST', `${url}/api/v1/log/entries`, bodies[i]);
-      if (status !== 201) throw new Error(`${url} answered ${status}: ${text}`);
+      const status = await http('POST', `${url}/api/v1/log/entries`, bodies[i]);
+      if (status !== 201) throw new Error(`${url} answered ${status}`);
     },
     CLIENTS,
   );
 }
 
 const integrating = async (r: TlogProcess) =>
-  (JSON.parse((await send('GET', `${r.url}/healthz`)).text) as { integrating: boolean }).integrating;
+  ((await (await fetch(`${r.url}/healthz`)).json()) as { integrating: boolean }).integrating;
 
 /** Milliseconds from kill -9 of the integrator until a survivor has integrated a new submission. */
 async function takeover(replicas: TlogProcess[]): Promise<number> {
@@ -81,8 +55,8 @@ async function takeover(replicas: TlogProcess[]): Promise<number> {
   const [body] = await proposals('after the kill', 1);
   const started = performance.now();
   await victim.stop('SIGKILL');
-  const { status, text } = await send('POST', `${survivor.url}/api/v1/log/entries`, body);
-  if (status !== 201) throw new Error(`after the kill ${survivor.url} answered ${status}: ${text}`);
+  const status = await http('POST', `${survivor.url}/api/v1/log/entries`, body);
+  if (status !== 201) throw new Error(`after the kill ${survivor.url} answered ${status}`);
   return performance.now() - started;
 }
 
@@ -118,6 +92,5 @@ export async function benchTlogReplicas(): Promise<void> {
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
     await postgres.stop();
-    agent.destroy();
   }
 }
