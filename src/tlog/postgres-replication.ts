@@ -60,37 +60,42 @@ export async function clearPending(pool: pg.Pool, leafHashes: readonly Buffer[])
 }
 
 /**
- * A connection of its own that LISTENs for the log's notifications and, when asked, holds the integrator's
- * lease: a session advisory lock on the tree ID, which PostgreSQL releases the moment this session ends,
- * whether the process was killed, the network cut (tight TCP keepalives make the server notice within
- * seconds) or the connection lost. `lost` fires once when the session breaks.
+ * A connection of its own that LISTENs for the log's notifications and holds the integrator's lease: one
+ * row naming the holder, its session and an expiry it renews every round. Another replica takes the lease
+ * once it has expired (a frozen or cut-off holder) or at once when the holder's session is gone from the
+ * server (killed process, lost connection: PostgreSQL ends the backend). `lost` fires when this session
+ * breaks.
  */
 export class ReplicaSession {
   private broken = false;
 
-  private constructor(private readonly client: pg.Client) {}
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly replicaId: string,
+  ) {}
 
   static async open(
     url: string,
-    onNotify: (channel: string) => void,
-    lost: (err: Error) => void,
+    replicaId: string,
+    onNotify: () => void,
+    lost: () => void,
   ): Promise<ReplicaSession> {
     const client = new (loadPg().Client)({
       connectionString: url,
       keepAlive: true,
       keepAliveInitialDelayMillis: 1000,
     });
-    await client.connect();
-    const session = new ReplicaSession(client);
-    const fail = (err: Error) => {
+    const session = new ReplicaSession(client, replicaId);
+    const fail = () => {
       if (session.broken) return;
       session.broken = true;
-      lost(err);
+      lost();
     };
     client.on('error', fail);
-    client.on('end', () => fail(new Error('PostgreSQL session ended')));
-    client.on('notification', (msg) => onNotify(msg.channel));
-    // The server drops a silent peer (and so its lock) after about 2 + 3 x 1 seconds.
+    client.on('end', fail);
+    client.on('notification', () => onNotify());
+    await client.connect();
+    // The server ends a silent peer's backend (freeing the lease at once) after about 2 + 3 x 1 seconds.
     await client.query(
       'SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3',
     );
@@ -102,18 +107,25 @@ export class ReplicaSession {
     return !this.broken;
   }
 
-  /** Takes the lease if no other session holds it. */
-  async tryLease(treeId: bigint): Promise<boolean> {
-    const { rows } = await this.client.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_lock($1::bigint) AS locked',
-      [treeId.toString()],
+  /** Takes the lease if it is free, expired or its holder's session is gone, or renews our own. */
+  async holdLease(ttlMs: number): Promise<boolean> {
+    const { rowCount } = await this.client.query(
+      `INSERT INTO tlog_lease AS l (id, holder, holder_pid, expires_at)
+       VALUES (1, $1, pg_backend_pid(), clock_timestamp() + $2 * interval '1 millisecond')
+       ON CONFLICT (id) DO UPDATE
+         SET holder = EXCLUDED.holder, holder_pid = EXCLUDED.holder_pid, expires_at = EXCLUDED.expires_at
+         WHERE l.holder = EXCLUDED.holder
+            OR l.expires_at < clock_timestamp()
+            OR NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = l.holder_pid)
+       RETURNING 1`,
+      [this.replicaId, ttlMs],
     );
-    return rows[0]?.locked === true;
+    return rowCount === 1;
   }
 
-  /** A round trip, so a dead session is noticed by the replica that holds the lease through it. */
-  async ping(): Promise<void> {
-    await this.client.query('SELECT 1');
+  /** Gives the lease up (a clean shutdown), so the next replica need not wait for it to expire. */
+  async releaseLease(): Promise<void> {
+    await this.client.query('DELETE FROM tlog_lease WHERE holder = $1', [this.replicaId]);
   }
 
   async close(): Promise<void> {

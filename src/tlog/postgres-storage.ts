@@ -5,7 +5,7 @@
  * every batch is fenced: it must extend the newest stored checkpoint, checked under a row lock, so a writer
  * that lost the lease (or never had it) can never write a fork or give an index twice.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { lazyRequire, SigilError } from '../core/index.js';
 import type { NodeId } from './merkle.js';
@@ -41,13 +41,29 @@ CREATE TABLE IF NOT EXISTS tlog_pending (
   body BYTEA NOT NULL,
   index_keys TEXT[] NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tlog_lease (
+  id INT PRIMARY KEY CHECK (id = 1),
+  holder TEXT NOT NULL,
+  holder_pid INT NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL
+);
 `;
+
+/**
+ * Server-side limits on every pooled session: a writer that vanished mid-transaction (network cut, frozen
+ * process) must not keep the tree row locked, which would stall the next integrator's fence.
+ */
+const SESSION_OPTIONS =
+  '-c idle_in_transaction_session_timeout=5000 -c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3';
 
 /** NOTIFY channel: a batch was committed (payload: the new tree size). */
 export const INTEGRATED_CHANNEL = 'sigil_tlog_integrated';
 
 export class PostgresLogStorage implements LogStorage {
   private readonly nodeCache = new NodeCache();
+
+  /** This replica's name in the lease row: only the lease holder's batches pass the fence. */
+  readonly replicaId = randomUUID();
 
   private constructor(
     /** Shared with the replication (pending submissions, lease, notifications). */
@@ -58,7 +74,12 @@ export class PostgresLogStorage implements LogStorage {
 
   /** Connects and creates the schema if needed. Many replicas may connect to the same tree. */
   static async connect(url: string): Promise<PostgresLogStorage> {
-    const pool = new (loadPg().Pool)({ connectionString: url, max: 8 });
+    const pool = new (loadPg().Pool)({
+      connectionString: url,
+      max: 8,
+      options: SESSION_OPTIONS,
+      keepAlive: true,
+    });
     // An idle pooled connection that breaks must not crash the process; the next query reports it.
     pool.on('error', () => {});
     try {
@@ -196,12 +217,19 @@ export class PostgresLogStorage implements LogStorage {
   }
 
   /**
-   * The batch must extend the newest stored checkpoint (the first batch: an empty store). The tree row is
-   * locked for the rest of the transaction, so two writers are serialised and the later one sees the first
-   * one's checkpoint and is refused: the tree stays one linear history whoever believes it holds the lease.
+   * The writer must hold an unexpired lease (by the database's clock, not its own) and the batch must
+   * extend the newest stored checkpoint (the first batch: an empty store). The tree row is locked for the
+   * rest of the transaction, so two writers are serialised and the later one sees the first one's
+   * checkpoint and is refused: the tree stays one linear history whoever believes it holds the lease.
    */
   private async fence(client: pg.PoolClient, batch: Batch): Promise<void> {
     await client.query("SELECT value FROM tlog_meta WHERE key = 'tree_id' FOR UPDATE");
+    const lease = await client.query(
+      'SELECT 1 FROM tlog_lease WHERE holder = $1 AND expires_at > clock_timestamp()',
+      [this.replicaId],
+    );
+    if (lease.rowCount !== 1)
+      throw new SigilError('IO_ERROR', 'this replica does not hold the integrator lease');
     const { rows } = await client.query<{ size: string | null }>(
       'SELECT max(size) AS size FROM tlog_checkpoints',
     );

@@ -7,9 +7,10 @@
  * - Other replicas file submissions in the pending table (durable before anything is answered) and wait
  *   for the entry to appear in the log, woken by NOTIFY and, should a notification be missed, by polling.
  *   The answer is the stored entry, so it is acknowledged only once integrated and durable, as before.
- * - When the holder dies its session ends, PostgreSQL frees the lock, and the next replica to poll takes
- *   the lease, reloads the tree from storage and goes on from the newest checkpoint. Every batch is fenced
- *   in its transaction (postgres-storage.ts), so a deposed holder still writing is refused, not forked.
+ * - When the holder dies its session ends and the next replica to look takes the lease at once (a frozen or
+ *   cut-off holder: once the lease expires), reloads the tree from storage and goes on from the newest
+ *   checkpoint. Every batch is fenced in its transaction (postgres-storage.ts): a deposed holder still
+ *   writing is refused, never forked.
  */
 import { SigilError } from '../core/index.js';
 import type { AcceptedEntry } from './kinds.js';
@@ -20,8 +21,10 @@ import { type Integrated, Sequencer, type SequencerOptions } from './sequencer.j
 import type { StoredCheckpoint } from './storage.js';
 
 export interface ReplicationOptions {
-  /** How often a replica retries the lease and looks for integrated entries without a notification. */
+  /** How often a replica renews or retries the lease and looks for integrated entries unnotified. */
   pollMs?: number;
+  /** How long a lease lasts unrenewed: the takeover time when a holder freezes or is cut off. */
+  leaseMs?: number;
 }
 
 interface Waiter {
@@ -32,7 +35,6 @@ interface Waiter {
 
 export class ReplicatedSequencer {
   private session: ReplicaSession | undefined;
-  private leaseHeld = false;
   private integrator: Sequencer | undefined;
   private readonly waiting = new Map<string, Waiter[]>();
   private timer: NodeJS.Timeout | undefined;
@@ -44,8 +46,8 @@ export class ReplicatedSequencer {
     private readonly storage: PostgresLogStorage,
     private readonly key: LogKey,
     private readonly options: SequencerOptions,
-    private readonly treeId: bigint,
     private readonly pollMs: number,
+    private readonly leaseMs: number,
   ) {}
 
   static async start(
@@ -58,8 +60,8 @@ export class ReplicatedSequencer {
       storage,
       key,
       options,
-      await storage.treeId(),
       replication.pollMs ?? 250,
+      replication.leaseMs ?? 3000,
     );
     replica.timer = setInterval(() => replica.wake(), replica.pollMs);
     // Reads need a checkpoint: the first lease holder writes the empty tree's.
@@ -116,6 +118,7 @@ export class ReplicatedSequencer {
     this.integrator = undefined;
     await integrator?.drain();
     integrator?.close();
+    await this.session?.releaseLease().catch(() => {});
     await this.session?.close();
     for (const list of this.waiting.values())
       for (const w of list) w.reject(new SigilError('IO_ERROR', 'the log replica is closing'));
@@ -140,11 +143,12 @@ export class ReplicatedSequencer {
 
   /** Keeps the session and lease, integrates pending rows when holding it, answers waiting submitters. */
   private async round(): Promise<void> {
+    if (this.closed) return; // close() drains the integrator itself
     try {
       const session = await this.currentSession();
-      if (!this.leaseHeld) this.leaseHeld = await session.tryLease(this.treeId);
-      else await session.ping();
-      if (this.leaseHeld && !this.integrator && !this.closed) {
+      const held = await session.holdLease(this.leaseMs);
+      if (!held) this.dropIntegrator();
+      else if (!this.integrator) {
         // A new holder (or one whose write was refused) starts from what is stored.
         this.integrator = await Sequencer.start(this.storage, this.key, this.options);
       }
@@ -158,16 +162,16 @@ export class ReplicatedSequencer {
 
   private async currentSession(): Promise<ReplicaSession> {
     if (this.session?.alive) return this.session;
-    this.leaseHeld = false;
     this.dropIntegrator();
     await this.session?.close();
     this.session = undefined;
     this.session = await ReplicaSession.open(
       this.storage.url,
+      this.storage.replicaId,
       () => this.wake(),
       () => {
-        // The lock went with the session: stop integrating at once; the fence refuses what is in flight.
-        this.leaseHeld = false;
+        // Others may take the lease now that the session is gone: stop integrating at once (the fence
+        // refuses what is in flight).
         this.dropIntegrator();
         this.wake();
       },

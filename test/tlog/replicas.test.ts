@@ -14,6 +14,7 @@ import {
   verifyConsistency,
   verifyRekorEntry,
 } from '../../src/tlog/index.js';
+import { ReplicaSession } from '../../src/tlog/postgres-replication.js';
 import { peerMissing } from '../helpers/peers.js';
 import { type PostgresServer, postgresBinDir, startPostgres } from '../helpers/postgres.js';
 import { signedHashedRekord } from '../helpers/tlog-entries.js';
@@ -77,14 +78,21 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
     }
   });
 
-  it('refuses a batch that does not extend the newest checkpoint', async () => {
-    const storage = await PostgresLogStorage.connect((postgres as PostgresServer).url);
+  it('refuses a batch from a replica without the lease, or not extending the newest checkpoint', async () => {
+    const url = (postgres as PostgresServer).url;
+    const storage = await PostgresLogStorage.connect(url);
+    const session = await ReplicaSession.open(
+      url,
+      storage.replicaId,
+      () => {},
+      () => {},
+    );
     try {
       const latest = await storage.latestCheckpoint();
       assert.ok(latest && latest.size > 1);
       // A deposed integrator that loaded the tree one entry ago and writes "the next" index.
       const stale = latest.size - 1;
-      await assert.rejects(
+      const batch = () =>
         storage.appendBatch({
           entries: [
             {
@@ -98,11 +106,14 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
           nodes: [],
           index: [],
           checkpoint: { size: latest.size, rootHash: Buffer.alloc(32), note: 'forged' },
-        }),
-        /tree is at size \d+, this batch extends \d+/,
-      );
+        });
+      await assert.rejects(batch(), /does not hold the integrator lease/);
+      assert.ok(await session.holdLease(60_000));
+      await assert.rejects(batch(), /tree is at size \d+, this batch extends \d+/);
       assert.equal((await storage.latestCheckpoint())?.size, latest.size);
     } finally {
+      await session.releaseLease();
+      await session.close();
       await storage.close();
     }
   });
@@ -144,7 +155,7 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
       const before = await a.checkpoint();
       // PostgreSQL drops the holder's session (as on a network cut or a server restart): its lock goes too.
       const killed = await admin.pool.query(
-        "SELECT pg_terminate_backend(pid) AS done FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid <> 0",
+        'SELECT pg_terminate_backend(holder_pid) AS done FROM tlog_lease',
       );
       assert.deepEqual(killed.rows, [{ done: true }]);
       const added = await Promise.all(
@@ -169,6 +180,29 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
       await admin.close();
       await a.close();
       await b.close();
+    }
+  });
+
+  it('takes the lease from a holder that stops renewing it, once it expires', async () => {
+    const url = (postgres as PostgresServer).url;
+    // A holder whose session stays connected but that renews nothing: a frozen process.
+    const frozen = await ReplicaSession.open(
+      url,
+      'frozen replica',
+      () => {},
+      () => {},
+    );
+    assert.ok(await frozen.holdLease(1500));
+    const a = await replica();
+    try {
+      assert.equal(a.integrating, false);
+      const added = await a.add(await signedHashedRekord(privateKey, 'after the lease expired'));
+      verifyRekorEntry(added.entry, { publicKey: logKey.publicKey });
+      assert.equal(a.integrating, true);
+      assert.equal(await frozen.holdLease(1500), false);
+    } finally {
+      await a.close();
+      await frozen.close();
     }
   });
 });
