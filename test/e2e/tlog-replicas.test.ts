@@ -108,6 +108,13 @@ describe('tlog replicas: three processes on one PostgreSQL', { skip: pgSkip }, (
       headers: { 'Content-Type': 'application/json' },
     });
     assert.deepEqual(await search.json(), [one.headers.get('etag')]);
+
+    // Once quiet, every replica serves the same signed checkpoint (tlog-tiles) and tree head.
+    const notes = async () =>
+      Promise.all(replicas.map(async (r) => (await fetch(`${r.url}/checkpoint`)).text()));
+    await until('every replica serves the newest checkpoint', async () => new Set(await notes()).size === 1);
+    const heads = await Promise.all(replicas.map((r) => head(r.url)));
+    assert.ok(heads.every((h) => h.treeSize >= 13 && h.rootHash === heads[0]?.rootHash));
   });
 
   it('kill -9 of the integrating replica under load: another takes over, nothing acknowledged is lost', async () => {
