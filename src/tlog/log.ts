@@ -11,7 +11,7 @@ import { acceptV2Request } from './kinds-v2.js';
 import type { LogKey } from './log-key.js';
 import { CompactTree, consistencyProof, inclusionProof } from './merkle.js';
 import { PostgresLogStorage } from './postgres-storage.js';
-import { ReplicatedSequencer } from './replicated-sequencer.js';
+import { ReplicatedSequencer, type ReplicationOptions } from './replicated-sequencer.js';
 import { type Integrated, Sequencer, type SequencerOptions } from './sequencer.js';
 import type { LogStorage, StoredCheckpoint, StoredEntry } from './storage.js';
 import { EntryVerifierPool } from './verify-pool.js';
@@ -23,8 +23,8 @@ export interface LogOptions {
   intervalMs?: number;
   /** Worker threads that check submissions; 0 checks them on the serving thread. */
   verifyWorkers?: number;
-  /** PostgreSQL replicas: how often to retry the lease and poll for integrated entries. */
-  replicaPollMs?: number;
+  /** PostgreSQL replicas: lease and polling periods, how long a filed submission waits. */
+  replication?: ReplicationOptions;
 }
 
 /** What the log needs of its writer: the single-process Sequencer, or a replica of a shared log. */
@@ -72,9 +72,7 @@ export class TransparencyLog {
     // A PostgreSQL log may have other replicas; SQLite has one writer, this process.
     const sequencer =
       storage instanceof PostgresLogStorage
-        ? await ReplicatedSequencer.start(storage, key, sequencing, {
-            ...(options.replicaPollMs ? { pollMs: options.replicaPollMs } : {}),
-          })
+        ? await ReplicatedSequencer.start(storage, key, sequencing, options.replication)
         : await Sequencer.start(storage, key, sequencing);
     const workers = options.verifyWorkers ?? 0;
     return new TransparencyLog(

@@ -25,6 +25,8 @@ export interface ReplicationOptions {
   pollMs?: number;
   /** How long a lease lasts unrenewed: the takeover time when a holder freezes or is cut off. */
   leaseMs?: number;
+  /** How long a submission filed for the integrator waits for its entry before it is answered an error. */
+  answerWithinMs?: number;
 }
 
 interface Waiter {
@@ -48,6 +50,7 @@ export class ReplicatedSequencer {
     private readonly options: SequencerOptions,
     private readonly pollMs: number,
     private readonly leaseMs: number,
+    private readonly answerWithinMs: number,
   ) {}
 
   static async start(
@@ -62,6 +65,7 @@ export class ReplicatedSequencer {
       options,
       replication.pollMs ?? 250,
       replication.leaseMs ?? 3000,
+      replication.answerWithinMs ?? 120_000,
     );
     replica.timer = setInterval(() => replica.wake(), replica.pollMs);
     // Reads need a checkpoint: the first lease holder writes the empty tree's.
@@ -85,16 +89,27 @@ export class ReplicatedSequencer {
         return await integrator.submit(accepted);
       } catch {
         // The lease was lost or another replica integrated first: file it like any other replica.
-        this.dropIntegrator();
+        this.dropIntegrator(integrator);
       }
     }
     const inserted = await enqueuePending(this.storage.pool, accepted);
+    const hex = accepted.leafHash.toString('hex');
     const integrated = new Promise<Integrated>((resolve, reject) => {
-      const hex = accepted.leafHash.toString('hex');
       const list = this.waiting.get(hex) ?? [];
       list.push({ existing: !inserted, resolve, reject });
       this.waiting.set(hex, list);
     });
+    // Not answered forever when no replica integrates (none can reach the database, say): the entry is
+    // then not acknowledged, and submitting it again learns its index once it is integrated.
+    const timer = setTimeout(() => {
+      const list = this.waiting.get(hex) ?? [];
+      this.waiting.delete(hex);
+      for (const w of list)
+        w.reject(
+          new SigilError('TIMEOUT', `entry ${hex} was not integrated within ${this.answerWithinMs} ms`),
+        );
+    }, this.answerWithinMs);
+    integrated.finally(() => clearTimeout(timer)).catch(() => {});
     this.wake();
     return integrated;
   }
@@ -206,9 +221,13 @@ export class ReplicatedSequencer {
     }
   }
 
-  /** Stops integrating; what the old integrator has queued is still written (or refused by the fence). */
-  private dropIntegrator(): void {
+  /**
+   * Stops integrating (only if `which`, when given, is still the integrator: a late failure of an old one
+   * must not stop its successor); what it has queued is still written, or refused by the fence.
+   */
+  private dropIntegrator(which?: Sequencer): void {
     const old = this.integrator;
+    if (which && which !== old) return;
     this.integrator = undefined;
     if (old) void old.drain().finally(() => old.close());
   }

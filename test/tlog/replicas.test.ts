@@ -28,9 +28,13 @@ before(async () => {
 });
 after(() => postgres?.stop());
 
-async function replica(): Promise<TransparencyLog> {
+async function replica(answerWithinMs?: number): Promise<TransparencyLog> {
   const storage = await PostgresLogStorage.connect((postgres as PostgresServer).url);
-  return TransparencyLog.open(storage, logKey, { hostname: 'localhost', intervalMs: 1, replicaPollMs: 50 });
+  return TransparencyLog.open(storage, logKey, {
+    hostname: 'localhost',
+    intervalMs: 1,
+    replication: { pollMs: 50, ...(answerWithinMs ? { answerWithinMs } : {}) },
+  });
 }
 
 async function until(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
@@ -200,6 +204,29 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
       verifyRekorEntry(added.entry, { publicKey: logKey.publicKey });
       assert.equal(a.integrating, true);
       assert.equal(await frozen.holdLease(1500), false);
+    } finally {
+      await a.close();
+      await frozen.close();
+    }
+  });
+
+  it('answers an error, not an acknowledgement, when nobody integrates in time; a resubmission finds it', async () => {
+    const url = (postgres as PostgresServer).url;
+    const frozen = await ReplicaSession.open(
+      url,
+      'frozen for good',
+      () => {},
+      () => {},
+    );
+    assert.ok(await frozen.holdLease(600_000));
+    const a = await replica(300);
+    try {
+      const proposal = await signedHashedRekord(privateKey, 'waits for an integrator');
+      await assert.rejects(a.add(proposal), /was not integrated within 300 ms/);
+      await frozen.releaseLease();
+      const again = await a.add(proposal);
+      verifyRekorEntry(again.entry, { publicKey: logKey.publicKey });
+      assert.deepEqual(await a.search(`sha256:${hashOf('waits for an integrator')}`), [again.uuid]);
     } finally {
       await a.close();
       await frozen.close();
