@@ -37,6 +37,18 @@ async function replica(answerWithinMs?: number): Promise<TransparencyLog> {
   });
 }
 
+/** A lease holder whose session stays connected but that renews nothing: a frozen process. */
+async function frozenHolder(name: string, leaseMs: number): Promise<ReplicaSession> {
+  const session = await ReplicaSession.open(
+    (postgres as PostgresServer).url,
+    name,
+    () => {},
+    () => {},
+  );
+  assert.ok(await session.holdLease(leaseMs));
+  return session;
+}
+
 async function until(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (!(await condition())) {
@@ -188,15 +200,7 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
   });
 
   it('takes the lease from a holder that stops renewing it, once it expires', async () => {
-    const url = (postgres as PostgresServer).url;
-    // A holder whose session stays connected but that renews nothing: a frozen process.
-    const frozen = await ReplicaSession.open(
-      url,
-      'frozen replica',
-      () => {},
-      () => {},
-    );
-    assert.ok(await frozen.holdLease(1500));
+    const frozen = await frozenHolder('frozen replica', 1500);
     const a = await replica();
     try {
       assert.equal(a.integrating, false);
@@ -211,14 +215,7 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
   });
 
   it('answers an error, not an acknowledgement, when nobody integrates in time; a resubmission finds it', async () => {
-    const url = (postgres as PostgresServer).url;
-    const frozen = await ReplicaSession.open(
-      url,
-      'frozen for good',
-      () => {},
-      () => {},
-    );
-    assert.ok(await frozen.holdLease(600_000));
+    const frozen = await frozenHolder('frozen for good', 600_000);
     const a = await replica(300);
     try {
       const proposal = await signedHashedRekord(privateKey, 'waits for an integrator');
