@@ -4,7 +4,7 @@
  * the notifications that wake replicas. SQL only; the policy lives in replicated-sequencer.ts.
  */
 import type pg from 'pg';
-import { lazyRequire } from '../core/index.js';
+import { lazyRequire, SigilError } from '../core/index.js';
 import type { AcceptedEntry } from './kinds.js';
 import { INTEGRATED_CHANNEL } from './postgres-storage.js';
 
@@ -12,6 +12,26 @@ const loadPg = lazyRequire<typeof pg>('pg');
 
 /** NOTIFY channel: a submission is waiting in tlog_pending. */
 export const PENDING_CHANNEL = 'sigil_tlog_pending';
+
+/**
+ * Records which key and checkpoint origin sign this database's log (the first replica decides) and refuses
+ * a replica that would sign with another: one tree signed under two identities would split its clients.
+ */
+export async function claimLogIdentity(pool: pg.Pool, logId: string, origin: string): Promise<void> {
+  const identity = `${logId} ${origin}`;
+  await pool.query("INSERT INTO tlog_meta (key, value) VALUES ('signer', $1) ON CONFLICT (key) DO NOTHING", [
+    identity,
+  ]);
+  const { rows } = await pool.query<{ value: string }>("SELECT value FROM tlog_meta WHERE key = 'signer'");
+  const stored = rows[0]?.value;
+  if (stored !== identity) {
+    throw new SigilError(
+      'BAD_KEY',
+      `this database's log is signed as "${stored}" (log ID, origin), this replica would sign as "${identity}"`,
+      'give every replica the same log key (log-key.pem) and --hostname',
+    );
+  }
+}
 
 /**
  * Files a submission for the integrator. False when the same entry is already pending or logged (the

@@ -15,7 +15,13 @@
 import { SigilError } from '../core/index.js';
 import type { AcceptedEntry } from './kinds.js';
 import type { LogKey } from './log-key.js';
-import { clearPending, enqueuePending, ReplicaSession, readPending } from './postgres-replication.js';
+import {
+  claimLogIdentity,
+  clearPending,
+  enqueuePending,
+  ReplicaSession,
+  readPending,
+} from './postgres-replication.js';
 import type { PostgresLogStorage } from './postgres-storage.js';
 import { type Integrated, Sequencer, type SequencerOptions } from './sequencer.js';
 import type { StoredCheckpoint } from './storage.js';
@@ -59,6 +65,7 @@ export class ReplicatedSequencer {
     options: SequencerOptions,
     replication: ReplicationOptions = {},
   ): Promise<ReplicatedSequencer> {
+    await claimLogIdentity(storage.pool, key.logId.toString('hex'), options.origin);
     const replica = new ReplicatedSequencer(
       storage,
       key,

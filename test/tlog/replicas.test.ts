@@ -229,6 +229,22 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
       await frozen.close();
     }
   });
+
+  it('refuses a replica that would sign with another key or checkpoint origin', async () => {
+    const url = (postgres as PostgresServer).url;
+    const otherKey = logKeyFrom(generateKeyPair().privateKey);
+    for (const [key, hostname] of [
+      [otherKey, 'localhost'],
+      [logKey, 'elsewhere'],
+    ] as const) {
+      const storage = await PostgresLogStorage.connect(url);
+      await assert.rejects(
+        TransparencyLog.open(storage, key, { hostname }),
+        /this database's log is signed as .*, this replica would sign as/,
+      );
+      await storage.close();
+    }
+  });
 });
 
 function hashOf(text: string): string {
