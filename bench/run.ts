@@ -15,6 +15,7 @@ import { benchPkcs11 } from './pkcs11.js';
 import { benchSbom } from './sbom.js';
 import { benchStartup } from './startup.js';
 import { benchTlog } from './tlog.js';
+import { benchTlogReplicas } from './tlog-replicas.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
 
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   keyless: benchKeyless,
   certificates: benchCertificatesOnStack,
   tlog: benchTlog,
+  'tlog-replicas': benchTlogReplicas,
   conditions: benchConditions,
   attestations: benchAttestations,
   sbom: benchSbom,

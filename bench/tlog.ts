@@ -58,7 +58,8 @@ async function hashedRekordEntry(n: number): Promise<unknown> {
 // node:http with keep-alive: the bench's client must cost less than the server it measures (fetch costs more).
 const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-function http(method: string, url: string, body?: string): Promise<number> {
+/** One request on the keep-alive agent; the status (the body is discarded). */
+export function http(method: string, url: string, body?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,

@@ -6,11 +6,13 @@
 import type { KeyObject } from 'node:crypto';
 import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { SigilError } from '../core/index.js';
-import { acceptProposedEntry } from './kinds.js';
+import { type AcceptedEntry, acceptProposedEntry } from './kinds.js';
 import { acceptV2Request } from './kinds-v2.js';
 import type { LogKey } from './log-key.js';
 import { CompactTree, consistencyProof, inclusionProof } from './merkle.js';
-import { Sequencer } from './sequencer.js';
+import { PostgresLogStorage } from './postgres-storage.js';
+import { ReplicatedSequencer, type ReplicationOptions } from './replicated-sequencer.js';
+import { type Integrated, Sequencer, type SequencerOptions } from './sequencer.js';
 import type { LogStorage, StoredCheckpoint, StoredEntry } from './storage.js';
 import { EntryVerifierPool } from './verify-pool.js';
 
@@ -21,6 +23,16 @@ export interface LogOptions {
   intervalMs?: number;
   /** Worker threads that check submissions; 0 checks them on the serving thread. */
   verifyWorkers?: number;
+  /** PostgreSQL replicas: lease and polling periods, how long a filed submission waits. */
+  replication?: ReplicationOptions;
+}
+
+/** What the log needs of its writer: the single-process Sequencer, or a replica of a shared log. */
+interface EntrySequencer {
+  submit(accepted: AcceptedEntry): Promise<Integrated>;
+  latestCheckpoint(): Promise<StoredCheckpoint>;
+  drain(): Promise<void>;
+  close(): void | Promise<void>;
 }
 
 export interface RekorEntry {
@@ -45,18 +57,23 @@ export class TransparencyLog {
     readonly storage: LogStorage,
     readonly key: LogKey,
     readonly treeId: bigint,
-    private readonly sequencer: Sequencer,
+    private readonly sequencer: EntrySequencer,
     private readonly pool: EntryVerifierPool | undefined,
   ) {}
 
   static async open(storage: LogStorage, key: LogKey, options: LogOptions): Promise<TransparencyLog> {
     const treeId = await storage.treeId();
-    const sequencer = await Sequencer.start(storage, key, {
+    const sequencing: SequencerOptions = {
       origin: `${options.hostname} - ${treeId}`,
       signerName: options.hostname,
       batchSize: options.batchSize ?? 512,
       intervalMs: options.intervalMs ?? 20,
-    });
+    };
+    // A PostgreSQL log may have other replicas; SQLite has one writer, this process.
+    const sequencer =
+      storage instanceof PostgresLogStorage
+        ? await ReplicatedSequencer.start(storage, key, sequencing, options.replication)
+        : await Sequencer.start(storage, key, sequencing);
     const workers = options.verifyWorkers ?? 0;
     return new TransparencyLog(
       storage,
@@ -111,7 +128,12 @@ export class TransparencyLog {
   }
 
   async checkpoint(): Promise<StoredCheckpoint> {
-    return this.sequencer.checkpoint;
+    return this.sequencer.latestCheckpoint();
+  }
+
+  /** Whether this process integrates entries: always for SQLite; for PostgreSQL, the lease holder. */
+  get integrating(): boolean {
+    return this.sequencer instanceof ReplicatedSequencer ? this.sequencer.integrating : true;
   }
 
   async byIndex(index: number): Promise<{ uuid: string; entry: RekorEntry } | undefined> {
@@ -171,7 +193,7 @@ export class TransparencyLog {
 
   async close(): Promise<void> {
     await this.sequencer.drain();
-    this.sequencer.close();
+    await this.sequencer.close();
     await this.pool?.close();
     await this.storage.close();
   }

@@ -1,9 +1,11 @@
 /**
  * The scale-out log store on PostgreSQL. A batch is one transaction (committed with the server's
- * synchronous_commit, so durable when acknowledged); bulk inserts go through unnest() arrays. Only one
- * sequencer may write a tree: it holds a session advisory lock on the tree ID for as long as it runs.
+ * synchronous_commit, so durable when acknowledged); bulk inserts go through unnest() arrays. Any number of
+ * replicas may open the same tree; which one writes is decided by the lease (postgres-replication.ts), and
+ * every batch is fenced: it must extend the newest stored checkpoint, checked under a row lock, so a writer
+ * that lost the lease (or never had it) can never write a fork or give an index twice.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { lazyRequire, SigilError } from '../core/index.js';
 import type { NodeId } from './merkle.js';
@@ -31,23 +33,63 @@ CREATE TABLE IF NOT EXISTS tlog_entries (
 CREATE TABLE IF NOT EXISTS tlog_nodes (level INT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx));
 CREATE TABLE IF NOT EXISTS tlog_checkpoints (size BIGINT PRIMARY KEY, root_hash BYTEA NOT NULL, note TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tlog_search (key TEXT NOT NULL, idx BIGINT NOT NULL, PRIMARY KEY (key, idx));
+CREATE TABLE IF NOT EXISTS tlog_pending (
+  seq BIGSERIAL PRIMARY KEY,
+  leaf_hash BYTEA NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  api_version TEXT NOT NULL,
+  body BYTEA NOT NULL,
+  index_keys TEXT[] NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tlog_lease (
+  id INT PRIMARY KEY CHECK (id = 1),
+  holder TEXT NOT NULL,
+  holder_pid INT NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL
+);
 `;
+
+/**
+ * Server-side limits on every pooled session: a writer that vanished mid-transaction (network cut, frozen
+ * process) must not keep the tree row locked, which would stall the next integrator's fence.
+ */
+const SESSION_OPTIONS =
+  '-c idle_in_transaction_session_timeout=5000 -c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3';
+
+/** NOTIFY channel: a batch was committed (payload: the new tree size). */
+export const INTEGRATED_CHANNEL = 'sigil_tlog_integrated';
 
 export class PostgresLogStorage implements LogStorage {
   private readonly nodeCache = new NodeCache();
 
+  /** This replica's name in the lease row: only the lease holder's batches pass the fence. */
+  readonly replicaId = randomUUID();
+
   private constructor(
-    private readonly pool: pg.Pool,
-    private readonly lockClient: pg.PoolClient,
+    /** Shared with the replication (pending submissions, lease, notifications). */
+    readonly pool: pg.Pool,
+    readonly url: string,
     private readonly id: bigint,
   ) {}
 
-  /** Connects, creates the schema if needed, and takes the tree's writer lock (fails if another holds it). */
+  /** Connects and creates the schema if needed. Many replicas may connect to the same tree. */
   static async connect(url: string): Promise<PostgresLogStorage> {
-    const pool = new (loadPg().Pool)({ connectionString: url, max: 8 });
-    let lockClient: pg.PoolClient | undefined;
+    const pool = new (loadPg().Pool)({
+      connectionString: url,
+      max: 8,
+      options: SESSION_OPTIONS,
+      keepAlive: true,
+    });
+    // An idle pooled connection that breaks must not crash the process; the next query reports it.
+    pool.on('error', () => {});
     try {
-      await pool.query(SCHEMA);
+      // Concurrent replicas starting on an empty database would race on CREATE TABLE IF NOT EXISTS.
+      await pool.query('SELECT pg_advisory_lock(0)');
+      try {
+        await pool.query(SCHEMA);
+      } finally {
+        await pool.query('SELECT pg_advisory_unlock(0)');
+      }
       const fresh = (randomBytes(8).readBigUInt64BE() & 0x7fffffffffffffffn).toString();
       await pool.query(
         "INSERT INTO tlog_meta (key, value) VALUES ('tree_id', $1) ON CONFLICT (key) DO NOTHING",
@@ -56,22 +98,8 @@ export class PostgresLogStorage implements LogStorage {
       const { rows } = await pool.query<{ value: string }>(
         "SELECT value FROM tlog_meta WHERE key = 'tree_id'",
       );
-      const id = BigInt(rows[0]?.value ?? '0');
-      lockClient = await pool.connect();
-      const lock = await lockClient.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_lock($1::bigint) AS locked',
-        [id.toString()],
-      );
-      if (!lock.rows[0]?.locked) {
-        throw new SigilError(
-          'UNSUPPORTED',
-          `another sequencer is writing tree ${id} in this database`,
-          'run one tlog writer per database',
-        );
-      }
-      return new PostgresLogStorage(pool, lockClient, id);
+      return new PostgresLogStorage(pool, url, BigInt(rows[0]?.value ?? '0'));
     } catch (err) {
-      lockClient?.release();
       await pool.end();
       if (err instanceof SigilError) throw err;
       throw new SigilError('IO_ERROR', `PostgreSQL ${redact(url)}: ${(err as Error).message}`);
@@ -101,6 +129,15 @@ export class PostgresLogStorage implements LogStorage {
       (await this.pool.query<EntryRow>('SELECT * FROM tlog_entries WHERE leaf_hash = $1', [leafHash]))
         .rows[0],
     );
+  }
+
+  /** The logged entries among these leaf hashes: one query for every submission a replica waits on. */
+  async entriesByLeafHashes(leafHashes: readonly Buffer[]): Promise<StoredEntry[]> {
+    const { rows } = await this.pool.query<EntryRow>(
+      'SELECT * FROM tlog_entries WHERE leaf_hash = ANY($1::bytea[])',
+      [leafHashes],
+    );
+    return rows.map((r) => entryFromRow(r) as StoredEntry);
   }
 
   async loggedLeafHashes(leafHashes: readonly Buffer[]): Promise<Set<string>> {
@@ -134,6 +171,7 @@ export class PostgresLogStorage implements LogStorage {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      await this.fence(client, batch);
       if (batch.entries.length > 0) {
         await client.query(
           'INSERT INTO tlog_entries (idx, leaf_hash, body, integrated_time, sete) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[], $5::text[])',
@@ -167,6 +205,7 @@ export class PostgresLogStorage implements LogStorage {
         batch.checkpoint.rootHash,
         batch.checkpoint.note,
       ]);
+      await client.query('SELECT pg_notify($1, $2)', [INTEGRATED_CHANNEL, String(batch.checkpoint.size)]);
       await client.query('COMMIT');
       this.nodeCache.remember(batch.nodes);
     } catch (err) {
@@ -177,8 +216,35 @@ export class PostgresLogStorage implements LogStorage {
     }
   }
 
+  /**
+   * The writer must hold an unexpired lease (by the database's clock, not its own) and the batch must
+   * extend the newest stored checkpoint (the first batch: an empty store). The tree row is locked for the
+   * rest of the transaction, so two writers are serialised and the later one sees the first one's
+   * checkpoint and is refused: the tree stays one linear history whoever believes it holds the lease.
+   */
+  private async fence(client: pg.PoolClient, batch: Batch): Promise<void> {
+    await client.query("SELECT value FROM tlog_meta WHERE key = 'tree_id' FOR UPDATE");
+    const lease = await client.query(
+      'SELECT 1 FROM tlog_lease WHERE holder = $1 AND expires_at > clock_timestamp()',
+      [this.replicaId],
+    );
+    if (lease.rowCount !== 1)
+      throw new SigilError('IO_ERROR', 'this replica does not hold the integrator lease');
+    const { rows } = await client.query<{ size: string | null }>(
+      'SELECT max(size) AS size FROM tlog_checkpoints',
+    );
+    const stored = rows[0]?.size == null ? undefined : Number(rows[0].size);
+    const extending = batch.entries.length === 0 ? undefined : batch.checkpoint.size - batch.entries.length;
+    const fits = extending === undefined ? stored === undefined : stored === extending;
+    if (!fits) {
+      throw new SigilError(
+        'IO_ERROR',
+        `the tree is at size ${stored ?? 'none'}, this batch extends ${extending ?? 'an empty tree'}: another replica integrated meanwhile`,
+      );
+    }
+  }
+
   async close(): Promise<void> {
-    this.lockClient.release();
     await this.pool.end();
   }
 }

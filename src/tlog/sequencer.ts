@@ -64,6 +64,10 @@ export class Sequencer {
     return this.latest;
   }
 
+  async latestCheckpoint(): Promise<StoredCheckpoint> {
+    return this.checkpoint;
+  }
+
   /** Resumes from the store's latest checkpoint (a crash between batches leaves nothing to repair). */
   static async start(storage: LogStorage, key: LogKey, options: SequencerOptions): Promise<Sequencer> {
     const latest = await storage.latestCheckpoint();

@@ -139,6 +139,9 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
     return log.consistency(firstSize, lastSize);
   });
 
+  // Liveness and the replica's role: every replica serves, `integrating` tells which one holds the lease.
+  app.get('/healthz', async () => ({ status: 'ok', integrating: log.integrating }));
+
   app.get('/api/v1/log/publicKey', async (_request, reply) =>
     reply.header('Content-Type', 'application/x-pem-file').send(publicKeyPem(log.key.publicKey)),
   );

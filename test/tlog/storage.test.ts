@@ -80,14 +80,3 @@ before(async () => {
 });
 after(() => postgres?.stop());
 storageSuite('PostgreSQL', async () => PostgresLogStorage.connect((postgres as PostgresServer).url), pgSkip);
-
-describe('log storage: PostgreSQL writer lock', { skip: pgSkip }, () => {
-  it('refuses a second sequencer on the same tree', async () => {
-    const first = await PostgresLogStorage.connect((postgres as PostgresServer).url);
-    try {
-      await assert.rejects(PostgresLogStorage.connect((postgres as PostgresServer).url), /another sequencer/);
-    } finally {
-      await first.close();
-    }
-  });
-});

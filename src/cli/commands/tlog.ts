@@ -57,7 +57,7 @@ export function registerTlogCommands(program: Command): void {
     .option('--data-dir <dir>', 'where the log keeps its key and database', './.sigil/tlog')
     .option(
       '--database <url>',
-      'postgres://user@host/db: keep the log in PostgreSQL (default: SQLite in --data-dir)',
+      'postgres://user@host/db: keep the log in PostgreSQL (default: SQLite in --data-dir); any number of replicas may serve one database, given the same log key and --hostname',
     )
     .option('--hostname <name>', 'the name checkpoints are signed under (clients match it to the log URL)')
     .option('--batch-size <n>', 'entries integrated per batch at most', parsePositiveInt, 512)
@@ -79,7 +79,7 @@ export function registerTlogCommands(program: Command): void {
       `
 Examples:
   sigil tlog serve --addr 127.0.0.1:3000 --data-dir ./.sigil/tlog
-  sigil tlog serve --database postgres://sigil@db.internal/sigil
+  sigil tlog serve --database postgres://sigil@db.internal/sigil   (run it on several hosts: one integrates, all serve)
   sigil sign --key cosign.key --rekor-url http://127.0.0.1:3000 IMAGE`,
     )
     .action(
