@@ -163,8 +163,10 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
     assert.equal(tlogDeployment.spec?.strategy?.type, 'Recreate', 'one SQLite writer at a time');
     assert.equal(
       tlogDeployment.spec?.template.spec?.containers[0]?.readinessProbe?.httpGet?.path,
-      '/api/v1/log',
+      '/healthz',
+      'every replica serves, integrating or not',
     );
+    assert.equal(tlogDeployment.spec?.template.spec?.containers[0]?.livenessProbe?.httpGet?.path, '/healthz');
     const tlogVolume = tlogDeployment.spec?.template.spec?.volumes?.find((v) => v.name === 'data');
     assert.equal(
       tlogVolume?.persistentVolumeClaim?.claimName,
@@ -190,7 +192,14 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
     );
     assert.equal(ca.get('--config'), `${configMount?.mountPath}/config.json`);
     assert.deepEqual(JSON.parse(config.data?.['config.json'] ?? ''), { OIDCIssuers: {}, MetaIssuers: {} });
-    assert.equal(caDeployment.spec?.template.spec?.containers.length, 1, 'no dev issuer by default');
+    assert.equal(objectOf(objects, 'Deployment', 'oidc'), undefined, 'no dev issuer by default');
+    assert.equal(objectOf(objects, 'Deployment', 'tsa'), undefined, 'no TSA by default');
+    for (const o of objects.filter((o) => o.kind === 'Deployment'))
+      assert.equal(
+        new Deployment(o as never).spec?.template.metadata?.annotations?.['prometheus.io/scrape'],
+        undefined,
+        'no scrape annotations by default',
+      );
 
     const tuf = await checkComponent(objects, 'tuf');
     const tufDeployment = deploymentOf(objects, 'tuf');
@@ -223,6 +232,11 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
       { name: 'SIGIL_DATABASE_URL', valueFrom: { secretKeyRef: { name: 'tlog-db', key: 'url' } } },
     ]);
     assert.equal(deployment.spec?.replicas, 3);
+    assert.equal(
+      args.get('--hostname'),
+      `sigil-sigil-sigstore-tlog.${NAMESPACE}.svc`,
+      'one signer name for all',
+    );
     assert.notEqual(deployment.spec?.strategy?.type, 'Recreate');
     assert.equal(container?.readinessProbe?.httpGet?.path, '/lease/ready');
     assert.deepEqual(Object.fromEntries(secretFiles(deployment)), {
@@ -311,36 +325,94 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
     );
   });
 
-  it('oidc.enabled: the dev issuer beside the CA, its issuers trusted by the CA config, a Service of its own', async () => {
+  it('oidc.enabled: the dev issuer in a Deployment of its own naming its Service URL, trusted by any number of CAs', async () => {
     const objects = render(
-      '--set',
-      'oidc.enabled=true',
+      ...['--set', 'oidc.enabled=true', '--set', 'ca.replicaCount=2', '--set', 'ca.ctLog.url=http://ct'],
       '--set',
       'ca.oidcIssuers.https://issuer\\.example/.IssuerURL=https://issuer.example/',
       '--set',
       'ca.oidcIssuers.https://issuer\\.example/.Type=email',
     );
     await checkComponent(objects, 'ca');
-    const pod = deploymentOf(objects, 'ca').spec?.template;
-    const oidc = pod?.spec?.containers.find((c) => c.name === 'oidc');
-    assert.deepEqual(oidc?.command?.slice(2), ['oidc', 'serve']);
-    const known = await flagsOf(['oidc', 'serve']);
-    for (const arg of oidc?.args ?? []) assert.ok(known.has(arg.split('=')[0] as string), arg);
-    const port = oidc?.ports?.[0];
-    assert.deepEqual(oidc?.args, [`--addr=0.0.0.0:${port?.containerPort}`]);
+    assert.equal(
+      deploymentOf(objects, 'ca').spec?.template.spec?.containers.length,
+      1,
+      'the CA alone in its pod',
+    );
+    const args = await checkComponent(objects, 'oidc');
+    const base = `http://sigil-sigil-sigstore-oidc.${NAMESPACE}.svc`;
+    assert.equal(args.get('--issuer-url'), base, 'its Service URL (port 80)');
+    const deployment = deploymentOf(objects, 'oidc');
+    assert.equal(deployment.spec?.replicas, 1, 'one issuer key');
+    assert.equal(objectOf(objects, 'Service', 'oidc')?.metadata.name, 'sigil-sigil-sigstore-oidc');
     const issuers = JSON.parse(
       new ConfigMap(objectOf(objects, 'ConfigMap', 'ca') as never).data?.['config.json'] ?? '',
     ).OIDCIssuers;
     assert.deepEqual(Object.keys(issuers).sort(), [
-      `http://0.0.0.0:${port?.containerPort}/email`,
-      `http://0.0.0.0:${port?.containerPort}/github-actions`,
-      `http://0.0.0.0:${port?.containerPort}/gitlab`,
+      `${base}/email`,
+      `${base}/github-actions`,
+      `${base}/gitlab`,
       'https://issuer.example/',
     ]);
-    const service = new Service(objectOf(objects, 'Service', 'oidc') as never);
-    assert.equal(service.spec?.ports?.[0]?.targetPort, port?.name);
-    for (const [label, value] of Object.entries(service.spec?.selector ?? {}))
-      assert.equal(pod?.metadata?.labels?.[label], value);
+    const named = render('--set', 'oidc.enabled=true', '--set', 'oidc.issuerUrl=https://oidc.example.com');
+    assert.equal((await checkComponent(named, 'oidc')).get('--issuer-url'), 'https://oidc.example.com');
+    assert.ok(
+      JSON.parse(new ConfigMap(objectOf(named, 'ConfigMap', 'ca') as never).data?.['config.json'] ?? '')
+        .OIDCIssuers['https://oidc.example.com/email'],
+    );
+    // The issuer alone, without a CA, is allowed (a CA elsewhere may trust it).
+    assert.ok(
+      objectOf(render('--set', 'oidc.enabled=true', '--set', 'ca.enabled=false'), 'Deployment', 'oidc'),
+    );
+  });
+
+  it('tsa.enabled: 2 stateless replicas signing with the chain and key of its Secret, a PodDisruptionBudget', async () => {
+    const objects = render('--set', 'tsa.enabled=true', '--set', 'tsa.existingSecret=sigil-tsa');
+    const args = await checkComponent(objects, 'tsa');
+    const deployment = deploymentOf(objects, 'tsa');
+    assert.equal(deployment.spec?.replicas, 2);
+    assert.deepEqual(Object.fromEntries(secretFiles(deployment)), {
+      'sigil-tsa:chain.pem': args.get('--certificate-chain'),
+      'sigil-tsa:key.pem': args.get('--key'),
+    });
+    assert.equal(args.has('--data-dir'), false, 'nothing made per pod');
+    assert.equal(
+      deployment.spec?.template.spec?.containers[0]?.readinessProbe?.httpGet?.path,
+      '/api/v1/timestamp/certchain',
+    );
+    assert.deepEqual(
+      budgetOf(objects, 'tsa')?.spec?.selector?.matchLabels,
+      deployment.spec?.selector.matchLabels,
+    );
+    const one = render(
+      ...['--set', 'tsa.enabled=true', '--set', 'tsa.existingSecret=s', '--set', 'tsa.replicaCount=1'],
+      ...['--set', 'tsa.chainKey=tsa-chain.pem', '--set', 'tsa.keyKey=tsa-key.pem'],
+    );
+    assert.equal(budgetOf(one, 'tsa'), undefined);
+    assert.deepEqual([...secretFiles(deploymentOf(one, 'tsa')).keys()], ['s:tsa-chain.pem', 's:tsa-key.pem']);
+  });
+
+  it('metrics.annotations: every sigil pod carries the prometheus.io annotations for its own port', () => {
+    const objects = render(
+      ...['--set', 'metrics.annotations=true', '--set', 'oidc.enabled=true'],
+      ...['--set', 'tsa.enabled=true', '--set', 'tsa.existingSecret=t'],
+    );
+    for (const component of ['tlog', 'ca', 'tuf', 'tsa', 'oidc']) {
+      const pod = deploymentOf(objects, component).spec?.template;
+      assert.deepEqual(
+        {
+          ...pod?.metadata?.annotations,
+          'checksum/config': undefined,
+        },
+        {
+          'checksum/config': undefined,
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(pod?.spec?.containers[0]?.ports?.[0]?.containerPort),
+          'prometheus.io/path': '/metrics',
+        },
+        component,
+      );
+    }
   });
 
   it('components can be left out; the config checksum rolls the CA when its issuers change', () => {
@@ -375,8 +447,8 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
     );
     refused([...r, '--set', 'ca.replicaCount=2'], /ca\.replicaCount > 1 needs ca\.ctLog\.url/);
     refused(
-      [...r, '--set', 'ca.replicaCount=2', '--set', 'ca.ctLog.url=http://ct', '--set', 'oidc.enabled=true'],
-      /oidc\.enabled needs ca\.replicaCount 1/,
+      [...r, '--set', 'tsa.enabled=true'],
+      /tsa\.existingSecret: name the Secret holding the TSA's chain\.pem and key\.pem/,
     );
     refused([...r, '--set', 'ca.pkcs11.configSecret=hsm'], /needs ca\.pkcs11\.hsmCarootId/);
   });
@@ -390,6 +462,9 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
       ['tlog.database.url=mysql://db/x', /at '\/tlog\/database\/url': 'mysql:\/\/db\/x' does not match/],
       ['ca.ctLog.publicKey=abc', /at '\/ca\/ctLog\/publicKey': 'abc' does not match pattern/],
       ['oidc.enabled=yes', /at '\/oidc\/enabled': got string, want boolean/],
+      ['oidc.issuerUrl=oidc.svc', /at '\/oidc\/issuerUrl': 'oidc.svc' does not match pattern/],
+      ['tsa.port=443', /at '\/tsa\/port': minimum: got 443, want 1,024/],
+      ['metrics.annotations=yes', /at '\/metrics\/annotations': got string, want boolean/],
       ['image.digest=latest', /at '\/image\/digest': 'latest' does not match pattern/],
     ] as const) {
       refused([...REQUIRED_VALUES, '--set', set], message);

@@ -126,10 +126,27 @@ metadata:
 spec:
   type: {{ .root.Values.service.type }}
   selector:
-    {{- include "sigstore.selectorLabels" (dict "root" .root "component" (default .component .selectComponent)) | nindent 4 }}
+    {{- include "sigstore.selectorLabels" . | nindent 4 }}
   ports:
     - name: {{ default "http" .portName }}
       port: {{ .port }}
       targetPort: {{ default "http" .portName }}
       protocol: TCP
+{{- end }}
+
+{{/*
+Prometheus' pod-discovery annotations for a sigil server (metrics.annotations), under a pod template's
+metadata.annotations: scrape `port` at /metrics.
+*/}}
+{{- define "sigstore.metricsAnnotations" -}}
+{{- if .root.Values.metrics.annotations }}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .port | quote }}
+prometheus.io/path: /metrics
+{{- end }}
+{{- end }}
+
+{{/* The dev OIDC issuer's base URL (oidc.issuerUrl, default its Service): tokens name <it>/<kind>. */}}
+{{- define "sigstore.oidcIssuerUrl" -}}
+{{- default (printf "http://%s.%s.svc" (include "sigstore.componentName" (dict "root" . "component" "oidc")) .Release.Namespace) .Values.oidc.issuerUrl }}
 {{- end }}

@@ -11,15 +11,9 @@ includes this first, so the same (first) message comes out whichever template He
 {{- if and (not $v.ca.ctLog.url) (gt (int $v.ca.replicaCount) 1) }}
 {{- fail "ca.replicaCount > 1 needs ca.ctLog.url: the embedded CT log is a SQLite file per pod, replicas would keep diverging logs under one key" }}
 {{- end }}
-{{- if and $v.oidc.enabled (gt (int $v.ca.replicaCount) 1) }}
-{{- fail "oidc.enabled needs ca.replicaCount 1: each dev issuer signs with a key of its own, so a token is only good at its own pod's CA" }}
-{{- end }}
 {{- if and $v.ca.pkcs11.configSecret (not $v.ca.pkcs11.hsmCarootId) }}
 {{- fail "ca.pkcs11.configSecret needs ca.pkcs11.hsmCarootId (the CKA_ID of the CA certificate on the token)" }}
 {{- end }}
-{{- end }}
-{{- if and $v.oidc.enabled (not $v.ca.enabled) }}
-{{- fail "oidc.enabled needs ca.enabled: the dev issuer runs in the CA's pod" }}
 {{- end }}
 {{- if $v.tlog.enabled }}
 {{- $postgres := or $v.tlog.database.url $v.tlog.database.existingSecret $v.postgresql.enabled }}
@@ -32,6 +26,9 @@ includes this first, so the same (first) message comes out whichever template He
 {{- if and $postgres (not $v.tlog.key.existingSecret) }}
 {{- fail "tlog.database (or postgresql.enabled) needs tlog.key.existingSecret: without a volume each pod would create a key of its own (sigil tlog init)" }}
 {{- end }}
+{{- end }}
+{{- if and $v.tsa.enabled (not $v.tsa.existingSecret) }}
+{{- fail "tsa.existingSecret: name the Secret holding the TSA's chain.pem and key.pem (made by `sigil tsa serve --data-dir DIR` on first start, or your own)" }}
 {{- end }}
 {{- if and $v.tuf.enabled (not $v.tuf.keys.existingSecret) }}
 {{- fail "tuf.keys.existingSecret: name the Secret holding the online TUF keys (targets.pem, snapshot.pem, timestamp.pem of `sigil tuf init`)" }}
