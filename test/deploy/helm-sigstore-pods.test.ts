@@ -3,10 +3,11 @@
  * Each container's command and args come from `helm template`; its volumes are directories under a temp
  * dir at the paths the manifests mount them (Secret files from `sigil ca init`, `sigil tlog init` and
  * `sigil tuf init` with the root key offline, the CA's ConfigMap as rendered), $(VAR) in args expanded
- * from the env the manifest gives. Only the listening address changes (loopback, a free port, also in the
- * CA config naming the dev issuer). Then the readiness probes' paths answer 200, a keyless signature goes
- * through the dev issuer, the CA and the log (SQLite, then PostgreSQL by URL from a Secret), and a client
- * initializes from the TUF repository the seed init container unpacked.
+ * from the env the manifest gives. Only the listening address changes (loopback, a free port; the dev
+ * issuer's Service URL, which it names and the CA config trusts, maps to its loopback port as DNS would).
+ * Then the readiness probes' paths answer 200, a keyless signature timestamped by the TSA goes through the
+ * dev issuer, the CA and the log (SQLite; then two log replicas on PostgreSQL by URL from a Secret, one
+ * integrating, each serving), and a client initializes from the TUF repository the seed unpacked.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IContainer as Container } from 'kubernetes-models/v1/Container';
+import { loadOrCreateTsaMaterial } from '../../src/tsa/index.js';
 import { runProcess, SIGIL_BIN, sigil, workDir } from '../helpers/cli.js';
 import { peerMissing } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
@@ -47,10 +49,17 @@ async function ready(url: string, child: ChildProcess, output: () => string): Pr
   throw new Error(`${url} not ready within a minute:\n${output()}`);
 }
 
+/** What the cluster's DNS would do: a Service URL of the rendered pods, and the loopback URL behind it. */
+interface ServiceRoute {
+  serviceUrl: string;
+  port: number;
+}
+
 /**
  * Starts one component's pod from its rendered Deployment: volumes materialised under `root`, init
  * containers run to completion, then every container started and waited on until its readiness probe
- * answers. `rewrite` maps strings of the rendered pod (addresses) to their loopback twins.
+ * answers. `rewrite` maps strings of the rendered pod (addresses, the Service URLs of `routes`) to their
+ * loopback twins; a pod behind a route listens on the route's port.
  */
 async function startPod(
   objects: KubeObject[],
@@ -58,14 +67,20 @@ async function startPod(
   root: string,
   secrets: Secrets,
   envSecrets: Record<string, string>,
+  routes: Record<string, ServiceRoute> = {},
 ): Promise<RunningPod> {
   const pod = deploymentOf(objects, component).spec?.template.spec;
   assert.ok(pod);
+  // The working directory, also for a pod that mounts nothing (the dev issuer).
+  await mkdir(root, { recursive: true });
   const ports = new Map<string, number>();
-  const rewrites: [string, string][] = [];
+  const rewrites: [string, string][] = Object.values(routes).map((r) => [
+    r.serviceUrl,
+    `http://127.0.0.1:${r.port}`,
+  ]);
   for (const container of pod.containers)
     for (const port of container.ports ?? []) {
-      const free = await freePort();
+      const free = routes[component]?.port ?? (await freePort());
       ports.set(port.name ?? '', free);
       rewrites.push([`0.0.0.0:${port.containerPort}`, `127.0.0.1:${free}`]);
     }
@@ -200,6 +215,8 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
       const result = await sigil(args, { cwd: dir });
       assert.equal(result.code, 0, result.stderr);
     }
+    // What `sigil tsa serve --data-dir` makes on first start: chain.pem and key.pem.
+    await loadOrCreateTsaMaterial(join(made, 'tsa'));
     await writeFile(join(made, 'trusted_root.json'), '{"mediaType":"placeholder"}\n');
     const tuf = join(made, 'tuf');
     const init = await sigil(
@@ -227,6 +244,7 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
     assert.equal(tar.code, 0, tar.stderr);
     secrets = {
       'sigil-ca': await secretFrom(join(made, 'ca')),
+      'sigil-tsa': await secretFrom(join(made, 'tsa')),
       'tlog-key': { 'log-key.pem': await readFile(join(made, 'tlog', 'log-key.pem'), 'utf8') },
       'sigil-tuf': await secretFrom(join(tuf, 'keys')),
       'tuf-seed': { 'repository.tar.gz': await readFile(join(made, 'repository.tar.gz')) },
@@ -239,25 +257,35 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('log (SQLite), CA with the dev issuer and TUF start ready; a keyless signature is logged; a client initializes', async () => {
+  it('log (SQLite), dev issuer, CA, TSA and TUF start ready; a keyless, timestamped signature is logged; a client initializes', async () => {
     const objects = renderSigstore(NAMESPACE, [
       ...['--set', 'ca.existingSecret=sigil-ca', '--set', 'tuf.keys.existingSecret=sigil-tuf'],
       ...['--set', 'tuf.seed.existingSecret=tuf-seed', '--set', 'tlog.key.existingSecret=tlog-key'],
-      ...['--set', 'oidc.enabled=true'],
+      ...['--set', 'oidc.enabled=true', '--set', 'tsa.enabled=true', '--set', 'tsa.existingSecret=sigil-tsa'],
     ]);
+    // The issuer names its Service URL; the CA reaches it there (here: on the loopback port behind it).
+    const routes = {
+      oidc: { serviceUrl: `http://sigil-sigil-sigstore-oidc.${NAMESPACE}.svc`, port: await freePort() },
+    };
     const tlog = await startPod(objects, 'tlog', join(dir, 'tlog'), secrets, {});
     pods.push(tlog);
-    const ca = await startPod(objects, 'ca', join(dir, 'ca'), secrets, {});
+    const oidc = await startPod(objects, 'oidc', join(dir, 'oidc'), secrets, {}, routes);
+    pods.push(oidc);
+    const ca = await startPod(objects, 'ca', join(dir, 'ca'), secrets, {}, routes);
     pods.push(ca);
+    const tsa = await startPod(objects, 'tsa', join(dir, 'tsa'), secrets, {});
+    pods.push(tsa);
     const tuf = await startPod(objects, 'tuf', join(dir, 'tuf'), secrets, {});
     pods.push(tuf);
+    const served = await fetch(`${tsa.urls.http}/api/v1/timestamp/certchain`).then((r) => r.text());
+    assert.equal(served, secrets['sigil-tsa']?.['chain.pem'], 'the TSA serves the chain of its Secret');
 
     const token = await sigil(
       [
         'oidc',
         'token',
         '--issuer-url',
-        ca.urls.oidc as string,
+        oidc.urls.http as string,
         '--kind',
         'email',
         '--email',
@@ -278,6 +306,8 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
         ca.urls.http as string,
         '--rekor-url',
         tlog.urls.http as string,
+        '--timestamp-server-url',
+        `${tsa.urls.http}/api/v1/timestamp`,
         '--bundle',
         join(dir, 'artifact.sigstore.json'),
         artifact,
@@ -287,6 +317,7 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
     assert.equal(signed.code, 0, signed.stderr);
     const bundle = JSON.parse(await readFile(join(dir, 'artifact.sigstore.json'), 'utf8'));
     assert.equal(bundle.verificationMaterial.tlogEntries.length, 1);
+    assert.equal(bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps?.length, 1);
     const entry = await sigil(['tlog', 'get', '--rekor-url', tlog.urls.http as string, '--log-index', '0'], {
       cwd: dir,
     });
@@ -324,19 +355,39 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
     assert.equal(await readFile(timestamp, 'utf8'), '{"a newer version":true}');
   });
 
-  it('the log on PostgreSQL by a URL from a Secret ($(SIGIL_DATABASE_URL)) starts ready and logs an entry', {
+  it('2 log replicas on PostgreSQL by a URL from a Secret ($(SIGIL_DATABASE_URL)): both ready, one integrates, an entry sent to one is read from the other', {
     skip: postgresMissing,
   }, async () => {
     const postgres = await startPostgres();
     try {
       const objects = renderSigstore(NAMESPACE, [
-        ...['--set', 'ca.enabled=false', '--set', 'tuf.enabled=false'],
+        ...['--set', 'ca.enabled=false', '--set', 'tuf.enabled=false', '--set', 'tlog.replicaCount=2'],
         ...['--set', 'tlog.database.existingSecret=tlog-db', '--set', 'tlog.key.existingSecret=tlog-key'],
       ]);
-      const pod = await startPod(objects, 'tlog', join(dir, 'tlog-postgres'), secrets, {
-        'tlog-db:url': postgres.url,
-      });
-      pods.push(pod);
+      assert.equal(deploymentOf(objects, 'tlog').spec?.replicas, 2);
+      // Two pods of the one Deployment: same args (key, --hostname), each its own emptyDir.
+      const replicas: RunningPod[] = [];
+      for (const name of ['tlog-pg-a', 'tlog-pg-b']) {
+        const replica = await startPod(objects, 'tlog', join(dir, name), secrets, {
+          'tlog-db:url': postgres.url,
+        });
+        pods.push(replica);
+        replicas.push(replica);
+      }
+      const [pod, other] = replicas as [RunningPod, RunningPod];
+      const health = async (replica: RunningPod) =>
+        (await fetch(`${replica.urls.http}/healthz`).then((r) => r.json())) as {
+          status: string;
+          integrating: boolean;
+        };
+      // Both answer ready whichever holds the lease; exactly one takes it (a start-up bound, not a timing).
+      let states = await Promise.all(replicas.map(health));
+      for (let i = 0; i < 240 && states.filter((h) => h.integrating).length !== 1; i++) {
+        await sleep(250);
+        states = await Promise.all(replicas.map(health));
+      }
+      assert.deepEqual(states.map((h) => h.integrating).sort(), [false, true], 'one integrator');
+      assert.ok(states.every((h) => h.status === 'ok'));
       const key = join(dir, 'cosign');
       const made = await sigil(['generate-key-pair', '--output-key-prefix', key], {
         cwd: dir,
@@ -350,11 +401,14 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
         { cwd: dir, env: { COSIGN_PASSWORD: '' } },
       );
       assert.equal(signed.code, 0, signed.stderr);
-      const entry = await sigil(['tlog', 'get', '--rekor-url', pod.urls.http as string, '--log-index', '0'], {
-        cwd: dir,
-      });
+      const entry = await sigil(
+        ['tlog', 'get', '--rekor-url', other.urls.http as string, '--log-index', '0'],
+        {
+          cwd: dir,
+        },
+      );
       assert.equal(entry.code, 0, entry.stderr);
-      await stopAll(pods.splice(-1));
+      await stopAll(pods.splice(-2));
     } finally {
       await postgres.stop();
     }
