@@ -2,7 +2,8 @@
  * deploy/helm/sigil-sigstore against a REAL kube-apiserver (etcd + kube-apiserver + kubectl, the pinned
  * peers, with the pinned helm): every value set the chart tests render is applied with server-side apply
  * as a dry run (the API server's own validation, strict about unknown fields), then one release is
- * installed for real, upgraded to PostgreSQL with 3 log replicas, and uninstalled, leaving its volumes.
+ * installed for real, upgraded to PostgreSQL with 3 log replicas, a TSA and the dev issuer, and uninstalled,
+ * leaving its volumes.
  * There is no kubelet: the objects are stored, pods stay Pending (test/deploy/helm-sigstore-pods.test.ts
  * runs them).
  */
@@ -24,6 +25,9 @@ const POSTGRES_REPLICAS = [
   ...['--set', 'tlog.database.existingSecret=tlog-db', '--set', 'tlog.key.existingSecret=tlog-key'],
   ...['--set', 'tlog.replicaCount=3'],
 ];
+const TSA_AND_ISSUER = [
+  ...['--set', 'tsa.enabled=true', '--set', 'tsa.existingSecret=sigil-tsa', '--set', 'oidc.enabled=true'],
+];
 const VALUE_SETS: Record<string, string[]> = {
   'the Secrets only': [],
   'PostgreSQL from a Secret, 3 log replicas': POSTGRES_REPLICAS,
@@ -43,6 +47,11 @@ const VALUE_SETS: Record<string, string[]> = {
     'oidc.enabled=true',
     '--set',
     'tuf.seed.existingSecret=tuf-seed',
+  ],
+  'TSA (2 replicas), dev OIDC issuer for 2 CAs, metrics annotations': [
+    ...TSA_AND_ISSUER,
+    ...['--set', 'ca.replicaCount=2', '--set', 'ca.ctLog.url=http://ctlog.internal'],
+    ...['--set', 'metrics.annotations=true'],
   ],
 };
 
@@ -102,7 +111,7 @@ describe('the sigil-sigstore chart on a real kube-apiserver', { skip }, () => {
     });
   }
 
-  it('installs (after a server dry run), upgrades to PostgreSQL with 3 log replicas, uninstalls keeping the volumes', async () => {
+  it('installs (after a server dry run), upgrades to PostgreSQL with 3 log replicas, a TSA and the dev issuer, uninstalls keeping the volumes', async () => {
     const dry = await helm(
       'install',
       'sigil',
@@ -142,8 +151,16 @@ describe('the sigil-sigstore chart on a real kube-apiserver', { skip }, () => {
       NAMESPACE,
       ...REQUIRED_VALUES,
       ...POSTGRES_REPLICAS,
+      ...TSA_AND_ISSUER,
     );
     assert.equal(upgraded.code, 0, upgraded.stderr);
+    assert.deepEqual(await names('deployments'), [
+      `${prefix}-ca`,
+      `${prefix}-oidc`,
+      `${prefix}-tlog`,
+      `${prefix}-tsa`,
+      `${prefix}-tuf`,
+    ]);
     assert.equal(
       await kubectl(
         'get',
@@ -156,7 +173,7 @@ describe('the sigil-sigstore chart on a real kube-apiserver', { skip }, () => {
       ),
       '3',
     );
-    assert.deepEqual(await names('poddisruptionbudgets'), [`${prefix}-tlog`]);
+    assert.deepEqual(await names('poddisruptionbudgets'), [`${prefix}-tlog`, `${prefix}-tsa`]);
 
     const uninstalled = await helm('uninstall', 'sigil', '-n', NAMESPACE);
     assert.equal(uninstalled.code, 0, uninstalled.stderr);
