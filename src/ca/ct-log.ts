@@ -94,6 +94,11 @@ export class CtLog implements CtSubmitter {
     return this.key.publicKey;
   }
 
+  /** Entries in the tree of the latest checkpoint. */
+  get size(): number {
+    return this.sequencer.checkpoint.size;
+  }
+
   get logId(): Buffer {
     return this.key.logId;
   }

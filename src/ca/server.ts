@@ -5,18 +5,20 @@
  * request, 401 for a token that does not verify, 404 for what is not there, 502 when its CT log fails); and, when the CA runs its own
  * CT log, that log's RFC 6962 API under `/ct/v1/`.
  */
-import type { FastifyInstance } from 'fastify';
-import { isSigilError, listenUrl, loadFastify } from '../core/index.js';
-import type { CertificateAuthority } from './authority.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isSigilError, listenUrl, loadFastify, registerMetricsRoute } from '../core/index.js';
+import type { CertificateAuthority, IssuedCertificate } from './authority.js';
 import type { CtLog } from './ct-log.js';
 import { registerCtRoutes } from './ct-routes.js';
 import { parseLegacySigningCertRequest } from './legacy-request.js';
-import { parseSigningCertRequest } from './request.js';
+import { createCaMetrics } from './metrics.js';
+import { parseSigningCertRequest, type SigningCertRequest } from './request.js';
 import type { IssuerConfig } from './token-verifier.js';
 
 export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInstance {
   const app = loadFastify().fastify({ logger: false, bodyLimit: 64 * 1024 });
-  app.setErrorHandler((error, _request, reply) => {
+  const metrics = createCaMetrics(ctLog);
+  app.setErrorHandler((error, request, reply) => {
     const status = isSigilError(error, 'BAD_TOKEN')
       ? 401
       : isSigilError(error, 'NOT_FOUND')
@@ -26,11 +28,19 @@ export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInst
           : isSigilError(error) || ((error as { statusCode?: number }).statusCode ?? 500) < 500
             ? 400
             : 500;
+    if (isIssuance(request)) metrics.refused.inc({ reason: REFUSAL_REASONS[status] ?? 'error' });
     return reply.status(status).send({ code: status, message: (error as Error).message });
   });
+  const issue = async (request: SigningCertRequest): Promise<IssuedCertificate> => {
+    const endTimer = metrics.issuance.startTimer();
+    const issued = await ca.issue(request);
+    endTimer();
+    metrics.issued.inc();
+    return issued;
+  };
 
   app.post('/api/v2/signingCert', async (request, reply) => {
-    const issued = await ca.issue(parseSigningCertRequest(request.body, request.headers.authorization));
+    const issued = await issue(parseSigningCertRequest(request.body, request.headers.authorization));
     // 200, as Fulcio's v2 gateway answers: sigstore-go (cosign v3) refuses any other status.
     return reply
       .status(200)
@@ -40,7 +50,7 @@ export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInst
   // The legacy v1 route (cosign v2 with --fulcio-url): the PEM chain, leaf first, with 201 as Fulcio sends.
   // The leaf's SCT is embedded, so there is no detached SCT header.
   app.post('/api/v1/signingCert', async (request, reply) => {
-    const issued = await ca.issue(parseLegacySigningCertRequest(request.body, request.headers.authorization));
+    const issued = await issue(parseLegacySigningCertRequest(request.body, request.headers.authorization));
     return reply.status(201).type('application/pem-certificate-chain').send(issued.chain.join(''));
   });
 
@@ -52,7 +62,16 @@ export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInst
     issuers: ca.tokens.issuers.map(configurationOf),
   }));
   if (ctLog) registerCtRoutes(app, ctLog);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  registerMetricsRoute(app, metrics.registry);
   return app;
+}
+
+const ISSUANCE_PATHS = new Set(['/api/v1/signingCert', '/api/v2/signingCert']);
+const REFUSAL_REASONS: Record<number, string> = { 400: 'invalid', 401: 'bad_token', 502: 'ct_unavailable' };
+
+function isIssuance(request: FastifyRequest): boolean {
+  return request.method === 'POST' && ISSUANCE_PATHS.has(request.routeOptions.url ?? '');
 }
 
 /** Fulcio's OIDCIssuer message in its JSON form, where empty fields are left out. */

@@ -10,5 +10,6 @@ export * from './go-json.js';
 export * from './http.js';
 export * from './json.js';
 export * from './lazy.js';
+export * from './metrics.js';
 export * from './pem.js';
 export * from './regexp.js';

@@ -9,7 +9,14 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { z } from 'zod';
-import { listenUrl, loadFastify, SigilError } from '../core/index.js';
+import {
+  listenUrl,
+  loadFastify,
+  loadPromClient,
+  newMetricsRegistry,
+  registerMetricsRoute,
+  SigilError,
+} from '../core/index.js';
 import { type ClaimSet, DEV_IDENTITY_KINDS, type DevIdentityKind, devClaims } from './claims.js';
 
 /**
@@ -79,8 +86,10 @@ export async function mintDevToken(
 
 export function buildDevIssuerApp(keys: DevIssuerKeys, baseUrl: () => string): FastifyInstance {
   const app = loadFastify().fastify({ logger: false, bodyLimit: 16 * 1024 });
-  app.setErrorHandler((error, _request, reply) => {
+  const metrics = devIssuerMetrics();
+  app.setErrorHandler((error, request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? (error instanceof SigilError ? 400 : 500);
+    if (request.routeOptions.url === '/token') metrics.refused.inc();
     return reply
       .status(status)
       .send({ error: 'invalid_request', error_description: (error as Error).message });
@@ -90,10 +99,35 @@ export function buildDevIssuerApp(keys: DevIssuerKeys, baseUrl: () => string): F
     app.get(`/${kind}/.well-known/openid-configuration`, async () => discovery(baseUrl(), kind));
   }
   app.post('/token', async (request) => {
-    const token = await mintDevToken(keys, baseUrl(), (request.body ?? {}) as DevTokenRequest);
+    const body = (request.body ?? {}) as DevTokenRequest;
+    const token = await mintDevToken(keys, baseUrl(), body);
+    // Minted, so the kind is one of the known few (the schema's default when absent).
+    metrics.issued.inc({ kind: body.kind ?? 'email' });
     return { id_token: token, access_token: token, token_type: 'Bearer', expires_in: DEFAULT_TTL_SECONDS };
   });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  registerMetricsRoute(app, metrics.registry);
   return app;
+}
+
+/** Tokens minted over HTTP and requests refused, on a registry of this server's own. */
+function devIssuerMetrics() {
+  const { Counter } = loadPromClient();
+  const registry = newMetricsRegistry();
+  return {
+    registry,
+    issued: new Counter({
+      name: 'sigil_oidc_tokens_issued_total',
+      help: 'Identity tokens minted by POST /token, by identity kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: 'sigil_oidc_token_requests_refused_total',
+      help: 'POST /token requests refused (a malformed or out-of-range request)',
+      registers: [registry],
+    }),
+  };
 }
 
 function discovery(baseUrl: string, kind: DevIdentityKind) {

@@ -52,6 +52,14 @@ export interface RekorEntry {
   };
 }
 
+/** Told what the log does, for its metrics: entries appended and batches written. */
+export interface LogObserver {
+  /** A new entry of `kind` was integrated, `seconds` after it was submitted (checks excluded). */
+  appended(kind: string, seconds: number): void;
+  /** A batch of `entries` was written (on the replica holding the lease, for PostgreSQL). */
+  batch(entries: number): void;
+}
+
 export class TransparencyLog {
   private constructor(
     readonly storage: LogStorage,
@@ -59,15 +67,20 @@ export class TransparencyLog {
     readonly treeId: bigint,
     private readonly sequencer: EntrySequencer,
     private readonly pool: EntryVerifierPool | undefined,
+    private readonly observers: LogObserver[],
   ) {}
 
   static async open(storage: LogStorage, key: LogKey, options: LogOptions): Promise<TransparencyLog> {
     const treeId = await storage.treeId();
+    const observers: LogObserver[] = [];
     const sequencing: SequencerOptions = {
       origin: `${options.hostname} - ${treeId}`,
       signerName: options.hostname,
       batchSize: options.batchSize ?? 512,
       intervalMs: options.intervalMs ?? 20,
+      onBatch: (entries) => {
+        for (const observer of observers) observer.batch(entries);
+      },
     };
     // A PostgreSQL log may have other replicas; SQLite has one writer, this process.
     const sequencer =
@@ -81,7 +94,23 @@ export class TransparencyLog {
       treeId,
       sequencer,
       workers > 0 ? new EntryVerifierPool(workers) : undefined,
+      observers,
     );
+  }
+
+  observe(observer: LogObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Hands `accepted` to the sequencer and tells the observers of a new entry. */
+  private async integrate(accepted: AcceptedEntry): Promise<Integrated> {
+    const started = performance.now();
+    const integrated = await this.sequencer.submit(accepted);
+    if (!integrated.existing) {
+      const seconds = (performance.now() - started) / 1000;
+      for (const observer of this.observers) observer.appended(accepted.kind, seconds);
+    }
+    return integrated;
   }
 
   get publicKey(): KeyObject {
@@ -100,14 +129,14 @@ export class TransparencyLog {
   /** Validates and integrates a proposed entry; `existing` when the same entry was logged before. */
   async add(proposed: unknown): Promise<{ uuid: string; entry: RekorEntry; existing: boolean }> {
     const accepted = this.pool ? await this.pool.accept('v1', proposed) : acceptProposedEntry(proposed);
-    const { entry, checkpoint, existing } = await this.sequencer.submit(accepted);
+    const { entry, checkpoint, existing } = await this.integrate(accepted);
     return { uuid: this.uuid(entry), entry: await this.present(entry, checkpoint), existing };
   }
 
   /** A Rekor v2 write: answered with a TransparencyLogEntry (inclusion proof and checkpoint, no SET). */
   async addV2(request: unknown): Promise<{ entry: unknown; existing: boolean }> {
     const accepted = this.pool ? await this.pool.accept('v2', request) : acceptV2Request(request);
-    const { entry, checkpoint, existing } = await this.sequencer.submit(accepted);
+    const { entry, checkpoint, existing } = await this.integrate(accepted);
     const hashes = await inclusionProof(entry.index, checkpoint.size, this.storage);
     const logEntry: TransparencyLogEntry = {
       logIndex: String(entry.index),

@@ -26,6 +26,8 @@ export interface SequencerOptions {
   intervalMs: number;
   /** Sign a SignedEntryTimestamp for each entry (Rekor v1); a CT log signs its SCTs itself. */
   entryTimestamps?: boolean;
+  /** Told the number of entries of every batch once it is durable (the log's metrics). */
+  onBatch?: (entries: number) => void;
 }
 
 export interface Integrated {
@@ -186,6 +188,7 @@ export class Sequencer {
     await this.storage.appendBatch({ entries, nodes, index, checkpoint });
     this.tree = tree;
     this.latest = checkpoint;
+    this.options.onBatch?.(entries.length);
     return { entries, checkpoint };
   }
 

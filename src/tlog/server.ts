@@ -2,11 +2,19 @@
  * Rekor v1 REST routes over the log (`sigil tlog serve`): the paths, status codes and JSON shapes that
  * rekor-cli, cosign and @sigstore/sign expect. Errors are Rekor's `{"code","message"}` objects.
  */
-import type { FastifyInstance } from 'fastify';
-import { fromBase64, isRecord, isSigilError, loadFastify, sha256 } from '../core/index.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  fromBase64,
+  isRecord,
+  isSigilError,
+  loadFastify,
+  registerMetricsRoute,
+  sha256,
+} from '../core/index.js';
 import { loadPublicKeyPem, publicKeyPem } from '../crypto/index.js';
 import { acceptProposedEntry } from './kinds.js';
 import type { TransparencyLog } from './log.js';
+import { createTlogMetrics } from './metrics.js';
 import { registerTileRoutes } from './tiles.js';
 
 export interface TlogServerOptions {
@@ -24,20 +32,20 @@ class HttpError extends Error {
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
+const SUBMISSION_PATHS = new Set(['/api/v1/log/entries', '/api/v2/log/entries']);
+
+function isSubmission(request: FastifyRequest): boolean {
+  return request.method === 'POST' && SUBMISSION_PATHS.has(request.routeOptions.url ?? '');
+}
 
 export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = {}): FastifyInstance {
   const app = loadFastify().fastify({ logger: false, bodyLimit: options.maxBodyBytes ?? DEFAULT_MAX_BODY });
-  app.setErrorHandler((error, _request, reply) => {
+  const metrics = createTlogMetrics(log);
+  app.setErrorHandler((error, request, reply) => {
+    if (isSubmission(request)) metrics.refused.inc({ reason: refusalReason(error) });
     if (error instanceof HttpError)
       return reply.status(error.status).send({ code: error.status, message: error.message });
-    if (
-      isSigilError(error, 'BAD_INPUT') ||
-      isSigilError(error, 'BAD_JSON') ||
-      isSigilError(error, 'BAD_KEY') ||
-      isSigilError(error, 'BAD_PEM')
-    ) {
-      return reply.status(400).send({ code: 400, message: error.message });
-    }
+    if (isBadRequest(error)) return reply.status(400).send({ code: 400, message: (error as Error).message });
     const status = (error as { statusCode?: number }).statusCode;
     if (status === 413)
       return reply.status(400).send({
@@ -53,6 +61,7 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
     const { uuid, entry, existing } = await log.add(request.body);
     reply.header('Location', `/api/v1/log/entries/${uuid}`).header('ETag', uuid);
     if (existing) {
+      metrics.refused.inc({ reason: 'duplicate' });
       return reply.status(409).send({
         code: 409,
         message: `An equivalent entry already exists in the transparency log with UUID ${uuid}`,
@@ -63,6 +72,7 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
 
   app.post('/api/v2/log/entries', async (request, reply) => {
     const { entry, existing } = await log.addV2(request.body);
+    if (existing) metrics.refused.inc({ reason: 'duplicate' });
     return reply.status(existing ? 409 : 201).send(entry);
   });
 
@@ -141,6 +151,7 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
 
   // Liveness and the replica's role: every replica serves, `integrating` tells which one holds the lease.
   app.get('/healthz', async () => ({ status: 'ok', integrating: log.integrating }));
+  registerMetricsRoute(app, metrics.registry);
 
   app.get('/api/v1/log/publicKey', async (_request, reply) =>
     reply.header('Content-Type', 'application/x-pem-file').send(publicKeyPem(log.key.publicKey)),
@@ -148,6 +159,23 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
 
   registerTileRoutes(app, log);
   return app;
+}
+
+/** Why a submission failed, as the refusal counter's label; the same split as the statuses answered. */
+function refusalReason(error: unknown): 'too_large' | 'invalid' | 'error' {
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status === 413) return 'too_large';
+  if (error instanceof HttpError || isBadRequest(error)) return 'invalid';
+  return status !== undefined && status >= 400 && status < 500 ? 'invalid' : 'error';
+}
+
+function isBadRequest(error: unknown): boolean {
+  return (
+    isSigilError(error, 'BAD_INPUT') ||
+    isSigilError(error, 'BAD_JSON') ||
+    isSigilError(error, 'BAD_KEY') ||
+    isSigilError(error, 'BAD_PEM')
+  );
 }
 
 function nonNegativeInt(value: string | undefined, name: string): number {

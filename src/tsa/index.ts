@@ -16,6 +16,7 @@ export {
   timestampEndpoint,
 } from './client.js';
 export { loadOrCreateTsaMaterial } from './material-files.js';
+export { createTsaMetrics, type TsaMetrics } from './metrics.js';
 export type { HashName } from './oids.js';
 export { encodeTimestampRequest, type TimestampRequestFields } from './request.js';
 export {

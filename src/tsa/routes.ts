@@ -4,8 +4,9 @@
  * `GET /api/v1/timestamp/certchain` (PEM, leaf first). Errors are `{"code","message"}` as there.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { isSigilError, listenUrl, loadFastify, SigilError } from '../core/index.js';
+import { isSigilError, listenUrl, loadFastify, registerMetricsRoute, SigilError } from '../core/index.js';
 import { type LoadTsaOptions, loadTsa, type Tsa } from './authority.js';
+import { createTsaMetrics, type TsaMetrics } from './metrics.js';
 import { timestampRequestFromJson } from './request.js';
 
 export const TIMESTAMP_PATH = '/api/v1/timestamp';
@@ -16,26 +17,29 @@ const MAX_REQUEST_BYTES = 8 * 1024;
 
 /**
  * Adds the TSA routes to `app`, in their own encapsulated scope so that the DER body parser and the
- * JSON error shape apply to these routes only, not to whatever else the app serves.
+ * JSON error shape apply to these routes only, not to whatever else the app serves. Timestamps issued and
+ * refused are counted on `metrics`.
  */
-export function registerTsaRoutes(app: FastifyInstance, tsa: Tsa): void {
-  app.register(tsaPlugin(tsa));
+export function registerTsaRoutes(app: FastifyInstance, tsa: Tsa, metrics: TsaMetrics): void {
+  app.register(tsaPlugin(tsa, metrics));
 }
 
-function tsaPlugin(tsa: Tsa): FastifyPluginAsync {
+function tsaPlugin(tsa: Tsa, metrics: TsaMetrics): FastifyPluginAsync {
   return async (scope) => {
     scope.addContentTypeParser(
       'application/timestamp-query',
       { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BYTES },
       (_request, body, done) => done(null, body),
     );
-    scope.setErrorHandler((error, _request, reply) => {
+    scope.setErrorHandler((error, request, reply) => {
       const status = errorStatus(error);
+      if (request.routeOptions.url === TIMESTAMP_PATH) metrics.refused.inc({ reason: refusalReason(status) });
       return reply.status(status).send({ code: status, message: (error as Error).message });
     });
 
     scope.post(TIMESTAMP_PATH, { bodyLimit: MAX_REQUEST_BYTES }, async (request, reply) => {
       const response = await tsa.timestamp(requestDer(request.headers['content-type'], request.body));
+      metrics.issued.inc();
       return reply.status(200).type('application/timestamp-reply').send(Buffer.from(response));
     });
 
@@ -51,6 +55,12 @@ function errorStatus(error: unknown): number {
     return isSigilError(error, 'BAD_INPUT') || isSigilError(error, 'BAD_JSON') ? 400 : 500;
   const status = (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+}
+
+function refusalReason(status: number): string {
+  if (status === 413) return 'too_large';
+  if (status === 415) return 'unsupported_media_type';
+  return status < 500 ? 'invalid' : 'error';
 }
 
 /**
@@ -90,6 +100,9 @@ export async function startTsa(options: StartTsaOptions): Promise<RunningTsa> {
   const { host, port, ...material } = options;
   const tsa = loadTsa(material);
   const app = loadFastify().fastify({ logger: false });
-  registerTsaRoutes(app, tsa);
+  const metrics = createTsaMetrics();
+  registerTsaRoutes(app, tsa, metrics);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  registerMetricsRoute(app, metrics.registry);
   return { url: await listenUrl(app, host, port), tsa, close: () => app.close() };
 }

@@ -85,6 +85,20 @@ export class TufRepository {
     return this.root.signed.version;
   }
 
+  /** Each top-level role's published version and expiry (RFC 3339). */
+  get published(): Record<RoleName, { version: number; expires: string }> {
+    const of = ({ signed }: { signed: { version: number; expires: string } }) => ({
+      version: signed.version,
+      expires: signed.expires,
+    });
+    return {
+      root: of(this.root),
+      targets: of(this.targets),
+      snapshot: of(this.snapshot),
+      timestamp: of(this.timestamp),
+    };
+  }
+
   get targetNames(): string[] {
     return Object.keys(this.targets.signed.targets);
   }

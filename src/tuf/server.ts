@@ -5,10 +5,12 @@
  * reaches outside the published directory, nor a key or a half-written temporary file.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { SigilError } from '../core/index.js';
+import type { Registry } from 'prom-client';
+import { exposition, SigilError } from '../core/index.js';
+import { createTufMetrics } from './metrics.js';
 import { type RefreshReport, TufRepository } from './repository.js';
 
 const PUBLISHED =
@@ -32,11 +34,14 @@ export interface RunningTufServer {
 
 export async function startTufServer(options: TufServerOptions): Promise<RunningTufServer> {
   const published = join(options.dir, 'repository');
+  const metrics = createTufMetrics(options.dir);
   const refresh = async () => {
     try {
       const report = await TufRepository.open(options.dir).refresh();
+      metrics.refreshes.inc({ result: 'ok' });
       if (report.resigned.length > 0 || report.rootExpires) options.onRefresh?.(report);
     } catch (err) {
+      metrics.refreshes.inc({ result: 'error' });
       options.onRefresh?.(err as Error);
     }
   };
@@ -46,6 +51,7 @@ export async function startTufServer(options: TufServerOptions): Promise<Running
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'GET' && serveOperational(path, metrics.registry, res)) return;
     const match = PUBLISHED.exec(path);
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !match) {
       res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 404 : 405).end();
@@ -86,4 +92,19 @@ export async function startTufServer(options: TufServerOptions): Promise<Running
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `/healthz` (liveness) and `/metrics` (Prometheus); true when `path` was one of them. */
+function serveOperational(path: string, registry: Registry, res: ServerResponse): boolean {
+  if (path === '/healthz') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    return true;
+  }
+  if (path !== '/metrics') return false;
+  exposition(registry).then(
+    ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+    // The repository could not be read: say so to the scraper, which records the target as failing.
+    (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+  );
+  return true;
 }

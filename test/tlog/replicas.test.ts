@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair } from '../../src/crypto/index.js';
 import {
+  buildTlogApp,
   logKeyFrom,
   PostgresLogStorage,
   TransparencyLog,
@@ -15,6 +16,7 @@ import {
   verifyRekorEntry,
 } from '../../src/tlog/index.js';
 import { ReplicaSession } from '../../src/tlog/postgres-replication.js';
+import { sample } from '../helpers/metrics.js';
 import { peerMissing } from '../helpers/peers.js';
 import { type PostgresServer, postgresBinDir, startPostgres } from '../helpers/postgres.js';
 import { signedHashedRekord } from '../helpers/tlog-entries.js';
@@ -157,6 +159,36 @@ describe('tlog replicas on PostgreSQL', { skip: pgSkip }, () => {
         after.rootHash,
       );
     } finally {
+      await a.close().catch(() => {});
+      await b.close().catch(() => {});
+    }
+  });
+
+  it('says in /metrics which replica holds the lease; entries count where submitted, batches where written', async () => {
+    const a = await replica();
+    const b = await replica();
+    const apps = [buildTlogApp(a), buildTlogApp(b)];
+    const scrape = async (i: number) =>
+      (await apps[i]?.inject({ method: 'GET', url: '/metrics' }))?.body ?? '';
+    try {
+      await until('one replica holds the lease', () => a.integrating !== b.integrating);
+      const holder = a.integrating ? 0 : 1;
+      const other = 1 - holder;
+      assert.equal(sample(await scrape(holder), 'sigil_tlog_lease_held'), 1);
+      assert.equal(sample(await scrape(other), 'sigil_tlog_lease_held'), 0);
+      const submitted = await apps[other]?.inject({
+        method: 'POST',
+        url: '/api/v1/log/entries',
+        payload: (await signedHashedRekord(privateKey, 'filed by a replica without the lease')) as object,
+      });
+      assert.equal(submitted?.statusCode, 201);
+      const [holderText, otherText] = [await scrape(holder), await scrape(other)];
+      assert.equal(sample(otherText, 'sigil_tlog_entries_appended_total', { kind: 'hashedrekord' }), 1);
+      assert.equal(sample(otherText, 'sigil_tlog_batch_entries_count'), 0);
+      assert.ok((sample(holderText, 'sigil_tlog_batch_entries_sum') ?? 0) >= 1);
+      assert.equal(sample(holderText, 'sigil_tlog_tree_size'), sample(otherText, 'sigil_tlog_tree_size'));
+    } finally {
+      await Promise.all(apps.map((app) => app.close()));
       await a.close().catch(() => {});
       await b.close().catch(() => {});
     }
