@@ -163,8 +163,8 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
     assert.equal(tlogDeployment.spec?.strategy?.type, 'Recreate', 'one SQLite writer at a time');
     assert.equal(
       tlogDeployment.spec?.template.spec?.containers[0]?.readinessProbe?.httpGet?.path,
-      '/healthz',
-      'every replica serves, integrating or not',
+      '/api/v1/log',
+      'readiness reads the store; every replica serves, integrating or not',
     );
     assert.equal(tlogDeployment.spec?.template.spec?.containers[0]?.livenessProbe?.httpGet?.path, '/healthz');
     const tlogVolume = tlogDeployment.spec?.template.spec?.volumes?.find((v) => v.name === 'data');
