@@ -3,10 +3,12 @@
  * forms, and the checks cosign applies when a key is imported (no RSA below 2048 bits, known curves only).
  */
 import {
+  createECDH,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
+  randomBytes,
   X509Certificate,
 } from 'node:crypto';
 import { decodePem, encodePem, messageOf, SigilError } from '../core/index.js';
@@ -28,23 +30,76 @@ export interface KeyPair {
 const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 const MIN_RSA_BITS = 2048;
 
+/**
+ * A new key pair. Node 20 deadlocks when a key made by generateKeyPairSync is inspected
+ * (asymmetricKeyDetails) while the garbage collector finalises the generation job that still shares the
+ * key: the inspection holds the key's lock while it allocates, and the job's finaliser takes the same lock
+ * (seen as a `sigil tlog serve` hung at start). So EC and Ed25519 keys are made without a generation job
+ * (an ECDH key pair, or 32 random bytes as an Ed25519 seed), and RSA keys are handed out as fresh objects
+ * made from their DER.
+ */
 export function generateKeyPair(algorithm: KeyAlgorithm = 'ecdsa-p256'): KeyPair {
   switch (algorithm) {
     case 'ecdsa-p256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      return ecKeyPair('prime256v1', 'P-256');
     case 'ecdsa-p384':
-      return generateKeyPairSync('ec', { namedCurve: 'P-384' });
+      return ecKeyPair('secp384r1', 'P-384');
     case 'ecdsa-p521':
-      return generateKeyPairSync('ec', { namedCurve: 'P-521' });
+      return ecKeyPair('secp521r1', 'P-521');
     case 'ed25519':
-      return generateKeyPairSync('ed25519');
+      return keyPairOf(
+        createPrivateKey({
+          key: Buffer.concat([ED25519_PKCS8_PREFIX, randomBytes(32)]),
+          format: 'der',
+          type: 'pkcs8',
+        }),
+      );
     case 'rsa-2048':
-      return generateKeyPairSync('rsa', { modulusLength: 2048 });
+      return rsaKeyPair(2048);
     case 'rsa-3072':
-      return generateKeyPairSync('rsa', { modulusLength: 3072 });
+      return rsaKeyPair(3072);
     case 'rsa-4096':
-      return generateKeyPairSync('rsa', { modulusLength: 4096 });
+      return rsaKeyPair(4096);
   }
+}
+
+/** PKCS#8 for an Ed25519 key, up to its 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+function keyPairOf(privateKey: KeyObject): KeyPair {
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+function ecKeyPair(curve: string, jwkCurve: string): KeyPair {
+  const ecdh = createECDH(curve);
+  const point = ecdh.generateKeys();
+  const size = (point.length - 1) / 2;
+  // The scalar as the curve's field size, its leading zeros kept (JWK wants the full length).
+  const scalar = ecdh.getPrivateKey();
+  const d = Buffer.concat([Buffer.alloc(size - scalar.length), scalar]);
+  return keyPairOf(
+    createPrivateKey({
+      key: {
+        kty: 'EC',
+        crv: jwkCurve,
+        d: d.toString('base64url'),
+        x: point.subarray(1, 1 + size).toString('base64url'),
+        y: point.subarray(1 + size).toString('base64url'),
+      },
+      format: 'jwk',
+    }),
+  );
+}
+
+function rsaKeyPair(modulusLength: number): KeyPair {
+  const generated = generateKeyPairSync('rsa', { modulusLength });
+  return keyPairOf(
+    createPrivateKey({
+      key: generated.privateKey.export({ type: 'pkcs8', format: 'der' }),
+      format: 'der',
+      type: 'pkcs8',
+    }),
+  );
 }
 
 /** A short name for messages, e.g. `ECDSA P-256`, `RSA 3072`, `Ed25519`. */

@@ -4,15 +4,9 @@
  * client reads: Ed25519 as hex of the raw key, ECDSA as SPKI PEM; a key's id is the SHA-256 of its canonical
  * JSON, as the TUF specification defines it.
  */
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign,
-} from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { readUserFile, SigilError, writeFileAtomic } from '../core/index.js';
+import { generateKeyPair } from '../crypto/index.js';
 import { tufCanonical } from './canonical.js';
 
 export const TUF_KEY_TYPES = ['ed25519', 'ecdsa-p256'] as const;
@@ -37,10 +31,7 @@ export interface RoleKey {
 }
 
 export function generateRoleKey(type: TufKeyType = 'ed25519'): RoleKey {
-  const { privateKey } =
-    type === 'ed25519'
-      ? generateKeyPairSync('ed25519')
-      : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { privateKey } = type === 'ed25519' ? generateKeyPair('ed25519') : generateKeyPair('ecdsa-p256');
   return roleKey(privateKey, type);
 }
 

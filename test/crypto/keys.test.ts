@@ -231,3 +231,27 @@ describe('signatures', () => {
     assert.match(keyIdHint(publicKey), /^[A-Za-z0-9+/]{43}=$/);
   });
 });
+
+describe('generated key pairs', () => {
+  const curves: Record<string, string> = {
+    'ecdsa-p256': 'prime256v1',
+    'ecdsa-p384': 'secp384r1',
+    'ecdsa-p521': 'secp521r1',
+  };
+  for (const algorithm of ['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'ed25519', 'rsa-2048'] as const) {
+    it(`${algorithm}: each pair signs and verifies, distinct, with the expected key details`, async () => {
+      // Enough EC pairs that some private scalars start with a zero byte (1 in 256), which must be kept.
+      const count = algorithm.startsWith('rsa') ? 2 : 300;
+      const seen = new Set<string>();
+      for (let i = 0; i < count; i++) {
+        const { privateKey, publicKey } = generateKeyPair(algorithm);
+        assert.equal(privateKey.asymmetricKeyDetails?.namedCurve, curves[algorithm]);
+        const signer = keySigner(privateKey);
+        const data = Buffer.from(`message ${i}`);
+        assert.equal(verifySignature(publicKey, data, await signer.sign(data)), true);
+        seen.add(publicKeyPem(publicKey));
+      }
+      assert.equal(seen.size, count);
+    });
+  }
+});
