@@ -15,8 +15,18 @@ export interface TrustedLog {
   publicKey: KeyObject;
 }
 
+// A key's log ID is needed several times per entry (choosing the trusted log, the SET, the checkpoint's key
+// hint), and re-encoding the key costs more than the lookup: each KeyObject's is worked out once.
+const logIds = new WeakMap<KeyObject, Buffer>();
+
+/** The log ID (SHA-256 of the SubjectPublicKeyInfo DER) of the log that signs with `publicKey`; do not modify it. */
 export function logIdOf(publicKey: KeyObject): Buffer {
-  return sha256(publicKey.export({ type: 'spki', format: 'der' }));
+  let id = logIds.get(publicKey);
+  if (!id) {
+    id = sha256(publicKey.export({ type: 'spki', format: 'der' }));
+    logIds.set(publicKey, id);
+  }
+  return id;
 }
 
 /**
