@@ -8,13 +8,16 @@ import { type KeyObject, X509Certificate } from 'node:crypto';
 import { BoundedMap, canonicalJson, isRecord, parseJson, SigilError, sha256 } from '../core/index.js';
 import {
   consistencyProof,
+  type EntrySequencer,
   inclusionProof,
+  isIntegrating,
   type LogKey,
   type LogStorage,
   leafHash,
   logKeyFrom,
-  Sequencer,
+  type ReplicationOptions,
   SqliteLogStorage,
+  startEntrySequencer,
 } from '../tlog/index.js';
 import {
   CT_ENTRY_TYPE,
@@ -58,6 +61,8 @@ export interface CtLogOptions {
   /** Certificates whose chains the log accepts (the CA's root). */
   roots: readonly X509Certificate[];
   intervalMs?: number;
+  /** On PostgreSQL, where several CA replicas share the log: lease and polling periods. */
+  replication?: ReplicationOptions;
 }
 
 /** RFC 6962 leaves a page size to the log; this one matches common CT front ends. */
@@ -73,20 +78,27 @@ export class CtLog implements CtSubmitter {
   private constructor(
     private readonly storage: LogStorage,
     private readonly key: LogKey,
-    private readonly sequencer: Sequencer,
+    private readonly sequencer: EntrySequencer,
     readonly roots: readonly X509Certificate[],
   ) {}
 
   static async open(storage: LogStorage, key: LogKey, options: CtLogOptions): Promise<CtLog> {
     // The engine signs checkpoints as notes too; a CT log publishes STHs, so the note's name is internal.
-    const sequencer = await Sequencer.start(storage, key, {
-      origin: `sigil-ct - ${await storage.treeId()}`,
-      signerName: 'sigil-ct',
-      batchSize: 256,
-      intervalMs: options.intervalMs ?? 5,
-      // An SCT is the CT log's promise, signed per submission; the engine's Rekor-style SETs go unused.
-      entryTimestamps: false,
-    });
+    // On PostgreSQL any number of CA replicas share this log: one integrates under the lease, the others
+    // file their precertificates for it, and every SCT still waits for its entry to be durable.
+    const sequencer = await startEntrySequencer(
+      storage,
+      key,
+      {
+        origin: `sigil-ct - ${await storage.treeId()}`,
+        signerName: 'sigil-ct',
+        batchSize: 256,
+        intervalMs: options.intervalMs ?? 5,
+        // An SCT is the CT log's promise, signed per submission; the engine's Rekor-style SETs go unused.
+        entryTimestamps: false,
+      },
+      options.replication,
+    );
     return new CtLog(storage, key, sequencer, options.roots);
   }
 
@@ -95,8 +107,13 @@ export class CtLog implements CtSubmitter {
   }
 
   /** Entries in the tree of the latest checkpoint. */
-  get size(): number {
-    return this.sequencer.checkpoint.size;
+  async treeSize(): Promise<number> {
+    return (await this.sequencer.latestCheckpoint()).size;
+  }
+
+  /** Whether this process integrates the log's entries (on PostgreSQL: while it holds the lease). */
+  get integrating(): boolean {
+    return isIntegrating(this.sequencer);
   }
 
   get logId(): Buffer {
@@ -119,14 +136,14 @@ export class CtLog implements CtSubmitter {
   }
 
   async signedTreeHead(): Promise<SignedTreeHead> {
-    const { size, rootHash } = this.sequencer.checkpoint;
+    const { size, rootHash } = await this.sequencer.latestCheckpoint();
     const timestampMs = Date.now();
     const signature = await this.key.signer.sign(treeHeadSignatureInput(timestampMs, size, rootHash));
     return { treeSize: size, timestampMs, rootHash, signature: digitallySigned(signature) };
   }
 
   async proofByHash(hash: Buffer, treeSize: number): Promise<{ leafIndex: number; auditPath: Buffer[] }> {
-    this.checkTreeSize(treeSize, 'tree_size');
+    await this.checkTreeSize(treeSize, 'tree_size');
     const entry = await this.storage.entryByLeafHash(hash);
     if (!entry || entry.index >= treeSize) {
       throw new SigilError(
@@ -138,7 +155,7 @@ export class CtLog implements CtSubmitter {
   }
 
   async consistency(first: number, second: number): Promise<Buffer[]> {
-    this.checkTreeSize(second, 'second');
+    await this.checkTreeSize(second, 'second');
     if (first > second)
       throw new SigilError('BAD_INPUT', `first (${first}) is greater than second (${second})`);
     return consistencyProof(first, second, this.storage);
@@ -146,7 +163,7 @@ export class CtLog implements CtSubmitter {
 
   /** Entries `start` to `end` inclusive, at most MAX_ENTRIES_PER_REQUEST, as RFC 6962 4.6 pages them. */
   async entries(start: number, end: number): Promise<CtLogEntry[]> {
-    const size = this.sequencer.checkpoint.size;
+    const size = await this.treeSize();
     if (start < 0 || end < start)
       throw new SigilError('BAD_INPUT', `invalid range start=${start} end=${end}`);
     if (start >= size) throw new SigilError('BAD_INPUT', `start ${start} is beyond the tree size ${size}`);
@@ -162,7 +179,7 @@ export class CtLog implements CtSubmitter {
 
   async close(): Promise<void> {
     await this.sequencer.drain();
-    this.sequencer.close();
+    await this.sequencer.close();
     await this.storage.close();
   }
 
@@ -252,19 +269,26 @@ export class CtLog implements CtSubmitter {
     return path;
   }
 
-  private checkTreeSize(size: number, name: string): void {
-    const latest = this.sequencer.checkpoint.size;
+  private async checkTreeSize(size: number, name: string): Promise<void> {
+    const latest = await this.treeSize();
     if (!Number.isSafeInteger(size) || size < 1 || size > latest) {
       throw new SigilError('BAD_INPUT', `${name} ${size} is not between 1 and the tree size ${latest}`);
     }
   }
 }
 
-/** The CT log a CA runs itself: SQLite at `path`, signed with the CA's CT log key, accepting its root. */
-export function embeddedCtLog(path: string, material: CaMaterial): Promise<CtLog> {
+/**
+ * The CT log a CA runs itself, signed with the CA's CT log key and accepting its root: SQLite at `path`
+ * for one CA process, or `storage` shared by CA replicas (PostgreSQL).
+ */
+export function embeddedCtLog(
+  path: string,
+  material: CaMaterial,
+  storage: LogStorage = new SqliteLogStorage(path),
+): Promise<CtLog> {
   const root = material.chain[material.chain.length - 1];
   if (!root) throw new SigilError('BAD_CERTIFICATE', 'the CA has no root certificate');
-  return CtLog.open(new SqliteLogStorage(path), logKeyFrom(material.ctLogKey), { roots: [root] });
+  return CtLog.open(storage, logKeyFrom(material.ctLogKey), { roots: [root] });
 }
 
 function issuedBy(

@@ -19,8 +19,8 @@ export function createCaMetrics(ctLog?: CtLog): CaMetrics {
       name: 'sigil_ca_ct_log_tree_size',
       help: "Entries in the CA's own CT log (precertificates logged)",
       registers: [registry],
-      collect() {
-        this.set(ctLog.size);
+      async collect() {
+        this.set(await ctLog.treeSize());
       },
     });
   }

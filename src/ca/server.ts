@@ -62,7 +62,11 @@ export function buildCaApp(ca: CertificateAuthority, ctLog?: CtLog): FastifyInst
     issuers: ca.tokens.issuers.map(configurationOf),
   }));
   if (ctLog) registerCtRoutes(app, ctLog);
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // With a CT log on PostgreSQL, whether this replica integrates it (one does, under the lease).
+  app.get('/healthz', async () => ({
+    status: 'ok',
+    ...(ctLog ? { ctLogIntegrating: ctLog.integrating } : {}),
+  }));
   registerMetricsRoute(app, metrics.registry);
   return app;
 }

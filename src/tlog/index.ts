@@ -1,5 +1,6 @@
 export * from './checkpoint.js';
 export * from './client.js';
+export * from './entry-sequencer.js';
 export * from './envelope-entries.js';
 export * from './hashedrekord.js';
 export * from './kinds.js';

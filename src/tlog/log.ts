@@ -6,13 +6,13 @@
 import type { KeyObject } from 'node:crypto';
 import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { SigilError } from '../core/index.js';
+import { type EntrySequencer, isIntegrating, startEntrySequencer } from './entry-sequencer.js';
 import { type AcceptedEntry, acceptProposedEntry } from './kinds.js';
 import { acceptV2Request } from './kinds-v2.js';
 import type { LogKey } from './log-key.js';
 import { CompactTree, consistencyProof, inclusionProof } from './merkle.js';
-import { PostgresLogStorage } from './postgres-storage.js';
-import { ReplicatedSequencer, type ReplicationOptions } from './replicated-sequencer.js';
-import { type Integrated, Sequencer, type SequencerOptions } from './sequencer.js';
+import type { ReplicationOptions } from './replicated-sequencer.js';
+import type { Integrated, SequencerOptions } from './sequencer.js';
 import type { LogStorage, StoredCheckpoint, StoredEntry } from './storage.js';
 import { EntryVerifierPool } from './verify-pool.js';
 
@@ -25,14 +25,6 @@ export interface LogOptions {
   verifyWorkers?: number;
   /** PostgreSQL replicas: lease and polling periods, how long a filed submission waits. */
   replication?: ReplicationOptions;
-}
-
-/** What the log needs of its writer: the single-process Sequencer, or a replica of a shared log. */
-interface EntrySequencer {
-  submit(accepted: AcceptedEntry): Promise<Integrated>;
-  latestCheckpoint(): Promise<StoredCheckpoint>;
-  drain(): Promise<void>;
-  close(): void | Promise<void>;
 }
 
 export interface RekorEntry {
@@ -82,11 +74,7 @@ export class TransparencyLog {
         for (const observer of observers) observer.batch(entries);
       },
     };
-    // A PostgreSQL log may have other replicas; SQLite has one writer, this process.
-    const sequencer =
-      storage instanceof PostgresLogStorage
-        ? await ReplicatedSequencer.start(storage, key, sequencing, options.replication)
-        : await Sequencer.start(storage, key, sequencing);
+    const sequencer = await startEntrySequencer(storage, key, sequencing, options.replication);
     const workers = options.verifyWorkers ?? 0;
     return new TransparencyLog(
       storage,
@@ -162,7 +150,7 @@ export class TransparencyLog {
 
   /** Whether this process integrates entries: always for SQLite; for PostgreSQL, the lease holder. */
   get integrating(): boolean {
-    return this.sequencer instanceof ReplicatedSequencer ? this.sequencer.integrating : true;
+    return isIntegrating(this.sequencer);
   }
 
   async byIndex(index: number): Promise<{ uuid: string; entry: RekorEntry } | undefined> {

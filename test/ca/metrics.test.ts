@@ -81,9 +81,9 @@ describe('CA metrics', () => {
     assert.equal(sample(text, 'sigil_ca_certificates_issued_total'), 1);
   });
 
-  it('answers /healthz', async () => {
+  it('answers /healthz, saying whether it integrates its own CT log', async () => {
     const response = await fetch(`${ca.url}/healthz`);
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { status: 'ok' });
+    assert.deepEqual(await response.json(), { status: 'ok', ctLogIntegrating: true });
   });
 });

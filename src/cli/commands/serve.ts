@@ -2,7 +2,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
+  type CaMaterial,
   CertificateAuthority,
+  type CtLog,
   crypto11Ca,
   ctLogClient,
   DEFAULT_HSM_KEY_LABEL,
@@ -19,6 +21,7 @@ import { callService, readUserFile, SigilError } from '../../core/index.js';
 import { loadPublicKeyPem } from '../../crypto/index.js';
 import { DEV_IDENTITY_KINDS, type DevIdentityKind, startDevIssuer } from '../../oidc/index.js';
 import { startStack } from '../../server/index.js';
+import { PostgresLogStorage } from '../../tlog/index.js';
 import { parseAddress, parseHttpUrl } from '../address.js';
 import { parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
@@ -57,6 +60,14 @@ interface CaServeOptions extends HsmOptions {
   config: string;
   ctLogUrl?: string;
   ctLogPublicKey?: string;
+  ctLogDatabase?: string;
+}
+
+/** The CA's own CT log: SQLite in its data directory, or PostgreSQL shared by CA replicas. */
+async function ownCtLog(opts: CaServeOptions, material: CaMaterial): Promise<CtLog> {
+  const path = join(opts.dataDir, 'ctlog.db');
+  if (!opts.ctLogDatabase) return embeddedCtLog(path, material);
+  return embeddedCtLog(path, material, await PostgresLogStorage.connect(opts.ctLogDatabase));
 }
 
 function externalCtLog(opts: CaServeOptions) {
@@ -186,6 +197,10 @@ Examples:
       'an external RFC 6962 log for the precertificates (default: the CA runs its own, at /ct/v1/)',
     )
     .option('--ct-log-public-key <file>', "that log's public key (PEM), to check its SCTs before use")
+    .option(
+      '--ct-log-database <url>',
+      "postgres://user@host/db: keep the CA's own CT log in PostgreSQL (a database of its own, not the Rekor log's), so that several CA replicas with the same --data-dir files share it",
+    )
     .addHelpText(
       'after',
       `
@@ -214,15 +229,17 @@ issuer-url, client-id, type, spiffe-trust-domain, subject-domain, ci-provider, .
 Example:
   sigil ca serve --addr 0.0.0.0:5555 --data-dir ./.sigil/ca --config fulcio-config.json
   sigil ca serve --config fulcio-config.yaml --pkcs11-config-path crypto11.conf --hsm-caroot-id 99
-  sigil ca serve --config fulcio-config.json --ct-log-url http://ctlog.internal --ct-log-public-key ctlog.pub`,
+  sigil ca serve --config fulcio-config.json --ct-log-url http://ctlog.internal --ct-log-public-key ctlog.pub
+  sigil ca serve --config fulcio-config.json --ct-log-database postgres://sigil@db.internal/sigil_ct   (on several hosts)`,
     )
     .action(
       action(async (opts: CaServeOptions) => {
         const { host, port } = parseAddress(opts.addr);
+        if (opts.ctLogUrl && opts.ctLogDatabase) {
+          throw new SigilError('BAD_INPUT', '--ct-log-url and --ct-log-database exclude each other');
+        }
         const material = await loadCaMaterial(opts.dataDir, tokenCa(opts));
-        const ownLog = opts.ctLogUrl
-          ? undefined
-          : await embeddedCtLog(join(opts.dataDir, 'ctlog.db'), material);
+        const ownLog = opts.ctLogUrl ? undefined : await ownCtLog(opts, material);
         const ctLog = ownLog ?? externalCtLog(opts);
         const authority = new CertificateAuthority(
           material,
