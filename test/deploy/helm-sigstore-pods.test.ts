@@ -7,7 +7,8 @@
  * issuer's Service URL, which it names and the CA config trusts, maps to its loopback port as DNS would).
  * Then the readiness probes' paths answer 200, a keyless signature timestamped by the TSA goes through the
  * dev issuer, the CA and the log (SQLite; then two log replicas on PostgreSQL by URL from a Secret, one
- * integrating, each serving), and a client initializes from the TUF repository the seed unpacked.
+ * integrating, each serving; two CA replicas sharing their CT log on PostgreSQL), and a client initializes
+ * from the TUF repository the seed unpacked.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { runProcess, SIGIL_BIN, sigil, workDir } from '../helpers/cli.js';
 import { peerMissing } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 import { postgresBinDir, startPostgres } from '../helpers/postgres.js';
+import { requestSigningCertificate } from '../helpers/signing-cert.js';
 import { deploymentOf, helmPeer, type KubeObject, renderSigstore } from '../helpers/sigstore-chart.js';
 
 const NAMESPACE = 'sigstore';
@@ -353,6 +355,73 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
     if (again instanceof Error) assert.doesNotMatch(again.message, /init container/);
     else pods.push(again);
     assert.equal(await readFile(timestamp, 'utf8'), '{"a newer version":true}');
+  });
+
+  it('2 CA replicas with their CT log on PostgreSQL by a URL from a Secret: both ready, each issues, one CT tree', {
+    skip: postgresMissing,
+  }, async () => {
+    const postgres = await startPostgres();
+    try {
+      const objects = renderSigstore(NAMESPACE, [
+        ...['--set', 'tlog.enabled=false', '--set', 'tuf.enabled=false', '--set', 'oidc.enabled=true'],
+        ...['--set', 'ca.existingSecret=sigil-ca', '--set', 'ca.replicaCount=2'],
+        ...['--set', 'ca.ctLog.database.existingSecret=ct-db'],
+      ]);
+      const routes = {
+        oidc: { serviceUrl: `http://sigil-sigil-sigstore-oidc.${NAMESPACE}.svc`, port: await freePort() },
+      };
+      const oidc = await startPod(objects, 'oidc', join(dir, 'oidc-ct'), secrets, {}, routes);
+      pods.push(oidc);
+      const replicas: RunningPod[] = [];
+      for (const name of ['ca-pg-a', 'ca-pg-b']) {
+        const replica = await startPod(
+          objects,
+          'ca',
+          join(dir, name),
+          secrets,
+          { 'ct-db:url': postgres.url },
+          routes,
+        );
+        pods.push(replica);
+        replicas.push(replica);
+      }
+      const token = await sigil(
+        [
+          'oidc',
+          'token',
+          '--issuer-url',
+          oidc.urls.http as string,
+          '--kind',
+          'email',
+          '--email',
+          'ops@example.com',
+        ],
+        { cwd: dir },
+      );
+      assert.equal(token.code, 0, token.stderr);
+      for (const replica of replicas) {
+        const issued = await requestSigningCertificate(
+          replica.urls.http as string,
+          token.stdout.trim(),
+          'ops@example.com',
+        );
+        assert.equal(issued.status, 200, await issued.text());
+      }
+      const heads = await Promise.all(
+        replicas.map(
+          async (r) =>
+            (await fetch(`${r.urls.http}/ct/v1/get-sth`)).json() as Promise<{
+              tree_size: number;
+              sha256_root_hash: string;
+            }>,
+        ),
+      );
+      assert.equal(heads[0]?.tree_size, 2, 'both certificates in the one CT log');
+      assert.equal(heads[1]?.sha256_root_hash, heads[0]?.sha256_root_hash);
+      await stopAll(pods.splice(-3));
+    } finally {
+      await postgres.stop();
+    }
   });
 
   it('2 log replicas on PostgreSQL by a URL from a Secret ($(SIGIL_DATABASE_URL)): both ready, one integrates, an entry sent to one is read from the other', {

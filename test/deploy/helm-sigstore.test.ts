@@ -325,6 +325,24 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
     );
   });
 
+  it('2 CA replicas sharing their own CT log on PostgreSQL by a URL from a Secret: no volume, a PodDisruptionBudget', async () => {
+    const objects = render(
+      ...['--set', 'ca.replicaCount=2', '--set', 'ca.ctLog.database.existingSecret=ct-db'],
+    );
+    const args = await checkComponent(objects, 'ca');
+    assert.equal(args.get('--ct-log-database'), '$(SIGIL_CT_LOG_DATABASE_URL)');
+    assert.equal(args.has('--ct-log-url'), false);
+    const deployment = deploymentOf(objects, 'ca');
+    const env = deployment.spec?.template.spec?.containers[0]?.env ?? [];
+    assert.deepEqual(env.find((e) => e.name === 'SIGIL_CT_LOG_DATABASE_URL')?.valueFrom?.secretKeyRef, {
+      name: 'ct-db',
+      key: 'url',
+    });
+    assert.equal(deployment.spec?.strategy, undefined, 'rolling updates: no SQLite writer to hand over');
+    assert.equal(objectOf(objects, 'PersistentVolumeClaim', 'ca'), undefined);
+    assert.ok(budgetOf(objects, 'ca'));
+  });
+
   it('oidc.enabled: the dev issuer in a Deployment of its own naming its Service URL, trusted by any number of CAs', async () => {
     const objects = render(
       ...['--set', 'oidc.enabled=true', '--set', 'ca.replicaCount=2', '--set', 'ca.ctLog.url=http://ct'],
@@ -445,7 +463,14 @@ describe('Helm chart deploy/helm/sigil-sigstore', { skip: helmPeer.skip }, () =>
       ],
       /postgresql\.enabled and tlog\.database both name the log's database: keep one/,
     );
-    refused([...r, '--set', 'ca.replicaCount=2'], /ca\.replicaCount > 1 needs ca\.ctLog\.url/);
+    refused(
+      [...r, '--set', 'ca.replicaCount=2'],
+      /ca\.replicaCount > 1 needs ca\.ctLog\.database \(or ca\.ctLog\.url\)/,
+    );
+    refused(
+      [...r, '--set', 'ca.ctLog.url=http://ct', '--set', 'ca.ctLog.database.url=postgres://db/ct'],
+      /ca\.ctLog\.url and ca\.ctLog\.database exclude each other/,
+    );
     refused(
       [...r, '--set', 'tsa.enabled=true'],
       /tsa\.existingSecret: name the Secret holding the TSA's chain\.pem and key\.pem/,

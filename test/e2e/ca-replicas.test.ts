@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +20,7 @@ import { sigil, workDir } from '../helpers/cli.js';
 import { peerMissing } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 import { type PostgresServer, postgresBinDir, startPostgres } from '../helpers/postgres.js';
+import { requestSigningCertificate } from '../helpers/signing-cert.js';
 
 const pgSkip = peerMissing('PostgreSQL (postgresql)', postgresBinDir() !== undefined);
 
@@ -54,19 +55,7 @@ describe('CA replicas sharing a CT log on PostgreSQL', { skip: pgSkip }, () => {
   /** A certificate for a fresh key, issued through `url`; its leaf certificate and issuer. */
   const issue = async (url: string, n: number) => {
     const email = `replica-${n}@example.com`;
-    const token = await oidc.mint({ kind: 'email', email });
-    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const response = await fetch(`${url}/api/v2/signingCert`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        credentials: { oidcIdentityToken: token },
-        publicKeyRequest: {
-          publicKey: { content: key.publicKey.export({ type: 'spki', format: 'pem' }) },
-          proofOfPossession: sign('sha256', Buffer.from(email), key.privateKey).toString('base64'),
-        },
-      }),
-    });
+    const response = await requestSigningCertificate(url, await oidc.mint({ kind: 'email', email }), email);
     assert.equal(response.status, 200, await response.clone().text());
     const body = (await response.json()) as {
       signedCertificateEmbeddedSct: { chain: { certificates: string[] } };

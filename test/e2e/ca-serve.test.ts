@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +12,7 @@ import { type RunningDevIssuer, startDevIssuer } from '../../src/oidc/index.js';
 import { startSigilServer } from '../helpers/admission-serve.js';
 import { sigil, workDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
+import { requestSigningCertificate } from '../helpers/signing-cert.js';
 
 describe('sigil ca serve', () => {
   let dir: string;
@@ -26,20 +26,7 @@ describe('sigil ca serve', () => {
   };
   const requestCertificate = async (url: string) => {
     const token = await oidc.mint({ kind: 'email', email: 'ops@example.com' });
-    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    return fetch(`${url}/api/v2/signingCert`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        credentials: { oidcIdentityToken: token },
-        publicKeyRequest: {
-          publicKey: { content: key.publicKey.export({ type: 'spki', format: 'pem' }) },
-          proofOfPossession: sign('sha256', Buffer.from('ops@example.com'), key.privateKey).toString(
-            'base64',
-          ),
-        },
-      }),
-    });
+    return requestSigningCertificate(url, token, 'ops@example.com');
   };
 
   before(async () => {

@@ -8,8 +8,12 @@ includes this first, so the same (first) message comes out whichever template He
 {{- if not $v.ca.existingSecret }}
 {{- fail "ca.existingSecret: name the Secret holding the files of `sigil ca init` (chain.pem, intermediate-key.pem, ctlog-key.pem)" }}
 {{- end }}
-{{- if and (not $v.ca.ctLog.url) (gt (int $v.ca.replicaCount) 1) }}
-{{- fail "ca.replicaCount > 1 needs ca.ctLog.url: the embedded CT log is a SQLite file per pod, replicas would keep diverging logs under one key" }}
+{{- $ctDb := or $v.ca.ctLog.database.url $v.ca.ctLog.database.existingSecret }}
+{{- if and (not $v.ca.ctLog.url) (not $ctDb) (gt (int $v.ca.replicaCount) 1) }}
+{{- fail "ca.replicaCount > 1 needs ca.ctLog.database (or ca.ctLog.url): the embedded CT log is a SQLite file per pod, replicas would keep diverging logs under one key" }}
+{{- end }}
+{{- if and $v.ca.ctLog.url $ctDb }}
+{{- fail "ca.ctLog.url and ca.ctLog.database exclude each other: the CA logs to an external CT log or runs its own" }}
 {{- end }}
 {{- if and $v.ca.pkcs11.configSecret (not $v.ca.pkcs11.hsmCarootId) }}
 {{- fail "ca.pkcs11.configSecret needs ca.pkcs11.hsmCarootId (the CKA_ID of the CA certificate on the token)" }}
