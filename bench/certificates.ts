@@ -16,8 +16,8 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { formatTiming, measure, summarize, type Timing } from './stats.js';
 
 export interface CertificateBenchOptions {
-  /** The CA's base URL. */
-  caUrl: string;
+  /** The CA's base URL, or those of several replicas (requests go round-robin). */
+  caUrl: string | readonly string[];
   /** A fresh identity token for each request. */
   mint: () => Promise<string>;
   count?: number;
@@ -37,12 +37,14 @@ interface PreparedRequest {
 }
 
 async function inProcessClients(
-  url: string,
+  urls: string[],
   warmUp: PreparedRequest[],
   requests: PreparedRequest[],
   clients: number,
 ): Promise<Timing> {
+  let sent = 0;
   const issue = async ({ body, headers }: PreparedRequest) => {
+    const url = urls[sent++ % urls.length] as string;
     const response = await fetch(url, { method: 'POST', headers, body });
     if (!response.ok) throw new Error(`CA answered ${response.status}: ${await response.text()}`);
     await response.arrayBuffer();
@@ -54,12 +56,13 @@ async function inProcessClients(
 /** The same requests from `clients` concurrent loops on a worker thread, which reports each latency. */
 const CLIENT_THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { url, warmUp, requests, clients } = workerData;
+const { urls, warmUp, requests, clients } = workerData;
 async function run(list) {
   const latencies = [];
   let next = 0;
   const loop = async () => {
     while (next < list.length) {
+      const url = urls[next % urls.length];
       const { body, headers } = list[next++];
       const t0 = performance.now();
       const response = await fetch(url, { method: 'POST', headers, body });
@@ -78,12 +81,12 @@ run(warmUp)
 `;
 
 async function clientThread(
-  url: string,
+  urls: string[],
   warmUp: PreparedRequest[],
   requests: PreparedRequest[],
   clients: number,
 ): Promise<Timing> {
-  const worker = new Worker(CLIENT_THREAD, { eval: true, workerData: { url, warmUp, requests, clients } });
+  const worker = new Worker(CLIENT_THREAD, { eval: true, workerData: { urls, warmUp, requests, clients } });
   try {
     const result = (await new Promise((resolve, reject) => {
       worker.once('message', resolve);
@@ -111,17 +114,21 @@ export async function benchCertificates(options: CertificateBenchOptions): Promi
     tokens.push(token);
     requests.push(certificateRequest(api, token));
   }
-  const url = `${caUrl}${api === 'v2' ? '/api/v2/signingCert' : '/api/v1/signingCert'}`;
+  const route = api === 'v2' ? '/api/v2/signingCert' : '/api/v1/signingCert';
+  const urls = [caUrl].flat().map((base) => `${base}${route}`);
   const warmUp = requests.splice(0, warmUpCount);
   tokens.splice(0, warmUpCount);
   const cpuBefore = process.cpuUsage();
   const timing = options.clientsInProcess
-    ? await inProcessClients(url, warmUp, requests, clients)
-    : await clientThread(url, warmUp, requests, clients);
+    ? await inProcessClients(urls, warmUp, requests, clients)
+    : await clientThread(urls, warmUp, requests, clients);
   const cpu = process.cpuUsage(cpuBefore);
   const floor = await cryptoFloor(count, tokens);
   const where = options.clientsInProcess ? 'on the CA thread' : 'on their own thread';
-  console.log(formatTiming(`certificates with SCT (${api}, HTTP, ${clients} clients ${where})`, timing));
+  const replicas = urls.length > 1 ? `, ${urls.length} CA replicas` : '';
+  console.log(
+    formatTiming(`certificates with SCT (${api}, HTTP, ${clients} clients ${where}${replicas})`, timing),
+  );
   console.log(formatTiming('raw-crypto floor (3 ECDSA signs, 2 verifies)', floor));
   console.log(`ratio CA/floor (${api}): ${(timing.perSecond / floor.perSecond).toFixed(3)}x`);
   // CPU time is steadier than wall time on a shared machine; it includes the clients' side of HTTP.

@@ -15,6 +15,7 @@ import { benchPkcs11 } from './pkcs11.js';
 import { benchSbom } from './sbom.js';
 import { benchStartup } from './startup.js';
 import { benchTlog } from './tlog.js';
+import { benchTlogChaos } from './tlog-chaos.js';
 import { benchTlogReplicas } from './tlog-replicas.js';
 import { benchVerifyBlob } from './verify-blob.js';
 import { benchVerifyImage } from './verify-image.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   certificates: benchCertificatesOnStack,
   tlog: benchTlog,
   'tlog-replicas': benchTlogReplicas,
+  'tlog-chaos': benchTlogChaos,
   conditions: benchConditions,
   attestations: benchAttestations,
   sbom: benchSbom,

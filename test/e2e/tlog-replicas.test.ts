@@ -1,7 +1,6 @@
 /**
  * Three `sigil tlog serve --database postgres://...` processes on one PostgreSQL: each accepts and serves,
- * one integrates, a duplicate sent to two of them is one entry, and kill -9 of the integrating one under
- * load hands the lease over with no acknowledged entry lost, no index given twice and a consistent tree.
+ * one integrates, and a duplicate sent to two of them is one entry. (Kills under load: tlog-chaos.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { createHash, type KeyObject } from 'node:crypto';
@@ -10,13 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, loadPublicKeyPem } from '../../src/crypto/index.js';
-import {
-  parseRekorEntry,
-  type RekorEntry,
-  verifyCheckpoint,
-  verifyConsistency,
-  verifyRekorEntry,
-} from '../../src/tlog/index.js';
+import { parseRekorEntry, verifyRekorEntry } from '../../src/tlog/index.js';
 import { peerMissing } from '../helpers/peers.js';
 import { type PostgresServer, postgresBinDir, startPostgres } from '../helpers/postgres.js';
 import { signedHashedRekord } from '../helpers/tlog-entries.js';
@@ -115,91 +108,5 @@ describe('tlog replicas: three processes on one PostgreSQL', { skip: pgSkip }, (
     await until('every replica serves the newest checkpoint', async () => new Set(await notes()).size === 1);
     const heads = await Promise.all(replicas.map((r) => head(r.url)));
     assert.ok(heads.every((h) => h.treeSize >= 13 && h.rootHash === heads[0]?.rootHash));
-  });
-
-  it('kill -9 of the integrating replica under load: another takes over, nothing acknowledged is lost', async () => {
-    const acknowledged = new Map<number, string>();
-    const checkpoints = new Map<number, string>();
-    const record = (entry: RekorEntry) => {
-      const seen = acknowledged.get(entry.logIndex);
-      assert.ok(seen === undefined || seen === entry.body, `index ${entry.logIndex} given twice`);
-      acknowledged.set(entry.logIndex, entry.body);
-      const proof = entry.verification.inclusionProof;
-      const root = checkpoints.get(proof.treeSize);
-      assert.ok(root === undefined || root === proof.rootHash, `two roots for size ${proof.treeSize}`);
-      checkpoints.set(proof.treeSize, proof.rootHash);
-    };
-    const live = new Set(replicas);
-    let stop = false;
-    const clients = Array.from({ length: 12 }, async (_, c) => {
-      for (let i = 0; !stop; i++) {
-        const targets = [...live];
-        const target = targets[(c + i) % targets.length] as TlogProcess;
-        const body = await signedHashedRekord(privateKey, `load ${c} ${i}`);
-        try {
-          const response = await post(target.url, body);
-          if (response.status !== 201) continue;
-          const entry = parseRekorEntry(Object.values((await response.json()) as object)[0], 'ack');
-          verifyRekorEntry(entry, { publicKey: logKey });
-          record(entry);
-        } catch (err) {
-          if (err instanceof assert.AssertionError) throw err;
-          // That replica died mid-request: the entry was never acknowledged.
-        }
-      }
-    });
-    try {
-      await until('entries acknowledged before the kill', () => acknowledged.size >= 40);
-      const roles = await Promise.all(replicas.map((r) => integrating(r.url)));
-      const victim = replicas[roles.indexOf(true)] as TlogProcess;
-      const beforeKill = new Map(checkpoints);
-      live.delete(victim);
-      await victim.stop('SIGKILL');
-      const survivors = [...live];
-      await until('a survivor takes the lease', async () =>
-        (await Promise.all(survivors.map((r) => integrating(r.url)))).includes(true),
-      );
-      const afterTakeover = acknowledged.size;
-      await until('entries acknowledged after the takeover', () => acknowledged.size >= afterTakeover + 40);
-      stop = true;
-      await Promise.all(clients);
-
-      const reader = survivors[0] as TlogProcess;
-      const final = await head(reader.url);
-      const checkpoint = verifyCheckpoint(final.signedTreeHead, {
-        name: '127.0.0.1',
-        keyHint: createHash('sha256')
-          .update(logKey.export({ type: 'spki', format: 'der' }))
-          .digest()
-          .subarray(0, 4),
-        publicKey: logKey,
-      });
-      for (const [index, body] of acknowledged) {
-        const got = (await (
-          await fetch(`${reader.url}/api/v1/log/entries?logIndex=${index}`)
-        ).json()) as object;
-        const entry = parseRekorEntry(Object.values(got)[0], `entry ${index}`);
-        assert.equal(entry.body, body, `entry ${index} changed or vanished`);
-        assert.ok(entry.verification.inclusionProof.treeSize >= checkpoint.size);
-        verifyRekorEntry(entry, { publicKey: logKey });
-      }
-      // Every checkpoint seen before the kill is consistent with the one after.
-      assert.ok(beforeKill.size > 0);
-      for (const [size, root] of beforeKill) {
-        const proof = (await (
-          await fetch(`${reader.url}/api/v1/log/proof?firstSize=${size}&lastSize=${checkpoint.size}`)
-        ).json()) as { hashes: string[] };
-        verifyConsistency(
-          size,
-          checkpoint.size,
-          proof.hashes.map((h) => Buffer.from(h, 'hex')),
-          Buffer.from(root, 'hex'),
-          checkpoint.rootHash,
-        );
-      }
-    } finally {
-      stop = true;
-      await Promise.allSettled(clients);
-    }
   });
 });

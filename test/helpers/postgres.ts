@@ -3,7 +3,7 @@
  * temporary directory, started on a free loopback port, trust auth, stopped and deleted afterwards.
  * PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,11 @@ import { freePort } from './ports.js';
 
 export interface PostgresServer {
   url: string;
+  /**
+   * Stops the server as a crash would (immediate: no checkpoint, WAL replayed at start) and starts it again
+   * on the same port; resolves once it accepts connections. Asynchronous, so clients run on meanwhile.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -22,9 +27,13 @@ export function postgresBinDir(): string | undefined {
   return dir && existsSync(join(dir, 'initdb')) ? dir : undefined;
 }
 
+/** The command line that runs `program` as the postgres user when this process is root. */
+function asPostgresUserArgv(program: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', program, ...args]] : [program, args];
+}
+
 function asPostgresUser(program: string, args: string[]): void {
-  const isRoot = process.getuid?.() === 0;
-  const [command, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', program, ...args]] : [program, args];
+  const [command, argv] = asPostgresUserArgv(program, args);
   execFileSync(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
@@ -61,6 +70,19 @@ export async function startPostgres(): Promise<PostgresServer> {
   ]);
   return {
     url: `postgres://sigil@127.0.0.1:${port}/postgres`,
+    // pg_ctl restart starts it again with the options it was started with (postmaster.opts). Its output
+    // goes to the log file, and only its exit is awaited: the new postmaster must not hold a pipe of ours.
+    restart: () =>
+      new Promise((resolve, reject) => {
+        const [command, argv] = asPostgresUserArgv(join(bin, 'pg_ctl'), [
+          ...['-D', data, '-l', join(dir, 'log'), '-m', 'immediate', '-w', 'restart'],
+        ]);
+        const child = spawn(command, argv, { stdio: 'ignore' });
+        child.once('error', reject);
+        child.once('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`pg_ctl restart exited ${code}`)),
+        );
+      }),
     stop: async () => {
       try {
         asPostgresUser(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -27,7 +27,8 @@ export async function startTlogProcess(
   child.stderr?.on('data', (c) => {
     stderr += c;
   });
-  const deadline = Date.now() + 15_000;
+  // A start-up bound, not a timing: generous, since chaos runs start replicas on a loaded machine.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`sigil tlog serve exited ${child.exitCode}: ${stderr}`);
     try {
