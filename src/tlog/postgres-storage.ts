@@ -169,6 +169,12 @@ export class PostgresLogStorage implements LogStorage {
 
   async appendBatch(batch: Batch): Promise<void> {
     const client = await this.pool.connect();
+    // Between two queries of the batch the client has none running, and pg emits a broken connection
+    // (PostgreSQL restarted, network cut) as an 'error' event, which would crash the process unheard: the
+    // next query fails instead and the batch is refused as below.
+    const ignore = () => {};
+    client.on('error', ignore);
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       await this.fence(client, batch);
@@ -209,10 +215,13 @@ export class PostgresLogStorage implements LogStorage {
       await client.query('COMMIT');
       this.nodeCache.remember(batch.nodes);
     } catch (err) {
+      broken = err as Error;
       await client.query('ROLLBACK').catch(() => {});
-      throw new SigilError('IO_ERROR', `PostgreSQL: batch not written: ${(err as Error).message}`);
+      throw new SigilError('IO_ERROR', `PostgreSQL: batch not written: ${broken.message}`);
     } finally {
-      client.release();
+      client.off('error', ignore);
+      // A client whose batch failed may be broken: destroyed, not handed back to the pool.
+      client.release(broken);
     }
   }
 

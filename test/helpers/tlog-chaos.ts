@@ -104,7 +104,6 @@ export async function runTlogChaos(options: ChaosOptions): Promise<ChaosReport> 
         const entry = await submit(target.url, body);
         if (entry) {
           report.acknowledged.push({ entry, sentAt, answeredAt: now() });
-          if (process.env.CHAOS_DEBUG && report.acknowledged.length % 200 === 0) console.log('acks', report.acknowledged.length, 'retries', report.retries, 'live', live.length, now());
           break;
         }
         report.retries++;
@@ -114,6 +113,7 @@ export async function runTlogChaos(options: ChaosOptions): Promise<ChaosReport> 
     }
   };
 
+  const starting: Promise<void>[] = [];
   const chaos = async () => {
     let restarted = false;
     while (now() + options.killEveryMs < options.durationMs) {
@@ -127,13 +127,17 @@ export async function runTlogChaos(options: ChaosOptions): Promise<ChaosReport> 
       }
       const roles = await Promise.all(live.map(integrating));
       const victim = live[roles.indexOf(true)];
-      if (!victim) continue; // the lease is between holders right now: kill at the next turn
+      // None while the lease is between holders; a lone replica is kept for the clients: kill next turn.
+      if (!victim || live.length < 2) continue;
       live.splice(live.indexOf(victim), 1);
       report.kills.push({ at: now(), url: victim.url });
-      if (process.env.CHAOS_DEBUG) console.log('kill', victim.url, now());
       await victim.stop('SIGKILL');
-      // A rescheduled pod: the replacement joins as a follower while the survivors take the lease.
-      live.push(await startTlogProcess(options.dataDir, options.replicaArgs));
+      // A rescheduled pod: the replacement joins (as a follower) once it is up, while the kills go on.
+      starting.push(
+        startTlogProcess(options.dataDir, options.replicaArgs).then((replica) => {
+          live.push(replica);
+        }),
+      );
     }
   };
 
@@ -145,6 +149,7 @@ export async function runTlogChaos(options: ChaosOptions): Promise<ChaosReport> 
     // Also when the chaos failed (a replacement that would not start): the clients must stop with it.
     running = false;
     await Promise.all(clients);
+    await Promise.all(starting);
   }
   return report;
 }
