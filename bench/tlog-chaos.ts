@@ -20,7 +20,7 @@ import { postgresBinDir, startPostgres } from '../test/helpers/postgres.js';
 import { acknowledgedPerSecond, runTlogChaos, takeoverTimes } from '../test/helpers/tlog-chaos.js';
 import { benchCertificates } from './certificates.js';
 
-const DURATION_MS = Number(process.env.SIGIL_BENCH_CHAOS_MS ?? 63_000);
+const DURATION_MS = Number(process.env.SIGIL_BENCH_CHAOS_MS ?? 66_000);
 const KILL_EVERY_MS = 3_000;
 /** The replicas' default lease poll (ReplicationOptions.pollMs): a takeover waits for a poll. */
 const POLL_MS = 250;
