@@ -46,13 +46,7 @@ const compiled = new BoundedMap<string, GoRegexp | { readonly refused: string }>
  * `where` (a flag, a policy field) and RE2's reason.
  */
 export function compileGoRegexp(pattern: string, where: string): GoRegexp {
-  const entry = compiled.getOrSet(pattern, () => {
-    try {
-      return wrap(pattern, loadRe2js().RE2JS.compile(pattern));
-    } catch (err) {
-      return { refused: messageOf(err) };
-    }
-  });
+  const entry = compileCached(pattern);
   if ('refused' in entry) {
     throw new SigilError(
       'BAD_INPUT',
@@ -61,6 +55,22 @@ export function compileGoRegexp(pattern: string, where: string): GoRegexp {
     );
   }
   return entry;
+}
+
+/** Why Go's regexp refuses `pattern` (RE2's one-line reason), or undefined when it compiles: for validators. */
+export function goRegexpProblem(pattern: string): string | undefined {
+  const entry = compileCached(pattern);
+  return 'refused' in entry ? entry.refused : undefined;
+}
+
+function compileCached(pattern: string): GoRegexp | { readonly refused: string } {
+  return compiled.getOrSet(pattern, () => {
+    try {
+      return wrap(pattern, loadRe2js().RE2JS.compile(pattern));
+    } catch (err) {
+      return { refused: messageOf(err) };
+    }
+  });
 }
 
 function wrap(source: string, re: Re2js.RE2JS): GoRegexp {

@@ -1,4 +1,5 @@
 import { TYPE_NUMBER, TYPE_OBJECT, TYPE_STRING } from '@jmespath-community/jmespath';
+import { compileGoRegexp, type GoRegexp, goRegexpProblem } from '../../../core/go-regexp.js';
 import { parseSemVer, satisfiesSemVerRange } from '../semver.js';
 import { wildcardMatch } from '../wildcard.js';
 import { type CustomFunction, FunctionError } from './types.js';
@@ -6,26 +7,13 @@ import { type CustomFunction, FunctionError } from './types.js';
 const str = { types: [TYPE_STRING] };
 const strOrNumber = { types: [TYPE_STRING, TYPE_NUMBER] };
 
-/** Go's regexp replacement template (`$1`, `${name}`) in JavaScript's form (`$1`, `$<name>`). */
-function goTemplateToJs(template: string): string {
-  return template.replace(
-    /\$\{(\w+)\}|\$(\w+)/g,
-    (_all, braced: string | undefined, bare: string | undefined) => {
-      const name = braced ?? bare ?? '';
-      return /^\d+$/.test(name) ? `$${name}` : `$<${name}>`;
-    },
-  );
-}
-
-function compileRegex(functionName: string, source: string, flags = ''): RegExp {
-  try {
-    return new RegExp(source, flags);
-  } catch (err) {
-    throw new FunctionError(
-      functionName,
-      `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`,
-    );
+/** Kyverno compiles these functions' patterns with Go's regexp.Compile: same syntax, same matches. */
+function compileRegex(functionName: string, source: string): GoRegexp {
+  const problem = goRegexpProblem(source);
+  if (problem !== undefined) {
+    throw new FunctionError(functionName, `invalid regular expression ${JSON.stringify(source)}: ${problem}`);
   }
+  return compileGoRegexp(source, functionName);
 }
 
 function asString(value: unknown): string {
@@ -98,16 +86,14 @@ export const stringFunctions: CustomFunction[] = [
     name: 'regex_replace_all',
     signature: [str, strOrNumber, strOrNumber],
     run: ([regex, src, rep]) =>
-      asString(src).replace(
-        compileRegex('regex_replace_all', asString(regex), 'g'),
-        goTemplateToJs(asString(rep)),
-      ),
+      compileRegex('regex_replace_all', asString(regex)).replaceAll(asString(src), asString(rep)),
   },
   {
     name: 'regex_replace_all_literal',
     signature: [str, strOrNumber, strOrNumber],
     run: ([regex, src, rep]) =>
-      asString(src).replace(compileRegex('regex_replace_all_literal', asString(regex), 'g'), () =>
+      compileRegex('regex_replace_all_literal', asString(regex)).replaceAllLiteral(
+        asString(src),
         asString(rep),
       ),
   },
