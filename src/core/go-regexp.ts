@@ -51,7 +51,7 @@ export function compileGoRegexp(pattern: string, where: string): GoRegexp {
     throw new SigilError(
       'BAD_INPUT',
       `${where}: invalid regular expression ${JSON.stringify(pattern)}: ${entry.refused}`,
-      "Go's regexp (RE2) syntax has no look-around or back-references: see https://github.com/google/re2/wiki/Syntax",
+      'patterns are read as Go reads them (RE2 syntax: no look-around, no back-references): https://github.com/google/re2/wiki/Syntax',
     );
   }
   return entry;
