@@ -10,6 +10,7 @@
 import type * as Re2js from 're2js';
 import { BoundedMap } from './bounded-map.js';
 import { messageOf, SigilError } from './errors.js';
+import { uniqueGroupNames } from './go-regexp-names.js';
 import { lazyRequire } from './lazy.js';
 
 /** One match: the byte-free (UTF-16) offsets of the whole match and of each group, as Go's Submatch. */
@@ -66,16 +67,28 @@ export function goRegexpProblem(pattern: string): string | undefined {
 function compileCached(pattern: string): GoRegexp | { readonly refused: string } {
   return compiled.getOrSet(pattern, () => {
     try {
-      return wrap(pattern, loadRe2js().RE2JS.compile(pattern));
+      return compileWithGoNames(pattern);
     } catch (err) {
       return { refused: messageOf(err) };
     }
   });
 }
 
-function wrap(source: string, re: Re2js.RE2JS): GoRegexp {
+/** RE2JS.compile, except that a group name may repeat, as Go allows (see go-regexp-names.ts). */
+function compileWithGoNames(pattern: string): GoRegexp {
+  const { RE2JS } = loadRe2js();
+  try {
+    return wrap(pattern, RE2JS.compile(pattern), new Map());
+  } catch (err) {
+    const renamed = uniqueGroupNames(pattern);
+    if (renamed === undefined) throw err;
+    return wrap(pattern, RE2JS.compile(renamed.source), renamed.original);
+  }
+}
+
+function wrap(source: string, re: Re2js.RE2JS, originalNames: ReadonlyMap<string, string>): GoRegexp {
   const engine = re.re2();
-  const groupNames = subexpNames(re);
+  const groupNames = subexpNames(re, originalNames);
   const all = (text: string, limit: number): number[][] =>
     (engine.findAllSubmatchIndex(text, limit) as number[][] | null) ?? [];
   return {
@@ -93,9 +106,10 @@ function wrap(source: string, re: Re2js.RE2JS): GoRegexp {
 }
 
 /** Go's SubexpNames: index 0 is the whole match, unnamed groups are "". */
-function subexpNames(re: Re2js.RE2JS): string[] {
+function subexpNames(re: Re2js.RE2JS, originalNames: ReadonlyMap<string, string>): string[] {
   const names = new Array<string>(re.groupCount() + 1).fill('');
-  for (const [name, index] of Object.entries(re.namedGroups())) names[index] = name;
+  for (const [name, index] of Object.entries(re.namedGroups()))
+    names[index] = originalNames.get(name) ?? name;
   return names;
 }
 
@@ -157,10 +171,25 @@ function expand(template: string, text: string, found: readonly number[], names:
     }
     const name = reference[1] ?? reference[2] ?? '';
     rest = rest.slice(reference[0].length);
-    const group = groupNumber(name) ?? names.indexOf(name);
-    if (group >= 0) out += slice(text, found, group) ?? '';
+    out += groupText(text, found, names, name) ?? '';
   }
   return out + rest;
+}
+
+/** Group `name` (a number or a name; Go takes the leftmost group of that name that took part in the match). */
+function groupText(
+  text: string,
+  found: readonly number[],
+  names: readonly string[],
+  name: string,
+): string | undefined {
+  const number = groupNumber(name);
+  if (number !== undefined) return slice(text, found, number);
+  for (const [index, groupName] of names.entries()) {
+    const value = groupName === name ? slice(text, found, index) : undefined;
+    if (value !== undefined) return value;
+  }
+  return undefined;
 }
 
 /** `{name}` (closed) or a bare name: Go's unicode.IsLetter / IsDigit / `_`. */
