@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { goFloat32Text } from '../../src/policy/conditions/functions/go-float.js';
 import { loadPolicies, queryJmesPath } from '../../src/policy/index.js';
 import { sigil, workDir } from '../helpers/cli.js';
 
@@ -134,5 +135,27 @@ describe("policies' regular expressions with Go's meaning", () => {
           ) && !err.message.includes('\n'),
       );
     }
+  });
+
+  it("writes a number argument as Kyverno does: Go's FormatFloat(x, 'f', -1, 32)", () => {
+    // Printed by Go 1.26's strconv.FormatFloat(v, 'f', -1, 32) for each value.
+    const go: [number, string][] = [
+      [1.5, '1.5'],
+      [0.1, '0.1'],
+      [0.3, '0.3'],
+      [16777217, '16777216'],
+      [1e21, '1000000000000000000000'],
+      [1e-7, '0.0000001'],
+      [Math.PI, '3.1415927'],
+      [123456789, '123456790'],
+      [-2.5, '-2.5'],
+      [0, '0'],
+      [100, '100'],
+      [1e39, '+Inf'],
+      [5e-324, '0'],
+    ];
+    for (const [value, text] of go) assert.equal(goFloat32Text(value), text, String(value));
+    assert.equal(queryJmesPath("regex_match('^123456790$', `123456789`)", {}), true);
+    assert.equal(queryJmesPath("regex_replace_all('0+1$', `0.0000001`, 'x')", {}), '0.x');
   });
 });

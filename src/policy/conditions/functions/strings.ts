@@ -2,6 +2,7 @@ import { TYPE_NUMBER, TYPE_OBJECT, TYPE_STRING } from '@jmespath-community/jmesp
 import { compileGoRegexp, type GoRegexp, goRegexpProblem } from '../../../core/go-regexp.js';
 import { parseSemVer, satisfiesSemVerRange } from '../semver.js';
 import { wildcardMatch } from '../wildcard.js';
+import { goFloat32Text } from './go-float.js';
 import { type CustomFunction, FunctionError } from './types.js';
 
 const str = { types: [TYPE_STRING] };
@@ -16,7 +17,9 @@ function compileRegex(functionName: string, source: string): GoRegexp {
   return compileGoRegexp(source, functionName);
 }
 
+/** A string argument, or a number one as Kyverno's ifaceToString writes it (Go's float32 formatting). */
 function asString(value: unknown): string {
+  if (typeof value === 'number') return goFloat32Text(value);
   return typeof value === 'string' ? value : String(value);
 }
 
