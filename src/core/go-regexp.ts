@@ -1,7 +1,7 @@
 /**
- * Regular expressions with Go's meaning. cosign's `--certificate-identity-regexp`, Kyverno's
- * `subjectRegExp` and regex functions, the policy-controller's `regex` identities and CEL's `matches`
- * are all compiled by Go's `regexp` package (RE2 syntax, leftmost-first, linear time). JavaScript's
+ * Regular expressions with Go's meaning. cosign's `--certificate-identity-regexp`, Kyverno's and the
+ * policy-controller's `subjectRegExp`/`issuerRegExp`, Kyverno's regex functions and CEL's `matches` are
+ * all compiled by Go's `regexp` package (RE2 syntax, leftmost-first, linear time). JavaScript's
  * RegExp accepts syntax RE2 refuses (look-around, back-references) and reads some RE2 syntax otherwise
  * (`[[:alpha:]]`, `\z`, `(?P<name>)`, `\Q..\E`, `(?i)` groups), so a policy could match other names in
  * sigil than in the tool it was written for. re2js is RE2/J (itself a port of Go's regexp) in pure
@@ -13,7 +13,7 @@ import { messageOf, SigilError } from './errors.js';
 import { uniqueGroupNames } from './go-regexp-names.js';
 import { lazyRequire } from './lazy.js';
 
-/** One match: the byte-free (UTF-16) offsets of the whole match and of each group, as Go's Submatch. */
+/** One match, as Go's Submatch, with offsets in UTF-16 code units (Go's are UTF-8 byte offsets). */
 export interface GoRegexpMatch {
   readonly index: number;
   readonly end: number;
