@@ -185,6 +185,19 @@ async function startPod(
   return running;
 }
 
+/** A token for `email` from the dev issuer pod, as a CI job or a person gets one. */
+async function emailToken(oidc: RunningPod, email: string, cwd: string): Promise<string> {
+  const issuerUrl = oidc.urls.http as string;
+  const token = await sigil(
+    ['oidc', 'token', '--issuer-url', issuerUrl, '--kind', 'email', '--email', email],
+    {
+      cwd,
+    },
+  );
+  assert.equal(token.code, 0, token.stderr);
+  return token.stdout.trim();
+}
+
 async function stopAll(pods: RunningPod[]): Promise<void> {
   for (const child of pods.flatMap((p) => p.processes)) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
@@ -282,20 +295,7 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
     const served = await fetch(`${tsa.urls.http}/api/v1/timestamp/certchain`).then((r) => r.text());
     assert.equal(served, secrets['sigil-tsa']?.['chain.pem'], 'the TSA serves the chain of its Secret');
 
-    const token = await sigil(
-      [
-        'oidc',
-        'token',
-        '--issuer-url',
-        oidc.urls.http as string,
-        '--kind',
-        'email',
-        '--email',
-        'dev@example.com',
-      ],
-      { cwd: dir },
-    );
-    assert.equal(token.code, 0, token.stderr);
+    const token = await emailToken(oidc, 'dev@example.com', dir);
     const artifact = join(dir, 'artifact.txt');
     await writeFile(artifact, 'chart\n');
     const signed = await sigil(
@@ -303,7 +303,7 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
         'sign-blob',
         '--yes',
         '--identity-token',
-        token.stdout.trim(),
+        token,
         '--fulcio-url',
         ca.urls.http as string,
         '--rekor-url',
@@ -385,26 +385,9 @@ describe('the pods of deploy/helm/sigil-sigstore, run as rendered', { skip: helm
         pods.push(replica);
         replicas.push(replica);
       }
-      const token = await sigil(
-        [
-          'oidc',
-          'token',
-          '--issuer-url',
-          oidc.urls.http as string,
-          '--kind',
-          'email',
-          '--email',
-          'ops@example.com',
-        ],
-        { cwd: dir },
-      );
-      assert.equal(token.code, 0, token.stderr);
+      const token = await emailToken(oidc, 'ops@example.com', dir);
       for (const replica of replicas) {
-        const issued = await requestSigningCertificate(
-          replica.urls.http as string,
-          token.stdout.trim(),
-          'ops@example.com',
-        );
+        const issued = await requestSigningCertificate(replica.urls.http as string, token, 'ops@example.com');
         assert.equal(issued.status, 200, await issued.text());
       }
       const heads = await Promise.all(
