@@ -126,7 +126,7 @@ build_kyverno() {
   ln -s kubectl-kyverno "$1/bin/kyverno"
 }
 # policy-controller's tester is a main package (nothing to import) in a module with `replace` directives:
-# build it inside upstream's own module, verified against the checksum database, with upstream's go.sum.
+# build it inside upstream's own module, verified against the checksum database, with upstream's go.sum; BuildMetadata is emptied as upstream's release build does.
 build_policy_tester() {
   local src
   src="$(cd "$1" && go mod download -json "github.com/sigstore/policy-controller@$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
@@ -134,3 +134,16 @@ build_policy_tester() {
 }
 install_peer kyverno "$KYVERNO" build_kyverno
 install_peer policy-tester "$POLICY_TESTER" build_policy_tester
+
+# --- Notation (Notary Project) CLI, for the Notation interop tests and bench notation ---
+# `go install pkg@version` fails here: it asks the proxy for the module's version list (deprecation check),
+# which the proxy refuses, so the command is built inside the downloaded module (checked against the checksum
+# database), with upstream's go.sum; BuildMetadata is emptied as upstream's release build does.
+build_notation() {
+  local src
+  src="$(cd "$1" && go mod download -json "github.com/notaryproject/notation@$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags="-s -X github.com/notaryproject/notation/internal/version.BuildMetadata=" \
+    -o "$1/bin/notation" ./cmd/notation)
+}
+install_peer notation "$NOTATION" build_notation
+# --- end of the Notation block ---
