@@ -126,7 +126,7 @@ build_kyverno() {
   ln -s kubectl-kyverno "$1/bin/kyverno"
 }
 # policy-controller's tester is a main package (nothing to import) in a module with `replace` directives:
-# build it inside upstream's own module, verified against the checksum database, with upstream's go.sum; BuildMetadata is emptied as upstream's release build does.
+# build it inside upstream's own module, verified against the checksum database, with upstream's go.sum.
 build_policy_tester() {
   local src
   src="$(cd "$1" && go mod download -json "github.com/sigstore/policy-controller@$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
