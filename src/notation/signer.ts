@@ -32,7 +32,7 @@ export function loadNotationSigner(entry: SigningKeyEntry): LoadedSigner {
   if (!leaf) throw new SigilError('BAD_CERTIFICATE', `${entry.certPath}: no certificate`);
   const certificateChain = chain.map((c) => c.der);
   const matches = (publicKey: KeyObject) =>
-    createPublicKey(publicKey)
+    (publicKey.type === 'private' ? createPublicKey(publicKey) : publicKey)
       .export({ type: 'spki', format: 'der' })
       .equals(leaf.x509.publicKey.export({ type: 'spki', format: 'der' }));
   if (isPkcs11Uri(entry.keyPath)) {

@@ -54,7 +54,7 @@ export async function generateTestCertificate(
     // A positive serial (the high bit clear).
     serialNumber: `01${randomBytes(8).toString('hex')}`,
     // The order Go's pkix.Name writes its attributes in.
-    name: [{ C: ['US'] }, { O: ['Notary'] }, { L: ['Seattle'] }, { ST: ['WA'] }, { CN: [name] }],
+    name: [{ C: ['US'] }, { ST: ['WA'] }, { L: ['Seattle'] }, { O: ['Notary'] }, { CN: [name] }],
     notBefore: now,
     notAfter,
     keys: { privateKey: cryptoKey, publicKey },

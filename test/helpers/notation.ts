@@ -11,6 +11,8 @@ export interface NotationHome {
   dir: string;
   configDir: string;
   sigil(...args: string[]): Promise<CliResult>;
+  /** sigil notation with more environment (a token's SOFTHSM2_CONF). */
+  sigilWith(env: Record<string, string>, ...args: string[]): Promise<CliResult>;
   notation(...args: string[]): Promise<CliResult>;
   /** Writes trustpolicy.json (the document notation 1.x reads when there is no trustpolicy.oci.json). */
   writePolicy(statements: object[]): Promise<void>;
@@ -25,6 +27,7 @@ export async function notationHome(notationBinary: string): Promise<NotationHome
     dir,
     configDir,
     sigil: (...args) => sigil(['notation', ...args], { cwd: dir, env }),
+    sigilWith: (more, ...args) => sigil(['notation', ...args], { cwd: dir, env: { ...env, ...more } }),
     notation: (...args) => runProcess(notationBinary, args, { cwd: dir, env }),
     writePolicy: (statements) =>
       writeFile(

@@ -4,8 +4,10 @@
  * what notation signs (JWS and COSE) sigil verifies, and what sigil signs notation verifies.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { encodePem } from '../../src/core/index.js';
 import { parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
 import {
   dockerRegistryInstalled,
@@ -13,6 +15,7 @@ import {
   startDockerRegistry,
 } from '../helpers/docker-registry.js';
 import { type NotationHome, notationHome, strictPolicy } from '../helpers/notation.js';
+import { makePki } from '../helpers/notation-pki.js';
 import { peerMissing, requirePeer } from '../helpers/peers.js';
 
 const notationPeer = requirePeer('notation');
@@ -104,4 +107,59 @@ describe('notation: real notation CLI <-> sigil notation', {
       assert.notEqual(missing.code, 0);
     });
   }
+
+  it('sigil signs with a key notation generated (generate-test), and both verify', async () => {
+    ok(await home.notation('cert', 'generate-test', 'notation-made'), 'notation cert generate-test');
+    await home.writePolicy([strictPolicy('notation-made')]);
+    const image = await push('notation-made-key');
+    ok(await home.sigil('sign', '--key', 'notation-made', image), 'sigil sign');
+    ok(await home.notation('verify', '--insecure-registry', image), 'notation verify');
+    ok(await home.sigil('verify', image), 'sigil verify');
+  });
+
+  it('a CA-issued ECDSA P-256 key signs in sigil and verifies in notation (and the reverse)', async () => {
+    const pki = await makePki();
+    const keyFile = join(home.dir, 'ec.key');
+    const chainFile = join(home.dir, 'ec-chain.pem');
+    await writeFile(keyFile, pki.keyPem);
+    await writeFile(chainFile, encodePem('CERTIFICATE', pki.leafDer) + encodePem('CERTIFICATE', pki.rootDer));
+    await writeFile(join(home.dir, 'ec-root.pem'), encodePem('CERTIFICATE', pki.rootDer));
+    ok(
+      await home.sigil('key', 'add', '--key-file', keyFile, '--cert-file', chainFile, 'ec'),
+      'sigil key add',
+    );
+    ok(
+      await home.notation('cert', 'add', '-t', 'ca', '-s', 'ec-root', join(home.dir, 'ec-root.pem')),
+      'notation cert add',
+    );
+    await home.writePolicy([
+      strictPolicy('ec-root', { trustedIdentities: ['x509.subject: C=US, ST=WA, O=wabbit-networks.io'] }),
+    ]);
+    for (const format of ['jws', 'cose']) {
+      const image = await push(`ec-${format}`);
+      ok(await home.sigil('sign', '--key', 'ec', '--signature-format', format, image), 'sigil sign');
+      ok(await home.notation('verify', '--insecure-registry', image), 'notation verify');
+      const other = await push(`ec-notation-${format}`);
+      ok(
+        await home.notation(
+          'sign',
+          '--insecure-registry',
+          '--key',
+          'ec',
+          '--signature-format',
+          format,
+          other,
+        ),
+        'notation sign',
+      );
+      ok(await home.sigil('verify', other), 'sigil verify');
+    }
+    // An identity the policy does not trust: both refuse.
+    await home.writePolicy([
+      strictPolicy('ec-root', { trustedIdentities: ['x509.subject: C=US, ST=WA, O=acme-rockets.io'] }),
+    ]);
+    const image = await push('ec-jws');
+    assert.notEqual((await home.notation('verify', '--insecure-registry', image)).code, 0);
+    assert.match((await home.sigil('verify', image)).stderr, /not a trusted identity/);
+  });
 });
