@@ -47,6 +47,10 @@ export async function signArtifact(
   ref: ImageReference,
   options: NotationSignOptions,
 ): Promise<NotationSignResult> {
+  if (options.expiryMs !== undefined && options.expiryMs < 1000) {
+    // Both envelopes carry whole seconds: a shorter expiry would not be after the signing time.
+    throw new SigilError('BAD_INPUT', `--expiry ${options.expiryMs}ms: the expiry must be at least 1s`);
+  }
   const target = await resolveTarget(client, ref);
   const signingTime = options.now ?? new Date();
   const timestampUrl = options.timestampUrl;
