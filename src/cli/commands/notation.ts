@@ -130,7 +130,7 @@ export function registerNotationCommands(program: Command): void {
         if (Boolean(flags.timestampUrl) !== Boolean(flags.timestampRootCert)) {
           throw new SigilError('BAD_INPUT', '--timestamp-url and --timestamp-root-cert go together');
         }
-        if (flags.timestampRootCert) readCertificateFile(flags.timestampRootCert);
+        const timestampRoots = flags.timestampRootCert ? readCertificateFile(flags.timestampRootCert) : [];
         const configDir = notationConfigDir();
         const signer = loadNotationSigner(findSigningKey(configDir, flags.key));
         try {
@@ -145,7 +145,7 @@ export function registerNotationCommands(program: Command): void {
             format: flags.signatureFormat,
             ...(flags.expiry === undefined ? {} : { expiryMs: flags.expiry }),
             userMetadata: flags.userMetadata,
-            ...(flags.timestampUrl ? { timestampUrl: flags.timestampUrl } : {}),
+            ...(flags.timestampUrl ? { timestampUrl: flags.timestampUrl, timestampRoots } : {}),
             signingAgent: signingAgent(),
           });
           printResult(`Successfully signed ${ref.registry}/${ref.repository}@${result.target.digest}`);
