@@ -2,7 +2,8 @@
  * A Signer whose private key stays on a PKCS#11 token (an HSM, SoftHSM2, a smart card), addressed by a
  * cosign-style `pkcs11:` URI. ECDSA keys sign the digest cosign pairs with the curve through CKM_ECDSA,
  * whose raw r||s output is re-encoded as the ASN.1 DER signature every sigstore verifier expects; RSA keys
- * sign through CKM_SHA256_RSA_PKCS. The public key is read from the token's matching public-key object.
+ * sign through CKM_SHA256_RSA_PKCS (and RSASSA-PSS through signRsaPss, for Notation). The public key is
+ * read from the token's matching public-key object.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type pkcs11js from 'pkcs11js';
