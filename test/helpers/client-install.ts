@@ -3,10 +3,10 @@
  * `npm run build` first) and installed from that tarball with `--omit=optional`, under a PATH that holds
  * no compiler, so nothing can be built: no better-sqlite3, no pkcs11js, no native verifier.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess } from './cli.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -55,8 +55,8 @@ export function which(tool: string, path = process.env.PATH ?? ''): string | und
  * The environment of a compiler-less job: this one with PATH replaced and the variables that point node-gyp
  * at a compiler or a Python removed. The rest stays (npm's cache and registry settings, CA bundles).
  */
-export function compilerlessEnv(path: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: path, ...extra };
+export function compilerlessEnv(path: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { ...definedEnv(), PATH: path, ...extra };
   for (const name of Object.keys(env)) {
     if (/^(CC|CXX|MAKE|PYTHON|npm_config_python|npm_config_node_gyp|npm_config_omit)$/i.test(name))
       delete env[name];
@@ -64,39 +64,23 @@ export function compilerlessEnv(path: string, extra: Record<string, string> = {}
   return env;
 }
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function definedEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }
 
 /** `npm pack` of this clone into `dir` (scripts off: dist/ is already built); the tarball's path. */
 export async function packSigil(dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
-  const packed = await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
-    cwd: REPO_ROOT,
-    env: process.env,
-  });
+  const packed = await runProcess(
+    'npm',
+    ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir],
+    {
+      cwd: REPO_ROOT,
+      env: definedEnv(),
+    },
+  );
   if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.stderr}`);
   const name = packed.stdout.trim().split('\n').pop() ?? '';
   return join(dir, name);
@@ -110,7 +94,7 @@ export async function packSigil(dir: string): Promise<string> {
 export async function installClient(tarball: string, dir: string, path: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{"name":"client-install","private":true}\n');
-  const installed = await run(
+  const installed = await runProcess(
     'npm',
     [
       'install',

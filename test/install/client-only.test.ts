@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatReference, parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
 import { type RunningStack, startStack } from '../../src/server/index.js';
+import { type CliResult, runProcess } from '../helpers/cli.js';
 import {
   COMPILER_TOOLS,
   compilerlessEnv,
@@ -18,8 +19,6 @@ import {
   installClient,
   nativeModulesIn,
   packSigil,
-  type Run,
-  run,
   which,
 } from '../helpers/client-install.js';
 
@@ -34,9 +33,12 @@ describe('client-only install (npm pack, --omit=optional, no compiler on PATH)',
   let image: string;
   let keyedImage: string;
 
-  const sigil = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
-    run(bin, args, { cwd: work, env: compilerlessEnv(path, { HOME: work, COSIGN_PASSWORD: '', ...env }) });
-  const ok = (result: Run, what: string) => assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+  const sigil = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
+    runProcess(bin, args, {
+      cwd: work,
+      env: compilerlessEnv(path, { HOME: work, COSIGN_PASSWORD: '', ...env }),
+    });
+  const ok = (result: CliResult, what: string) => assert.equal(result.code, 0, `${what}: ${result.stderr}`);
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'sigil-install-'));
