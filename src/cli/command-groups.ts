@@ -74,6 +74,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   { commands: ['clean'], load: async () => (await import('./commands/clean.js')).registerCleanCommand },
   { commands: ['copy'], load: async () => (await import('./commands/copy.js')).registerCopyCommand },
+  { commands: ['load'], load: async () => (await import('./commands/load.js')).registerLoadCommand },
 ];
 
 /**
