@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RunningStack, startStack } from '../../src/server/index.js';
 import { ciRepo } from '../helpers/ci-repo.js';
 import { runProcess, sigil } from '../helpers/cli.js';
-import { packSigil, REPO_ROOT } from '../helpers/client-install.js';
+import { npmEnv, packSigil, REPO_ROOT } from '../helpers/client-install.js';
 import { requirePeer } from '../helpers/peers.js';
 
 const act = requirePeer('act');
@@ -89,10 +89,7 @@ describe('docs/ci/github workflows under act (host mode)', { skip: act.skip }, (
         env: {
           // act keeps its workspaces and tool cache under HOME; npm keeps using the machine's warm cache.
           HOME: join(root, 'home'),
-          npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm'),
-          ...(process.env.NODE_EXTRA_CA_CERTS
-            ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS }
-            : {}),
+          ...npmEnv(),
         },
       },
     );

@@ -1,6 +1,7 @@
 /**
- * A throwaway git repository shaped like a user's: this clone's action.yml, the build script of docs/ci,
- * a one-file app, and the CI file under test, committed on main with a GitHub or GitLab remote. The local
+ * A throwaway git repository shaped like a user's: this clone's action.yml and GitLab component, the build
+ * script of docs/ci, a one-file app, and the CI file under test, committed on main with a GitHub or GitLab
+ * remote. The local
  * CI runners (act, gitlab-ci-local) run it as the hosted ones would run the user's repository.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,7 +25,7 @@ export function ciRepo(dir: string, remote: string, files: Record<string, string
     writeFileSync(join(dir, path), content);
   }
   chmodSync(join(dir, 'app/hello'), 0o755);
-  for (const path of ['action.yml', 'docs/ci/build-oci-layout.sh']) {
+  for (const path of ['action.yml', 'templates/sign.yml', 'docs/ci/build-oci-layout.sh']) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     copyFileSync(join(REPO_ROOT, path), join(dir, path));
   }

@@ -4,6 +4,7 @@
  * no compiler, so nothing can be built: no better-sqlite3, no pkcs11js, no native verifier.
  */
 import { existsSync, mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess } from './cli.js';
@@ -68,6 +69,21 @@ function definedEnv(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
+}
+
+/**
+ * What npm inside a CI runner needs from this environment, for runners that start jobs with a clean one:
+ * the machine's warm cache, and the CA bundle a TLS-intercepting proxy to the registry may require.
+ */
+export function npmEnv(): Record<string, string> {
+  const passed = Object.entries(process.env).filter(
+    (entry): entry is [string, string] =>
+      entry[1] !== undefined &&
+      /^(npm_config_\w+|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY)$/i.test(
+        entry[0],
+      ),
+  );
+  return { npm_config_cache: join(homedir(), '.npm'), ...Object.fromEntries(passed) };
 }
 
 /** `npm pack` of this clone into `dir` (scripts off: dist/ is already built); the tarball's path. */
