@@ -4,6 +4,9 @@
 # examples under docs/ci use it where a real pipeline runs docker/buildah/kaniko; so does the sigil image.
 #
 #   sh docs/ci/build-oci-layout.sh <layout-dir> <context-dir> [entrypoint...]
+#
+# OCI_CONFIG, when set, is the image config's "config" object as JSON (Entrypoint, Cmd, WorkingDir, User,
+# Env, ExposedPorts) instead of the entrypoint arguments.
 set -eu
 layout="$1"; context="$2"; shift 2
 mkdir -p "$layout/blobs/sha256"
@@ -23,8 +26,10 @@ blob() {
 entrypoint=""
 for arg in "$@"; do entrypoint="$entrypoint${entrypoint:+,}\"$arg\""; done
 set -- $(blob "$work/layer.tar.gz"); layer_digest="$1"; layer_size="$2"
-printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":[%s]},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
-  "$entrypoint" "$diff_id" > "$work/config.json"
+config="${OCI_CONFIG:-}"
+[ -n "$config" ] || config="{\"Entrypoint\":[$entrypoint]}"
+printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+  "$config" "$diff_id" > "$work/config.json"
 set -- $(blob "$work/config.json"); config_digest="$1"; config_size="$2"
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%s}]}' \
   "$config_digest" "$config_size" "$layer_digest" "$layer_size" > "$work/manifest.json"
