@@ -6,7 +6,15 @@
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type pkcs11js from 'pkcs11js';
-import { lazy, lazyOptionalRequire, loadZod, messageOf, parseJson, readUserFile, SigilError } from '../core/index.js';
+import {
+  lazy,
+  lazyOptionalRequire,
+  loadZod,
+  messageOf,
+  parseJson,
+  readUserFile,
+  SigilError,
+} from '../core/index.js';
 import { type NistCurve, nobleCurves } from './ecdsa-digest.js';
 import { describeKey } from './keys.js';
 import { type Pkcs11Uri, parsePkcs11Uri, redact } from './pkcs11-uri.js';

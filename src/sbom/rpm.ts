@@ -13,7 +13,10 @@ import { distroQualifier, enc } from './purl.js';
 import { readBerkeleyDbHash } from './rpm-bdb.js';
 import { parseRpmHeader, RPMTAG, type RpmTagValue } from './rpm-header.js';
 
-const loadSqlite = lazyOptionalRequire<typeof Database>('better-sqlite3', 'reading an RPM SQLite package database');
+const loadSqlite = lazyOptionalRequire<typeof Database>(
+  'better-sqlite3',
+  'reading an RPM SQLite package database',
+);
 
 /** /var/lib/rpm on Fedora 33+, RHEL 9, Amazon Linux 2023; /usr/lib/sysimage/rpm on newer Fedora and openSUSE. */
 const SQLITE_DATABASES = ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite'];
