@@ -78,6 +78,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     commands: ['notation'],
     load: async () => (await import('./commands/notation.js')).registerNotationCommands,
   },
+  { commands: ['load'], load: async () => (await import('./commands/load.js')).registerLoadCommand },
 ];
 
 /**

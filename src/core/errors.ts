@@ -33,7 +33,8 @@ export type ErrorCode =
   | 'IO_ERROR'
   | 'TIMEOUT'
   | 'TUF_ERROR'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'MISSING_MODULE';
 
 export class SigilError extends Error {
   override readonly name = 'SigilError';

@@ -5,6 +5,7 @@
  * its start-up time.
  */
 import { createRequire } from 'node:module';
+import { SigilError } from './errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -20,6 +21,38 @@ export function lazy<T>(make: () => T): () => T {
 /** A CommonJS package, required on the first call; callers keep its types with `import type`. */
 export function lazyRequire<T>(id: string): () => T {
   return lazy(() => require(id) as T);
+}
+
+/**
+ * An optional dependency with a native build (better-sqlite3, pkcs11js), required on the first call. A
+ * client-only install (`npm install --omit=optional`, or a machine without a C++ toolchain, where npm
+ * drops the optional packages whose build fails) has none, and signs and verifies without them; the
+ * feature that needs one then fails with one line naming the module and `usedFor`, instead of a stack.
+ */
+export function lazyOptionalRequire<T>(id: string, usedFor: string): () => T {
+  return lazy(() => {
+    try {
+      return require(id) as T;
+    } catch (err) {
+      if (!isAbsentOrUnbuilt(err, id)) throw err;
+      throw new SigilError(
+        'MISSING_MODULE',
+        `${usedFor} needs the optional module ${id}, which is not installed`,
+        `npm install ${id} beside sigil (npm install -g ${id} for a global sigil); it builds with a C++ toolchain`,
+        { cause: err },
+      );
+    }
+  });
+}
+
+/** The package is absent, or present without its compiled addon (pkcs11js requires its build at load). */
+function isAbsentOrUnbuilt(err: unknown, id: string): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    code === 'MODULE_NOT_FOUND' &&
+    typeof message === 'string' &&
+    (message.includes(`'${id}'`) || message.includes('.node'))
+  );
 }
 
 /**

@@ -7,7 +7,15 @@
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type pkcs11js from 'pkcs11js';
-import { lazy, lazyRequire, loadZod, messageOf, parseJson, readUserFile, SigilError } from '../core/index.js';
+import {
+  lazy,
+  lazyOptionalRequire,
+  loadZod,
+  messageOf,
+  parseJson,
+  readUserFile,
+  SigilError,
+} from '../core/index.js';
 import { type NistCurve, nobleCurves } from './ecdsa-digest.js';
 import { describeKey } from './keys.js';
 import { type Pkcs11Uri, parsePkcs11Uri, redact } from './pkcs11-uri.js';
@@ -24,7 +32,7 @@ export interface Pkcs11Signer extends Signer {
 }
 
 /** pkcs11js (a native addon), loaded when a token is first opened. */
-export const loadPkcs11js = lazyRequire<typeof pkcs11js>('pkcs11js');
+export const loadPkcs11js = lazyOptionalRequire<typeof pkcs11js>('pkcs11js', 'a PKCS#11 token (pkcs11: key)');
 
 // DER of the named-curve OIDs a token reports in CKA_EC_PARAMS, mapped to JWK and Node curve names.
 const CURVE_BY_PARAMS: Record<string, { jwk: string; size: number; node: NistCurve }> = {

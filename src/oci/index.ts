@@ -2,6 +2,7 @@ export type { Fetch } from './auth.js';
 export * from './client.js';
 export * from './copy.js';
 export * from './credentials.js';
+export * from './layout.js';
 export * from './manifest.js';
 export * from './media-types.js';
 export * from './reference.js';

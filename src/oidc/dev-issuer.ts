@@ -105,9 +105,40 @@ export function buildDevIssuerApp(keys: DevIssuerKeys, baseUrl: () => string): F
     metrics.issued.inc({ kind: body.kind ?? 'email' });
     return { id_token: token, access_token: token, token_type: 'Bearer', expires_in: DEFAULT_TTL_SECONDS };
   });
+  app.get('/github-actions/token', async (request) => {
+    const token = await mintDevToken(keys, baseUrl(), githubActionsRequest(request.headers, request.query));
+    metrics.issued.inc({ kind: 'github-actions' });
+    return { count: 1, value: token };
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerMetricsRoute(app, metrics.registry);
   return app;
+}
+
+const GITHUB_JOB_CONTEXT = ['repository', 'ref', 'workflow', 'sha', 'event'] as const;
+
+/**
+ * GitHub's job token request, so a local Actions runner gets the ambient credentials a hosted one has:
+ * point ACTIONS_ID_TOKEN_REQUEST_URL at `<issuer>/github-actions/token?repository=o/r&ref=...` (the job's
+ * context, which GitHub knows from the request token and this issuer cannot) and give any bearer token in
+ * ACTIONS_ID_TOKEN_REQUEST_TOKEN; clients append `audience=`. A request without a bearer token is refused,
+ * as GitHub refuses one.
+ */
+function githubActionsRequest(headers: Record<string, unknown>, query: unknown): DevTokenRequest {
+  const authorization = headers.authorization;
+  if (typeof authorization !== 'string' || !/^Bearer \S+$/i.test(authorization)) {
+    throw Object.assign(new SigilError('BAD_TOKEN', 'GitHub Actions token request: no bearer token'), {
+      statusCode: 401,
+    });
+  }
+  const params = (query ?? {}) as Record<string, unknown>;
+  const request: DevTokenRequest = { kind: 'github-actions' };
+  if (typeof params.audience === 'string') request.audience = params.audience;
+  for (const name of GITHUB_JOB_CONTEXT) {
+    const value = params[name];
+    if (typeof value === 'string') request[name] = value;
+  }
+  return request;
 }
 
 /** Tokens minted over HTTP and requests refused, on a registry of this server's own. */
@@ -118,7 +149,7 @@ function devIssuerMetrics() {
     registry,
     issued: new Counter({
       name: 'sigil_oidc_tokens_issued_total',
-      help: 'Identity tokens minted by POST /token, by identity kind',
+      help: 'Identity tokens minted by POST /token and GitHub-style GET /github-actions/token, by identity kind',
       labelNames: ['kind'],
       registers: [registry],
     }),

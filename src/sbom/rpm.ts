@@ -7,13 +7,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { lazyRequire, SigilError } from '../core/index.js';
+import { lazyOptionalRequire, SigilError } from '../core/index.js';
 import type { Distro, FileView, SbomPackage } from './model.js';
 import { distroQualifier, enc } from './purl.js';
 import { readBerkeleyDbHash } from './rpm-bdb.js';
 import { parseRpmHeader, RPMTAG, type RpmTagValue } from './rpm-header.js';
 
-const loadSqlite = lazyRequire<typeof Database>('better-sqlite3');
+const loadSqlite = lazyOptionalRequire<typeof Database>(
+  'better-sqlite3',
+  'reading an RPM SQLite package database',
+);
 
 /** /var/lib/rpm on Fedora 33+, RHEL 9, Amazon Linux 2023; /usr/lib/sysimage/rpm on newer Fedora and openSUSE. */
 const SQLITE_DATABASES = ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite'];

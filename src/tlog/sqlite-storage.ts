@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import { lazyRequire } from '../core/index.js';
+import { lazyOptionalRequire } from '../core/index.js';
 import type { NodeId } from './merkle.js';
 import { batchCommitter } from './sqlite-batch.js';
 import { SqliteBatchWriter } from './sqlite-writer.js';
@@ -21,7 +21,7 @@ import {
   type StoredEntry,
 } from './storage.js';
 
-const loadSqlite = lazyRequire<typeof Database>('better-sqlite3');
+const loadSqlite = lazyOptionalRequire<typeof Database>('better-sqlite3', 'the embedded log store (SQLite)');
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -147,3 +147,11 @@ build_notation() {
 }
 install_peer notation "$NOTATION" build_notation
 # --- end of the Notation block ---
+# The local CI runners for docs/ci (test/ci/*): act (GitHub Actions, run in host mode) and gitlab-ci-local
+# (GitLab CI, shell executor), an npm package installed into its own prefix like the Python peers' venvs.
+build_act() { go_install "$1" "github.com/nektos/act@$2"; }
+build_gitlab_ci_local() {
+  npm install -g --prefix "$1" --no-audit --no-fund --loglevel=error "gitlab-ci-local@$2"
+}
+install_peer act "$ACT" build_act
+install_peer gitlab-ci-local "$GITLAB_CI_LOCAL" build_gitlab_ci_local
