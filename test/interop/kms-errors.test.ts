@@ -154,7 +154,9 @@ describe('KMS signing failures', { skip: localKms.skip || openBao.skip }, () => 
   });
 
   it('a malformed URI names the form cosign expects', async () => {
-    const result = await sigil(['sign', '--key', 'awskms://', '--tlog-upload=false', 'example.com/app:v1'], { cwd: dir });
+    const result = await sigil(['sign', '--key', 'awskms://', '--tlog-upload=false', 'example.com/app:v1'], {
+      cwd: dir,
+    });
     assert.match(errorLine(result), /^Error: --key awskms:\/\/: not a valid awskms key reference/);
   });
 });
