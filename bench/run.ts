@@ -8,6 +8,7 @@ import { benchCertificatesOnStack } from './certificates.js';
 import { benchConditions } from './conditions.js';
 import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
+import { benchKms } from './kms.js';
 import { benchKyvernoApply } from './kyverno-apply.js';
 import { benchPeersCosign } from './peers-cosign.js';
 import { benchPeersKube } from './peers-kube.js';
@@ -30,6 +31,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   attestations: benchAttestations,
   sbom: benchSbom,
   pkcs11: benchPkcs11,
+  kms: benchKms,
   admission: benchAdmission,
   copy: benchCopy,
   // the real tools beside sigil: cosign v3/v2 and the Kyverno CLI as processes, then the webhook behind a
