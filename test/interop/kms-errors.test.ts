@@ -64,6 +64,11 @@ describe('KMS signing failures', { skip: localKms.skip || openBao.skip }, () => 
     assert.deepEqual(await client.listTags(ref), ['v1'], 'nothing but the image is in the repository');
     const tree = (await (await fetch(`${log.url}/api/v1/log`)).json()) as { treeSize: number };
     assert.equal(tree.treeSize, 0, 'nothing was logged');
+    const other = result.stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('Error:') && !line.startsWith('hint:'));
+    assert.deepEqual(other, [], 'the error is one line (and a hint)');
     return errorLine(result);
   }
 

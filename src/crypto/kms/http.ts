@@ -63,5 +63,6 @@ export function stringField(uri: string, json: Record<string, unknown>, path: st
 export function kmsError(uri: string, status: number, cause: string, hint?: string): SigilError {
   const code =
     status === 404 ? 'NOT_FOUND' : status === 401 || status === 403 ? 'BAD_TOKEN' : 'SERVICE_ERROR';
-  return new SigilError(code, `${uri}: ${cause}`, hint);
+  // Services put newlines and tabs in their messages (Vault: "1 error occurred:\n\t* permission denied"): one line.
+  return new SigilError(code, `${uri}: ${cause.replace(/\s+/g, ' ').trim()}`, hint);
 }

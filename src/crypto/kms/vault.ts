@@ -77,7 +77,9 @@ async function vaultCall(
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   if (answer.status >= 200 && answer.status < 300) return answer.json;
-  const errors = Array.isArray(answer.json.errors) ? answer.json.errors.map(String).join('; ') : '';
+  const errors = Array.isArray(answer.json.errors)
+    ? answer.json.errors.map((e) => String(e).trim()).join('; ')
+    : '';
   const cause =
     answer.status === 403
       ? 'permission denied (the Vault token was refused or lacks the policy)'
