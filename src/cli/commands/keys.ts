@@ -9,6 +9,7 @@ import {
   importPrivateKeyPem,
   isKmsUri,
   type KeyAlgorithm,
+  parseKmsUri,
   publicKeyPem,
 } from '../../crypto/index.js';
 import { isKeySecretRef, parseKeySecretRef, writeKeyPairSecret } from '../../kube/index.js';
@@ -138,6 +139,7 @@ async function generateInKms(uri: string, prefix: string, force: boolean | undef
       `--kms ${uri}: not a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://)`,
     );
   }
+  parseKmsUri(uri, '--kms'); // a malformed URI is named before anything else, as cosign does
   const publicPath = `${prefix}.pub`;
   refuseExisting([publicPath], force);
   const publicKey = await createKmsKey(uri);
