@@ -132,8 +132,8 @@ async function verifyEntry(
         : entry.kind === 'kmsKey'
           ? keySigner(await cachedKmsPublicKey(entry.ref, kmsPublicKey), entry.tlog, ctx)
           : entry.kind === 'certificate'
-          ? certificateSigner(entry, ctx)
-          : keylessSigner(entry, ctx);
+            ? certificateSigner(entry, ctx)
+            : keylessSigner(entry, ctx);
   const signatureRepository = entry.repository ?? ctx.signatureRepository;
   const common = {
     client: ctx.client,
