@@ -47,6 +47,7 @@ describe('P-384 and P-521 KMS keys with cosign v3', {
       await awsCall(ref, aws.env, 'CreateAlias', { AliasName: ref.alias, TargetKeyId: keyId });
     }
     await vaultApi(vault, 'POST', 'transit/keys/p384', { type: 'ecdsa-p384' });
+    await vaultApi(vault, 'POST', 'transit/keys/rsa', { type: 'rsa-2048' });
     await writeFile(join(dir, 'blob.txt'), 'curves\n');
   });
   after(async () => {
@@ -108,4 +109,38 @@ describe('P-384 and P-521 KMS keys with cosign v3', {
       ok(await run(['verify-blob', '--key', uri, ...theirsCheck]), 'sigil verify-blob URI');
     });
   }
+
+  it("Vault rsa-2048: sigil's signature is cosign's, byte for byte (PKCS#1 v1.5 is deterministic)", async () => {
+    assert.ok(cosign);
+    const run = (args: string[]) => sigil(args, { cwd: dir, env: vault.env });
+    const peer = (args: string[]) => runCosign(cosign, args, { cwd: dir, env: vault.env });
+    const ours = ok(
+      await run(['sign-blob', '--key', 'hashivault://rsa', '--tlog-upload=false', 'blob.txt']),
+      'sign',
+    );
+    const theirs = ok(
+      await peer([
+        'sign-blob',
+        '--key',
+        'hashivault://rsa',
+        ...keySigningFlags(3),
+        '--new-bundle-format=false',
+        '--yes',
+        'blob.txt',
+      ]),
+      'cosign sign-blob',
+    );
+    assert.equal(ours.stdout.trim(), theirs.stdout.trim());
+    ok(await run(['public-key', '--key', 'hashivault://rsa', '--outfile', 'rsa.pub']), 'public-key');
+    await writeFile(join(dir, 'rsa.sig'), ours.stdout);
+    const check = ['--insecure-ignore-tlog', '--signature', 'rsa.sig', 'blob.txt'];
+    ok(await peer(['verify-blob', '--key', 'rsa.pub', ...check]), 'cosign verify-blob .pub');
+    ok(await run(['verify-blob', '--key', 'hashivault://rsa', ...check]), 'sigil verify-blob URI');
+    // cosign verifies through the URI inside Vault without naming the padding, and Vault's default for RSA
+    // is PSS: cosign refuses its own signature there too.
+    assert.match(
+      (await peer(['verify-blob', '--key', 'hashivault://rsa', ...check])).stderr,
+      /failed vault verification/,
+    );
+  });
 });
