@@ -9,7 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, keySigner, kmsSigner, type Signer } from '../src/crypto/index.js';
-import { startAzureReference, startGcpReference } from '../test/helpers/kms-reference-servers.js';
+import { startAzureReference } from '../test/helpers/kms-reference-azure.js';
+import { startGcpReference } from '../test/helpers/kms-reference-gcp.js';
 import {
   type KmsServer,
   localKmsPeer,

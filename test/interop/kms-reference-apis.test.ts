@@ -1,6 +1,6 @@
 /**
  * Azure Key Vault (azurekms://) and Google Cloud KMS (gcpkms://) keys, against the reference exchanges of
- * test/helpers/kms-reference-servers.ts (no local server of either exists here: the gap docs/kms.md names).
+ * test/helpers/kms-reference-{azure,gcp}.ts (no local server of either exists here: the gap docs/kms.md names).
  * The signatures are checked by the real cosign v3 with the public key alone, so their format is cosign's.
  */
 import assert from 'node:assert/strict';
@@ -12,11 +12,9 @@ import { errorLine, sigil, workDir } from '../helpers/cli.js';
 import { cosignPeers, runCosign } from '../helpers/cosign.js';
 import { startTestRegistry } from '../helpers/embedded-registry.js';
 import { ok } from '../helpers/kms-interop-suite.js';
-import {
-  type ReferenceServer,
-  startAzureReference,
-  startGcpReference,
-} from '../helpers/kms-reference-servers.js';
+import { startAzureReference } from '../helpers/kms-reference-azure.js';
+import { startGcpReference } from '../helpers/kms-reference-gcp.js';
+import type { ReferenceServer } from '../helpers/kms-reference-servers.js';
 import { freePort } from '../helpers/ports.js';
 
 const cosignV3 = cosignPeers().find((peer) => peer.major === 3);
