@@ -8,6 +8,7 @@ import { benchCertificatesOnStack } from './certificates.js';
 import { benchConditions } from './conditions.js';
 import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
+import { benchKms } from './kms.js';
 import { benchKyvernoApply } from './kyverno-apply.js';
 import { benchNotation } from './notation.js';
 import { benchPeersCosign } from './peers-cosign.js';
@@ -35,6 +36,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   attestations: benchAttestations,
   sbom: benchSbom,
   pkcs11: benchPkcs11,
+  kms: benchKms,
   admission: benchAdmission,
   copy: benchCopy,
   notation: benchNotation,

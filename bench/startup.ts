@@ -49,7 +49,7 @@ export async function benchStartup(): Promise<void> {
 }
 
 /** One run: the child reports its own process CPU at exit (Node gives a parent no child's rusage). */
-function timedRun(args: string[], cwd: string): Promise<{ cpuMs: number; wallMs: number }> {
+export function timedRun(args: string[], cwd: string): Promise<{ cpuMs: number; wallMs: number }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(
@@ -77,7 +77,7 @@ function timedRun(args: string[], cwd: string): Promise<{ cpuMs: number; wallMs:
   });
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }

@@ -50,7 +50,7 @@ const GH = 'https://token.actions.githubusercontent.com';
 const KMS_KEY = 'awskms://arn:aws:kms:eu-west-1:123456789:key/abcd-1234';
 const KMS = {
   error: 'awskms',
-  why: 'cloud KMS keys are not supported (and AWS is not reachable here); sigil names the scheme it refuses',
+  why: 'not a valid awskms URI, as cosign says too: the guide drops the third slash (awskms:///arn:...) and its key id is no key UUID; sigil names the form it expects',
 };
 const ghImage = '${{ env.REGISTRY }}/${{ env.IMAGE_NAME }}@${{ steps.build.outputs.digest }}';
 const repoImage = 'ghcr.io/${{ github.repository }}@${{ steps.build.outputs.digest }}';

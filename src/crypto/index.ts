@@ -2,6 +2,7 @@ export * from './certificates-pem.js';
 export * from './ecdsa-digest.js';
 export * from './encrypted-key.js';
 export * from './keys.js';
+export * from './kms/index.js';
 export * from './pkcs11.js';
 export * from './pkcs11-certificates.js';
 export * from './pkcs11-inventory.js';

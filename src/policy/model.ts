@@ -116,6 +116,8 @@ export type Attestor =
   | ({ kind: 'key'; publicKey: string; signatureAlgorithm?: string } & SignatureAttestor)
   /** A public key in a Kubernetes Secret (`cosign.pub` of `k8s://<namespace>/<name>`), read when used. */
   | ({ kind: 'secretKey'; ref: string; signatureAlgorithm?: string } & SignatureAttestor)
+  /** The public key of a KMS key (awskms://, gcpkms://, azurekms://, hashivault://), fetched and cached. */
+  | ({ kind: 'kmsKey'; ref: string; signatureAlgorithm?: string } & SignatureAttestor)
   | ({
       kind: 'keyless';
       subject?: string;

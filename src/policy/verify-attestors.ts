@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { isSigilError, messageOf, SigilError } from '../core/index.js';
 import { type VerifiedAttestation, verifyImage, verifyImageAttestations } from '../cosign/index.js';
-import { loadPublicKeyPem } from '../crypto/index.js';
+import { cachedKmsPublicKey, kmsPublicKey, loadPublicKeyPem } from '../crypto/index.js';
 import type { ImageReference, RegistryClient, Repository } from '../oci/index.js';
 import {
   compilePartialIdentityPolicy,
@@ -129,9 +129,11 @@ async function verifyEntry(
       ? keySigner(policyKey(entry.publicKey, 'attestor publicKeys'), entry.tlog, ctx)
       : entry.kind === 'secretKey'
         ? keySigner(policyKey(await secretPublicKey(entry.ref, ctx), entry.ref), entry.tlog, ctx)
-        : entry.kind === 'certificate'
-          ? certificateSigner(entry, ctx)
-          : keylessSigner(entry, ctx);
+        : entry.kind === 'kmsKey'
+          ? keySigner(await cachedKmsPublicKey(entry.ref, kmsPublicKey), entry.tlog, ctx)
+          : entry.kind === 'certificate'
+            ? certificateSigner(entry, ctx)
+            : keylessSigner(entry, ctx);
   const signatureRepository = entry.repository ?? ctx.signatureRepository;
   const common = {
     client: ctx.client,

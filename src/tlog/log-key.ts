@@ -3,7 +3,7 @@
  * creates, its log ID (SHA-256 of the DER public key, how Rekor and trust roots name a log), and the
  * note signer that signs checkpoints under the log's name.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { encodePem, sha256, writeFileAtomic } from '../core/index.js';
@@ -11,6 +11,7 @@ import {
   generateKeyPair,
   importPrivateKeyPem,
   keySigner,
+  kmsSigner,
   publicKeyPem,
   type Signer,
 } from '../crypto/index.js';
@@ -24,12 +25,17 @@ export interface LogKey {
 }
 
 export function logKeyFrom(privateKey: KeyObject): LogKey {
-  const publicKey = createPublicKey(privateKey);
-  return {
-    signer: keySigner(privateKey),
-    publicKey,
-    logId: sha256(publicKey.export({ type: 'spki', format: 'der' })),
-  };
+  return logKeyOf(keySigner(privateKey));
+}
+
+function logKeyOf(signer: Signer): LogKey {
+  const { publicKey } = signer;
+  return { signer, publicKey, logId: sha256(publicKey.export({ type: 'spki', format: 'der' })) };
+}
+
+/** The log's key in a KMS: every checkpoint and SET is signed there (the key never reaches the log). */
+export async function kmsLogKey(uri: string): Promise<LogKey> {
+  return logKeyOf(await kmsSigner(uri));
 }
 
 export async function loadLogKey(path: string): Promise<LogKey> {

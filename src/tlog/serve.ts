@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { listenUrl } from '../core/index.js';
 import { TransparencyLog } from './log.js';
-import { createLogKey, loadLogKey } from './log-key.js';
+import { createLogKey, kmsLogKey, loadLogKey } from './log-key.js';
 import { PostgresLogStorage } from './postgres-storage.js';
 import { buildTlogApp } from './server.js';
 import { SqliteLogStorage } from './sqlite-storage.js';
@@ -21,6 +21,11 @@ export interface TlogServeOptions {
   maxBodyBytes?: number;
   /** Worker threads checking submissions (default 0: on the serving thread). */
   verifyWorkers?: number;
+  /**
+   * A KMS key URI (awskms://, gcpkms://, azurekms://, hashivault://) that signs checkpoints and SETs
+   * instead of the key file in the data directory, as Rekor's `--rekor_server.signer`.
+   */
+  signer?: string;
 }
 
 export interface RunningTlog {
@@ -35,7 +40,11 @@ export function logKeyPath(dataDir: string): string {
 
 export async function startTlog(options: TlogServeOptions): Promise<RunningTlog> {
   const keyPath = logKeyPath(options.dataDir);
-  const key = existsSync(keyPath) ? await loadLogKey(keyPath) : await createLogKey(keyPath);
+  const key = options.signer
+    ? await kmsLogKey(options.signer)
+    : existsSync(keyPath)
+      ? await loadLogKey(keyPath)
+      : await createLogKey(keyPath);
   const storage = options.database
     ? await PostgresLogStorage.connect(options.database)
     : new SqliteLogStorage(join(options.dataDir, 'log.db'));

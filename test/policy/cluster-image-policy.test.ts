@@ -251,7 +251,7 @@ describe('ClusterImagePolicy', () => {
         { policy: { type: 'rego', data: 'x' } },
         /rego policies \(spec\.policy\) are not supported/,
       ],
-      [[{ key: { kms: 'awskms:///alias/k' } }], {}, /KMS keys \(awskms:\/\/\/alias\/k\)/],
+      [[{ key: { kms: 'gitlab://group/project' } }], {}, /KMS keys \(gitlab:\/\/group\/project\)/],
     ];
     for (const [authorities, spec, reason] of cases) {
       const policy = cip('unsupported', authorities, spec);

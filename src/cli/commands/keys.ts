@@ -3,7 +3,15 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readUserFile, SigilError, writeFileAtomic } from '../../core/index.js';
 import { encodeKeyPair, writeKeyPairFiles } from '../../cosign/index.js';
-import { generateKeyPair, importPrivateKeyPem, type KeyAlgorithm, publicKeyPem } from '../../crypto/index.js';
+import {
+  createKmsKey,
+  generateKeyPair,
+  importPrivateKeyPem,
+  isKmsUri,
+  type KeyAlgorithm,
+  parseKmsUri,
+  publicKeyPem,
+} from '../../crypto/index.js';
 import { isKeySecretRef, parseKeySecretRef, writeKeyPairSecret } from '../../kube/index.js';
 import { keySecretClient, loadSigner, rejectUnsupported, SIGNING_KEY_HELP } from '../keys.js';
 import { info, printResult } from '../output.js';
@@ -39,7 +47,7 @@ export function registerKeyCommands(program: Command): void {
     .option('-f, --force', 'overwrite existing key files')
     .option(
       '--kms <uri>',
-      "cosign's key pair in a cloud KMS (awskms://, gcpkms://, ...): refused, not supported",
+      'create the key in a KMS instead (awskms:///alias/NAME, gcpkms://..., azurekms://HOST/KEY, hashivault://KEY) and write only <prefix>.pub',
     )
     .addHelpText(
       'after',
@@ -48,7 +56,8 @@ Examples:
   sigil generate-key-pair                            # cosign.key + cosign.pub, password prompted
   COSIGN_PASSWORD=secret sigil generate-key-pair --output-key-prefix ci
   sigil generate-key-pair --signing-algorithm ed25519
-  sigil generate-key-pair k8s://ci/cosign-keys       # Secret cosign-keys in namespace ci, + cosign.pub`,
+  sigil generate-key-pair k8s://ci/cosign-keys       # Secret cosign-keys in namespace ci, + cosign.pub
+  sigil generate-key-pair --kms awskms:///alias/ci   # an ECDSA P-256 key in AWS KMS, + cosign.pub`,
     )
     .action(
       action(
@@ -57,8 +66,8 @@ Examples:
           opts: { outputKeyPrefix: string; signingAlgorithm: string; force?: boolean; kms?: string },
         ) => {
           if (opts.kms !== undefined) {
-            rejectUnsupported(opts.kms, '--kms');
-            throw new SigilError('BAD_INPUT', `--kms ${opts.kms}: not a KMS URI (awskms://, gcpkms://, ...)`);
+            await generateInKms(opts.kms, opts.outputKeyPrefix, opts.force);
+            return;
           }
           const algorithm = ALGORITHMS[opts.signingAlgorithm];
           if (!algorithm) {
@@ -119,6 +128,23 @@ Examples:
         }
       }),
     );
+}
+
+/** cosign's `generate-key-pair --kms URI`: the KMS creates (or already has) the key; `<prefix>.pub` is written. */
+async function generateInKms(uri: string, prefix: string, force: boolean | undefined) {
+  if (!isKmsUri(uri)) {
+    rejectUnsupported(uri, '--kms');
+    throw new SigilError(
+      'BAD_INPUT',
+      `--kms ${uri}: not a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://)`,
+    );
+  }
+  parseKmsUri(uri, '--kms'); // a malformed URI is named before anything else, as cosign does
+  const publicPath = `${prefix}.pub`;
+  refuseExisting([publicPath], force);
+  const publicKey = await createKmsKey(uri);
+  await writeFileAtomic(publicPath, publicKeyPem(publicKey));
+  info(`Public key written to ${publicPath}`);
 }
 
 async function writeKeys(

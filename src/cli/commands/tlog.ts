@@ -60,6 +60,10 @@ export function registerTlogCommands(program: Command): void {
       'postgres://user@host/db: keep the log in PostgreSQL (default: SQLite in --data-dir); any number of replicas may serve one database, given the same log key and --hostname',
     )
     .option('--hostname <name>', 'the name checkpoints are signed under (clients match it to the log URL)')
+    .option(
+      '--signer <uri>',
+      "sign checkpoints and entries with a KMS key (awskms://, gcpkms://, azurekms://, hashivault://) instead of the data directory's key file, as Rekor's --rekor_server.signer; clients get its public key from sigil public-key --key URI",
+    )
     .option('--batch-size <n>', 'entries integrated per batch at most', parsePositiveInt, 512)
     .option(
       '--batch-interval <ms>',
@@ -80,6 +84,7 @@ export function registerTlogCommands(program: Command): void {
 Examples:
   sigil tlog serve --addr 127.0.0.1:3000 --data-dir ./.sigil/tlog
   sigil tlog serve --database postgres://sigil@db.internal/sigil   (run it on several hosts: one integrates, all serve)
+  sigil tlog serve --signer awskms:///alias/sigil-log   (the log key in AWS KMS)
   sigil sign --key cosign.key --rekor-url http://127.0.0.1:3000 IMAGE`,
     )
     .action(
@@ -93,6 +98,7 @@ Examples:
           batchInterval: number;
           maxEntryBytes: number;
           verifyWorkers: number;
+          signer?: string;
         }) => {
           const { host, port } = parseAddress(opts.addr);
           const running = await startTlog({
@@ -105,6 +111,7 @@ Examples:
             verifyWorkers: opts.verifyWorkers,
             ...(opts.hostname ? { hostname: opts.hostname } : {}),
             ...(opts.database ? { database: opts.database } : {}),
+            ...(opts.signer ? { signer: opts.signer } : {}),
           });
           info(
             `transparency log listening on ${running.url} (data in ${opts.dataDir}, log ID ${running.log.logId})`,

@@ -4,7 +4,7 @@
  */
 import { messageOf, SigilError } from '../../core/index.js';
 import { parseSignatureRepository } from '../../cosign/index.js';
-import { loadPublicKeyPem, publicKeyPemBlocks, requireCertificates } from '../../crypto/index.js';
+import { isKmsUri, loadPublicKeyPem, publicKeyPemBlocks, requireCertificates } from '../../crypto/index.js';
 import type { Repository } from '../../oci/index.js';
 import type {
   Attestor,
@@ -292,7 +292,20 @@ function attestorsOf(entry: KyvernoAttestor, at: string): Attestor[] {
         },
       ];
     }
-    if (k.kms) return [{ kind: 'unsupported', what: `KMS keys (${k.kms})` }];
+    const kms = k.kms?.trim();
+    if (kms && isKmsUri(kms)) {
+      return [
+        {
+          kind: 'kmsKey' as const,
+          ref: kms,
+          ...(signatureAlgorithm ? { signatureAlgorithm } : {}),
+          tlog: tlog(k.rekor),
+          ctlog: ctlog(k.ctlog),
+          ...common,
+        },
+      ];
+    }
+    if (kms) return [{ kind: 'unsupported', what: `KMS keys (${kms})` }];
     const pems = publicKeyPemBlocks(k.publicKeys ?? '');
     if (pems.length === 0) return [{ kind: 'unsupported', what: 'keys without PEM publicKeys' }];
     return pems.map((publicKey) => ({

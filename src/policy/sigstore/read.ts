@@ -8,7 +8,13 @@
  */
 import { escapeRegExp, messageOf, SigilError } from '../../core/index.js';
 import { parseSignatureRepository } from '../../cosign/index.js';
-import { hashFor, loadPublicKeyPem, publicKeyPemBlocks, requireCertificates } from '../../crypto/index.js';
+import {
+  hashFor,
+  isKmsUri,
+  loadPublicKeyPem,
+  publicKeyPemBlocks,
+  requireCertificates,
+} from '../../crypto/index.js';
 import { predicateTypeFor } from '../../formats/index.js';
 import type {
   Attestor,
@@ -200,6 +206,9 @@ function signerOf(a: CipAuthority, at: string, reader: Reader): Attestor {
     const kms = a.key.kms?.trim();
     if (kms?.startsWith('k8s://')) {
       return otherHash('sha256') ?? { kind: 'secretKey', ref: kms, ...signatureAlgorithm, ...common };
+    }
+    if (kms && isKmsUri(kms)) {
+      return otherHash('sha256') ?? { kind: 'kmsKey', ref: kms, ...signatureAlgorithm, ...common };
     }
     if (kms) return reader.unsupported(`KMS keys (${kms})`, `${at}.key.kms`);
     const where = `${reader.source}: ${at}.key.data`;
