@@ -7,6 +7,7 @@ export * from './encoding.js';
 export * from './errors.js';
 export * from './files.js';
 export * from './go-json.js';
+export * from './go-regexp.js';
 export * from './http.js';
 export * from './json.js';
 export * from './lazy.js';
