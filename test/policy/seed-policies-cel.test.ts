@@ -74,30 +74,28 @@ describe('each seed ClusterPolicy and its ImageValidatingPolicy rewrite: same ve
   });
   after(() => registry.close());
 
-  const verdicts = async (policies: PolicySet) => {
+  const verdicts = async (policies: PolicySet, namespace: string) => {
     const out: Record<string, boolean> = {};
     for (const [name, image] of Object.entries(images)) {
-      out[name] = (
-        await evaluateResource(podRequest([image]), policies, { client, endpoint: 'mutate' })
-      ).allowed;
+      const request = podRequest([image], namespace);
+      out[name] = (await evaluateResource(request, policies, { client, endpoint: 'mutate' })).allowed;
     }
     return out;
   };
 
-  // Open: on the first review of the image signed beside bad attestations, verifyImageSignatures counts 0
-  // where later reviews count 1 (and the ClusterPolicy passes); and seed000 matches only namespace
-  // ai-inference, which the rewrite does not say yet.
-  const OPEN = ['seed000-verify-image-signatures.yaml', 'seed003-verify-image-signature.yaml'];
   for (const file of SEED_FILES) {
-    it(file, { skip: OPEN.includes(file) ? 'open, see above' : false }, async () => {
+    it(file, async () => {
       const seed = parse(readFileSync(join(SEEDS, file), 'utf8'));
       const pattern = `${registry.address}/team/*`;
       const cpol = retargetClusterPolicy(seed, pattern, pem);
       const ivpol = rewriteAsImageValidatingPolicy(seed, pattern, pem);
-      const ours = await verdicts({ policies: [readPolicyDocument(cpol, file)] });
-      const rewritten = await verdicts({
-        policies: [readImageValidatingPolicy(ivpol, `${file} (rewritten)`)],
-      });
+      // A seed naming namespaces (seed000: ai-inference) is checked in its first one.
+      const namespace = namespacesOf(seed)[0] ?? 'default';
+      const ours = await verdicts({ policies: [readPolicyDocument(cpol, file)] }, namespace);
+      const rewritten = await verdicts(
+        { policies: [readImageValidatingPolicy(ivpol, `${file} (rewritten)`)] },
+        namespace,
+      );
       assert.deepEqual(rewritten, ours);
       const notary = file.includes('notation');
       assert.deepEqual(ours, {
@@ -111,8 +109,18 @@ describe('each seed ClusterPolicy and its ImageValidatingPolicy rewrite: same ve
 
 type Seed = {
   metadata: { name: string };
-  spec: { rules: { verifyImages: Record<string, unknown>[] }[] } & Record<string, unknown>;
+  spec: {
+    rules: {
+      match: { any?: { resources?: { namespaces?: string[] } }[] };
+      verifyImages: Record<string, unknown>[];
+    }[];
+  } & Record<string, unknown>;
 };
+
+/** The namespaces the seed's rule is limited to (none: every namespace). */
+function namespacesOf(seed: Seed): string[] {
+  return (seed.spec.rules[0]?.match.any ?? []).flatMap((b) => b.resources?.namespaces ?? []);
+}
 
 /** The seed with the registry's images and the test key, logged entries not required. */
 function retargetClusterPolicy(seed: Seed, pattern: string, pem: string): unknown {
@@ -158,6 +166,16 @@ function rewriteAsImageValidatingPolicy(seed: Seed, pattern: string, pem: string
           { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] },
         ],
       },
+      ...(namespacesOf(seed).length > 0
+        ? {
+            matchConditions: [
+              {
+                name: 'namespaces',
+                expression: `request.namespace in ${JSON.stringify(namespacesOf(seed))}`,
+              },
+            ],
+          }
+        : {}),
       matchImageReferences: [{ glob: pattern }],
       attestors: [attestor],
       attestations: attestations.map((a) => ({ name: 'a0', intoto: { type: a.type } })),

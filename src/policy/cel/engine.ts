@@ -93,7 +93,12 @@ export function compileCel(
     type,
     run: async (variables) => {
       try {
-        return await parsed(variables);
+        // Parsed again for every run: cel-js keeps evaluation state on the AST of a comprehension whose
+        // predicate awaits (the second run of `xs.all(x, f(x) > 0)` with an async f returns undefined), and
+        // concurrent reviews must not share it. Parsing costs ~30 µs; the checks above ran at load.
+        const fresh = env.parse(expression);
+        rewriteRegexCalls(fresh.ast, where);
+        return await fresh(variables);
       } catch (err) {
         throw new SigilError('POLICY_VIOLATION', `${where}: ${oneLine(err)}`);
       }
