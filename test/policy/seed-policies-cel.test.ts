@@ -2,8 +2,10 @@
  * Each seed ClusterPolicy (test/fixtures/policies/seeds) and an ImageValidatingPolicy that says the same thing
  * (written here, one per seed) reach the same verdict in sigil, over images on an embedded registry signed and
  * attested with one key: signed with good attestations, signed with bad ones, and unsigned. Both are retargeted
- * the same way (the registry's images, the test key, no log entry); keyless seeds are compared in
- * test/interop (they need a private Sigstore), and the two seeds Kyverno refuses to load are left out.
+ * the same way (the registry's images, the test key; signatures without a log entry, attestations logged
+ * in a `sigil tlog serve`, since Kyverno's ImageValidatingPolicy counts no attestation without its log
+ * entry); keyless seeds are compared in test/interop (they need a private Sigstore), and the two seeds
+ * Kyverno refuses to load are left out.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -20,8 +22,11 @@ import {
   readImageValidatingPolicy,
   readPolicyDocument,
 } from '../../src/policy/index.js';
+import { RekorClient } from '../../src/tlog/index.js';
+import { workDir } from '../helpers/cli.js';
 import { pushTeamImage, startTestRegistry } from '../helpers/embedded-registry.js';
 import { podRequest } from '../helpers/kyverno-policy.js';
+import { startTlogProcess, type TlogProcess } from '../helpers/tlog-process.js';
 
 const SEEDS = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'policies', 'seeds');
 const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';
@@ -43,6 +48,8 @@ const SEED_FILES = [
 
 describe('each seed ClusterPolicy and its ImageValidatingPolicy rewrite: same verdicts', () => {
   let registry: RunningRegistry;
+  let log: TlogProcess;
+  let logKey: string;
   const client = new RegistryClient({});
   const key = generateKeyPair('ecdsa-p256');
   const signer = keySigner(key.privateKey);
@@ -51,6 +58,9 @@ describe('each seed ClusterPolicy and its ImageValidatingPolicy rewrite: same ve
 
   before(async () => {
     registry = await startTestRegistry();
+    log = await startTlogProcess(await workDir());
+    const tlog = new RekorClient(log.url);
+    logKey = await tlog.publicKey();
     for (const name of ['good', 'bad', 'unsigned'])
       images[name] = await pushTeamImage(client, registry, name);
     for (const [name, critical, spdx] of [
@@ -67,12 +77,16 @@ describe('each seed ClusterPolicy and its ImageValidatingPolicy rewrite: same ve
           type,
           predicate: Buffer.from(JSON.stringify(predicate)),
           predicateSource: 'test',
+          tlog,
         });
       await attest(VULN, { scanner: { result: { summary: { criticalCount: critical } } } });
       await attest(SPDX, { spdxVersion: spdx, SPDXID: 'SPDXRef-DOCUMENT' });
     }
   });
-  after(() => registry.close());
+  after(async () => {
+    await registry.close();
+    await log?.stop();
+  });
 
   const verdicts = async (policies: PolicySet, namespace: string) => {
     const out: Record<string, boolean> = {};
@@ -87,8 +101,9 @@ describe('each seed ClusterPolicy and its ImageValidatingPolicy rewrite: same ve
     it(file, async () => {
       const seed = parse(readFileSync(join(SEEDS, file), 'utf8'));
       const pattern = `${registry.address}/team/*`;
-      const cpol = retargetClusterPolicy(seed, pattern, pem);
-      const ivpol = rewriteAsImageValidatingPolicy(seed, pattern, pem);
+      const trust = { pem, logKey, logUrl: log.url };
+      const cpol = retargetClusterPolicy(seed, pattern, trust);
+      const ivpol = rewriteAsImageValidatingPolicy(seed, pattern, trust);
       // A seed naming namespaces (seed000: ai-inference) is checked in its first one.
       const namespace = namespacesOf(seed)[0] ?? 'default';
       const ours = await verdicts({ policies: [readPolicyDocument(cpol, file)] }, namespace);
@@ -122,32 +137,45 @@ function namespacesOf(seed: Seed): string[] {
   return (seed.spec.rules[0]?.match.any ?? []).flatMap((b) => b.resources?.namespaces ?? []);
 }
 
-/** The seed with the registry's images and the test key, logged entries not required. */
-function retargetClusterPolicy(seed: Seed, pattern: string, pem: string): unknown {
+interface Trust {
+  pem: string;
+  logKey: string;
+  logUrl: string;
+}
+
+/** The seed with the registry's images and the test key: signatures unlogged, attestations logged. */
+function retargetClusterPolicy(seed: Seed, pattern: string, trust: Trust): unknown {
   const copy = structuredClone(seed);
   for (const v of copy.spec.rules[0]?.verifyImages ?? []) {
     v.imageReferences = [pattern];
-    const retarget = (sets: unknown) => {
+    const retarget = (sets: unknown, rekor: Record<string, unknown>) => {
       for (const set of (sets ?? []) as { entries: { keys?: Record<string, unknown> }[] }[]) {
         for (const entry of set.entries) {
-          if (entry.keys) entry.keys = { publicKeys: pem, rekor: { ignoreTlog: true } };
+          if (entry.keys) entry.keys = { publicKeys: trust.pem, rekor };
         }
       }
     };
-    retarget(v.attestors);
-    for (const a of (v.attestations ?? []) as { attestors?: unknown }[]) retarget(a.attestors);
+    retarget(v.attestors, { ignoreTlog: true });
+    for (const a of (v.attestations ?? []) as { attestors?: unknown }[]) {
+      retarget(a.attestors, { pubkey: trust.logKey, url: trust.logUrl });
+    }
   }
   return copy;
 }
 
 /** The same policy said as an ImageValidatingPolicy. */
-function rewriteAsImageValidatingPolicy(seed: Seed, pattern: string, pem: string): unknown {
+function rewriteAsImageValidatingPolicy(seed: Seed, pattern: string, trust: Trust): unknown {
   const v = seed.spec.rules[0]?.verifyImages[0] ?? {};
   const attestations = (v.attestations ?? []) as { type: string }[];
   const notary = v.type === 'Notary';
   const attestor = notary
     ? { name: 'a', notary: { certs: { value: 'placeholder' } } }
-    : { name: 'a', cosign: { key: { data: pem }, ctlog: { insecureIgnoreTlog: true } } };
+    : attestations.length
+      ? {
+          name: 'a',
+          cosign: { key: { data: trust.pem }, ctlog: { url: trust.logUrl, rekorPubKey: trust.logKey } },
+        }
+      : { name: 'a', cosign: { key: { data: trust.pem }, ctlog: { insecureIgnoreTlog: true } } };
   const each = (expression: string) => `images.containers.all(image, ${expression})`;
   const validations = attestations.length
     ? attestations.flatMap((a) => [

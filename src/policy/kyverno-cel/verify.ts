@@ -42,7 +42,8 @@ export function imageFunctions(
     if (!(await matches(image))) return 0;
     const ref = await pinned(image);
     let verified = 0;
-    for (const attestor of attestorsNamed(names)) {
+    for (const named of attestorsNamed(names)) {
+      const attestor = target.kind === 'attestation' ? withLogRequired(named) : named;
       const outcome = await checkCached(attestor, ref, target, options);
       if (!outcome.passed) continue;
       verified++;
@@ -98,6 +99,28 @@ export function imageFunctions(
       };
     },
   };
+}
+
+const logRequired = new WeakMap<Attestor, Attestor>();
+
+/**
+ * Kyverno's ImageValidatingPolicy counts an attestation only when cosign verified its transparency log
+ * entry (VerifyImageAttestations' bundleVerified), even when the attestor waives the log
+ * (`insecureIgnoreTlog`): attestations are held to the log whatever the attestor says, as Kyverno holds
+ * them. Image signatures keep the attestor's setting (Kyverno's signature check honours it).
+ */
+function withLogRequired(attestor: Attestor): Attestor {
+  let required = logRequired.get(attestor);
+  if (!required) {
+    required =
+      attestor.kind === 'nested'
+        ? { kind: 'nested', set: { ...attestor.set, entries: attestor.set.entries.map(withLogRequired) } }
+        : 'tlog' in attestor
+          ? { ...attestor, tlog: { ...attestor.tlog, ignore: false } }
+          : attestor;
+    logRequired.set(attestor, required);
+  }
+  return required;
 }
 
 /**
