@@ -3,6 +3,7 @@
  * runs only the ones named.
  */
 import { benchAdmission } from './admission.js';
+import { benchAdmissionCel } from './admission-cel.js';
 import { benchAttestations } from './attestations.js';
 import { benchCertificatesOnStack } from './certificates.js';
 import { benchConditions } from './conditions.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   sbom: benchSbom,
   pkcs11: benchPkcs11,
   admission: benchAdmission,
+  'admission-cel': benchAdmissionCel,
   copy: benchCopy,
   // the real tools beside sigil: cosign v3/v2 and the Kyverno CLI as processes, then the webhook behind a
   // real kube-apiserver
