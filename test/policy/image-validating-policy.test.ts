@@ -84,6 +84,24 @@ describe('ImageValidatingPolicy on the engine', () => {
     assert.match(refused.message ?? '', /check:\n {2}check: 'not signed'/);
   });
 
+  it('every image of a pod, in nested comprehensions and across validations', async () => {
+    const two = podRequest([signed, unsigned]);
+    const nested = {
+      validations: [
+        {
+          expression:
+            '[images.containers, images.initContainers].all(l, l.all(i, verifyImageSignatures(i, [attestors.key]) > 0))',
+          messageExpression:
+            "images.containers.filter(i, verifyImageSignatures(i, [attestors.key]) == 0).map(i, image(i).repository()).join(', ')",
+        },
+      ],
+    };
+    const refused = await decide(nested, two);
+    assert.equal(refused.allowed, false);
+    assert.equal(refused.results[0]?.message, 'team/unsigned');
+    assert.equal((await decide(nested, podRequest([signed, signed]))).allowed, true);
+  });
+
   it('Audit admits and reports; Warn admits and warns', async () => {
     const audit = await decide({ validationActions: ['Audit'] }, podRequest([unsigned]));
     assert.equal(audit.allowed, true);

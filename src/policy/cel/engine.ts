@@ -1,7 +1,6 @@
 /**
  * CEL for Kyverno's ImageValidatingPolicies, on @marcbachmann/cel-js (pure JavaScript, optional types,
- * `cel.bind`, a type checker and async functions, which the image verification functions need: they wait
- * on registries). The package is loaded when the first CEL policy is, not on every command.
+ * `cel.bind`, a type checker). The package is loaded when the first CEL policy is, not on every command.
  *
  * Expressions are parsed and type-checked when the policy loads; a mistake is reported with the policy, the
  * field path and the column (`policy.yaml: document 1: spec.validations[0].expression: column 12: ...`).
@@ -49,11 +48,15 @@ const COMPREHENSIONS = new Set([
   'transformMap',
 ]);
 
-/** A parsed, type-checked expression; `run` evaluates it (awaiting the async image functions). */
+/**
+ * A parsed, type-checked expression. `evaluate` is synchronous: functions that wait on registries are not
+ * async CEL functions but answered from results gathered beforehand (kyverno-cel/passes.ts), which keeps one
+ * AST safe to share between concurrent reviews.
+ */
 export interface CelProgram {
   readonly source: string;
   readonly type: string;
-  run(variables: Record<string, unknown>): Promise<unknown>;
+  evaluate(variables: Record<string, unknown>): unknown;
 }
 
 /** Where an expression sits in its policy, for messages: `policy.yaml: document 1: spec.validations[0].expression`. */
@@ -91,14 +94,9 @@ export function compileCel(
   return {
     source: expression,
     type,
-    run: async (variables) => {
+    evaluate: (variables) => {
       try {
-        // Parsed again for every run: cel-js keeps evaluation state on the AST of a comprehension whose
-        // predicate awaits (the second run of `xs.all(x, f(x) > 0)` with an async f returns undefined), and
-        // concurrent reviews must not share it. Parsing costs ~30 µs; the checks above ran at load.
-        const fresh = env.parse(expression);
-        rewriteRegexCalls(fresh.ast, where);
-        return await fresh(variables);
+        return parsed(variables);
       } catch (err) {
         throw new SigilError('POLICY_VIOLATION', `${where}: ${oneLine(err)}`);
       }

@@ -12,8 +12,8 @@ import type { Policy } from '../model.js';
 import { metadataOf, type ResourceRequest, resourceImages } from '../resource.js';
 import type { TagResolver } from '../tag-resolution.js';
 import type { CompiledImageValidation } from './compiled.js';
-import { imageFunctionScope } from './functions.js';
 import { ivpolMatches } from './match.js';
+import { ReviewCalls } from './passes.js';
 import { imageFunctions, type RequiredEvidence } from './verify.js';
 
 export interface IvpolOutcome {
@@ -54,7 +54,7 @@ export async function evaluateImageValidatingPolicy(
   const data = requestData(request);
   try {
     for (const condition of v.matchConditions) {
-      if ((await condition.program.run(data)) !== true) return undefined;
+      if (condition.program.evaluate(data) !== true) return undefined;
     }
   } catch (err) {
     if (policy.failurePolicy === 'Ignore') return undefined;
@@ -100,7 +100,7 @@ async function validate(
     images[field]?.push(image);
   }
   for (const extractor of v.images) {
-    const extracted = await extractor.program.run(data);
+    const extracted = extractor.program.evaluate(data);
     if (!Array.isArray(extracted) || extracted.some((i) => typeof i !== 'string')) {
       throw new SigilError('POLICY_VIOLATION', `images ${extractor.name}: expected a list of strings`);
     }
@@ -126,19 +126,18 @@ async function validate(
     attestations: new Map([...v.attestations.keys()].map((name) => [name, name])),
     variables,
   };
-  const functions = imageFunctions(v, options, review.resolveTag, matches, review.evidence);
-  return imageFunctionScope.run(functions, async () => {
-    for (const variable of v.variables) variables[variable.name] = await variable.program.run(scoped);
-    for (const [i, validation] of v.validations.entries()) {
-      if ((await validation.program.run(scoped)) === true) continue;
-      const message = validation.messageExpression
-        ? await messageOfExpression(validation.messageExpression.run(scoped))
-        : validation.message || `CEL expression validation failed at index ${i}`;
-      return { result: result('fail', message), patch: [], matchedImages };
-    }
-    for (const annotation of v.auditAnnotations) await annotation.program.run(scoped);
-    return { result: result('pass', 'success'), patch, matchedImages };
-  });
+  const calls = new ReviewCalls(imageFunctions(v, options, review.resolveTag, matches, review.evidence));
+  for (const variable of v.variables)
+    variables[variable.name] = await calls.evaluate(variable.program, scoped);
+  for (const [i, validation] of v.validations.entries()) {
+    if ((await calls.evaluate(validation.program, scoped)) === true) continue;
+    const message = validation.messageExpression
+      ? await messageOfExpression(calls.evaluate(validation.messageExpression, scoped))
+      : validation.message || `CEL expression validation failed at index ${i}`;
+    return { result: result('fail', message), patch: [], matchedImages };
+  }
+  for (const annotation of v.auditAnnotations) await calls.evaluate(annotation.program, scoped);
+  return { result: result('pass', 'success'), patch, matchedImages };
 }
 
 /** A messageExpression's value, or Kyverno's words when it cannot be evaluated. */
@@ -154,7 +153,7 @@ async function messageOfExpression(value: Promise<unknown>): Promise<string> {
 async function matchesImage(v: CompiledImageValidation, image: string): Promise<boolean> {
   if (v.matchImages.length === 0) return true;
   for (const m of v.matchImages) {
-    if ('glob' in m ? m.glob.test(image) : (await m.program.run({ ref: image })) === true) return true;
+    if ('glob' in m ? m.glob.test(image) : m.program.evaluate({ ref: image }) === true) return true;
   }
   return false;
 }

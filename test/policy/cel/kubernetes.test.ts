@@ -10,12 +10,13 @@ import { compileCel } from '../../../src/policy/cel/engine.js';
 import { policyEnvironment } from '../../../src/policy/kyverno-cel/environment.js';
 
 const run = (expression: string, variables: Record<string, unknown> = {}) =>
-  compileCel(policyEnvironment(), expression, 'test').run(variables);
+  Promise.resolve().then(() => compileCel(policyEnvironment(), expression, 'test').evaluate(variables));
 
 describe('Kubernetes CEL libraries', () => {
   it("matches, find and findAll read patterns as Go's RE2", async () => {
     assert.equal(await run("'abc'.matches('^[[:alpha:]]+$')"), true, 'POSIX classes are RE2 syntax');
     assert.equal(await run("'abc'.matches('b')"), true, 'unanchored, as Go MatchString');
+    assert.equal(await run("['abc'].all(s, s.matches('^[[:alpha:]]+$'))"), true, 'inside a macro too');
     assert.equal(await run("'abc123'.find('[0-9]+')"), '123');
     assert.equal(await run("'abc'.find('[0-9]+')"), '');
     assert.deepEqual(await run("'a1b22c333'.findAll('[0-9]+')"), ['1', '22', '333']);
