@@ -31,6 +31,9 @@ export interface CompiledImageValidation {
   /** By name: what CEL sees (`attestors.<name>`) and what verifies. */
   attestors: Map<string, { document: Record<string, unknown>; attestor: Attestor }>;
   attestations: Map<string, { kind: 'intoto' | 'referrer'; type: string }>;
+  /** What CEL sees as `attestors` and `attestations`, built once: the same for every review. */
+  celAttestors: ReadonlyMap<string, Record<string, unknown>>;
+  celAttestations: ReadonlyMap<string, string>;
   validations: { program: CelProgram; message?: string; messageExpression?: CelProgram }[];
   auditAnnotations: { key: string; program: CelProgram }[];
   mutateDigest: boolean;

@@ -122,8 +122,8 @@ async function validate(
   const scoped: Data = {
     ...data,
     images: new Map(Object.entries(images)),
-    attestors: new Map([...v.attestors].map(([name, a]) => [name, a.document])),
-    attestations: new Map([...v.attestations.keys()].map((name) => [name, name])),
+    attestors: v.celAttestors,
+    attestations: v.celAttestations,
     variables,
   };
   const calls = new ReviewCalls(imageFunctions(v, options, review.resolveTag, matches, review.evidence));

@@ -97,6 +97,8 @@ export function readImageValidatingPolicy(document: unknown, where: string): Pol
     })),
     attestors,
     attestations,
+    celAttestors: new Map([...attestors].map(([name, a]) => [name, a.document])),
+    celAttestations: new Map([...attestations.keys()].map((name) => [name, name])),
     validations: (spec.validations ?? []).map((v, i) => ({
       program: compile(v.expression, `spec.validations[${i}].expression`, ['bool']),
       ...(v.message ? { message: v.message } : {}),
