@@ -28,6 +28,8 @@ export interface PolicyResult {
   severity?: string;
   category?: string;
   image?: string;
+  /** The report's `source` when Kyverno names one for the policy's kind (`KyvernoImageValidatingPolicy`). */
+  source?: string;
 }
 
 export interface JsonPatchOperation {

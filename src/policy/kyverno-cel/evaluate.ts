@@ -48,6 +48,7 @@ export async function evaluateImageValidatingPolicy(
     rule,
     result: status,
     message,
+    source: 'KyvernoImageValidatingPolicy',
     ...(policy.severity ? { severity: policy.severity } : {}),
     ...(policy.category ? { category: policy.category } : {}),
   });
