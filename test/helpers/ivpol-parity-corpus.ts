@@ -182,3 +182,102 @@ export function ivpolParityCorpus(images: ParityImages): ParityPolicy[] {
     ),
   ];
 }
+
+/** A seed ClusterPolicy (retargeted as in the ClusterPolicy corpus) and the ImageValidatingPolicy saying the same. */
+export interface SeedRewrite {
+  name: string;
+  clusterPolicy: Json;
+  imageValidatingPolicy: Json;
+}
+
+/** Kyverno's subject wildcard (`*` any text) as the regular expression an ImageValidatingPolicy identity takes. */
+function wildcardRegExp(pattern: string): string {
+  return `^${pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*')}$`;
+}
+
+/**
+ * The keyless seeds (users' guides) rewritten as ImageValidatingPolicies: each keyless entry an attestor
+ * with one identity (a `subject` wildcard becomes a `subjectRegExp`), a set's count a `>=` on how many
+ * verified, the rule's namespaces a matchCondition.
+ */
+export function keylessSeedRewrites(seeds: ParityPolicy[]): SeedRewrite[] {
+  return seeds.flatMap(({ name, document }) => {
+    const spec = document.spec as { rules: Json[] };
+    const rule = spec.rules[0] as {
+      match: { any?: { resources?: { namespaces?: string[] } }[] };
+      verifyImages: Json[];
+    };
+    const verification = rule.verifyImages[0] as {
+      imageReferences: string[];
+      attestors?: { count?: number; entries: Json[] }[];
+    };
+    const entries = verification.attestors?.flatMap((set) => set.entries) ?? [];
+    if (entries.length === 0 || !entries.every((e) => e.keyless)) return [];
+    const attestors = entries.map((entry, i) => {
+      const k = entry.keyless as Record<string, string | Json>;
+      const rekor = k.rekor as { pubkey: string; url: string };
+      const identity = {
+        ...(typeof k.subject === 'string'
+          ? k.subject.includes('*')
+            ? { subjectRegExp: wildcardRegExp(k.subject) }
+            : { subject: k.subject }
+          : {}),
+        ...(k.subjectRegExp ? { subjectRegExp: k.subjectRegExp } : {}),
+        ...(k.issuer ? { issuer: k.issuer } : {}),
+        ...(k.issuerRegExp ? { issuerRegExp: k.issuerRegExp } : {}),
+      };
+      return {
+        name: `e${i}`,
+        cosign: {
+          keyless: { identities: [identity], roots: k.roots },
+          ctlog: {
+            url: rekor.url,
+            rekorPubKey: rekor.pubkey,
+            ctLogPubKey: (k.ctlog as { pubkey: string }).pubkey,
+          },
+        },
+      };
+    });
+    const needed = verification.attestors?.[0]?.count ?? entries.length;
+    const namespaces = rule.match.any?.flatMap((b) => b.resources?.namespaces ?? []) ?? [];
+    const names = attestors.map((a) => `attestors.${a.name}`).join(', ');
+    return [
+      {
+        name,
+        clusterPolicy: document,
+        imageValidatingPolicy: {
+          apiVersion: 'policies.kyverno.io/v1',
+          kind: 'ImageValidatingPolicy',
+          metadata: { name },
+          spec: {
+            matchConstraints: {
+              resourceRules: [
+                {
+                  apiGroups: [''],
+                  apiVersions: ['v1'],
+                  operations: ['CREATE', 'UPDATE'],
+                  resources: ['pods'],
+                },
+              ],
+            },
+            ...(namespaces.length
+              ? {
+                  matchConditions: [
+                    { name: 'namespaces', expression: `request.namespace in ${JSON.stringify(namespaces)}` },
+                  ],
+                }
+              : {}),
+            matchImageReferences: verification.imageReferences.map((glob) => ({ glob })),
+            attestors,
+            validations: [
+              { expression: `images.containers.all(i, verifyImageSignatures(i, [${names}]) >= ${needed})` },
+            ],
+          },
+        },
+      },
+    ];
+  });
+}

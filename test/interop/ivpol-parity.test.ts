@@ -13,7 +13,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { ivpolParityCorpus } from '../helpers/ivpol-parity-corpus.js';
+import { ivpolParityCorpus, keylessSeedRewrites } from '../helpers/ivpol-parity-corpus.js';
+import { kyvernoParityCorpus } from '../helpers/kyverno-parity-corpus.js';
 import { IMAGE_LABELS, type ParityImages, startParityImages } from '../helpers/parity-images.js';
 import { disagreements, type ParityRow, type ParitySection, renderSection } from '../helpers/parity-table.js';
 import { peerVersion, requirePeer } from '../helpers/peers.js';
@@ -93,6 +94,39 @@ describe('ImageValidatingPolicies: same verdicts as the Kyverno CLI', {
     if (process.env.SIGIL_UPDATE_PARITY_DOC === '1') writeFileSync(DOC, rendered);
     assert.deepEqual(disagreements(rows, section.images).sort(), Object.keys(DIFFERENCES).sort());
     assert.equal(readFileSync(DOC, 'utf8'), rendered, 'stale: rerun with SIGIL_UPDATE_PARITY_DOC=1');
+  });
+
+  // The key-based seeds are compared on an embedded registry (test/policy/seed-policies-cel.test.ts); the
+  // keyless ones need this private Sigstore.
+  it('each keyless seed ClusterPolicy and its ImageValidatingPolicy rewrite: same verdicts in sigil', async () => {
+    // seed004 is an Audit policy leaving mutateDigest on: Kyverno (and sigil) refuse to load the ClusterPolicy.
+    const seeds = kyvernoParityCorpus(images).filter(
+      (p) => p.source.startsWith('seed ') && p.name !== 'seed004-verify-image-signature',
+    );
+    const rewrites = keylessSeedRewrites(seeds);
+    assert.deepEqual(rewrites.map((r) => r.name).sort(), [
+      'seed000-verify-github-signatures',
+      'seed001-verify-image-signatures',
+      'seed003-verify-keyless-signature',
+    ]);
+    for (const rewrite of rewrites) {
+      const dir = join(images.dir, 'seed-rewrites', rewrite.name);
+      await mkdir(dir, { recursive: true });
+      const verdicts = async (name: string, document: unknown) => {
+        const file = join(dir, name);
+        await writeFile(file, stringify(document, { lineWidth: 0 }));
+        const { verdicts } = await sigilVerdicts(file, resources, dir, pods);
+        return Object.fromEntries(
+          [...verdicts].map(([pod, v]) => [pod, `${v.allowed ?? 'none'} ${v.patchedImage ?? ''}`]),
+        );
+      };
+      const ours = await verdicts('cpol.yaml', rewrite.clusterPolicy);
+      assert.deepEqual(await verdicts('ivpol.yaml', rewrite.imageValidatingPolicy), ours, rewrite.name);
+      // Of the three, only seed003's identity (github.com/myorg) signed a parity image: it must admit it.
+      if (rewrite.name === 'seed003-verify-keyless-signature') {
+        assert.match(ours['keyless-myorg'] ?? '', /^true .*@sha256:/);
+      }
+    }
   });
 });
 
