@@ -13,6 +13,7 @@ import { benchKyvernoApply } from './kyverno-apply.js';
 import { benchPeersCosign } from './peers-cosign.js';
 import { benchPeersKube } from './peers-kube.js';
 import { benchPkcs11 } from './pkcs11.js';
+import { benchRegexp } from './regexp.js';
 import { benchSbom } from './sbom.js';
 import { benchStartup } from './startup.js';
 import { benchTlog } from './tlog.js';
@@ -28,6 +29,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   tlog: benchTlog,
   'tlog-replicas': benchTlogReplicas,
   conditions: benchConditions,
+  regexp: benchRegexp,
   attestations: benchAttestations,
   sbom: benchSbom,
   pkcs11: benchPkcs11,

@@ -1,7 +1,7 @@
 /**
- * Regular expressions with Go's meaning. cosign's `--certificate-identity-regexp`, Kyverno's
- * `subjectRegExp` and regex functions, the policy-controller's `regex` identities and CEL's `matches`
- * are all compiled by Go's `regexp` package (RE2 syntax, leftmost-first, linear time). JavaScript's
+ * Regular expressions with Go's meaning. cosign's `--certificate-identity-regexp`, Kyverno's and the
+ * policy-controller's `subjectRegExp`/`issuerRegExp`, Kyverno's regex functions and CEL's `matches` are
+ * all compiled by Go's `regexp` package (RE2 syntax, leftmost-first, linear time). JavaScript's
  * RegExp accepts syntax RE2 refuses (look-around, back-references) and reads some RE2 syntax otherwise
  * (`[[:alpha:]]`, `\z`, `(?P<name>)`, `\Q..\E`, `(?i)` groups), so a policy could match other names in
  * sigil than in the tool it was written for. re2js is RE2/J (itself a port of Go's regexp) in pure
@@ -10,9 +10,10 @@
 import type * as Re2js from 're2js';
 import { BoundedMap } from './bounded-map.js';
 import { messageOf, SigilError } from './errors.js';
+import { uniqueGroupNames } from './go-regexp-names.js';
 import { lazyRequire } from './lazy.js';
 
-/** One match: the byte-free (UTF-16) offsets of the whole match and of each group, as Go's Submatch. */
+/** One match, as Go's Submatch, with offsets in UTF-16 code units (Go's are UTF-8 byte offsets). */
 export interface GoRegexpMatch {
   readonly index: number;
   readonly end: number;
@@ -46,26 +47,48 @@ const compiled = new BoundedMap<string, GoRegexp | { readonly refused: string }>
  * `where` (a flag, a policy field) and RE2's reason.
  */
 export function compileGoRegexp(pattern: string, where: string): GoRegexp {
-  const entry = compiled.getOrSet(pattern, () => {
-    try {
-      return wrap(pattern, loadRe2js().RE2JS.compile(pattern));
-    } catch (err) {
-      return { refused: messageOf(err) };
-    }
-  });
+  const entry = compileCached(pattern);
   if ('refused' in entry) {
     throw new SigilError(
       'BAD_INPUT',
       `${where}: invalid regular expression ${JSON.stringify(pattern)}: ${entry.refused}`,
-      "Go's regexp (RE2) syntax has no look-around or back-references: see https://github.com/google/re2/wiki/Syntax",
+      'patterns are read as Go reads them (RE2 syntax: no look-around, no back-references): https://github.com/google/re2/wiki/Syntax',
     );
   }
   return entry;
 }
 
-function wrap(source: string, re: Re2js.RE2JS): GoRegexp {
+/** Why Go's regexp refuses `pattern` (RE2's one-line reason), or undefined when it compiles: for validators. */
+export function goRegexpProblem(pattern: string): string | undefined {
+  const entry = compileCached(pattern);
+  return 'refused' in entry ? entry.refused : undefined;
+}
+
+function compileCached(pattern: string): GoRegexp | { readonly refused: string } {
+  return compiled.getOrSet(pattern, () => {
+    try {
+      return compileWithGoNames(pattern);
+    } catch (err) {
+      return { refused: messageOf(err) };
+    }
+  });
+}
+
+/** RE2JS.compile, except that a group name may repeat, as Go allows (see go-regexp-names.ts). */
+function compileWithGoNames(pattern: string): GoRegexp {
+  const { RE2JS } = loadRe2js();
+  try {
+    return wrap(pattern, RE2JS.compile(pattern), new Map());
+  } catch (err) {
+    const renamed = uniqueGroupNames(pattern);
+    if (renamed === undefined) throw err;
+    return wrap(pattern, RE2JS.compile(renamed.source), renamed.original);
+  }
+}
+
+function wrap(source: string, re: Re2js.RE2JS, originalNames: ReadonlyMap<string, string>): GoRegexp {
   const engine = re.re2();
-  const groupNames = subexpNames(re);
+  const groupNames = subexpNames(re, originalNames);
   const all = (text: string, limit: number): number[][] =>
     (engine.findAllSubmatchIndex(text, limit) as number[][] | null) ?? [];
   return {
@@ -83,9 +106,10 @@ function wrap(source: string, re: Re2js.RE2JS): GoRegexp {
 }
 
 /** Go's SubexpNames: index 0 is the whole match, unnamed groups are "". */
-function subexpNames(re: Re2js.RE2JS): string[] {
+function subexpNames(re: Re2js.RE2JS, originalNames: ReadonlyMap<string, string>): string[] {
   const names = new Array<string>(re.groupCount() + 1).fill('');
-  for (const [name, index] of Object.entries(re.namedGroups())) names[index] = name;
+  for (const [name, index] of Object.entries(re.namedGroups()))
+    names[index] = originalNames.get(name) ?? name;
   return names;
 }
 
@@ -147,10 +171,25 @@ function expand(template: string, text: string, found: readonly number[], names:
     }
     const name = reference[1] ?? reference[2] ?? '';
     rest = rest.slice(reference[0].length);
-    const group = groupNumber(name) ?? names.indexOf(name);
-    if (group >= 0) out += slice(text, found, group) ?? '';
+    out += groupText(text, found, names, name) ?? '';
   }
   return out + rest;
+}
+
+/** Group `name` (a number or a name; Go takes the leftmost group of that name that took part in the match). */
+function groupText(
+  text: string,
+  found: readonly number[],
+  names: readonly string[],
+  name: string,
+): string | undefined {
+  const number = groupNumber(name);
+  if (number !== undefined) return slice(text, found, number);
+  for (const [index, groupName] of names.entries()) {
+    const value = groupName === name ? slice(text, found, index) : undefined;
+    if (value !== undefined) return value;
+  }
+  return undefined;
 }
 
 /** `{name}` (closed) or a bare name: Go's unicode.IsLetter / IsDigit / `_`. */

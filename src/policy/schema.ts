@@ -3,7 +3,7 @@
  * errors, and the load warnings for key material that does not parse.
  */
 import { type ZodType, z } from 'zod';
-import { SigilError } from '../core/index.js';
+import { goRegexpProblem, SigilError } from '../core/index.js';
 import type { Attestor, AttestorSet, Policy } from './model.js';
 
 export const labelSelectorSchema = z.object({
@@ -19,12 +19,26 @@ export const labelSelectorSchema = z.object({
     .optional(),
 });
 
+/**
+ * A regular expression the policy's own tool compiles with Go's regexp (Kyverno, the policy-controller,
+ * cosign underneath): one RE2 refuses fails the policy's load, naming the field, instead of every review.
+ */
+const goRegexp = z.string().superRefine((pattern, ctx) => {
+  const problem = goRegexpProblem(pattern);
+  if (problem !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid regular expression ${JSON.stringify(pattern)}: ${problem}`,
+    });
+  }
+});
+
 /** A keyless identity's certificate subject and OIDC issuer, each exact or as a regular expression. */
 export const identityFields = {
   subject: z.string().optional(),
-  subjectRegExp: z.string().optional(),
+  subjectRegExp: goRegexp.optional(),
   issuer: z.string().optional(),
-  issuerRegExp: z.string().optional(),
+  issuerRegExp: goRegexp.optional(),
 };
 
 /** The document as `schema` reads it, or a one-line error naming where, the field's path and the issue. */

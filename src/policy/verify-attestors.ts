@@ -258,13 +258,16 @@ function keylessSigner(
   });
   // Kyverno's subject is a wildcard pattern; as a regexp it must match the whole identity. An attestor
   // with its own roots may leave subject and issuer open (the schema requires them otherwise).
-  const policy = compilePartialIdentityPolicy({
-    ...(entry.subject !== undefined ? { identityRegexp: `^${wildcardSource(entry.subject)}$` } : {}),
-    ...(entry.subjectRegExp !== undefined ? { identityRegexp: entry.subjectRegExp } : {}),
-    ...(entry.issuer !== undefined ? { issuer: entry.issuer } : {}),
-    ...(entry.issuerRegExp !== undefined ? { issuerRegexp: entry.issuerRegExp } : {}),
-    ...githubExtensions(entry.additionalExtensions ?? {}),
-  });
+  const policy = compilePartialIdentityPolicy(
+    {
+      ...(entry.subject !== undefined ? { identityRegexp: `^${wildcardSource(entry.subject)}$` } : {}),
+      ...(entry.subjectRegExp !== undefined ? { identityRegexp: entry.subjectRegExp } : {}),
+      ...(entry.issuer !== undefined ? { issuer: entry.issuer } : {}),
+      ...(entry.issuerRegExp !== undefined ? { issuerRegexp: entry.issuerRegExp } : {}),
+      ...githubExtensions(entry.additionalExtensions ?? {}),
+    },
+    { identityRegexp: 'subjectRegExp', issuerRegexp: 'issuerRegExp' },
+  );
   return {
     keyless: { root, policy, ignoreTlog: entry.tlog.ignore, ignoreSct: entry.ctlog.ignoreSct },
     ignoreTlog: entry.tlog.ignore,

@@ -6,7 +6,7 @@
  * so, so `^https://github.com/org/` accepts `https://github.com/org/repo/...` and nothing under
  * `https://github.com/org-evil/`, while `github.com/org` alone would match anywhere in the name.
  */
-import { SigilError } from '../core/index.js';
+import { compileGoRegexp, type GoRegexp, SigilError } from '../core/index.js';
 import type { CertificateIdentity } from './certificate-identity.js';
 
 export interface IdentityPolicy {
@@ -52,16 +52,30 @@ export function compileIdentityPolicy(policy: IdentityPolicy): CompiledIdentityP
   return compilePartialIdentityPolicy(policy);
 }
 
+/** What a refused pattern is called in its error: cosign's flags, or a policy's field names. */
+export interface IdentityPatternNames {
+  identityRegexp: string;
+  issuerRegexp: string;
+}
+
+const COSIGN_FLAGS: IdentityPatternNames = {
+  identityRegexp: '--certificate-identity-regexp',
+  issuerRegexp: '--certificate-oidc-issuer-regexp',
+};
+
 /**
  * Compiles a policy that may leave the identity or the issuer (or both) open, as Kyverno's keyless
  * attestors with their own `roots` may: what the policy does not constrain is not checked, not even for
  * presence (a private CA's certificates need not name an OIDC issuer).
  */
-export function compilePartialIdentityPolicy(policy: IdentityPolicy): CompiledIdentityPolicy {
-  const identityPattern = compile(policy.identityRegexp, '--certificate-identity-regexp');
-  const issuerPattern = compile(policy.issuerRegexp, '--certificate-oidc-issuer-regexp');
+export function compilePartialIdentityPolicy(
+  policy: IdentityPolicy,
+  names: IdentityPatternNames = COSIGN_FLAGS,
+): CompiledIdentityPolicy {
+  const identityPattern = compile(policy.identityRegexp, names.identityRegexp);
+  const issuerPattern = compile(policy.issuerRegexp, names.issuerRegexp);
   const unanchored = [policy.identityRegexp, policy.issuerRegexp].filter(
-    (pattern): pattern is string => pattern !== undefined && !pattern.replace(/^\(\?i\)/, '').startsWith('^'),
+    (pattern): pattern is string => pattern !== undefined && !ANCHORED.test(pattern),
   );
   const checksIssuer = policy.issuer !== undefined || issuerPattern !== undefined;
   const checksIdentity = policy.identity !== undefined || identityPattern !== undefined;
@@ -103,16 +117,10 @@ function describe(exact: string | undefined, pattern: string | undefined): strin
   return exact !== undefined ? `"${exact}"` : `/${pattern}/`;
 }
 
-/** Go RE2 syntax as far as JavaScript shares it; a leading `(?i)` becomes the `i` flag. */
-function compile(pattern: string | undefined, flag: string): RegExp | undefined {
-  if (pattern === undefined) return undefined;
-  const insensitive = pattern.startsWith('(?i)');
-  try {
-    return new RegExp(insensitive ? pattern.slice(4) : pattern, insensitive ? 'iu' : 'u');
-  } catch (err) {
-    throw new SigilError(
-      'BAD_INPUT',
-      `${flag}: invalid regular expression ${pattern}: ${(err as Error).message}`,
-    );
-  }
+/** Anchored at the start: `^` or `\A`, after any leading flag groups such as `(?i)`. */
+const ANCHORED = /^(?:\(\?[imsU-]*\))*(?:\^|\\A)/;
+
+/** cosign compiles these with Go's regexp.Compile, so sigil reads them with Go's meaning (RE2). */
+function compile(pattern: string | undefined, name: string): GoRegexp | undefined {
+  return pattern === undefined ? undefined : compileGoRegexp(pattern, name);
 }

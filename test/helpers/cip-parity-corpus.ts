@@ -5,6 +5,7 @@
  * parity images. Keyless authorities reach the private Sigstore through `trustRootRef` for the tester (its
  * `--trustroot` resource) and through `--trusted-root` for sigil, the same trust each tool's way.
  */
+import { GO_SYNTAX_IDENTITY } from './kyverno-parity-corpus.js';
 import type { ParityImages } from './parity-images.js';
 
 type Json = Record<string, unknown>;
@@ -66,6 +67,9 @@ export function cipParityCorpus(images: ParityImages): CipParityPolicy[] {
     ]),
     policy('keyless-exact', 'keyless: issuer + subject', (t) => [keyless([exact], t)]),
     policy('keyless-regexp', 'keyless: issuerRegExp + subjectRegExp', (t) => [keyless([regexp], t)]),
+    policy('keyless-regexp-go', 'keyless: issuerRegExp + subjectRegExp in Go syntax', (t) => [
+      keyless([GO_SYNTAX_IDENTITY], t),
+    ]),
     policy('static-pass', 'static: pass', () => [{ static: { action: 'pass' } }]),
     policy('static-fail', 'static: fail', () => [{ static: { action: 'fail', message: 'frozen' } }]),
     policy('warn-mode', 'mode: warn, key authority', () => [key(images.keyPem)], { mode: 'warn' }),

@@ -25,6 +25,12 @@ const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
 type Json = Record<string, unknown>;
 
+/** A keyless identity in Go's regexp syntax only (shared with the ClusterImagePolicy corpus). */
+export const GO_SYNTAX_IDENTITY = {
+  subjectRegExp: '^https://github\\.com/(?P<org>[[:alpha:]]+)/app/',
+  issuerRegExp: '(?i)^HTTP://127\\.0\\.0\\.1:[[:digit:]]+/',
+};
+
 export function kyvernoParityCorpus(images: ParityImages): ParityPolicy[] {
   return [...documentedSamples(images), ...seedPolicies(images)];
 }
@@ -86,6 +92,14 @@ function documentedSamples(images: ParityImages): ParityPolicy[] {
         attestors: entries(
           keyless({ subjectRegExp: '^https://github\\.com/org/', issuerRegExp: '^http://127\\.0\\.0\\.1:' }),
         ),
+      },
+    ]),
+    // Go's regexp syntax (Kyverno hands these to cosign, which compiles them with Go): a named group and
+    // POSIX classes, which JavaScript's RegExp refuses or reads otherwise; `-` is not [[:alpha:]].
+    sample('keyless-regexp-go', 'keyless subjectRegExp + issuerRegExp in Go syntax', [
+      {
+        imageReferences: [all],
+        attestors: entries(keyless(GO_SYNTAX_IDENTITY)),
       },
     ]),
     sample('count-one-of-two', 'attestor count: 1 of two keys', [

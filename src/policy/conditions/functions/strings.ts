@@ -1,34 +1,25 @@
 import { TYPE_NUMBER, TYPE_OBJECT, TYPE_STRING } from '@jmespath-community/jmespath';
+import { compileGoRegexp, type GoRegexp, goRegexpProblem } from '../../../core/go-regexp.js';
 import { parseSemVer, satisfiesSemVerRange } from '../semver.js';
 import { wildcardMatch } from '../wildcard.js';
+import { goFloat32Text } from './go-float.js';
 import { type CustomFunction, FunctionError } from './types.js';
 
 const str = { types: [TYPE_STRING] };
 const strOrNumber = { types: [TYPE_STRING, TYPE_NUMBER] };
 
-/** Go's regexp replacement template (`$1`, `${name}`) in JavaScript's form (`$1`, `$<name>`). */
-function goTemplateToJs(template: string): string {
-  return template.replace(
-    /\$\{(\w+)\}|\$(\w+)/g,
-    (_all, braced: string | undefined, bare: string | undefined) => {
-      const name = braced ?? bare ?? '';
-      return /^\d+$/.test(name) ? `$${name}` : `$<${name}>`;
-    },
-  );
-}
-
-function compileRegex(functionName: string, source: string, flags = ''): RegExp {
-  try {
-    return new RegExp(source, flags);
-  } catch (err) {
-    throw new FunctionError(
-      functionName,
-      `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}`,
-    );
+/** Kyverno compiles these functions' patterns with Go's regexp.Compile: same syntax, same matches. */
+function compileRegex(functionName: string, source: string): GoRegexp {
+  const problem = goRegexpProblem(source);
+  if (problem !== undefined) {
+    throw new FunctionError(functionName, `invalid regular expression ${JSON.stringify(source)}: ${problem}`);
   }
+  return compileGoRegexp(source, functionName);
 }
 
+/** A string argument, or a number one as Kyverno's ifaceToString writes it (Go's float32 formatting). */
 function asString(value: unknown): string {
+  if (typeof value === 'number') return goFloat32Text(value);
   return typeof value === 'string' ? value : String(value);
 }
 
@@ -98,16 +89,14 @@ export const stringFunctions: CustomFunction[] = [
     name: 'regex_replace_all',
     signature: [str, strOrNumber, strOrNumber],
     run: ([regex, src, rep]) =>
-      asString(src).replace(
-        compileRegex('regex_replace_all', asString(regex), 'g'),
-        goTemplateToJs(asString(rep)),
-      ),
+      compileRegex('regex_replace_all', asString(regex)).replaceAll(asString(src), asString(rep)),
   },
   {
     name: 'regex_replace_all_literal',
     signature: [str, strOrNumber, strOrNumber],
     run: ([regex, src, rep]) =>
-      asString(src).replace(compileRegex('regex_replace_all_literal', asString(regex), 'g'), () =>
+      compileRegex('regex_replace_all_literal', asString(regex)).replaceAllLiteral(
+        asString(src),
         asString(rep),
       ),
   },
