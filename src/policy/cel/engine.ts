@@ -7,8 +7,7 @@
  * CEL's `matches` is re-pointed at Go's regular expressions (RE2), as cel-go reads it.
  */
 import type * as CelJs from '@marcbachmann/cel-js';
-import { compileGoRegexp } from '../../core/go-regexp.js';
-import { lazyRequire, SigilError } from '../../core/index.js';
+import { compileGoRegexp, lazyRequire, SigilError } from '../../core/index.js';
 
 export type CelModule = typeof CelJs;
 export type CelEnvironment = CelJs.Environment;

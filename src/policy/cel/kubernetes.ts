@@ -4,7 +4,7 @@
  * RE2, list helpers, `url`, `ip`/`cidr` and `quantity`. Functions cel-js already has (most of the strings
  * extension) are not redefined.
  */
-import { compileGoRegexp } from '../../core/go-regexp.js';
+import { compileGoRegexp } from '../../core/index.js';
 import type { CelEnvironment } from './engine.js';
 import { cidrOf, ipOf, KubernetesCidr, KubernetesIp } from './net.js';
 import { KubernetesQuantity, quantityOf } from './quantity.js';
