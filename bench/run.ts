@@ -3,6 +3,7 @@
  * runs only the ones named.
  */
 import { benchAdmission } from './admission.js';
+import { benchAdmissionCel } from './admission-cel.js';
 import { benchAttestations } from './attestations.js';
 import { benchCertificatesOnStack } from './certificates.js';
 import { benchConditions } from './conditions.js';
@@ -38,6 +39,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   pkcs11: benchPkcs11,
   kms: benchKms,
   admission: benchAdmission,
+  'admission-cel': benchAdmissionCel,
   copy: benchCopy,
   notation: benchNotation,
   // the real tools beside sigil: cosign v3/v2 and the Kyverno CLI as processes, then the webhook behind a

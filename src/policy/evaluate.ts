@@ -9,6 +9,8 @@ import { formatReference, type ImageReference, parseReference } from '../oci/ind
 import { evaluateConditions, wildcardMatch } from './conditions/index.js';
 import { imageSelection } from './image-patterns.js';
 import type { ImageVerifyCache } from './image-verify-cache.js';
+import { evaluateImageValidatingPolicy, type IvpolOutcome } from './kyverno-cel/evaluate.js';
+import type { RequiredEvidence } from './kyverno-cel/verify.js';
 import { matchingRules } from './match.js';
 import type { FailureAction, ImageVerification, Policy, PolicySet } from './model.js';
 import { type NoMatchPolicy, unmatchedImages } from './no-match.js';
@@ -26,6 +28,8 @@ export interface PolicyResult {
   severity?: string;
   category?: string;
   image?: string;
+  /** The report's `source` when Kyverno names one for the policy's kind (`KyvernoImageValidatingPolicy`). */
+  source?: string;
 }
 
 export interface JsonPatchOperation {
@@ -79,7 +83,15 @@ export async function evaluateResource(
   const images = resourceImages(request.kind.kind, request.object);
   // One registry round trip per distinct image, however many containers, rules and policies name it.
   const resolveTag = reviewTagResolver(options.tagResolutionCache);
+  const evidence: RequiredEvidence = new Map();
+  const ivpolOutcomes: { policy: Policy; outcome: IvpolOutcome }[] = [];
   for (const policy of policySet.policies) {
+    if (policy.imageValidation) {
+      const review = { request, options, resolveTag, evidence };
+      const outcome = await evaluateImageValidatingPolicy(policy, policy.imageValidation, review);
+      if (outcome) ivpolOutcomes.push({ policy, outcome });
+      continue;
+    }
     for (const { rule, name } of matchingRules(policy, request)) {
       for (const verification of rule.verifyImages) {
         // The images of a pod are verified at once: each waits on its registry, not on the others.
@@ -128,6 +140,20 @@ export async function evaluateResource(
       }
     }
   }
+  // `required` is settled once every policy has run: the evidence may come from a later one (Kyverno).
+  for (const { policy, outcome } of ivpolOutcomes) {
+    const { result } = settleRequired(policy, outcome, evidence);
+    results.push(result);
+    const actions = policy.imageValidation?.validationActions ?? [];
+    const denies =
+      (result.result === 'fail' && actions.includes('Deny')) ||
+      (result.result === 'error' && policy.failurePolicy === 'Fail' && actions.includes('Deny'));
+    if (denies) blocked.push(`${policy.name}:\n  ${result.rule}: '${result.message}'`);
+    else if (result.result === 'fail' && actions.includes('Warn'))
+      warnings.push(`${policy.name}: ${result.message}`);
+    else if (result.result === 'error') warnings.push(`${policy.name}/${result.rule}: ${result.message}`);
+    if (result.result === 'pass') patch.push(...outcome.patch);
+  }
   const noMatch = options.noMatchPolicy ?? 'deny';
   for (const target of noMatch === 'allow' ? [] : unmatchedImages(request, policySet, images)) {
     const message = `no matching policies for image ${target.image}`;
@@ -156,6 +182,21 @@ export async function evaluateResource(
     results,
     verifiedImages: [...verified].map(([image, digest]) => ({ image, digest })),
   };
+}
+
+/** A passing ImageValidatingPolicy fails when one of its images was verified by no policy of the review. */
+function settleRequired(policy: Policy, outcome: IvpolOutcome, evidence: RequiredEvidence): IvpolOutcome {
+  if (outcome.result.result !== 'pass' || !policy.imageValidation?.required) return outcome;
+  for (const image of outcome.matchedImages) {
+    const verified = evidence.get(image);
+    if (verified) continue;
+    const message =
+      verified === false
+        ? `image ${image} failed signature or attestation verification`
+        : `image ${image} is not verified: no policy performed a signature or attestation check on it`;
+    return { ...outcome, result: { ...outcome.result, result: 'fail', message }, patch: [] };
+  }
+  return outcome;
 }
 
 function failureAction(

@@ -2,6 +2,7 @@ export * from './conditions/index.js';
 export * from './evaluate.js';
 export * from './image-verify-cache.js';
 export { readKyvernoPolicy as readPolicyDocument } from './kyverno/read.js';
+export { readImageValidatingPolicy } from './kyverno-cel/read.js';
 export * from './load.js';
 export * from './match.js';
 export * from './model.js';

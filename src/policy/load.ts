@@ -1,6 +1,7 @@
 /**
  * Loads policies from YAML files and directories (multi-document files) into the engine's model, whatever
- * their language: Kyverno `ClusterPolicy` / `Policy` and the Sigstore policy-controller's
+ * their language: Kyverno `ClusterPolicy` / `Policy`, Kyverno's CEL `ImageValidatingPolicy` (and its
+ * namespaced twin), and the Sigstore policy-controller's
  * `ClusterImagePolicy`. Documents of other kinds are skipped, as `kyverno apply` does.
  */
 import { readdirSync, statSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { readUserFile, SigilError } from '../core/index.js';
 import { readKyvernoPolicy } from './kyverno/read.js';
+import { IMAGE_VALIDATING_KINDS, readImageValidatingPolicy } from './kyverno-cel/read.js';
 import type { Policy, PolicySet } from './model.js';
 import { readClusterImagePolicy } from './sigstore/read.js';
 
@@ -73,6 +75,14 @@ export function loadPolicies(paths: string[]): PolicySet {
 function policyOfDocument(document: unknown, where: string): Policy | undefined {
   const { kind, apiVersion } = document as { kind?: unknown; apiVersion?: unknown };
   if (kind === 'ClusterPolicy' || kind === 'Policy') return readKyvernoPolicy(document, where);
+  if (
+    typeof kind === 'string' &&
+    IMAGE_VALIDATING_KINDS.includes(kind) &&
+    typeof apiVersion === 'string' &&
+    apiVersion.startsWith('policies.kyverno.io/')
+  ) {
+    return readImageValidatingPolicy(document, where);
+  }
   if (
     kind === 'ClusterImagePolicy' &&
     typeof apiVersion === 'string' &&

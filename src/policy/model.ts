@@ -6,6 +6,7 @@
  */
 import type { Repository } from '../oci/index.js';
 import type { AnyAllConditions } from './conditions/index.js';
+import type { CompiledImageValidation } from './kyverno-cel/compiled.js';
 
 export type FailureAction = 'Enforce' | 'Audit';
 export type FailurePolicy = 'Fail' | 'Ignore';
@@ -29,9 +30,12 @@ export interface Policy {
   source: string;
   /**
    * Set for Sigstore policy-controller ClusterImagePolicies: images they do not match are subject to the
-   * evaluation's no-match policy. Absent for Kyverno policies.
+   * evaluation's no-match policy. Absent for Kyverno ClusterPolicies; `ImageValidatingPolicy` for Kyverno's
+   * CEL image policies, which have no rules and carry `imageValidation` instead.
    */
-  origin?: 'ClusterImagePolicy';
+  origin?: 'ClusterImagePolicy' | 'ImageValidatingPolicy';
+  /** An ImageValidatingPolicy's compiled CEL, attestors and settings (kyverno-cel/). */
+  imageValidation?: CompiledImageValidation;
   /**
    * What to tell whoever loads the policy, one line each: rules sigil does not enforce (other than
    * verifyImages), and keys or certificates that do not parse (their images will fail).

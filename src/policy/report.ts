@@ -78,7 +78,7 @@ export function buildPolicyReport(
       result: r.result,
       message: r.message,
       scored: true,
-      source: 'sigil',
+      source: r.source ?? 'sigil',
       ...(r.severity ? { severity: r.severity } : {}),
       ...(r.category ? { category: r.category } : {}),
       resources: [{ ...resource }],

@@ -4,6 +4,9 @@
  * regressing silently). And the map main.ts dispatches by must name every command each module registers.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { COMMAND_GROUPS, groupsFor } from '../../src/cli/command-groups.js';
@@ -21,6 +24,7 @@ const SERVER_SIDE = [
   '@jmespath-community/jmespath',
   '@peculiar/x509',
   '@peculiar/asn1-x509',
+  '@marcbachmann/cel-js',
 ];
 
 test('verify-blob --help loads no server, database, token driver or policy-engine package', async () => {
@@ -32,6 +36,46 @@ test('verify-blob --help loads no server, database, token driver or policy-engin
     SERVER_SIDE.filter((name) => loaded.includes(name)),
     [],
   );
+});
+
+test('policy apply loads CEL only for a CEL policy (ImageValidatingPolicy)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sigil-cel-lazy-'));
+  try {
+    await writeFile(
+      join(dir, 'pod.yaml'),
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec: {containers: [{name: c, image: "example.com/a:v1"}]}\n',
+    );
+    const seed = resolve('test/fixtures/policies/seeds/seed003-verify-image-signature.yaml');
+    const cpol = await traceModules(['policy', 'apply', '--policy', seed, '--resource', 'pod.yaml'], dir);
+    assert.equal(cpol.code, 0);
+    assert.ok(
+      !packagesOf(cpol.modules).includes('@marcbachmann/cel-js'),
+      'a ClusterPolicy does not load CEL',
+    );
+    await writeFile(
+      join(dir, 'ivpol.yaml'),
+      [
+        'apiVersion: policies.kyverno.io/v1',
+        'kind: ImageValidatingPolicy',
+        'metadata: {name: p}',
+        'spec:',
+        '  matchConstraints: {resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]}',
+        '  matchImageReferences: [{glob: "ghcr.io/*"}]',
+        '  validations: [{expression: "true"}]',
+      ].join('\n'),
+    );
+    const ivpol = await traceModules(
+      ['policy', 'apply', '--policy', 'ivpol.yaml', '--resource', 'pod.yaml'],
+      dir,
+    );
+    assert.equal(ivpol.code, 0);
+    assert.ok(
+      packagesOf(ivpol.modules).includes('@marcbachmann/cel-js'),
+      'the trace sees CEL when it is used',
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('--version loads no command module', async () => {

@@ -25,7 +25,9 @@ const testSchema = z.object({
     .array(
       z.object({
         policy: z.string(),
-        rule: z.string(),
+        // CEL policies (isImageValidatingPolicy: true) name no rule: Kyverno reports them under the policy's name.
+        rule: z.string().optional(),
+        isImageValidatingPolicy: z.boolean().optional(),
         resources: z.array(z.string()).optional(),
         resource: z.string().optional(),
         kind: z.string().optional(),
@@ -72,23 +74,30 @@ export function registerPolicyTestCommand(policy: Command): void {
               const request = resourceRequest(doc.document, doc.where);
               const outcome = await evaluateResource(request, policies, { ...context, endpoint: 'mutate' });
               for (const r of outcome.results) {
-                const key = `${r.policy}/${r.rule}/${request.kind.kind}/${request.name}`;
-                const previous = actual.get(key) ?? 'skip';
-                actual.set(
-                  key,
-                  SEVERITY.indexOf(r.result) > SEVERITY.indexOf(previous) ? r.result : previous,
-                );
+                // CEL policies are expected by policy alone: their one result may carry any rule name
+                // (Kyverno's `evaluation` on an error), so they are also recorded under the rule `*`.
+                for (const rule of [r.rule, '*']) {
+                  const key = `${r.policy}/${rule}/${request.kind.kind}/${request.name}`;
+                  const previous = actual.get(key) ?? 'skip';
+                  actual.set(
+                    key,
+                    SEVERITY.indexOf(r.result) > SEVERITY.indexOf(previous) ? r.result : previous,
+                  );
+                }
               }
             }
           }
           printResult('│ ID │ POLICY │ RULE │ RESOURCE │ RESULT │ REASON │');
           let id = 0;
-          for (const expected of parsed.data.results) {
+          for (const result of parsed.data.results) {
+            const expected = { ...result, rule: result.rule ?? result.policy };
+            const lookupRule =
+              result.isImageValidatingPolicy || result.rule === undefined ? '*' : expected.rule;
             const names = expected.resources ?? (expected.resource ? [expected.resource] : []);
             for (const name of names) {
               id++;
               const got =
-                actual.get(`${expected.policy}/${expected.rule}/${expected.kind ?? 'Pod'}/${name}`) ?? 'skip';
+                actual.get(`${expected.policy}/${lookupRule}/${expected.kind ?? 'Pod'}/${name}`) ?? 'skip';
               const ok = got === expected.result;
               if (ok) passed++;
               else failed++;

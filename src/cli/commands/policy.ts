@@ -51,7 +51,8 @@ Examples:
       const resources = policyFiles(opts.resource).flatMap((file) =>
         yamlDocuments(file).map((d) => resourceRequest(d.document, d.where)),
       );
-      const rules = policies.policies.reduce((n, p) => n + p.rules.length, 0);
+      // An ImageValidatingPolicy is one rule, named after it (Kyverno's count).
+      const rules = policies.policies.reduce((n, p) => n + (p.imageValidation ? 1 : p.rules.length), 0);
       const evaluated = [];
       for (const request of resources) {
         const outcome = await evaluateResource(request, policies, { ...context, endpoint: 'mutate' });

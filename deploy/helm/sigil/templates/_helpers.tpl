@@ -86,4 +86,7 @@ matchExpressions:
   operations: ["CREATE", "UPDATE"]
   resources: ["jobs", "cronjobs"]
   scope: Namespaced
+{{- with .Values.webhook.extraRules }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
