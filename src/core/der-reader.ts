@@ -59,3 +59,19 @@ export function expectTag(tlv: Tlv, tag: number, where: string): void {
 export function tlvBytes(der: Buffer, tlv: Tlv): Buffer {
   return der.subarray(tlv.start, tlv.end);
 }
+
+/** The dotted text of an OBJECT IDENTIFIER's content octets. */
+export function oidText(contents: Uint8Array): string {
+  const arcs: bigint[] = [];
+  let value = 0n;
+  for (const byte of contents) {
+    value = (value << 7n) | BigInt(byte & 0x7f);
+    if (!(byte & 0x80)) {
+      arcs.push(value);
+      value = 0n;
+    }
+  }
+  const [first = 0n, ...rest] = arcs;
+  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
+  return [...head, ...rest].join('.');
+}

@@ -16,6 +16,7 @@ import {
   derSequence,
   expectTag,
   messageOf,
+  oidText,
   readTlv,
   type Tlv,
   tlv,
@@ -23,6 +24,7 @@ import {
 } from '../core/index.js';
 import { publicKeyBits, serialContent, subjectDer } from './revocation-certificate.js';
 import { readHttpBody, type ServerResult } from './revocation-result.js';
+import { SIGNATURE_HASHES } from './signature-algorithms.js';
 
 const OID = {
   basicResponse: '1.3.6.1.5.5.7.48.1.1',
@@ -36,17 +38,6 @@ const CERT_ID_HASHES: Record<string, string> = {
   '2.16.840.1.101.3.4.2.1': 'sha256',
   '2.16.840.1.101.3.4.2.2': 'sha384',
   '2.16.840.1.101.3.4.2.3': 'sha512',
-};
-
-/** Signature algorithms a response may be signed with, by OID; null: the key type decides (Ed25519). */
-const SIGNATURE_HASHES: Record<string, string | null> = {
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-  '1.3.101.112': null,
 };
 
 const RESPONSE_STATUS = [
@@ -201,9 +192,10 @@ export function verifyOcspResponse(
   const embedded = certsTlv?.tag === 0xa0 ? embeddedCertificates(basic, certsTlv) : [];
   const data = responseData(basic, tbsTlv);
   const signer = responseSigner(data.responderId, issuer, embedded, now);
-  const signatureAlgorithm = oidText(basic, sequence(basic, algorithmTlv, 'signatureAlgorithm')[0]);
+  const signatureAlgorithm = oidOf(basic, sequence(basic, algorithmTlv, 'signatureAlgorithm')[0]);
   const hash = SIGNATURE_HASHES[signatureAlgorithm];
-  if (hash === undefined) throw new Error(`signature algorithm ${signatureAlgorithm} is not supported`);
+  if (hash === undefined || hash === 'digest')
+    throw new Error(`signature algorithm ${signatureAlgorithm} is not supported`);
   const signature = basic.subarray(signatureTlv.contents + 1, signatureTlv.end);
   if (!verify(hash, tlvBytes(basic, tbsTlv), signer.publicKey, signature)) {
     throw new Error('signature does not verify with the responder certificate');
@@ -270,7 +262,7 @@ function singleResponse(der: Buffer, single: Tlv): ParsedSingle {
 function invalidityDateOf(der: Buffer, extensionsTlv: Tlv): Date | undefined {
   for (const extension of sequence(der, only(der, extensionsTlv, 'singleExtensions'), 'Extensions')) {
     const fields = sequence(der, extension, 'Extension');
-    if (fields[0] && oidText(der, fields[0]) === OID.invalidityDate) {
+    if (fields[0] && oidOf(der, fields[0]) === OID.invalidityDate) {
       const value = fields[fields.length - 1];
       if (!value) return undefined;
       return generalizedTime(der, readTlv(der, value.contents, 'invalidityDate'));
@@ -320,7 +312,7 @@ function sameCertId(
 ): boolean {
   const [algorithmTlv, nameHash, keyHash, serial] = sequence(der, certId, 'CertID');
   if (!algorithmTlv || !nameHash || !keyHash || !serial) return false;
-  const hash = CERT_ID_HASHES[oidText(der, sequence(der, algorithmTlv, 'hashAlgorithm')[0])];
+  const hash = CERT_ID_HASHES[oidOf(der, sequence(der, algorithmTlv, 'hashAlgorithm')[0])];
   if (!hash) return false;
   return (
     der.subarray(serial.contents, serial.end).equals(serialContent(certificate)) &&
@@ -360,19 +352,7 @@ function generalizedTime(der: Buffer, time: Tlv): Date {
   return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms));
 }
 
-function oidText(der: Buffer, oid: Tlv | undefined): string {
+function oidOf(der: Buffer, oid: Tlv | undefined): string {
   if (oid?.tag !== 0x06) throw new Error('expected an OBJECT IDENTIFIER');
-  const bytes = der.subarray(oid.contents, oid.end);
-  const arcs: bigint[] = [];
-  let value = 0n;
-  for (const byte of bytes) {
-    value = (value << 7n) | BigInt(byte & 0x7f);
-    if (!(byte & 0x80)) {
-      arcs.push(value);
-      value = 0n;
-    }
-  }
-  const [first = 0n, ...rest] = arcs;
-  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
-  return [...head, ...rest].join('.');
+  return oidText(der.subarray(oid.contents, oid.end));
 }

@@ -22,31 +22,66 @@ function openssl(dir: string, args: string[]): string {
   return execFileSync('openssl', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** A self-signed CA (P-256) with its own `openssl ca` database, for OCSP index and CRLs. */
+/** A self-signed CA (P-256), valid from a day ago, with its own `openssl ca` database for OCSP and CRLs. */
 export function makeCa(dir: string, name: string): Issued {
+  initDatabase(dir, name);
+  const start = new Date(Date.now() - 86_400_000);
+  const extensions = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'];
+  return certify(dir, name, { name, key: join(dir, `${name}.key`) }, extensions, start, 60);
+}
+
+/**
+ * A P-256 key and a certificate for it signed by `issuer` (no `cert`: self-signed) with `openssl ca`,
+ * which records it in the CA's database (what its OCSP responder and CRLs read) and, unlike
+ * `openssl x509 -req`, can backdate it.
+ */
+function certify(
+  dir: string,
+  name: string,
+  issuer: { name: string; key: string; cert?: string },
+  extensions: string[],
+  start: Date,
+  days: number,
+): Issued {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.crt`);
+  const csr = join(dir, `${name}.csr`);
+  const ext = join(dir, `${name}.ext`);
   openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+  openssl(dir, ['req', '-new', '-key', key, '-out', csr, '-subj', `/C=US/O=sigil test/CN=${name}`]);
+  writeFileSync(ext, `${extensions.join('\n')}\n`);
+  const end = new Date(start.getTime() + days * 86_400_000);
   openssl(dir, [
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    key,
+    'ca',
+    '-batch',
+    '-config',
+    caConfig(dir, issuer.name),
+    '-in',
+    csr,
     '-out',
     cert,
-    '-days',
-    '30',
-    '-subj',
-    `/C=US/O=sigil test/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyfile',
+    issuer.key,
+    ...(issuer.cert ? ['-cert', issuer.cert] : ['-selfsign']),
+    '-extfile',
+    ext,
+    '-notext',
+    '-md',
+    'sha256',
+    '-startdate',
+    opensslTime(start),
+    '-enddate',
+    opensslTime(end),
   ]);
+  return { name, cert, key, x509: new X509Certificate(readFileSync(cert)) };
+}
+
+/** The files of an `openssl ca` database; each CA numbers its certificates from its own base. */
+function initDatabase(dir: string, name: string): void {
   writeFileSync(join(dir, `${name}.index`), '');
   writeFileSync(join(dir, `${name}.crlnumber`), '1000\n');
-  return { name, cert, key, x509: new X509Certificate(readFileSync(cert)) };
+  serial += 0x100;
+  writeFileSync(join(dir, `${name}.serial`), `${serial.toString(16)}\n`);
 }
 
 export interface IssueOptions {
@@ -55,18 +90,14 @@ export interface IssueOptions {
   /** Extra extension lines, e.g. `extendedKeyUsage=critical,OCSPSigning`. */
   extensions?: string[];
   ca?: boolean;
+  /** How long before now the certificate becomes valid (default an hour). */
+  backdateSeconds?: number;
   /** Record the certificate as valid in the CA's database (what the OCSP responder and CRL read). */
   record?: boolean;
   days?: number;
 }
 
 export function issue(dir: string, issuer: Issued, name: string, options: IssueOptions = {}): Issued {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.crt`);
-  const csr = join(dir, `${name}.csr`);
-  const ext = join(dir, `${name}.ext`);
-  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
-  openssl(dir, ['req', '-new', '-key', key, '-out', csr, '-subj', `/C=US/O=sigil test/CN=${name}`]);
   const aia = options.ocsp?.map((url) => `OCSP;URI:${url}`).join(',');
   const cdp = options.crl?.map((url) => `URI:${url}`).join(',');
   const lines = [
@@ -79,34 +110,18 @@ export function issue(dir: string, issuer: Issued, name: string, options: IssueO
     ...(cdp ? [`crlDistributionPoints=${cdp}`] : []),
     ...(options.extensions ?? []),
   ];
-  writeFileSync(ext, `${lines.join('\n')}\n`);
-  serial += 1;
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-CA',
-    issuer.cert,
-    '-CAkey',
-    issuer.key,
-    '-out',
-    cert,
-    '-days',
-    String(options.days ?? 10),
-    '-set_serial',
-    `0x${serial.toString(16)}`,
-    '-extfile',
-    ext,
-    '-sha256',
-  ]);
-  const x509 = new X509Certificate(readFileSync(cert));
-  if (options.record !== false) {
-    const expiry = opensslTime(new Date(x509.validTo));
-    const subject = `/C=US/O=sigil test/CN=${name}`;
-    appendIndex(dir, issuer, `V\t${expiry}\t\t${x509.serialNumber}\tunknown\t${subject}`);
+  const start = new Date(Date.now() - (options.backdateSeconds ?? 3600) * 1000);
+  const issued = certify(dir, name, issuer, lines, start, options.days ?? 10);
+  if (options.record === false) {
+    // Left out of the database: the responder then answers "unknown" for it.
+    const path = join(dir, `${issuer.name}.index`);
+    const kept = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => !line.endsWith(`/CN=${name}`));
+    writeFileSync(path, kept.join('\n'));
   }
-  return { name, cert, key, x509 };
+  if (options.ca) initDatabase(dir, name);
+  return issued;
 }
 
 /**
@@ -126,7 +141,7 @@ export function revoke(
   openssl(dir, [
     'ca',
     '-config',
-    caConfig(dir, issuer),
+    caConfig(dir, issuer.name),
     '-revoke',
     subject.cert,
     ...why,
@@ -143,7 +158,7 @@ export function generateCrl(dir: string, issuer: Issued, hours = 24): Buffer {
   openssl(dir, [
     'ca',
     '-config',
-    caConfig(dir, issuer),
+    caConfig(dir, issuer.name),
     '-gencrl',
     '-keyfile',
     issuer.key,
@@ -157,27 +172,31 @@ export function generateCrl(dir: string, issuer: Issued, hours = 24): Buffer {
   return execFileSync('openssl', ['crl', '-in', out, '-outform', 'DER']);
 }
 
-function caConfig(dir: string, issuer: Issued): string {
-  const path = join(dir, `${issuer.name}.cnf`);
+function caConfig(dir: string, name: string): string {
+  const path = join(dir, `${name}.cnf`);
   writeFileSync(
     path,
     [
       '[ ca ]',
       'default_ca = CA_default',
       '[ CA_default ]',
-      `database = ${join(dir, `${issuer.name}.index`)}`,
-      `crlnumber = ${join(dir, `${issuer.name}.crlnumber`)}`,
+      `database = ${join(dir, `${name}.index`)}`,
+      `crlnumber = ${join(dir, `${name}.crlnumber`)}`,
       'default_md = sha256',
       'unique_subject = no',
+      `new_certs_dir = ${dir}`,
+      `serial = ${join(dir, `${name}.serial`)}`,
+      'policy = policy_any',
+      'preserve = yes',
+      'email_in_dn = no',
+      '[ policy_any ]',
+      'countryName = optional',
+      'organizationName = optional',
+      'commonName = supplied',
       '',
     ].join('\n'),
   );
   return path;
-}
-
-function appendIndex(dir: string, issuer: Issued, line: string): void {
-  const path = join(dir, `${issuer.name}.index`);
-  writeFileSync(path, `${line}\n`, { flag: 'a' });
 }
 
 function opensslTime(date: Date): string {
