@@ -74,6 +74,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   },
   { commands: ['clean'], load: async () => (await import('./commands/clean.js')).registerCleanCommand },
   { commands: ['copy'], load: async () => (await import('./commands/copy.js')).registerCopyCommand },
+  {
+    commands: ['notation'],
+    load: async () => (await import('./commands/notation.js')).registerNotationCommands,
+  },
 ];
 
 /**

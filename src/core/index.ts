@@ -1,5 +1,6 @@
 export * from './bounded-map.js';
 export * from './canonical-json.js';
+export * from './cbor.js';
 export * from './concurrency.js';
 export * from './der.js';
 export * from './der-reader.js';

@@ -134,3 +134,16 @@ build_policy_tester() {
 }
 install_peer kyverno "$KYVERNO" build_kyverno
 install_peer policy-tester "$POLICY_TESTER" build_policy_tester
+
+# --- Notation (Notary Project) CLI, for the Notation interop tests and bench notation ---
+# `go install pkg@version` fails here: it asks the proxy for the module's version list (deprecation check),
+# which the proxy refuses, so the command is built inside the downloaded module (checked against the checksum
+# database), with upstream's go.sum; BuildMetadata is emptied as upstream's release build does.
+build_notation() {
+  local src
+  src="$(cd "$1" && go mod download -json "github.com/notaryproject/notation@$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags="-s -X github.com/notaryproject/notation/internal/version.BuildMetadata=" \
+    -o "$1/bin/notation" ./cmd/notation)
+}
+install_peer notation "$NOTATION" build_notation
+# --- end of the Notation block ---

@@ -1,0 +1,86 @@
+/**
+ * `notation sign`: the artifact's descriptor (a tag is resolved to the digest it names now), a payload
+ * over it with the user metadata, an envelope (JWS or COSE) signed with the key and its chain, optionally
+ * countersigned by an RFC 3161 TSA, pushed as a signature manifest referring to the artifact.
+ */
+import { type Digest, loadAsn1Schema, loadAsn1Tsp, SigilError } from '../core/index.js';
+import type { Descriptor, ImageReference, RegistryClient } from '../oci/index.js';
+import { requestTimestamp } from '../tsa/index.js';
+import type { HashName } from './algorithms.js';
+import { parseCertificate } from './certificate.js';
+import type { NotationSigner, SignRequest } from './envelope-content.js';
+import { createCoseEnvelope } from './envelope-cose.js';
+import { createJwsEnvelope } from './envelope-jws.js';
+import { envelopeMediaType, type SignatureFormat } from './media-types.js';
+import { encodePayload } from './payload.js';
+import { pushSignature, resolveTarget } from './signature-manifest.js';
+
+export interface NotationSignOptions {
+  signer: NotationSigner;
+  format: SignatureFormat;
+  /** How long the signature stays valid (the expiry attribute); none by default. */
+  expiryMs?: number;
+  userMetadata?: Record<string, string>;
+  timestampUrl?: string;
+  signingAgent: string;
+  now?: Date;
+}
+
+export interface NotationSignResult {
+  target: Descriptor;
+  signature: Digest;
+  envelope: Buffer;
+  mediaType: string;
+}
+
+/** The TimeStampToken (CMS ContentInfo) out of a TSA's TimeStampResp: what the envelope carries. */
+export function timestampToken(response: Uint8Array): Buffer {
+  const { AsnConvert } = loadAsn1Schema();
+  const parsed = AsnConvert.parse(response, loadAsn1Tsp().TimeStampResp);
+  if (!parsed.timeStampToken)
+    throw new SigilError('SERVICE_ERROR', 'the timestamp response carries no token');
+  return Buffer.from(AsnConvert.serialize(parsed.timeStampToken));
+}
+
+export async function signArtifact(
+  client: RegistryClient,
+  ref: ImageReference,
+  options: NotationSignOptions,
+): Promise<NotationSignResult> {
+  const target = await resolveTarget(client, ref);
+  const signingTime = options.now ?? new Date();
+  const timestampUrl = options.timestampUrl;
+  const request: SignRequest = {
+    payload: encodePayload(target, options.userMetadata),
+    signer: options.signer,
+    signingTime,
+    signingScheme: 'notary.x509',
+    signingAgent: options.signingAgent,
+    ...(options.expiryMs === undefined ? {} : { expiry: new Date(signingTime.getTime() + options.expiryMs) }),
+    ...(timestampUrl
+      ? {
+          timestamp: async (signature: Buffer, hash: HashName) =>
+            timestampToken(await requestTimestamp(timestampUrl, signature, { hash })),
+        }
+      : {}),
+  };
+  const envelope =
+    format(options.format) === 'jws' ? await createJwsEnvelope(request) : await createCoseEnvelope(request);
+  const mediaType = envelopeMediaType(options.format);
+  const thumbprints = options.signer.certificateChain.map(
+    (der, i) => parseCertificate(der, `certificate ${i + 1}`).sha256,
+  );
+  const signature = await pushSignature(client, ref, target, {
+    envelope,
+    envelopeMediaType: mediaType,
+    thumbprints,
+    signingTime,
+  });
+  return { target, signature, envelope, mediaType };
+}
+
+function format(value: SignatureFormat): SignatureFormat {
+  if (value !== 'jws' && value !== 'cose')
+    throw new SigilError('BAD_INPUT', `--signature-format ${value}: jws or cose`);
+  return value;
+}
