@@ -17,13 +17,9 @@ import { CRL_TIMEOUT_MS, checkCrl } from './crl.js';
 import { checkOcsp, OCSP_TIMEOUT_MS } from './ocsp.js';
 import { revocationEndpoints, subjectText } from './revocation-certificate.js';
 import type { CertificateRevocation } from './revocation-result.js';
+import type { RevocationChecker } from './verify-options.js';
 
-export type {
-  CertificateRevocation,
-  RevocationMethod,
-  RevocationStatus,
-  ServerResult,
-} from './revocation-result.js';
+export type { CertificateRevocation, RevocationMethod, ServerResult } from './revocation-result.js';
 
 /** Which chain is checked: it only changes the words of the verdict. */
 export type ChainPurpose = 'codeSigning' | 'timestamping';
@@ -134,4 +130,25 @@ export async function verifyChainRevocation(
   options: RevocationOptions = {},
 ): Promise<RevocationVerdict> {
   return revocationVerdict(chain, await checkChainRevocation(chain, options), purpose);
+}
+
+/**
+ * The revocation seam of verifyNotationSignatures (verify-options.ts) over OCSP and CRLs: one result per
+ * certificate, the servers' errors as the reason when the status is not good.
+ */
+export function createRevocationChecker(
+  options: Omit<RevocationOptions, 'signingTime'> = {},
+): RevocationChecker {
+  return {
+    async checkChain(chain, { authenticSigningTime }) {
+      const results = await checkChainRevocation(
+        chain.map((certificate) => certificate.x509),
+        { ...options, ...(authenticSigningTime ? { signingTime: authenticSigningTime } : {}) },
+      );
+      return results.map((result) => {
+        const reasons = result.servers.flatMap((server) => (server.error ? [server.error] : []));
+        return { status: result.status, ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
+      });
+    },
+  };
 }

@@ -3,9 +3,9 @@
  * over it with the user metadata, an envelope (JWS or COSE) signed with the key and its chain, optionally
  * countersigned by an RFC 3161 TSA, pushed as a signature manifest referring to the artifact.
  */
-import { type Digest, loadAsn1Schema, loadAsn1Tsp, SigilError } from '../core/index.js';
+import type { X509Certificate } from 'node:crypto';
+import { type Digest, SigilError } from '../core/index.js';
 import type { Descriptor, ImageReference, RegistryClient } from '../oci/index.js';
-import { requestTimestamp } from '../tsa/index.js';
 import type { HashName } from './algorithms.js';
 import { parseCertificate } from './certificate.js';
 import type { NotationSigner, SignRequest } from './envelope-content.js';
@@ -14,6 +14,7 @@ import { createJwsEnvelope } from './envelope-jws.js';
 import { envelopeMediaType, type SignatureFormat } from './media-types.js';
 import { encodePayload } from './payload.js';
 import { pushSignature, resolveTarget } from './signature-manifest.js';
+import { requestTimestampToken } from './timestamp.js';
 
 export interface NotationSignOptions {
   signer: NotationSigner;
@@ -22,6 +23,8 @@ export interface NotationSignOptions {
   expiryMs?: number;
   userMetadata?: Record<string, string>;
   timestampUrl?: string;
+  /** `--timestamp-root-cert`: the TSA's chain must lead to one of these (required with timestampUrl). */
+  timestampRoots?: readonly X509Certificate[];
   signingAgent: string;
   now?: Date;
 }
@@ -31,15 +34,6 @@ export interface NotationSignResult {
   signature: Digest;
   envelope: Buffer;
   mediaType: string;
-}
-
-/** The TimeStampToken (CMS ContentInfo) out of a TSA's TimeStampResp: what the envelope carries. */
-export function timestampToken(response: Uint8Array): Buffer {
-  const { AsnConvert } = loadAsn1Schema();
-  const parsed = AsnConvert.parse(response, loadAsn1Tsp().TimeStampResp);
-  if (!parsed.timeStampToken)
-    throw new SigilError('SERVICE_ERROR', 'the timestamp response carries no token');
-  return Buffer.from(AsnConvert.serialize(parsed.timeStampToken));
 }
 
 export async function signArtifact(
@@ -59,8 +53,8 @@ export async function signArtifact(
     ...(options.expiryMs === undefined ? {} : { expiry: new Date(signingTime.getTime() + options.expiryMs) }),
     ...(timestampUrl
       ? {
-          timestamp: async (signature: Buffer, hash: HashName) =>
-            timestampToken(await requestTimestamp(timestampUrl, signature, { hash })),
+          timestamp: (signature: Buffer, hash: HashName) =>
+            requestTimestampToken(timestampUrl, signature, { hash, tsaRoots: options.timestampRoots ?? [] }),
         }
       : {}),
   };

@@ -36,7 +36,7 @@ const OID = {
 
 const MAX_CHAIN_LENGTH = 8;
 
-export interface VerifiedTimestamp {
+export interface TimestampTokenInfo {
   genTime: Date;
   /** genTime minus and plus the accuracy: the signature existed no later than `upper`. */
   lower: Date;
@@ -50,7 +50,7 @@ export function verifyTimestampToken(
   token: Uint8Array,
   signature: Uint8Array,
   trustedRoots: readonly X509Certificate[],
-): VerifiedTimestamp {
+): TimestampTokenInfo {
   const fail = (reason: string): never => {
     throw new SigilError('SIGNATURE_MISMATCH', `timestamp countersignature: ${reason}`);
   };

@@ -7,6 +7,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { SigilError } from '../../core/index.js';
 import {
   artifactSignatures,
+  createRevocationChecker,
+  createTimestampVerifier,
   fetchSignatures,
   findSigningKey,
   inspectSignature,
@@ -130,7 +132,9 @@ export function registerNotationCommands(program: Command): void {
         if (Boolean(flags.timestampUrl) !== Boolean(flags.timestampRootCert)) {
           throw new SigilError('BAD_INPUT', '--timestamp-url and --timestamp-root-cert go together');
         }
-        if (flags.timestampRootCert) readCertificateFile(flags.timestampRootCert);
+        const timestampRoots = flags.timestampRootCert
+          ? readCertificateFile(flags.timestampRootCert).map((certificate) => certificate.x509)
+          : [];
         const configDir = notationConfigDir();
         const signer = loadNotationSigner(findSigningKey(configDir, flags.key));
         try {
@@ -145,7 +149,7 @@ export function registerNotationCommands(program: Command): void {
             format: flags.signatureFormat,
             ...(flags.expiry === undefined ? {} : { expiryMs: flags.expiry }),
             userMetadata: flags.userMetadata,
-            ...(flags.timestampUrl ? { timestampUrl: flags.timestampUrl } : {}),
+            ...(flags.timestampUrl ? { timestampUrl: flags.timestampUrl, timestampRoots } : {}),
             signingAgent: signingAgent(),
           });
           printResult(`Successfully signed ${ref.registry}/${ref.repository}@${result.target.digest}`);
@@ -175,6 +179,8 @@ export function registerNotationCommands(program: Command): void {
       const outcome = await verifyReference(notationClient(flags), ref, {
         trustPolicy: loadTrustPolicy(configDir),
         trustStore: (type, name) => loadTrustStore(configDir, type, name),
+        revocation: createRevocationChecker(),
+        timestamp: createTimestampVerifier(),
         userMetadata: flags.userMetadata,
         maxSignatures: flags.maxSignatures,
       });
