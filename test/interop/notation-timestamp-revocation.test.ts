@@ -137,7 +137,10 @@ describe('notation: timestamps and revocation, real notation CLI <-> sigil', {
   it('a signature without a countersignature: both refuse it when the policy names a tsa store', async () => {
     const image = await push('ts-missing');
     ok(await home.sigil('sign', '--key', 'good', image), 'sigil sign');
-    assert.match((await home.notation('verify', '--verbose', '--insecure-registry', image)).stderr, /no timestamp countersignature/);
+    assert.match(
+      (await home.notation('verify', '--verbose', '--insecure-registry', image)).stderr,
+      /no timestamp countersignature/,
+    );
     assert.match((await home.sigil('verify', image)).stderr, /no timestamp countersignature/);
   });
 
