@@ -172,7 +172,7 @@ async function compare(
 }
 
 /** Runs one command to the end; a non-zero exit fails the benchmark, naming the command. */
-async function run(command: string[], cwd: string, env: Record<string, string>): Promise<void> {
+export async function run(command: string[], cwd: string, env: Record<string, string>): Promise<void> {
   const [file, ...args] = command as [string, ...string[]];
   const result = await runProcess(file, args, { cwd, env });
   if (result.code !== 0) {

@@ -9,6 +9,7 @@ import { benchConditions } from './conditions.js';
 import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
 import { benchKyvernoApply } from './kyverno-apply.js';
+import { benchNotation } from './notation.js';
 import { benchPeersCosign } from './peers-cosign.js';
 import { benchPeersKube } from './peers-kube.js';
 import { benchPkcs11 } from './pkcs11.js';
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   pkcs11: benchPkcs11,
   admission: benchAdmission,
   copy: benchCopy,
+  notation: benchNotation,
   // the real tools beside sigil: cosign v3/v2 and the Kyverno CLI as processes, then the webhook behind a
   // real kube-apiserver
   peers: async () => {

@@ -2,7 +2,8 @@
  * A Signer whose private key stays on a PKCS#11 token (an HSM, SoftHSM2, a smart card), addressed by a
  * cosign-style `pkcs11:` URI. ECDSA keys sign the digest cosign pairs with the curve through CKM_ECDSA,
  * whose raw r||s output is re-encoded as the ASN.1 DER signature every sigstore verifier expects; RSA keys
- * sign through CKM_SHA256_RSA_PKCS. The public key is read from the token's matching public-key object.
+ * sign through CKM_SHA256_RSA_PKCS (and RSASSA-PSS through signRsaPss, for Notation). The public key is
+ * read from the token's matching public-key object.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type pkcs11js from 'pkcs11js';
@@ -15,6 +16,11 @@ import { hashFor, type Signer } from './signer.js';
 export interface Pkcs11Signer extends Signer {
   /** Logs out and unloads the module; the signer is unusable afterwards. */
   close(): void;
+  /**
+   * RSA keys only: an RSASSA-PSS signature (MGF1 with the same hash, salt as long as the hash), the
+   * scheme the Notary Project requires, through CKM_SHA{256,384,512}_RSA_PKCS_PSS.
+   */
+  signRsaPss?(data: Uint8Array, hash: 'sha256' | 'sha384' | 'sha512'): Promise<Buffer>;
 }
 
 /** pkcs11js (a native addon), loaded when a token is first opened. */
@@ -285,6 +291,22 @@ function tokenKeySigner(uri: Pkcs11Uri, where: string): Pkcs11Signer {
         p.module.C_SignInit(p.session, { mechanism: loadPkcs11js().CKM_SHA256_RSA_PKCS }, privateKey);
         return Buffer.from(p.module.C_Sign(p.session, Buffer.from(data), Buffer.alloc(1024)));
       },
+      ...(isEc
+        ? {}
+        : {
+            signRsaPss: async (data: Uint8Array, hash: 'sha256' | 'sha384' | 'sha512') => {
+              const pk = loadPkcs11js();
+              const pss: Record<typeof hash, [number, number, number, number]> = {
+                sha256: [pk.CKM_SHA256_RSA_PKCS_PSS, pk.CKM_SHA256, pk.CKG_MGF1_SHA256, 32],
+                sha384: [pk.CKM_SHA384_RSA_PKCS_PSS, pk.CKM_SHA384, pk.CKG_MGF1_SHA384, 48],
+                sha512: [pk.CKM_SHA512_RSA_PKCS_PSS, pk.CKM_SHA512, pk.CKG_MGF1_SHA512, 64],
+              };
+              const [mechanism, hashAlg, mgf, saltLen] = pss[hash];
+              const parameter = { type: pk.CK_PARAMS_RSA_PSS, hashAlg, mgf, saltLen };
+              p.module.C_SignInit(p.session, { mechanism, parameter }, privateKey);
+              return Buffer.from(p.module.C_Sign(p.session, Buffer.from(data), Buffer.alloc(1024)));
+            },
+          }),
     };
   } catch (err) {
     p.close();

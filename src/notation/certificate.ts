@@ -4,8 +4,8 @@
  * certificates are checked by Node's crypto; the extensions are read with @peculiar/asn1-x509 (loaded
  * only when a Notation command runs).
  */
-import { X509Certificate } from 'node:crypto';
-import { loadAsn1Schema, loadAsn1X509, messageOf, SigilError } from '../core/index.js';
+import { createHash, X509Certificate } from 'node:crypto';
+import { BoundedMap, loadAsn1Schema, loadAsn1X509, messageOf, SigilError } from '../core/index.js';
 
 export interface NotationCertificate {
   der: Buffer;
@@ -64,8 +64,18 @@ const ATTRIBUTE_NAMES: Record<string, string> = {
   '2.5.4.17': 'POSTALCODE',
 };
 
+/**
+ * Parsed certificates by the SHA-256 of their DER: a verifier sees the same few chains and trust store
+ * certificates again and again, and reading the extensions costs a hundred times the hash.
+ */
+const parsedCertificates = new BoundedMap<string, NotationCertificate>(1024);
+
 export function parseCertificate(der: Uint8Array, where: string): NotationCertificate {
-  const bytes = Buffer.from(der);
+  const key = createHash('sha256').update(der).digest('hex');
+  return parsedCertificates.getOrSet(key, () => readCertificate(Buffer.from(der), where));
+}
+
+function readCertificate(bytes: Buffer, where: string): NotationCertificate {
   const { AsnConvert } = loadAsn1Schema();
   const asn = loadAsn1X509();
   let x509: X509Certificate;
@@ -88,7 +98,7 @@ export function parseCertificate(der: Uint8Array, where: string): NotationCertif
     notAfter: tbs.validity.notAfter.getTime(),
     ocspUrls: [],
     crlUrls: [],
-    sha256: x509.fingerprint256.replaceAll(':', '').toLowerCase(),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
   };
   try {
     for (const extension of tbs.extensions ?? []) {

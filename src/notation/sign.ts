@@ -3,11 +3,10 @@
  * over it with the user metadata, an envelope (JWS or COSE) signed with the key and its chain, optionally
  * countersigned by an RFC 3161 TSA, pushed as a signature manifest referring to the artifact.
  */
-import type { X509Certificate } from 'node:crypto';
 import { type Digest, SigilError } from '../core/index.js';
 import type { Descriptor, ImageReference, RegistryClient } from '../oci/index.js';
 import type { HashName } from './algorithms.js';
-import { parseCertificate } from './certificate.js';
+import { type NotationCertificate, parseCertificate } from './certificate.js';
 import type { NotationSigner, SignRequest } from './envelope-content.js';
 import { createCoseEnvelope } from './envelope-cose.js';
 import { createJwsEnvelope } from './envelope-jws.js';
@@ -24,7 +23,7 @@ export interface NotationSignOptions {
   userMetadata?: Record<string, string>;
   timestampUrl?: string;
   /** `--timestamp-root-cert`: the TSA's chain must lead to one of these (required with timestampUrl). */
-  timestampRoots?: readonly X509Certificate[];
+  timestampRoots?: readonly NotationCertificate[];
   signingAgent: string;
   now?: Date;
 }
@@ -41,6 +40,10 @@ export async function signArtifact(
   ref: ImageReference,
   options: NotationSignOptions,
 ): Promise<NotationSignResult> {
+  if (options.expiryMs !== undefined && options.expiryMs < 1000) {
+    // Both envelopes carry whole seconds: a shorter expiry would not be after the signing time.
+    throw new SigilError('BAD_INPUT', `--expiry ${options.expiryMs}ms: the expiry must be at least 1s`);
+  }
   const target = await resolveTarget(client, ref);
   const signingTime = options.now ?? new Date();
   const timestampUrl = options.timestampUrl;
@@ -54,7 +57,10 @@ export async function signArtifact(
     ...(timestampUrl
       ? {
           timestamp: (signature: Buffer, hash: HashName) =>
-            requestTimestampToken(timestampUrl, signature, { hash, tsaRoots: options.timestampRoots ?? [] }),
+            requestTimestampToken(timestampUrl, signature, {
+              hash,
+              tsaRoots: (options.timestampRoots ?? []).map((root) => root.x509),
+            }),
         }
       : {}),
   };

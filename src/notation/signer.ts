@@ -41,12 +41,14 @@ export function loadNotationSigner(entry: SigningKeyEntry): LoadedSigner {
       if (!matches(token.publicKey))
         throw new SigilError('BAD_KEY', `${where}: ${entry.certPath} does not certify the token key`);
       const algorithm = algorithmForKey(token.publicKey, where);
-      if (algorithm.rsa) {
-        throw new SigilError(
-          'UNSUPPORTED',
-          `${where}: RSA token keys sign PKCS#1 v1.5 here; Notation needs RSASSA-PSS`,
-          'use an ECDSA key on the token',
-        );
+      const { signRsaPss } = token;
+      if (algorithm.rsa && signRsaPss) {
+        return {
+          algorithm,
+          certificateChain,
+          sign: (data) => signRsaPss(data, algorithm.hash),
+          close: token.close,
+        };
       }
       const curve = token.publicKey.asymmetricKeyDetails?.namedCurve as NistCurve;
       return {

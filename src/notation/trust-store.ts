@@ -22,13 +22,16 @@ export function readCertificateFile(path: string): NotationCertificate[] {
   } catch (err) {
     throw new SigilError('IO_ERROR', `${path}: ${messageOf(err)}`);
   }
-  if (bytes.includes('-----BEGIN')) {
-    const blocks = decodePemBlocks(bytes.toString('utf8'), path).filter((b) => b.label === 'CERTIFICATE');
-    if (blocks.length === 0)
-      throw new SigilError('BAD_CERTIFICATE', `${path}: no certificates in the PEM file`);
-    return blocks.map((b, i) => parseCertificate(b.der, `${path} certificate ${i + 1}`));
-  }
-  return [parseCertificate(bytes, path)];
+  return bytes.includes('-----BEGIN')
+    ? certificatesFromPem(bytes.toString('utf8'), path)
+    : [parseCertificate(bytes, path)];
+}
+
+/** Every CERTIFICATE block of `pem` (a policy's `certificates`, a chain file); at least one. */
+export function certificatesFromPem(pem: string, where: string): NotationCertificate[] {
+  const blocks = decodePemBlocks(pem, where).filter((b) => b.label === 'CERTIFICATE');
+  if (blocks.length === 0) throw new SigilError('BAD_CERTIFICATE', `${where}: no certificates in the PEM`);
+  return blocks.map((b, i) => parseCertificate(b.der, `${where} certificate ${i + 1}`));
 }
 
 /** Every certificate of the named store, checked as notation checks them. */

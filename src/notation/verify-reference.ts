@@ -3,7 +3,7 @@
  * descriptor, its signature manifests (referrers API or tag schema), and each envelope.
  */
 import type { Descriptor, ImageReference, RegistryClient } from '../oci/index.js';
-import { repositoryName, withDigest } from '../oci/index.js';
+import { DOCKER_HUB, repositoryName, withDigest } from '../oci/index.js';
 import { fetchSignature, listSignatures, resolveTarget } from './signature-manifest.js';
 import { type FetchedSignature, type NotationVerification, verifyNotationSignatures } from './verify.js';
 import type { NotationVerifyOptions } from './verify-options.js';
@@ -21,7 +21,9 @@ export async function artifactSignatures(
   ref: ImageReference,
 ): Promise<ArtifactSignatures> {
   const target = await resolveTarget(client, ref);
-  const repository = repositoryName(ref);
+  // Trust policies name Docker Hub as docker.io (notation keeps the name as written); sigil's references
+  // carry the API host.
+  const repository = repositoryName(ref.registry === DOCKER_HUB ? { ...ref, registry: 'docker.io' } : ref);
   const signatures = await listSignatures(client, ref, target.digest);
   return { reference: `${repository}@${target.digest}`, repository, target, signatures };
 }

@@ -93,6 +93,8 @@ export interface TimestampInfo {
   hashedMessage: Buffer;
   /** DER certificates the token carries (the TSA leaf when certReq was set). */
   certificates: Buffer[];
+  /** The TSTInfo's accuracy in milliseconds, when it states one. */
+  accuracyMs?: number;
 }
 
 /** Reads a DER TimeStampResp; throws SERVICE_ERROR when the TSA refused, BAD_INPUT when malformed. */
@@ -132,6 +134,14 @@ export function parseTimestampToken(der: Uint8Array): TimestampInfo {
       hashByOid(info.messageImprint.hashAlgorithm.algorithm) ?? info.messageImprint.hashAlgorithm.algorithm,
     hashedMessage: Buffer.from(info.messageImprint.hashedMessage.buffer),
     certificates,
+    ...(info.accuracy
+      ? {
+          accuracyMs:
+            (info.accuracy.seconds ?? 0) * 1000 +
+            (info.accuracy.millis ?? 0) +
+            (info.accuracy.micros ?? 0) / 1000,
+        }
+      : {}),
   };
 }
 

@@ -4,19 +4,20 @@
  * `Error:` line with a non-zero exit.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodePem } from '../../src/core/index.js';
-import { pkcs11PublicKey } from '../../src/crypto/index.js';
+import { generateKeyPair, pkcs11PublicKey } from '../../src/crypto/index.js';
 import { RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { type CliResult, errorLine } from '../helpers/cli.js';
 import { pushTeamImage, startTestRegistry } from '../helpers/embedded-registry.js';
 import { type NotationHome, notationHome, strictPolicy } from '../helpers/notation.js';
 import { certifyKey } from '../helpers/notation-pki.js';
 import { peerMissing } from '../helpers/peers.js';
-import { createSoftToken, generateTokenKey, softhsmAvailable } from '../helpers/softhsm.js';
+import { createSoftToken, generateTokenKey, type SoftToken, softhsmAvailable } from '../helpers/softhsm.js';
 
 describe('sigil notation (CLI)', () => {
   let registry: RunningRegistry;
@@ -135,30 +136,49 @@ describe('sigil notation (CLI)', () => {
     await rm(join(home.configDir, 'trustpolicy.oci.json'));
   });
 
-  it('signs with a PKCS#11 token key (ECDSA P-256) and its certificate chain', {
+  it('signs with PKCS#11 token keys (ECDSA P-256, and RSA 2048 with RSASSA-PSS) and their chains', {
     skip: peerMissing('softhsm2', softhsmAvailable),
   }, async () => {
     const token = createSoftToken('notation-token');
     generateTokenKey(token, 'signer', Buffer.from([9]));
-    const uri = token.uri('signer');
+    await tokenKeySigns(token, 'signer', 'ecdsa', /ECDSA-SHA-256/);
+    // An RSA key imported into the token (softhsm2-util --import takes a PKCS#8 key pair).
+    const rsaFile = join(home.dir, 'rsa.pem');
+    writeFileSync(rsaFile, generateKeyPair('rsa-2048').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    execFileSync(
+      'softhsm2-util',
+      ['--import', rsaFile, '--token', token.label, '--label', 'rsa', '--id', '0a', '--pin', token.pin],
+      {
+        env: token.env,
+        stdio: 'ignore',
+      },
+    );
+    await tokenKeySigns(token, 'rsa', 'rsa', /RSASSA-PSS-SHA-256/);
+  });
+
+  /** Adds the token key `object` with a chain issued for it, signs an image with it and verifies. */
+  async function tokenKeySigns(
+    token: SoftToken,
+    object: string,
+    name: string,
+    algorithm: RegExp,
+  ): Promise<void> {
+    const uri = token.uri(object);
     const { rootDer, leafDer } = await certifyKey(pkcs11PublicKey(uri));
-    const chain = join(home.dir, 'token-chain.pem');
+    const chain = join(home.dir, `${name}-chain.pem`);
+    const root = join(home.dir, `${name}-root.pem`);
     writeFileSync(chain, encodePem('CERTIFICATE', leafDer) + encodePem('CERTIFICATE', rootDer));
-    writeFileSync(join(home.dir, 'token-root.pem'), encodePem('CERTIFICATE', rootDer));
+    writeFileSync(root, encodePem('CERTIFICATE', rootDer));
     const env = { SOFTHSM2_CONF: token.env.SOFTHSM2_CONF ?? '' };
     ok(
-      await home.sigilWith(env, 'key', 'add', '--key-file', uri, '--cert-file', chain, 'token'),
+      await home.sigilWith(env, 'key', 'add', '--key-file', uri, '--cert-file', chain, name),
       'key add pkcs11',
     );
-    ok(
-      await home.sigil('cert', 'add', '-t', 'ca', '-s', 'token-root', join(home.dir, 'token-root.pem')),
-      'cert add root',
-    );
-    await home.writePolicy([strictPolicy('token-root')]);
-    const image = await pushTeamImage(client, registry, 'token');
-    ok(await home.sigilWith(env, 'sign', '--key', 'token', image), 'sign with the token key');
-    const verified = await home.sigil('verify', image);
-    ok(verified, 'verify');
-    assert.match((await home.sigil('inspect', image)).stdout, /signature algorithm: ECDSA-SHA-256/);
-  });
+    ok(await home.sigil('cert', 'add', '-t', 'ca', '-s', `${name}-root`, root), 'cert add root');
+    await home.writePolicy([strictPolicy(`${name}-root`)]);
+    const image = await pushTeamImage(client, registry, `token-${name}`);
+    ok(await home.sigilWith(env, 'sign', '--key', name, image), 'sign with the token key');
+    ok(await home.sigil('verify', image), 'verify');
+    assert.match((await home.sigil('inspect', image)).stdout, algorithm);
+  }
 });

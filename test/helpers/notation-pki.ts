@@ -48,10 +48,12 @@ export async function makePki(options: PkiOptions = {}): Promise<TestPki> {
   };
 }
 
-/** A root CA and a code-signing leaf certificate for `publicKey` (a P-256 key held elsewhere: a token). */
+/** A root CA and a code-signing leaf certificate for `publicKey` (a P-256 or RSA key held elsewhere: a token). */
 export async function certifyKey(publicKey: KeyObject): Promise<{ rootDer: Buffer; leafDer: Buffer }> {
   const der = publicKey.export({ type: 'spki', format: 'der' });
-  return certify(await webcrypto.subtle.importKey('spki', der, P256, true, ['verify']), {});
+  const algorithm =
+    publicKey.asymmetricKeyType === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : P256;
+  return certify(await webcrypto.subtle.importKey('spki', der, algorithm, true, ['verify']), {});
 }
 
 async function certify(

@@ -302,6 +302,25 @@ describe('notation verification (in-process)', () => {
     assert.ok(outcome.verified, outcome.results[0]?.error);
   });
 
+  it('tries signatures in order until one passes, keeping each failure', async () => {
+    const stranger = await makePki();
+    const bad = { ...(await jws({ signer: stranger.signer })), digest: 'sha256:bad' };
+    const outcome = await verifyNotationSignatures(
+      { repository: REPOSITORY, descriptor: TARGET },
+      [bad, await cose()],
+      options(),
+    );
+    assert.equal(outcome.verified?.digest, 'sha256:cose');
+    assert.equal(outcome.results.length, 2);
+    assert.match(outcome.results[0]?.error ?? '', /^authenticity:/);
+    const limited = await verifyNotationSignatures(
+      { repository: REPOSITORY, descriptor: TARGET },
+      [bad, await cose()],
+      options({}, { maxSignatures: 1 }),
+    );
+    assert.equal(limited.verified, undefined);
+  });
+
   it('skips everything under level skip', async () => {
     const outcome = await verify(
       await jws(),

@@ -132,9 +132,7 @@ export function registerNotationCommands(program: Command): void {
         if (Boolean(flags.timestampUrl) !== Boolean(flags.timestampRootCert)) {
           throw new SigilError('BAD_INPUT', '--timestamp-url and --timestamp-root-cert go together');
         }
-        const timestampRoots = flags.timestampRootCert
-          ? readCertificateFile(flags.timestampRootCert).map((certificate) => certificate.x509)
-          : [];
+        const timestampRoots = flags.timestampRootCert ? readCertificateFile(flags.timestampRootCert) : [];
         const configDir = notationConfigDir();
         const signer = loadNotationSigner(findSigningKey(configDir, flags.key));
         try {
