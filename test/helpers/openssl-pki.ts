@@ -4,10 +4,12 @@
  * and CRLs made by `openssl ca -gencrl`, served by a plain HTTP server.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { derInteger, integerContent } from '../../src/core/index.js';
+import { loadX509 } from '../../src/crypto/index.js';
 
 export interface Issued {
   name: string;
@@ -153,12 +155,12 @@ export function revoke(
 }
 
 /** A DER CRL over the CA's database, valid for `hours` (`openssl ca -gencrl`). */
-export function generateCrl(dir: string, issuer: Issued, hours = 24): Buffer {
+export function generateCrl(dir: string, issuer: Issued, hours = 24, freshestCrl?: string): Buffer {
   const out = join(dir, `${issuer.name}.crl.pem`);
   openssl(dir, [
     'ca',
     '-config',
-    caConfig(dir, issuer.name),
+    caConfig(dir, issuer.name, freshestCrl),
     '-gencrl',
     '-keyfile',
     issuer.key,
@@ -172,7 +174,8 @@ export function generateCrl(dir: string, issuer: Issued, hours = 24): Buffer {
   return execFileSync('openssl', ['crl', '-in', out, '-outform', 'DER']);
 }
 
-function caConfig(dir: string, name: string): string {
+/** The CA's `openssl ca` configuration; `freshestCrl` makes its CRLs name a delta CRL there. */
+function caConfig(dir: string, name: string, freshestCrl?: string): string {
   const path = join(dir, `${name}.cnf`);
   writeFileSync(
     path,
@@ -189,10 +192,12 @@ function caConfig(dir: string, name: string): string {
       'policy = policy_any',
       'preserve = yes',
       'email_in_dn = no',
+      ...(freshestCrl ? ['crl_extensions = crl_ext'] : []),
       '[ policy_any ]',
       'countryName = optional',
       'organizationName = optional',
       'commonName = supplied',
+      ...(freshestCrl ? ['[ crl_ext ]', `freshestCRL = URI:${freshestCrl}`] : []),
       '',
     ].join('\n'),
   );
@@ -308,4 +313,36 @@ export async function startFileServer(port = 0): Promise<FileServer> {
     files,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A delta CRL of `issuer` (`openssl ca` makes none): `entries` revoked (hex serials), CRL number
+ * `number`, applying to base CRL `baseNumber`, signed with the CA's key; valid for `hours`.
+ */
+export async function generateDeltaCrl(
+  issuer: Issued,
+  entries: string[],
+  number: bigint,
+  baseNumber: bigint,
+  hours = 24,
+): Promise<Buffer> {
+  const x509 = loadX509();
+  const pkcs8 = createPrivateKey(readFileSync(issuer.key)).export({ type: 'pkcs8', format: 'der' });
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
+  const integer = (value: bigint) => derInteger(integerContent(value));
+  const now = Date.now();
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: new x509.X509Certificate(issuer.x509.raw).subjectName,
+    thisUpdate: new Date(now - 60_000),
+    nextUpdate: new Date(now + hours * 3600_000),
+    entries: entries.map((serialNumber) => ({ serialNumber, revocationDate: new Date(now - 60_000) })),
+    extensions: [
+      new x509.Extension('2.5.29.20', false, integer(number)),
+      new x509.Extension('2.5.29.27', true, integer(baseNumber)),
+    ],
+    signingKey,
+    signingAlgorithm: algorithm,
+  });
+  return Buffer.from(crl.rawData);
 }

@@ -11,6 +11,7 @@ import { checkChainRevocation, verifyChainRevocation } from '../../src/notation/
 import {
   type FileServer,
   generateCrl,
+  generateDeltaCrl,
   type Issued,
   issue,
   makeCa,
@@ -251,5 +252,54 @@ describe('notation revocation (OCSP and CRL)', () => {
       checkChainRevocation([(leaves.good as Issued).x509, otherCa.x509]),
       /is not issued by the next one/,
     );
+  });
+});
+
+describe('notation revocation with delta CRLs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sigil-delta-crl-'));
+  let crls: FileServer;
+  let ca: Issued;
+  let good: Issued;
+  let revokedInDelta: Issued;
+
+  before(async () => {
+    crls = await startFileServer();
+    ca = makeCa(dir, 'delta-ca');
+    const crl = [`${crls.url}/base.crl`];
+    good = issue(dir, ca, 'delta-good', { crl });
+    revokedInDelta = issue(dir, ca, 'delta-revoked', { crl });
+    // The base CRL (number 0x1000, from openssl ca) names the delta; the delta revokes one more serial.
+    crls.files.set('/base.crl', generateCrl(dir, ca, 24, `${crls.url}/delta.crl`));
+    crls.files.set(
+      '/delta.crl',
+      await generateDeltaCrl(ca, [revokedInDelta.x509.serialNumber], 0x1001n, 0x1000n),
+    );
+    crls.files.set('/stale-delta.crl', await generateDeltaCrl(ca, [], 0x1001n, 0x1000n, 1));
+  });
+  after(async () => {
+    await crls.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const status = async (leaf: Issued, now?: Date) =>
+    (await verifyChainRevocation([leaf.x509, ca.x509], 'codeSigning', now ? { now } : {})).status;
+
+  it('a serial revoked in the delta CRL is revoked; others stay good', async () => {
+    assert.equal(await status(revokedInDelta), 'revoked');
+    assert.equal(await status(good), 'ok');
+  });
+
+  it('an expired delta CRL makes the status unknown', async () => {
+    crls.files.set('/delta.crl', crls.files.get('/stale-delta.crl') as Buffer);
+    const result = await verifyChainRevocation([good.x509, ca.x509], 'codeSigning', {
+      now: new Date(Date.now() + 2 * 3600_000),
+    });
+    assert.equal(result.status, 'unknown');
+    assert.match(result.details.join('\n'), /delta CRL expired at/);
+  });
+
+  it('a delta CRL that does not follow its base is unknown', async () => {
+    crls.files.set('/delta.crl', await generateDeltaCrl(ca, [], 0x0fffn, 0x1000n));
+    assert.equal(await status(good), 'unknown');
   });
 });
