@@ -2,18 +2,24 @@
  * `sigil tree`, `copy` and `clean` with Notation signatures (OCI 1.1 referrers of artifactType
  * application/vnd.cncf.notary.signature), through the binary on the embedded registry: tree lists them,
  * copy carries them (whole, so that `sigil notation verify` passes on the copy, and with --only sig), and
- * `clean --type notation` removes them while `clean --type all` (cosign's artifacts) leaves them.
+ * `clean --type notation` removes them while `clean --type all` (cosign's artifacts) leaves them; and
+ * `sigil admission review` enforces the Kyverno chapter's Notary policy with a real certificate.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { writeReview } from '../../src/cli/commands/demo/admission.js';
 import type { Digest } from '../../src/core/index.js';
 import { parseReference, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { sigil } from '../helpers/cli.js';
 import { pushTeamImage, startTestRegistry } from '../helpers/embedded-registry.js';
+import { NOTATION_SEED_POLICY } from '../helpers/notary-images.js';
 import { type NotationHome, notationHome, strictPolicy } from '../helpers/notation.js';
 
-describe('tree, copy and clean know Notation signatures', () => {
+describe('tree, copy and clean know Notation signatures; admission enforces type: Notary', () => {
   let registry: RunningRegistry;
   let home: NotationHome;
   const client = new RegistryClient({});
@@ -79,5 +85,35 @@ describe('tree, copy and clean know Notation signatures', () => {
     const refused = await home.sigil('verify', image);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /no signature/i);
+  });
+
+  it("admission review: the Kyverno chapter's Notary policy with a real certificate admits and denies", async () => {
+    ok(await home.sigil('cert', 'generate-test', 'acme-rockets.io'), 'generate-test (another organisation)');
+    const admitted = await signed('notary-admitted');
+    const elsewhere = await pushTeamImage(client, registry, 'notary-elsewhere');
+    ok(await home.sigil('sign', '--key', 'acme-rockets.io', elsewhere), 'sign with the other key');
+    const seed = parse(readFileSync(NOTATION_SEED_POLICY, 'utf8'));
+    const verification = seed.spec.rules[0].verifyImages[0];
+    verification.imageReferences = [`${registry.address}/*`];
+    const pem = readFileSync(join(home.configDir, 'localkeys', 'wabbit-networks.io.crt'), 'utf8');
+    verification.attestors[0].entries[0].certificates = { cert: pem, certChain: pem };
+    await mkdir(join(home.dir, 'policies'), { recursive: true });
+    await writeFile(join(home.dir, 'policies', 'notary.yaml'), stringify(seed));
+    const review = async (uid: string, image: string) => {
+      const request = writeReview(home.dir, uid, [image]);
+      const result = await top('admission', 'review', '--policies', 'policies', '--request', request);
+      ok(result, 'admission review');
+      return JSON.parse(result.stdout).response;
+    };
+    const allowed = await review('signed', admitted);
+    assert.equal(allowed.allowed, true, JSON.stringify(allowed.status));
+    const patch = JSON.parse(Buffer.from(allowed.patch, 'base64').toString('utf8'));
+    assert.match(JSON.stringify(patch), /team\/notary-admitted:v1@sha256:[0-9a-f]{64}/);
+    const denied = await review('elsewhere', elsewhere);
+    assert.equal(denied.allowed, false);
+    assert.match(
+      denied.status.message,
+      /verify-notary-v2: .*authenticity: the certificate chain .*acme-rockets\.io/,
+    );
   });
 });

@@ -5,6 +5,8 @@
  * that artifactType whose subject is the image and whose one layer is the JSON), the attachment signed by
  * the trusted PKI, by the other one, or not at all.
  */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Digest, sha256Digest } from '../../src/core/index.js';
 import { signArtifact } from '../../src/notation/index.js';
 import {
@@ -17,6 +19,16 @@ import {
 } from '../../src/oci/index.js';
 import { pushTeamImage } from './embedded-registry.js';
 import { makePki, type TestPki } from './notation-pki.js';
+
+/** The Kyverno chapter's `verify-notation-signature` policy, as the guide writes it (placeholder certificate). */
+export const NOTATION_SEED_POLICY = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'fixtures',
+  'policies',
+  'seeds',
+  'seed003-verify-notation-signature.yaml',
+);
 
 export const SBOM_TYPE = 'sbom/cyclone-dx';
 export const SBOM = {

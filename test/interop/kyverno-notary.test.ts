@@ -7,15 +7,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { encodePem } from '../../src/core/index.js';
 import { RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { workDir } from '../helpers/cli.js';
 import { startTestRegistry } from '../helpers/embedded-registry.js';
-import { pushNotaryImages, SBOM_TYPE } from '../helpers/notary-images.js';
+import { NOTATION_SEED_POLICY, pushNotaryImages, SBOM_TYPE } from '../helpers/notary-images.js';
 import type { TestPki } from '../helpers/notation-pki.js';
 import { cell } from '../helpers/parity-table.js';
 import { requirePeer } from '../helpers/peers.js';
@@ -28,14 +27,6 @@ import {
 } from '../helpers/policy-verdicts.js';
 
 const kyverno = requirePeer('kyverno', 'kubectl-kyverno');
-const SEED = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'fixtures',
-  'policies',
-  'seeds',
-  'seed003-verify-notation-signature.yaml',
-);
 
 type Json = Record<string, unknown>;
 
@@ -90,7 +81,7 @@ describe('Kyverno CLI and sigil agree on type: Notary', { skip: kyverno.skip }, 
   });
 
   it("the Kyverno chapter's verify-notation-signature, with a real certificate", async () => {
-    const seed = parse(readFileSync(SEED, 'utf8')) as Json;
+    const seed = parse(readFileSync(NOTATION_SEED_POLICY, 'utf8')) as Json;
     const rule = (seed.spec as { rules: Json[] }).rules[0] as { verifyImages: Json[] };
     const verification = rule.verifyImages[0] as Json & {
       attestors: { entries: { certificates: Json }[] }[];
