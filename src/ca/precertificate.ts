@@ -5,8 +5,7 @@
  * list, whichever CA (and ASN.1 library) made it. The same surgery on a final certificate gives what its
  * embedded SCTs signed.
  */
-import { SigilError, tlv } from '../core/index.js';
-import { children, expectTag, readTlv, slice, type Tlv } from './der-reader.js';
+import { children, expectTag, readTlv, SigilError, type Tlv, tlv, tlvBytes } from '../core/index.js';
 
 /** DER of the poison extension's OID, 1.3.6.1.4.1.11129.2.4.3. */
 const POISON_OID = Buffer.from('060a2b06010401d679020403', 'hex');
@@ -67,14 +66,14 @@ function withoutExtension(
   expectTag(list, TAG_SEQUENCE, `${where} extensions`);
   const extensions = children(certificateDer, list, `${where} extensions`);
   const removed = extensions.find((ext) =>
-    slice(certificateDer, readTlv(certificateDer, ext.contents, 'extension')).equals(oid),
+    tlvBytes(certificateDer, readTlv(certificateDer, ext.contents, 'extension')).equals(oid),
   );
-  const kept = extensions.filter((ext) => ext !== removed).map((ext) => slice(certificateDer, ext));
+  const kept = extensions.filter((ext) => ext !== removed).map((ext) => tlvBytes(certificateDer, ext));
   // An empty Extensions SEQUENCE is not valid DER (SIZE (1..MAX)): the field goes with its last member.
   const newExtensionsField =
     kept.length > 0 ? tlv(TAG_EXTENSIONS, tlv(TAG_SEQUENCE, Buffer.concat(kept))) : Buffer.alloc(0);
   const newFields = fields.map((field) =>
-    field === extensionsField ? newExtensionsField : slice(certificateDer, field),
+    field === extensionsField ? newExtensionsField : tlvBytes(certificateDer, field),
   );
   return { tbs: tlv(TAG_SEQUENCE, Buffer.concat(newFields)), removed };
 }

@@ -7,6 +7,7 @@
  */
 import { createHash, type KeyObject, randomBytes, type X509Certificate } from 'node:crypto';
 import {
+  children,
   derBitString,
   derBoolean,
   derContext,
@@ -19,11 +20,13 @@ import {
   derSetOf,
   derTime,
   derUtf8String,
+  expectTag,
   integerContent,
+  readTlv,
   SigilError,
+  tlvBytes,
 } from '../core/index.js';
 import type { Signer } from '../crypto/index.js';
-import { children, expectTag, readTlv, slice } from './der-reader.js';
 
 export const OID = {
   basicConstraints: '2.5.29.19',
@@ -111,7 +114,7 @@ export function certificateIssuer(certificate: X509Certificate): CertificateIssu
   if (!subject) throw new SigilError('BAD_CERTIFICATE', `${where} has no subject`);
   expectTag(subject, TAG_SEQUENCE, `${where} subject`);
   return {
-    name: Buffer.from(slice(der, subject)),
+    name: Buffer.from(tlvBytes(der, subject)),
     keyIdentifier: keyIdentifier(spkiOf(certificate.publicKey)),
   };
 }

@@ -3,6 +3,7 @@ export * from './canonical-json.js';
 export * from './cbor.js';
 export * from './concurrency.js';
 export * from './der.js';
+export * from './der-reader.js';
 export * from './digest.js';
 export * from './encoding.js';
 export * from './errors.js';

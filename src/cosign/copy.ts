@@ -14,6 +14,7 @@
  */
 import { type Digest, isSigilError, mapLimited, SigilError } from '../core/index.js';
 import { type ArtifactSuffix, artifactTag } from '../formats/index.js';
+import { NOTATION_ARTIFACT_TYPE } from '../notation/index.js';
 import {
   type CopyStats,
   type Descriptor,
@@ -218,7 +219,9 @@ async function findArtifact(
 
 /**
  * Which referrers go along: all of them for a full copy; with `--only`, Sigstore bundles by what they
- * hold (cosign's image-signature predicate is a signature, any other an attestation) and SBOM documents.
+ * hold (cosign's image-signature predicate is a signature, any other an attestation), Notation
+ * signatures as signatures (cosign does not know them; sigil copies an image's signatures of both kinds)
+ * and SBOM documents.
  */
 function wanted(referrer: Descriptor, only: readonly ArtifactSuffix[] | undefined): boolean {
   if (only === undefined) return true;
@@ -231,6 +234,7 @@ function referrerKind(referrer: Descriptor): ArtifactSuffix | undefined {
     const predicateType = referrer.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION];
     return predicateType === COSIGN_SIGN_PREDICATE_TYPE ? 'sig' : 'att';
   }
+  if (referrer.artifactType === NOTATION_ARTIFACT_TYPE) return 'sig';
   return /spdx|cyclonedx|syft/.test(referrer.artifactType ?? '') ? 'sbom' : undefined;
 }
 

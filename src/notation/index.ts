@@ -11,11 +11,29 @@ export { createJwsEnvelope } from './envelope-jws.js';
 export * from './inspect.js';
 export * from './media-types.js';
 export * from './payload.js';
+export {
+  type CertificateRevocation,
+  type ChainPurpose,
+  checkChainRevocation,
+  createRevocationChecker,
+  type RevocationOptions,
+  type RevocationVerdict,
+  revocationVerdict,
+  verifyChainRevocation,
+} from './revocation.js';
 export * from './sign.js';
 export * from './signature-manifest.js';
 export * from './signer.js';
 export * from './signing-keys.js';
 export * from './test-certificate.js';
+export {
+  createTimestampVerifier,
+  requestTimestampToken,
+  type TimestampRequestOptions,
+  type TimestampTokenInfo,
+  tokenOfResponse,
+  verifyTimestampToken,
+} from './timestamp.js';
 export * from './trust-policy.js';
 export * from './trust-store.js';
 export * from './verify.js';

@@ -3,17 +3,17 @@
  * over it with the user metadata, an envelope (JWS or COSE) signed with the key and its chain, optionally
  * countersigned by an RFC 3161 TSA, pushed as a signature manifest referring to the artifact.
  */
-import { type Digest, loadAsn1Schema, loadAsn1Tsp, SigilError } from '../core/index.js';
+import { type Digest, SigilError } from '../core/index.js';
 import type { Descriptor, ImageReference, RegistryClient } from '../oci/index.js';
-import { parseTimestampToken, requestTimestamp } from '../tsa/index.js';
 import type { HashName } from './algorithms.js';
-import { isIssuedBy, type NotationCertificate, parseCertificate } from './certificate.js';
+import { type NotationCertificate, parseCertificate } from './certificate.js';
 import type { NotationSigner, SignRequest } from './envelope-content.js';
 import { createCoseEnvelope } from './envelope-cose.js';
 import { createJwsEnvelope } from './envelope-jws.js';
 import { envelopeMediaType, type SignatureFormat } from './media-types.js';
 import { encodePayload } from './payload.js';
 import { pushSignature, resolveTarget } from './signature-manifest.js';
+import { requestTimestampToken } from './timestamp.js';
 
 export interface NotationSignOptions {
   signer: NotationSigner;
@@ -22,8 +22,8 @@ export interface NotationSignOptions {
   expiryMs?: number;
   userMetadata?: Record<string, string>;
   timestampUrl?: string;
-  /** The TSA's root (--timestamp-root-cert): the token's certificates must lead to it. */
-  timestampRoots?: NotationCertificate[];
+  /** `--timestamp-root-cert`: the TSA's chain must lead to one of these (required with timestampUrl). */
+  timestampRoots?: readonly NotationCertificate[];
   signingAgent: string;
   now?: Date;
 }
@@ -33,49 +33,6 @@ export interface NotationSignResult {
   signature: Digest;
   envelope: Buffer;
   mediaType: string;
-}
-
-/**
- * The TimeStampToken (CMS ContentInfo) out of a TSA's TimeStampResp: what the envelope carries. With
- * `roots`, the TSA's signing certificate must be issued, through the certificates the token carries, by
- * one of them (a TSA other than the one configured is refused before anything is pushed); the token's own
- * signature is the verifier's to check.
- */
-export function timestampToken(response: Uint8Array, roots: readonly NotationCertificate[] = []): Buffer {
-  const { AsnConvert } = loadAsn1Schema();
-  const parsed = AsnConvert.parse(response, loadAsn1Tsp().TimeStampResp);
-  if (!parsed.timeStampToken) {
-    throw new SigilError('SERVICE_ERROR', 'the timestamp response carries no token');
-  }
-  if (roots.length > 0) {
-    const carried = parseTimestampToken(response).certificates.map((der, i) =>
-      parseCertificate(der, `TSA certificate ${i + 1}`),
-    );
-    if (!leadsToRoot(carried, roots)) {
-      throw new SigilError(
-        'SERVICE_ERROR',
-        "the timestamp authority's certificate is not issued by --timestamp-root-cert",
-      );
-    }
-  }
-  return Buffer.from(AsnConvert.serialize(parsed.timeStampToken));
-}
-
-/** Whether a certificate of `carried` reaches one of `roots` by issuance, through the others. */
-function leadsToRoot(
-  carried: readonly NotationCertificate[],
-  roots: readonly NotationCertificate[],
-): boolean {
-  let frontier = [...carried];
-  for (let hop = 0; hop <= carried.length && frontier.length > 0; hop++) {
-    if (frontier.some((cert) => roots.some((root) => root.der.equals(cert.der) || isIssuedBy(cert, root)))) {
-      return true;
-    }
-    frontier = carried.filter((parent) =>
-      frontier.some((cert) => cert !== parent && isIssuedBy(cert, parent)),
-    );
-  }
-  return false;
 }
 
 export async function signArtifact(
@@ -99,8 +56,11 @@ export async function signArtifact(
     ...(options.expiryMs === undefined ? {} : { expiry: new Date(signingTime.getTime() + options.expiryMs) }),
     ...(timestampUrl
       ? {
-          timestamp: async (signature: Buffer, hash: HashName) =>
-            timestampToken(await requestTimestamp(timestampUrl, signature, { hash }), options.timestampRoots),
+          timestamp: (signature: Buffer, hash: HashName) =>
+            requestTimestampToken(timestampUrl, signature, {
+              hash,
+              tsaRoots: (options.timestampRoots ?? []).map((root) => root.x509),
+            }),
         }
       : {}),
   };

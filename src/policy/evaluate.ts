@@ -65,7 +65,7 @@ export const NO_MATCH_POLICY = 'no-match-policy';
 export const VERIFY_IMAGES_ANNOTATION = 'kyverno.io/verify-images';
 
 /** Kyverno's verifyImages types sigil verifies: cosign's `.sig`/`.att` layout, and bundles as referrers. */
-const VERIFIER_TYPES = ['Cosign', 'SigstoreBundle'];
+const VERIFIER_TYPES = ['Cosign', 'SigstoreBundle', 'Notary'];
 
 /** Images of one resource verified concurrently (a pod rarely has more; registries see at most this many). */
 const IMAGE_CONCURRENCY = 8;
@@ -230,7 +230,7 @@ async function verifyOne(
   if (!VERIFIER_TYPES.includes(verification.type)) {
     return {
       status: 'error',
-      message: `cannot verify image ${target.image}: image verification of type ${verification.type} is not supported (only ${VERIFIER_TYPES.join(' and ')})`,
+      message: `cannot verify image ${target.image}: image verification of type ${verification.type} is not supported (only ${VERIFIER_TYPES.join(', ')})`,
     };
   }
   let image: ImageReference;
@@ -258,6 +258,7 @@ async function verifyOne(
       : {}),
     ...(verification.repository ? { signatureRepository: verification.repository } : {}),
     ...(verification.type === 'SigstoreBundle' ? { sigstoreBundles: true } : {}),
+    ...(verification.type === 'Notary' ? { notary: true } : {}),
   };
   try {
     const digest = await resolveTag(context.client, image);
@@ -310,7 +311,7 @@ async function checkImage(
       return failed(`attestation ${check.predicateType}: no verified attestation to check`);
     }
     for (const attestation of verified.attestations) {
-      const outcome = evaluateConditions(check.conditions, attestation.statement.predicate);
+      const outcome = evaluateConditions(check.conditions, attestation.predicate);
       if (!outcome.passed) {
         return failed(`attestation ${check.predicateType} does not meet the conditions: ${outcome.message}`);
       }

@@ -97,7 +97,7 @@ export interface ImageVerification {
   mutateDigest: boolean;
   verifyDigest: boolean;
   useCache: boolean;
-  /** `type: Notary` and other verifier types are kept to report them as unsupported. */
+  /** `Cosign`, `SigstoreBundle` or `Notary`; other verifier types are kept to report them as unsupported. */
   type: string;
 }
 

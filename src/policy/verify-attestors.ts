@@ -8,7 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { isSigilError, messageOf, SigilError } from '../core/index.js';
-import { type VerifiedAttestation, verifyImage, verifyImageAttestations } from '../cosign/index.js';
+import { verifyImage, verifyImageAttestations } from '../cosign/index.js';
 import { cachedKmsPublicKey, kmsPublicKey, loadPublicKeyPem } from '../crypto/index.js';
 import type { ImageReference, RegistryClient, Repository } from '../oci/index.js';
 import {
@@ -20,6 +20,7 @@ import {
 import { wildcardSource } from './conditions/index.js';
 import { configuredCertificate } from './configured-certificate.js';
 import type { Attestor, AttestorSet, TlogSettings } from './model.js';
+import { fetchNotaryAttestation, notaryTrust, verifyNotarySignature } from './notary.js';
 import type { RegistryClientFactory } from './registry-access.js';
 
 export interface VerifierContext {
@@ -39,6 +40,17 @@ export interface VerifierContext {
    * image as OCI 1.1 referrers (cosign v3's --new-bundle-format); `.sig`/`.att` are not read.
    */
   sigstoreBundles?: boolean;
+  /** Kyverno's `type: Notary`: `certificates` attestors verify Notation signatures (notary.ts). */
+  notary?: boolean;
+}
+
+/**
+ * What the conditions of an attestation read: its predicate (for Notary, the attached JSON content), and
+ * for an in-toto attestation the whole statement (what ImageValidatingPolicy's payload() returns).
+ */
+export interface AttestationContent {
+  predicate: unknown;
+  statement?: unknown;
 }
 
 /** What is verified: the image's signatures, or its attestations of one predicate type. */
@@ -49,7 +61,7 @@ export interface SetOutcome {
   /** Why it failed, naming each failing entry. */
   reason: string;
   /** Attestations that passed, for the conditions. */
-  attestations: VerifiedAttestation[];
+  attestations: AttestationContent[];
 }
 
 /** A registry or service that did not answer: no verdict, so the failurePolicy decides, not the attestors. */
@@ -63,7 +75,7 @@ export async function verifyAttestorSets(
   target: Target,
   ctx: VerifierContext,
 ): Promise<SetOutcome> {
-  const attestations: VerifiedAttestation[] = [];
+  const attestations: AttestationContent[] = [];
   for (const [i, set] of sets.entries()) {
     const outcome = await verifySet(set, image, target, ctx);
     if (!outcome.passed) {
@@ -86,7 +98,7 @@ async function verifySet(
 ): Promise<SetOutcome> {
   const needed = set.count ?? set.entries.length;
   const reasons: string[] = [];
-  const attestations: VerifiedAttestation[] = [];
+  const attestations: AttestationContent[] = [];
   let passed = 0;
   for (const [i, entry] of set.entries.entries()) {
     try {
@@ -112,10 +124,11 @@ async function verifyEntry(
   image: ImageReference,
   target: Target,
   ctx: VerifierContext,
-): Promise<VerifiedAttestation[]> {
+): Promise<AttestationContent[]> {
+  if (entry.kind === 'nested') return (await verifySet(entry.set, image, target, ctx)).attestations;
+  if (ctx.notary && entry.kind !== 'static') return verifyNotaryEntry(entry, image, target, ctx);
   if (entry.kind === 'unsupported') throw new SigilError('UNSUPPORTED', `${entry.what} are not supported`);
   if (entry.kind === 'invalid') throw new SigilError('BAD_PEM', entry.reason);
-  if (entry.kind === 'nested') return (await verifySet(entry.set, image, target, ctx)).attestations;
   if (entry.kind === 'static') {
     if (entry.pass) return [];
     throw new SigilError(
@@ -151,7 +164,32 @@ async function verifyEntry(
     });
     return [];
   }
-  return (await verifyImageAttestations({ ...common, predicateType: target.predicateType })).verified;
+  const { verified } = await verifyImageAttestations({ ...common, predicateType: target.predicateType });
+  return verified.map(({ statement }) => ({ predicate: statement.predicate, statement }));
+}
+
+/** `type: Notary`: only `certificates` attestors, as Kyverno's policy validation allows. */
+async function verifyNotaryEntry(
+  entry: Attestor,
+  image: ImageReference,
+  target: Target,
+  ctx: VerifierContext,
+): Promise<AttestationContent[]> {
+  if (entry.kind === 'invalid') throw new SigilError('BAD_PEM', entry.reason);
+  if (entry.kind !== 'certificate') {
+    const what = entry.kind === 'keyless' ? 'keyless' : 'keys';
+    throw new SigilError(
+      'UNSUPPORTED',
+      `${what} attestors are not allowed for type Notary (only certificates)`,
+    );
+  }
+  const trust = notaryTrust(entry.cert, entry.certChain);
+  if (target.kind === 'signature') {
+    await verifyNotarySignature(ctx.client, image, trust);
+    return [];
+  }
+  const attestation = await fetchNotaryAttestation(ctx.client, image, target.predicateType, trust);
+  return [{ predicate: attestation.predicate }];
 }
 
 /** Each predicate type needs an attestation that the entry's attestor verifies; the target does not matter. */
@@ -159,8 +197,8 @@ async function verifyAttested(
   entry: Extract<Attestor, { kind: 'attested' }>,
   image: ImageReference,
   ctx: VerifierContext,
-): Promise<VerifiedAttestation[]> {
-  const verified: VerifiedAttestation[] = [];
+): Promise<AttestationContent[]> {
+  const verified: AttestationContent[] = [];
   for (const predicateType of entry.predicateTypes) {
     const found = await verifyEntry(entry.by, image, { kind: 'attestation', predicateType }, ctx);
     if (found.length === 0) {

@@ -17,7 +17,7 @@ export {
 } from './client.js';
 export { loadOrCreateTsaMaterial } from './material-files.js';
 export { createTsaMetrics, type TsaMetrics } from './metrics.js';
-export type { HashName } from './oids.js';
+export { type HashName, hashByOid, OID } from './oids.js';
 export { encodeTimestampRequest, type TimestampRequestFields } from './request.js';
 export {
   CERTCHAIN_PATH,

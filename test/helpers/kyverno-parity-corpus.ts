@@ -255,11 +255,6 @@ const every = (policy: string, why: string, labels: readonly string[] = IMAGE_LA
 /** `policy/image` → why sigil's verdict differs from Kyverno's (each one admits or denies alike, or is open). */
 export const KYVERNO_DIFFERENCES: Record<string, string> = {
   ...every(
-    'seed003-verify-notation-signature',
-    'sigil does not implement Notary verification: an `error` (unsupported, the image is denied) where Kyverno ' +
-      'verifies and finds no Notary signature (`fail`, denied). Both deny.',
-  ),
-  ...every(
     'skip-references',
     'Kyverno still resolves and pins the digest of an image its skipImageReferences exclude; sigil leaves an image ' +
       'it does not verify as written (no registry call). Both admit, both report `skip`.',

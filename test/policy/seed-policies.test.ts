@@ -1,7 +1,7 @@
 /**
  * Every ClusterPolicy in the users' guides (../shared/seeds, kept as test/fixtures/policies/seeds) loads
  * unchanged, and reads as the guide means it: the key, keyless, SBOM and vulnerability policies, and the
- * Notary one, which loads but is reported as unsupported when an image is checked against it. Two are
+ * Notary one, whose placeholder certificate loads with a warning and fails the images it checks. Two are
  * refused as Kyverno refuses them: Audit policies that leave mutateDigest on.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RegistryClient } from '../../src/oci/index.js';
 import { evaluateResource, loadPolicies, type Policy, policyFiles } from '../../src/policy/index.js';
+import { pushTeamImage, startTestRegistry } from '../helpers/embedded-registry.js';
 
 // validationFailureAction: Audit with mutateDigest left at true: Kyverno refuses both policies.
 const REFUSED_AS_KYVERNO_DOES = [
@@ -72,27 +73,44 @@ describe('the seeds’ policies', () => {
     assert.equal(regexp?.rules[0]?.verifyImages[0]?.attestors[0]?.entries[0]?.kind, 'keyless');
   });
 
-  it('Notary verification is reported as unsupported, not passed', async () => {
-    const notary = { policies: [byName('verify-notation-signature')] };
-    const outcome = await evaluateResource(
-      {
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        operation: 'CREATE',
-        namespace: 'default',
-        name: 'p',
-        object: {
-          kind: 'Pod',
-          metadata: { name: 'p' },
-          spec: { containers: [{ name: 'a', image: 'ghcr.io/myorg/app:v1' }] },
-        },
-      },
-      notary,
-      { client: new RegistryClient({}), endpoint: 'mutate' },
+  it("Notary: the guide's placeholder certificate loads with a warning and fails every image it checks", async () => {
+    const policy = byName('verify-notation-signature');
+    assert.equal(policy.rules[0]?.verifyImages[0]?.attestors[0]?.entries[0]?.kind, 'invalid');
+    assert.match(
+      policy.warnings.join('\n'),
+      /certificates\.cert: PEM block "CERTIFICATE" has an invalid base64 body \(images it checks will fail\)/,
     );
-    assert.equal(outcome.results[0]?.result, 'error');
-    assert.match(outcome.results[0]?.message ?? '', /type Notary is not supported/);
-    // Named, as every other verdict on an image is (found against kyverno apply: docs/kyverno-parity.md).
-    assert.match(outcome.results[0]?.message ?? '', /^cannot verify image ghcr\.io\/myorg\/app:v1: /);
-    assert.equal(outcome.allowed, false, 'failurePolicy Fail: an unsupported verification does not admit');
+    // With a real certificate it verifies Notation signatures: test/policy/notary.test.ts and, against the
+    // Kyverno CLI, test/interop/kyverno-notary.test.ts.
+    const registry = await startTestRegistry();
+    try {
+      const image = await pushTeamImage(new RegistryClient({}), registry, 'app');
+      const retargeted = {
+        ...policy,
+        rules: policy.rules.map((rule) => ({
+          ...rule,
+          verifyImages: rule.verifyImages.map((v) => ({ ...v, imageReferences: [`${registry.address}/*`] })),
+        })),
+      };
+      const outcome = await evaluateResource(
+        {
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          operation: 'CREATE',
+          namespace: 'default',
+          name: 'p',
+          object: { kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image }] } },
+        },
+        { policies: [retargeted] },
+        { client: new RegistryClient({}), endpoint: 'mutate' },
+      );
+      assert.equal(outcome.results[0]?.result, 'fail');
+      assert.match(
+        outcome.results[0]?.message ?? '',
+        /^image verification failed for .*: .*invalid base64 body/,
+      );
+      assert.equal(outcome.allowed, false);
+    } finally {
+      await registry.close();
+    }
   });
 });

@@ -19,6 +19,7 @@ const WHAT: Record<CleanType, string> = {
   attestation: 'attestations',
   sbom: 'SBOMs',
   referrer: 'referrer attestations and/or signatures',
+  notation: 'Notation signatures',
   all: 'signatures, attestations and SBOMs',
 };
 
@@ -52,7 +53,8 @@ export function registerCleanCommand(program: Command): void {
       `
 Examples:
   sigil clean 127.0.0.1:5000/app:v1
-  sigil clean --type signature --force ghcr.io/org/app@sha256:...`,
+  sigil clean --type signature --force ghcr.io/org/app@sha256:...
+  sigil clean --type notation --force 127.0.0.1:5000/app:v1     # the Notation signatures`,
     )
     .action(
       action(async (image: string, opts: CleanOptions) => {

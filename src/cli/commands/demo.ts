@@ -21,6 +21,7 @@ import { action } from '../run.js';
 import { admissionDemo } from './demo/admission.js';
 import { attestationDemo } from './demo/attestations.js';
 import { keylessDemo } from './demo/keyless.js';
+import { notationDemo } from './demo/notation.js';
 import { sigil, step } from './demo/steps.js';
 
 export function registerDemoCommand(program: Command): void {
@@ -106,12 +107,13 @@ async function runDemo(opts: { keep?: boolean }): Promise<void> {
         tlogUrl: tlog.url,
       });
       await admissionDemo(dir, env, { key, attested, keyless: stack });
+      await notationDemo(dir, env, registry.address);
     } finally {
       stack.stop();
     }
 
     info(
-      '\nDemo complete: signed (with a key and keyless), attested, logged, verified, admitted or denied by policy, and every tampering was caught.',
+      '\nDemo complete: signed (with a key, keyless and with Notation), attested, logged, verified, admitted or denied by policy, and every tampering was caught.',
     );
   } finally {
     await tlog.close();

@@ -7,6 +7,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { SigilError } from '../../core/index.js';
 import {
   artifactSignatures,
+  createRevocationChecker,
+  createTimestampVerifier,
   fetchSignatures,
   findSigningKey,
   inspectSignature,
@@ -175,6 +177,8 @@ export function registerNotationCommands(program: Command): void {
       const outcome = await verifyReference(notationClient(flags), ref, {
         trustPolicy: loadTrustPolicy(configDir),
         trustStore: (type, name) => loadTrustStore(configDir, type, name),
+        revocation: createRevocationChecker(),
+        timestamp: createTimestampVerifier(),
         userMetadata: flags.userMetadata,
         maxSignatures: flags.maxSignatures,
       });

@@ -47,11 +47,7 @@ export async function admissionDemo(
     ),
   );
   info(`    wrote ${policies}/verify-image-signature.yaml and verify-keyless-signature.yaml`);
-  const review = (uid: string, containers: string[]) => {
-    const file = join(dir, `${uid}.json`);
-    writeFileSync(file, JSON.stringify(admissionReview(uid, containers)));
-    return file;
-  };
+  const review = (uid: string, containers: string[]) => writeReview(dir, uid, containers);
   const decide = [
     'admission',
     'review',
@@ -106,6 +102,13 @@ export async function admissionDemo(
           .join('\n'),
       );
   }
+}
+
+/** Writes the AdmissionReview of `admissionReview` into `dir` and returns its path. */
+export function writeReview(dir: string, uid: string, images: string[]): string {
+  const file = join(dir, `${uid}.json`);
+  writeFileSync(file, JSON.stringify(admissionReview(uid, images)));
+  return file;
 }
 
 /** An AdmissionReview v1 for a CREATE of a pod in `default`, as the API server sends it. */

@@ -1,8 +1,8 @@
 /**
- * Reading DER certificates by their bytes: the few elements the CA and its CT log pick out (a TBS's
+ * Reading DER by its bytes: the few elements the CA, its CT log and revocation checks pick out (a TBS's
  * fields, an extension) without parsing the whole structure, so that every other byte stays as written.
  */
-import { SigilError } from '../core/index.js';
+import { SigilError } from './errors.js';
 
 export interface Tlv {
   tag: number;
@@ -56,6 +56,22 @@ export function expectTag(tlv: Tlv, tag: number, where: string): void {
   }
 }
 
-export function slice(der: Buffer, tlv: Tlv): Buffer {
+export function tlvBytes(der: Buffer, tlv: Tlv): Buffer {
   return der.subarray(tlv.start, tlv.end);
+}
+
+/** The dotted text of an OBJECT IDENTIFIER's content octets. */
+export function oidText(contents: Uint8Array): string {
+  const arcs: bigint[] = [];
+  let value = 0n;
+  for (const byte of contents) {
+    value = (value << 7n) | BigInt(byte & 0x7f);
+    if (!(byte & 0x80)) {
+      arcs.push(value);
+      value = 0n;
+    }
+  }
+  const [first = 0n, ...rest] = arcs;
+  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
+  return [...head, ...rest].join('.');
 }
