@@ -8,6 +8,13 @@ export {
   type FailurePolicy,
   parseTimeoutParameter,
 } from './handler.js';
+export {
+  DEFAULT_DECISION_CAPACITY,
+  type DecisionCounts,
+  type DecisionFilter,
+  DecisionLog,
+  type DecisionRecord,
+} from './decision-log.js';
 export { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
 export { cachedNamespaceLabels } from './namespace-labels.js';
 export { type NamespaceLabels, policyEvaluator } from './policy-evaluator.js';

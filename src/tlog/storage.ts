@@ -43,6 +43,24 @@ export interface StoredCheckpoint {
   note: string;
 }
 
+/** One page of a search: indexes below `before` (all when absent), newest first, at most `limit`. */
+export interface SearchPage {
+  before?: number;
+  limit: number;
+}
+
+/** How many entries were integrated in one minute (`minute`: Unix seconds / 60, floored). */
+export interface MinuteCount {
+  minute: number;
+  count: number;
+}
+
+/**
+ * Which search keys the stored index holds. 2: certificates' `issuer:` keys, and the identities of
+ * certificates in Rekor v2 entries. A store opened at a lower version fills them in for the entries it has.
+ */
+export const SEARCH_KEYS_VERSION = '2';
+
 export interface Batch {
   entries: StoredEntry[];
   nodes: { node: NodeId; hash: Buffer }[];
@@ -60,6 +78,12 @@ export interface LogStorage extends NodeHashReader {
   loggedLeafHashes(leafHashes: readonly Buffer[]): Promise<Set<string>>;
   /** Indexes of entries filed under a search key. */
   search(key: string): Promise<number[]>;
+  /** A page of the indexes filed under a search key, newest first (answered from the index, no scan). */
+  searchPage(key: string, page: SearchPage): Promise<number[]>;
+  /** Entries integrated per minute since `sinceSeconds` (Unix), oldest minute first; quiet minutes absent. */
+  entriesPerMinute(sinceSeconds: number): Promise<MinuteCount[]>;
+  /** The newest `limit` checkpoints, newest first. */
+  recentCheckpoints(limit: number): Promise<StoredCheckpoint[]>;
   /** Durable when the promise resolves (the database has synced the transaction). */
   appendBatch(batch: Batch): Promise<void>;
   close(): Promise<void>;
