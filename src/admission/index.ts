@@ -1,5 +1,12 @@
 export { type DecisionCache, MemoryDecisionCache } from './cache.js';
 export {
+  DEFAULT_DECISION_CAPACITY,
+  type DecisionCounts,
+  type DecisionFilter,
+  DecisionLog,
+  type DecisionRecord,
+} from './decision-log.js';
+export {
   type AdmissionEndpoint,
   type AdmissionEvaluator,
   AdmissionHandler,
@@ -8,13 +15,6 @@ export {
   type FailurePolicy,
   parseTimeoutParameter,
 } from './handler.js';
-export {
-  DEFAULT_DECISION_CAPACITY,
-  type DecisionCounts,
-  type DecisionFilter,
-  DecisionLog,
-  type DecisionRecord,
-} from './decision-log.js';
 export { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
 export { cachedNamespaceLabels } from './namespace-labels.js';
 export { type NamespaceLabels, policyEvaluator } from './policy-evaluator.js';

@@ -8,8 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { lazyRequire } from '../core/index.js';
-import type { NodeId } from './merkle.js';
 import { storedBodySearchKeys } from './entry-keys.js';
+import type { NodeId } from './merkle.js';
 import { batchCommitter } from './sqlite-batch.js';
 import { SqliteBatchWriter } from './sqlite-writer.js';
 import {
