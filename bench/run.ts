@@ -6,6 +6,7 @@ import { benchAdmission } from './admission.js';
 import { benchAttestations } from './attestations.js';
 import { benchCertificatesOnStack } from './certificates.js';
 import { benchConditions } from './conditions.js';
+import { benchConsole } from './console.js';
 import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
 import { benchKyvernoApply } from './kyverno-apply.js';
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   pkcs11: benchPkcs11,
   admission: benchAdmission,
   copy: benchCopy,
+  console: benchConsole,
   // the real tools beside sigil: cosign v3/v2 and the Kyverno CLI as processes, then the webhook behind a
   // real kube-apiserver
   peers: async () => {
