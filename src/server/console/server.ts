@@ -59,17 +59,13 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-/** The built assets, read once: name → bytes. Throws when the front end was not built. */
+/** The built assets, read once: name → bytes; none when the front end was not built (the API still serves). */
 function loadAssets(dir: string): Map<string, Buffer> {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    throw new SigilError(
-      'NOT_FOUND',
-      `the console's front end is not built (no ${dir})`,
-      'run npm run build',
-    );
+    return new Map();
   }
   return new Map(names.map((name) => [name, readFileSync(join(dir, name))]));
 }
@@ -191,13 +187,13 @@ export function buildConsoleApp(options: ConsoleOptions): FastifyInstance {
 export function registryReference(address: string, ref: string): string {
   const text = ref.trim();
   if (text === '') throw new SigilError('BAD_INPUT', 'give an image reference (ref=)');
-  const full = text.startsWith(`${address}/`) ? text : `${address}/${text}`;
-  const parsed = parseReference(full);
-  if (parsed.registry !== address)
-    throw new SigilError(
-      'BAD_INPUT',
-      `the console reads images from ${address} only, not ${parsed.registry}`,
-    );
+  // Docker's rule: a first component with a dot or a colon, or `localhost`, names a registry.
+  const first = text.split('/')[0] ?? '';
+  const named = text.includes('/') && (/[.:]/.test(first) || first === 'localhost');
+  if (named && first !== address)
+    throw new SigilError('BAD_INPUT', `the console reads images from ${address} only, not ${first}`);
+  const full = named ? text : `${address}/${text}`;
+  parseReference(full);
   return full;
 }
 
