@@ -259,6 +259,10 @@ spec:
     assert.match((await rows.first().textContent()) ?? '', /denied.*rogue/);
     await page.goto(`${consoleUrl}#/admissions`);
     await page.locator('table.results tbody tr').nth(1).waitFor();
+    await page.getByText('PolicyReports', { exact: true }).click();
+    const reports = page.locator('details table caption');
+    await reports.waitFor();
+    assert.match((await reports.textContent()) ?? '', /^[12] PolicyReports, latest per resource$/);
     await shot('admissions');
     await page.goto(`${consoleUrl}#/admissions/uid-denied`);
     const verdict = page.getByTestId('decision-verdict');

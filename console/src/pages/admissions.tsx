@@ -28,22 +28,16 @@ export function AdmissionsPage(props: { route: Route }) {
           navigate(link(['admissions'], draft));
         }}
       >
-        <label>
-          Namespace
-          <input
-            name="namespace"
-            value={draft.namespace}
-            onInput={(e) => setDraft({ ...draft, namespace: (e.target as HTMLInputElement).value })}
-          />
-        </label>
-        <label>
-          Policy
-          <input
-            name="policy"
-            value={draft.policy}
-            onInput={(e) => setDraft({ ...draft, policy: (e.target as HTMLInputElement).value })}
-          />
-        </label>
+        {(['namespace', 'policy'] as const).map((name) => (
+          <label key={name}>
+            {name === 'namespace' ? 'Namespace' : 'Policy'}
+            <input
+              name={name}
+              value={draft[name]}
+              onInput={(e) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })}
+            />
+          </label>
+        ))}
         <label>
           Result
           <select
@@ -71,6 +65,7 @@ export function AdmissionsPage(props: { route: Route }) {
                 ],
               }))}
             />
+            <PolicyReports namespace={namespace} />
             {decisions.length === 0 ? (
               <p role="status">No recent decisions match.</p>
             ) : (
@@ -107,6 +102,61 @@ export function AdmissionsPage(props: { route: Route }) {
         )}
       </Show>
     </section>
+  );
+}
+
+interface PolicyReport {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  scope?: { kind: string; name: string; namespace?: string };
+  summary: Record<string, number>;
+  results: { policy: string; rule: string; result: string }[];
+}
+
+/** The latest PolicyReport of each resource the webhook reviewed, with its pass/fail summary. */
+function PolicyReports(props: { namespace: string }) {
+  const loaded = useLoad(
+    () => getJson<{ reports: PolicyReport[] }>('policyreports', { namespace: props.namespace }),
+    `reports ${props.namespace}`,
+  );
+  return (
+    <details>
+      <summary>PolicyReports</summary>
+      <Show loaded={loaded}>
+        {({ reports }) => (
+          <table>
+            <caption>{reports.length} PolicyReports, latest per resource</caption>
+            <thead>
+              <tr>
+                <th scope="col">Resource</th>
+                <th scope="col">Report</th>
+                <th scope="col">pass</th>
+                <th scope="col">fail</th>
+                <th scope="col">Policies</th>
+              </tr>
+            </thead>
+            <tbody>
+              {reports.map((r) => (
+                <tr key={`${r.metadata.namespace}/${r.metadata.name}`}>
+                  <td>
+                    {r.scope
+                      ? `${r.scope.kind} ${r.scope.namespace ? `${r.scope.namespace}/` : ''}${r.scope.name}`
+                      : '—'}
+                  </td>
+                  <td>
+                    {r.kind} {r.metadata.namespace ? `${r.metadata.namespace}/` : ''}
+                    {r.metadata.name}
+                  </td>
+                  <td class="ok">{r.summary.pass ?? 0}</td>
+                  <td class={(r.summary.fail ?? 0) > 0 ? 'bad' : ''}>{r.summary.fail ?? 0}</td>
+                  <td>{[...new Set(r.results.map((x) => x.policy))].join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Show>
+    </details>
   );
 }
 
