@@ -7,7 +7,7 @@
  * checked with WebCrypto, rendered.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,8 @@ import { CHROMIUM, launchChromium } from '../test/helpers/chromium.js';
 import { formatTiming, measure, type Timing } from './stats.js';
 
 const ENTRIES = Number(process.env.SIGIL_BENCH_CONSOLE_ENTRIES ?? 1_000_000);
+/** A folder to build the log in and keep (a second run with the same folder reuses it, skipping the build). */
+const KEEP = process.env.SIGIL_BENCH_CONSOLE_DIR;
 const BATCH = 20_000;
 const QUERIES = Number(process.env.SIGIL_BENCH_CONSOLE_QUERIES ?? 1000);
 const RENDERS = 20;
@@ -111,13 +113,18 @@ export async function benchConsole(): Promise<void> {
   console.log(
     `\n== console: log search over HTTP on ${ENTRIES.toLocaleString('en')} entries, entry page in Chromium ==`,
   );
-  const dir = await mkdtemp(join(tmpdir(), 'sigil-bench-console-'));
+  const dir = KEEP ?? (await mkdtemp(join(tmpdir(), 'sigil-bench-console-')));
   try {
-    const buildSeconds = await buildLog(dir);
-    const size = (await stat(join(dir, 'log.db'))).size;
-    console.log(
-      `built the log through the bulk path in ${buildSeconds.toFixed(1)} s (${(ENTRIES / buildSeconds).toFixed(0)} entries/s, ${(size / 2 ** 20).toFixed(0)} MiB of SQLite)`,
-    );
+    if (KEEP && existsSync(join(dir, 'log.db'))) {
+      console.log(`reusing the log built in ${dir}`);
+    } else {
+      await mkdir(dir, { recursive: true });
+      const buildSeconds = await buildLog(dir);
+      const size = (await stat(join(dir, 'log.db'))).size;
+      console.log(
+        `built the log through the bulk path in ${buildSeconds.toFixed(1)} s (${(ENTRIES / buildSeconds).toFixed(0)} entries/s, ${(size / 2 ** 20).toFixed(0)} MiB of SQLite)`,
+      );
+    }
     const { loadLogKey } = await import('../src/tlog/index.js');
     const storage = new SqliteLogStorage(join(dir, 'log.db'));
     const log = await TransparencyLog.open(storage, await loadLogKey(join(dir, 'log-key.pem')), {
@@ -228,6 +235,6 @@ export async function benchConsole(): Promise<void> {
       await log.close();
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!KEEP) await rm(dir, { recursive: true, force: true });
   }
 }

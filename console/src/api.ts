@@ -31,6 +31,13 @@ export async function getJson<T>(
   return json as T;
 }
 
+export async function getText(path: string): Promise<string> {
+  const response = await fetch(new URL(`api/${path}`, document.baseURI));
+  const text = await response.text();
+  if (!response.ok) throw new ApiError(response.status, `${response.status}: ${text.slice(0, 200)}`);
+  return text;
+}
+
 export interface ConsoleConfig {
   tlog: boolean;
   registry: string | null;

@@ -1,13 +1,13 @@
-/** The log's key, read once per page load from the log's health answer and imported for WebCrypto. */
-import { getJson, type LogHealth } from './api';
+/** The log's key, read once per page load from the log's /api/v1/log/publicKey and imported for WebCrypto. */
+import { getText } from './api';
 import { pemBlock } from './bytes';
 import { importLogKey, type LogKey } from './verify';
 
 let key: Promise<LogKey> | undefined;
 
 export function logKey(): Promise<LogKey> {
-  key ??= getJson<LogHealth>('log/health').then((health) => {
-    const spki = pemBlock(health.publicKey, 'PUBLIC KEY');
+  key ??= getText('log/publicKey').then((pem) => {
+    const spki = pemBlock(pem, 'PUBLIC KEY');
     if (!spki) throw new Error('the log published no PEM public key');
     return importLogKey(spki);
   });

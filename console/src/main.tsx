@@ -14,10 +14,15 @@ function Page(props: { route: Route }) {
   const [first, second] = props.route.path;
   if (first === 'entry' && second) return <EntryPage uuid={second} />;
   if (first === 'health') return <HealthPage />;
-  if (first === 'image') return <ImagePage reference={props.route.query.get('ref') ?? ''} />;
+  if (first === 'image') {
+    const reference = props.route.query.get('ref') ?? '';
+    return <ImagePage key={reference} reference={reference} />;
+  }
   if (first === 'admissions' && second) return <DecisionPage id={second} />;
-  if (first === 'admissions') return <AdmissionsPage route={props.route} />;
-  return <SearchPage route={props.route} />;
+  // A new query remounts the page, so its form shows the query rather than what was typed before.
+  const query = props.route.query.toString();
+  if (first === 'admissions') return <AdmissionsPage key={query} route={props.route} />;
+  return <SearchPage key={query} route={props.route} />;
 }
 
 function App() {

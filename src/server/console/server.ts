@@ -134,6 +134,7 @@ export function buildConsoleApp(options: ConsoleOptions): FastifyInstance {
     ['/ui/api/log/search', () => 'api/v1/console/log/search'],
     ['/ui/api/log/health', () => 'api/v1/console/log/health'],
     ['/ui/api/log/proof', () => 'api/v1/log/proof'],
+    ['/ui/api/log/publicKey', () => 'api/v1/log/publicKey'],
     ['/ui/api/log/entries/:uuid', (p) => `api/v1/log/entries/${encodeURIComponent(p.uuid ?? '')}`],
   ];
   for (const [route, path] of logRoutes) {
