@@ -42,7 +42,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 export async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', data as BufferSource));
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
 }
 
 /** The DER of the first PEM block of `label` in `pem`. */

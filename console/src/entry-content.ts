@@ -2,8 +2,8 @@
  * What an entry body says, by kind: the artifact or payload hash, the signatures, and the certificates or
  * keys that made them (base64 PEM in Rekor v1 kinds, base64 DER in v2's x509Certificate.rawBytes).
  */
-import { fromBase64, fromUtf8, pemBlock, sha256, toHex } from './bytes';
-import { type DecodedCertificate, decodeCertificate } from './x509';
+import { fromBase64, fromUtf8, pemBlock, sha256, toHex } from './bytes.js';
+import { type DecodedCertificate, decodeCertificate } from './x509.js';
 
 export interface Verifier {
   certificate?: DecodedCertificate;

@@ -1,7 +1,7 @@
 /** The log's key, read once per page load from the log's /api/v1/log/publicKey and imported for WebCrypto. */
-import { getText } from './api';
-import { pemBlock } from './bytes';
-import { importLogKey, type LogKey } from './verify';
+import { getText } from './api.js';
+import { pemBlock } from './bytes.js';
+import { importLogKey, type LogKey } from './verify.js';
 
 let key: Promise<LogKey> | undefined;
 

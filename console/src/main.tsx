@@ -1,14 +1,14 @@
 /** The console's shell: a skip link, the navigation, and the page the hash route names. */
 import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import { type ConsoleConfig, getJson } from './api';
-import { useLoad } from './hooks';
-import { AdmissionsPage, DecisionPage } from './pages/admissions';
-import { EntryPage } from './pages/entry';
-import { HealthPage } from './pages/health';
-import { ImagePage } from './pages/image';
-import { SearchPage } from './pages/search';
-import { link, type Route, useRoute } from './router';
+import { type ConsoleConfig, getJson } from './api.js';
+import { useLoad } from './hooks.js';
+import { AdmissionsPage, DecisionPage } from './pages/admissions.js';
+import { EntryPage } from './pages/entry.js';
+import { HealthPage } from './pages/health.js';
+import { ImagePage } from './pages/image.js';
+import { SearchPage } from './pages/search.js';
+import { link, type Route, useRoute } from './router.js';
 
 function Page(props: { route: Route }) {
   const [first, second] = props.route.path;

@@ -1,6 +1,6 @@
 /** Small shared pieces: loading and error lines, times, key/value lists, a bar chart with a text twin. */
 import type { ComponentChildren } from 'preact';
-import type { Loaded } from './hooks';
+import type { Loaded } from './hooks.js';
 
 export function Show<T>(props: { loaded: Loaded<T>; children: (value: T) => ComponentChildren }) {
   const { loaded } = props;

@@ -5,8 +5,8 @@
  * SignedEntryTimestamp when the entry has one (Rekor v1). The outcome is one line: verified, or not
  * verified and why (the first check that failed).
  */
-import { concat, equal, fromBase64, fromHex, fromUtf8, sha256, toHex, utf8 } from './bytes';
-import { children, ecdsaDerToRaw, oidText, readDer } from './der';
+import { concat, equal, fromBase64, fromHex, fromUtf8, sha256, toHex, utf8 } from './bytes.js';
+import { children, ecdsaDerToRaw, oidText, readDer } from './der.js';
 
 export interface RekorEntry {
   body: string;
@@ -40,7 +40,7 @@ export interface Verification {
 
 /** The log's public key, imported for WebCrypto from its SubjectPublicKeyInfo. */
 export interface LogKey {
-  key: CryptoKey;
+  key: Awaited<ReturnType<typeof crypto.subtle.importKey>>;
   /** SHA-256 of the SPKI DER: the log ID; its first four bytes are the checkpoint key hint. */
   logId: Uint8Array;
   algorithm: 'ECDSA P-256' | 'ECDSA P-384' | 'Ed25519';
@@ -59,9 +59,13 @@ export async function importLogKey(spki: Uint8Array): Promise<LogKey> {
   const logId = await sha256(spki);
   if (type === '1.3.101.112') {
     return {
-      key: await crypto.subtle.importKey('spki', spki as BufferSource, { name: 'Ed25519' }, false, [
-        'verify',
-      ]),
+      key: await crypto.subtle.importKey(
+        'spki',
+        spki as Uint8Array<ArrayBuffer>,
+        { name: 'Ed25519' },
+        false,
+        ['verify'],
+      ),
       logId,
       algorithm: 'Ed25519',
     };
@@ -70,7 +74,7 @@ export async function importLogKey(spki: Uint8Array): Promise<LogKey> {
   if (!curve) throw new Error(`the log key's algorithm ${type} is not ECDSA P-256/P-384 or Ed25519`);
   const key = await crypto.subtle.importKey(
     'spki',
-    spki as BufferSource,
+    spki as Uint8Array<ArrayBuffer>,
     { name: 'ECDSA', namedCurve: curve.name },
     false,
     ['verify'],
@@ -86,14 +90,19 @@ export async function verifyWithLogKey(
 ): Promise<boolean> {
   try {
     if (log.algorithm === 'Ed25519')
-      return await crypto.subtle.verify('Ed25519', log.key, signature as BufferSource, data as BufferSource);
+      return await crypto.subtle.verify(
+        'Ed25519',
+        log.key,
+        signature as Uint8Array<ArrayBuffer>,
+        data as Uint8Array<ArrayBuffer>,
+      );
     const curve = log.algorithm === 'ECDSA P-256' ? CURVES['1.2.840.10045.3.1.7'] : CURVES['1.3.132.0.34'];
     const raw = ecdsaDerToRaw(signature, curve?.size ?? 32);
     return await crypto.subtle.verify(
       { name: 'ECDSA', hash: curve?.hash ?? 'SHA-256' },
       log.key,
-      raw as BufferSource,
-      data as BufferSource,
+      raw as Uint8Array<ArrayBuffer>,
+      data as Uint8Array<ArrayBuffer>,
     );
   } catch {
     return false;

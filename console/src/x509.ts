@@ -3,8 +3,8 @@
  * entry carries (so it is covered by the verified leaf hash): subject and issuer names, validity, SANs,
  * and the Sigstore extensions (OIDC issuer, GitHub workflow fields) under 1.3.6.1.4.1.57264.1.
  */
-import { fromUtf8 } from './bytes';
-import { children, type Der, derTime, oidText, readDer } from './der';
+import { fromUtf8 } from './bytes.js';
+import { children, type Der, derTime, oidText, readDer } from './der.js';
 
 const SIGSTORE_ARC = '1.3.6.1.4.1.57264.1.';
 

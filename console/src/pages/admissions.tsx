@@ -1,9 +1,9 @@
 /** The webhook's recent decisions, filtered by namespace, policy and result, counted per minute; one decision explained. */
 import { useState } from 'preact/hooks';
-import { type Decision, getJson } from '../api';
-import { useLoad } from '../hooks';
-import { link, navigate, type Route } from '../router';
-import { Bars, Fields, Show } from '../ui';
+import { type Decision, getJson } from '../api.js';
+import { useLoad } from '../hooks.js';
+import { link, navigate, type Route } from '../router.js';
+import { Bars, Fields, Show } from '../ui.js';
 
 export function AdmissionsPage(props: { route: Route }) {
   const namespace = props.route.query.get('namespace') ?? '';

@@ -2,14 +2,14 @@
  * One log entry: the verdict of the browser's own checks first (leaf hash, inclusion proof, signed
  * checkpoint, SET), then what the entry says: kind, time, the signer's certificate decoded, signatures.
  */
-import { getJson } from '../api';
-import { fromBase64, fromUtf8 } from '../bytes';
-import { type EntryContent, entryContent, type Verifier } from '../entry-content';
-import { useLoad } from '../hooks';
-import { logKey } from '../log-key';
-import { link } from '../router';
-import { Copyable, Fields, Show, Time } from '../ui';
-import { type RekorEntry, type Verification, verifyEntry } from '../verify';
+import { getJson } from '../api.js';
+import { fromBase64, fromUtf8 } from '../bytes.js';
+import { type EntryContent, entryContent, type Verifier } from '../entry-content.js';
+import { useLoad } from '../hooks.js';
+import { logKey } from '../log-key.js';
+import { link } from '../router.js';
+import { Copyable, Fields, Show, Time } from '../ui.js';
+import { type RekorEntry, type Verification, verifyEntry } from '../verify.js';
 
 interface Loaded {
   uuid: string;

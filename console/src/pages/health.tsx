@@ -2,12 +2,12 @@
  * The log's health: its size, the latest checkpoint (signature checked here), entries per minute, and the
  * recent checkpoints, each shown consistent with the one before it by a consistency proof checked here.
  */
-import { getJson, type LogHealth } from '../api';
-import { fromHex, toHex } from '../bytes';
-import { useLoad } from '../hooks';
-import { logKey } from '../log-key';
-import { Bars, Copyable, Fields, Show } from '../ui';
-import { parseCheckpoint, verifyCheckpointSignature, verifyConsistency } from '../verify';
+import { getJson, type LogHealth } from '../api.js';
+import { fromHex, toHex } from '../bytes.js';
+import { useLoad } from '../hooks.js';
+import { logKey } from '../log-key.js';
+import { Bars, Copyable, Fields, Show } from '../ui.js';
+import { parseCheckpoint, verifyCheckpointSignature, verifyConsistency } from '../verify.js';
 
 interface CheckedCheckpoint {
   size: number;

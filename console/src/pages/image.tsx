@@ -1,9 +1,9 @@
 /** An image's supply chain: digest, platforms, who signed it, its attestations by predicate type, referrers. */
 import { useState } from 'preact/hooks';
-import { getJson } from '../api';
-import { useLoad } from '../hooks';
-import { link, navigate } from '../router';
-import { Fields, Show, Time } from '../ui';
+import { getJson } from '../api.js';
+import { useLoad } from '../hooks.js';
+import { link, navigate } from '../router.js';
+import { Fields, Show, Time } from '../ui.js';
 
 interface Signer {
   identity?: string;

@@ -1,9 +1,9 @@
 /** Log search: one field, one value, a page of entries newest first, and the link to the next page. */
 import { useState } from 'preact/hooks';
-import { type EntrySummary, getJson } from '../api';
-import { useLoad } from '../hooks';
-import { link, navigate, type Route } from '../router';
-import { Show, Time } from '../ui';
+import { type EntrySummary, getJson } from '../api.js';
+import { useLoad } from '../hooks.js';
+import { link, navigate, type Route } from '../router.js';
+import { Show, Time } from '../ui.js';
 
 const FIELDS: [string, string, string][] = [
   ['hash', 'Artifact hash', 'sha256:… or 64 hex digits'],
