@@ -232,6 +232,17 @@ spec:
     }
   });
 
+  it('is driven by the keyboard: a search is typed and submitted with Enter', async () => {
+    await page.goto(`${consoleUrl}#/search`);
+    await page.getByLabel('Search by').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(stack.issuers['github-actions']);
+    await page.keyboard.press('Enter');
+    await page.locator('table.results tbody tr').first().waitFor();
+    assert.match(page.url(), /#\/search\?field=issuer&value=/);
+  });
+
   it('shows the log health with checkpoints verified and consistent', async () => {
     await page.goto(`${consoleUrl}#/health`);
     const verdict = page.getByTestId('health-verdict');
