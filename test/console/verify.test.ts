@@ -66,9 +66,11 @@ describe('console: in-browser entry checks', () => {
     try {
       const target = added[3] as (typeof added)[number];
       const entry = (await log.byUuid(target.uuid))?.entry as RekorEntry;
-      const proof = entry.verification?.inclusionProof as NonNullable<
-        NonNullable<RekorEntry['verification']>['inclusionProof']
-      >;
+      const proofOf = (e: RekorEntry) => {
+        const p = e.verification?.inclusionProof;
+        assert.ok(p, 'the entry has an inclusion proof');
+        return p;
+      };
       const altered = (change: (e: RekorEntry) => void) => {
         const copy = structuredClone(entry);
         change(copy);
@@ -85,19 +87,19 @@ describe('console: in-browser entry checks', () => {
         ],
         [
           altered((e) => {
-            (e.verification?.inclusionProof as typeof proof).hashes[0] = 'ab'.repeat(32);
+            proofOf(e).hashes[0] = 'ab'.repeat(32);
           }),
           /the inclusion proof leads to root [0-9a-f]{16}…, the signed checkpoint says/,
         ],
         [
           altered((e) => {
-            (e.verification?.inclusionProof as typeof proof).hashes.pop();
+            proofOf(e).hashes.pop();
           }),
           /shorter than the tree is deep/,
         ],
         [
           altered((e) => {
-            const p = e.verification?.inclusionProof as typeof proof;
+            const p = proofOf(e);
             p.checkpoint = p.checkpoint.replace(/\n\n\u2014 (\S+) (\S+)\n$/, (_m, name, sig: string) => {
               const bytes = Buffer.from(sig, 'base64');
               bytes[bytes.length - 1] = (bytes.at(-1) ?? 0) ^ 1;
@@ -108,7 +110,7 @@ describe('console: in-browser entry checks', () => {
         ],
         [
           altered((e) => {
-            (e.verification?.inclusionProof as typeof proof).treeSize = 99;
+            proofOf(e).treeSize = 99;
           }),
           /outside|checkpoint is for tree size|inclusion proof/,
         ],
