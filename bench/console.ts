@@ -196,6 +196,12 @@ export async function benchConsole(): Promise<void> {
         );
       });
       rows.push(['OIDC issuer, deep page (before=<cursor>)', deep, deepFloor]);
+      // The health page counts entries per minute over the last hour: a range of the integrated-time index.
+      const health = await measure(20, async () => {
+        const answer = await get(`${consoleUrl}/ui/api/log/health`);
+        if (answer.status !== 200) throw new Error(answer.body);
+      });
+      console.log(formatTiming('log health (entries per minute over the last hour)', health));
       for (const [label, http, floor] of rows) {
         console.log(formatTiming(`search ${label} (HTTP, page of 25)`, http));
         console.log(
