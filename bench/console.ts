@@ -6,7 +6,7 @@
  * (the floor). Last, the entry page's time to a verdict in Chromium: fetch, inclusion proof and checkpoint
  * checked with WebCrypto, rendered.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -39,10 +39,21 @@ const IDENTITIES = 2000;
 const ISSUERS = 5;
 const KEYS = 200;
 
-const keys = Array.from({ length: KEYS }, () => {
-  const pem = publicKeyPem(generateKeyPair('ecdsa-p256').publicKey);
-  return { content: Buffer.from(pem).toString('base64'), fingerprint: searchKeyOf('publicKey', pem) };
-});
+/** The signers' keys; kept beside a kept log (keys.json), so that a second run searches for the same ones. */
+function signerKeys(): { content: string; fingerprint: string }[] {
+  const file = KEEP ? join(KEEP, 'keys.json') : undefined;
+  if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const made = Array.from({ length: KEYS }, () => {
+    const pem = publicKeyPem(generateKeyPair('ecdsa-p256').publicKey);
+    return { content: Buffer.from(pem).toString('base64'), fingerprint: searchKeyOf('publicKey', pem) };
+  });
+  if (file) {
+    mkdirSync(KEEP as string, { recursive: true });
+    writeFileSync(file, JSON.stringify(made));
+  }
+  return made;
+}
+const keys = signerKeys();
 const identity = (n: number) =>
   n % 2 === 0
     ? `dev${n % IDENTITIES}@example.com`
