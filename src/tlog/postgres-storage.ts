@@ -16,6 +16,7 @@ import {
   entryFromRow,
   type LogStorage,
   type MinuteCount,
+  minuteCounts,
   NodeCache,
   SEARCH_KEYS_VERSION,
   type SearchPage,
@@ -170,11 +171,16 @@ export class PostgresLogStorage implements LogStorage {
   }
 
   async entriesPerMinute(sinceSeconds: number): Promise<MinuteCount[]> {
-    const { rows } = await this.pool.query<{ minute: string; count: string }>(
-      'SELECT integrated_time / 60 AS minute, count(*) AS count FROM tlog_entries WHERE integrated_time >= $1 GROUP BY minute ORDER BY minute',
-      [sinceSeconds],
+    const { rows } = await this.pool.query<{ size: string | null }>(
+      'SELECT max(idx) + 1 AS size FROM tlog_entries',
     );
-    return rows.map((r) => ({ minute: Number(r.minute), count: Number(r.count) }));
+    return minuteCounts(sinceSeconds, Date.now() / 1000, Number(rows[0]?.size ?? 0), async (seconds) => {
+      const found = await this.pool.query<{ idx: string }>(
+        'SELECT idx FROM tlog_entries WHERE integrated_time >= $1 ORDER BY integrated_time, idx LIMIT 1',
+        [seconds],
+      );
+      return found.rows[0] ? Number(found.rows[0].idx) : undefined;
+    });
   }
 
   async recentCheckpoints(limit: number): Promise<StoredCheckpoint[]> {
@@ -286,7 +292,7 @@ const MIGRATION_CHUNK = 2000;
  */
 async function migratePostgresLog(pool: pg.Pool): Promise<void> {
   await pool.query(
-    'CREATE INDEX IF NOT EXISTS tlog_entries_integrated_time ON tlog_entries (integrated_time)',
+    'CREATE INDEX IF NOT EXISTS tlog_entries_integrated_time ON tlog_entries (integrated_time, idx)',
   );
   const version = await pool.query<{ value: string }>(
     "SELECT value FROM tlog_meta WHERE key = 'search_keys'",

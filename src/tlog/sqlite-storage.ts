@@ -18,6 +18,7 @@ import {
   entryFromRow,
   type LogStorage,
   type MinuteCount,
+  minuteCounts,
   NodeCache,
   SEARCH_KEYS_VERSION,
   type SearchPage,
@@ -69,9 +70,10 @@ export class SqliteLogStorage implements LogStorage {
       searchPage: this.db.prepare<[string, number, number], { idx: number }>(
         'SELECT idx FROM search WHERE key = ? AND idx < ? ORDER BY idx DESC LIMIT ?',
       ),
-      perMinute: this.db.prepare<[number], MinuteCount>(
-        'SELECT integrated_time / 60 AS minute, count(*) AS count FROM entries WHERE integrated_time >= ? GROUP BY minute ORDER BY minute',
+      firstFrom: this.db.prepare<[number], { idx: number }>(
+        'SELECT idx FROM entries WHERE integrated_time >= ? ORDER BY integrated_time, idx LIMIT 1',
       ),
+      size: this.db.prepare<[], { size: number | null }>('SELECT max(idx) + 1 AS size FROM entries'),
       recent: this.db.prepare<[number], { size: number; root_hash: Buffer; note: string }>(
         'SELECT size, root_hash, note FROM checkpoints ORDER BY size DESC LIMIT ?',
       ),
@@ -123,7 +125,13 @@ export class SqliteLogStorage implements LogStorage {
   }
 
   async entriesPerMinute(sinceSeconds: number): Promise<MinuteCount[]> {
-    return this.statements.perMinute.all(sinceSeconds);
+    const size = this.statements.size.get()?.size ?? 0;
+    return minuteCounts(
+      sinceSeconds,
+      Date.now() / 1000,
+      size,
+      async (seconds) => this.statements.firstFrom.get(seconds)?.idx,
+    );
   }
 
   async recentCheckpoints(limit: number): Promise<StoredCheckpoint[]> {

@@ -55,6 +55,35 @@ export interface MinuteCount {
   count: number;
 }
 
+/** The longest window counted: a day of minutes (each costs an index seek). */
+export const MAX_MINUTES = 24 * 60;
+
+/**
+ * Entries per minute from where each minute starts in the log. Indexes are given in integration order and
+ * a log stamps its batches in that order, so a minute's count is the first index at or after its end minus
+ * the first at or after its start: one index seek per minute, whatever the rate, instead of counting rows
+ * (a clock stepped back can only make a count too small, never negative).
+ */
+export async function minuteCounts(
+  sinceSeconds: number,
+  nowSeconds: number,
+  size: number,
+  firstIndexFrom: (seconds: number) => Promise<number | undefined>,
+): Promise<MinuteCount[]> {
+  const last = Math.floor(nowSeconds / 60);
+  const first = Math.max(Math.floor(sinceSeconds / 60), last - MAX_MINUTES);
+  const starts: number[] = [];
+  for (let minute = first; minute <= last + 1; minute++) {
+    starts.push(minute > last ? size : ((await firstIndexFrom(minute * 60)) ?? size));
+  }
+  const counts: MinuteCount[] = [];
+  for (let i = 0; i + 1 < starts.length; i++) {
+    const count = Math.max(0, (starts[i + 1] as number) - (starts[i] as number));
+    if (count > 0) counts.push({ minute: first + i, count });
+  }
+  return counts;
+}
+
 /**
  * Which search keys the stored index holds. 2: certificates' `issuer:` keys, and the identities of
  * certificates in Rekor v2 entries. A store opened at a lower version fills them in for the entries it has.
