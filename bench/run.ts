@@ -7,6 +7,7 @@ import { benchAdmissionCel } from './admission-cel.js';
 import { benchAttestations } from './attestations.js';
 import { benchCertificatesOnStack } from './certificates.js';
 import { benchConditions } from './conditions.js';
+import { benchConsole } from './console.js';
 import { benchCopy } from './copy.js';
 import { benchKeyless } from './keyless.js';
 import { benchKms } from './kms.js';
@@ -42,6 +43,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   'admission-cel': benchAdmissionCel,
   copy: benchCopy,
   notation: benchNotation,
+  console: benchConsole,
   // the real tools beside sigil: cosign v3/v2 and the Kyverno CLI as processes, then the webhook behind a
   // real kube-apiserver
   peers: async () => {

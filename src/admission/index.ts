@@ -1,5 +1,12 @@
 export { type DecisionCache, MemoryDecisionCache } from './cache.js';
 export {
+  DEFAULT_DECISION_CAPACITY,
+  type DecisionCounts,
+  type DecisionFilter,
+  DecisionLog,
+  type DecisionRecord,
+} from './decision-log.js';
+export {
   type AdmissionEndpoint,
   type AdmissionEvaluator,
   AdmissionHandler,

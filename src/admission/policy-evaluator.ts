@@ -37,6 +37,7 @@ export function policyEvaluator(
       ...(outcome.message ? { message: outcome.message } : {}),
       ...(outcome.patch.length > 0 ? { patch: outcome.patch } : {}),
       warnings: outcome.warnings,
+      ...(outcome.results.length > 0 ? { results: outcome.results } : {}),
     };
   };
 }

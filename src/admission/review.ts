@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SigilError } from '../core/index.js';
+import type { PolicyResult } from '../policy/index.js';
 
 const groupVersionKind = z.object({ group: z.string(), version: z.string(), kind: z.string() });
 const groupVersionResource = z.object({ group: z.string(), version: z.string(), resource: z.string() });
@@ -52,6 +53,8 @@ export interface AdmissionDecision {
   patch?: JsonPatchOperation[];
   warnings: string[];
   auditAnnotations?: Record<string, string>;
+  /** The policy engine's per-rule results behind the decision (for the decision log; not sent back). */
+  results?: PolicyResult[];
 }
 
 export interface AdmissionReviewResponse {

@@ -9,6 +9,8 @@ import { readUserFile } from '../core/files.js';
 import { isSigilError, loadFastify, messageOf } from '../core/index.js';
 import type { DecisionCache } from './cache.js';
 import { MemoryDecisionCache } from './cache.js';
+import { registerConsoleAdmissionRoutes } from './console-routes.js';
+import type { DecisionLog } from './decision-log.js';
 import type { AdmissionEndpoint, AdmissionEvaluator, DecisionEvent, FailurePolicy } from './handler.js';
 import { AdmissionHandler, parseTimeoutParameter } from './handler.js';
 import { type AdmissionMetrics, createAdmissionMetrics } from './metrics.js';
@@ -32,6 +34,8 @@ export interface AdmissionServerOptions {
   metrics?: AdmissionMetrics;
   /** For the plain /validate and /mutate paths; Kyverno's suffixed paths name their own. */
   failurePolicy?: FailurePolicy;
+  /** Keeps the recent decisions and reports, served read-only to the console at /api/v1/console/. */
+  decisionLog?: DecisionLog;
   /** pino options (JSON lines); off by default so library users and tests stay quiet. */
   logger?: boolean | { level?: string; stream?: { write(line: string): void } };
 }
@@ -58,7 +62,9 @@ export function createAdmissionServer(options: AdmissionServerOptions): Admissio
     cache,
     cacheTtlSeconds: options.cacheTtlSeconds ?? 60,
     metrics,
-    onDecision: ({ request, endpoint, decision, latencyMs }: DecisionEvent) =>
+    onDecision: (event: DecisionEvent) => {
+      options.decisionLog?.record(event);
+      const { request, endpoint, decision, latencyMs } = event;
       app.log.info(
         {
           uid: request.uid,
@@ -71,7 +77,8 @@ export function createAdmissionServer(options: AdmissionServerOptions): Admissio
           latencyMs: Math.round(latencyMs * 1000) / 1000,
         },
         'admission decision',
-      ),
+      );
+    },
   };
   const handlers: Record<FailurePolicy, AdmissionHandler> = {
     Fail: new AdmissionHandler({ ...shared, failurePolicy: 'Fail' }),
@@ -112,6 +119,7 @@ export function createAdmissionServer(options: AdmissionServerOptions): Admissio
   app.get('/healthz', live);
   app.get('/health/readiness', ready);
   app.get('/readyz', ready);
+  if (options.decisionLog) registerConsoleAdmissionRoutes(app, options.decisionLog);
   app.get('/metrics', async (_request, reply) => {
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();

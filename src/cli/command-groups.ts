@@ -53,6 +53,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
     commands: ['serve', 'ca', 'oidc'],
     load: async () => (await import('./commands/serve.js')).registerServeCommands,
   },
+  {
+    commands: ['console'],
+    load: async () => (await import('./commands/console.js')).registerConsoleCommands,
+  },
   { commands: ['policy'], load: async () => (await import('./commands/policy.js')).registerPolicyCommands },
   {
     commands: ['pkcs11-tool'],

@@ -1,1 +1,2 @@
+export * from './console/index.js';
 export * from './stack.js';

@@ -3,7 +3,7 @@
  * its CT log), transparency log, development OIDC issuer, and OCI registry, each on its own port, with
  * the trust documents clients need (`trusted_root.json`, `signing_config.json`) written to the data
  * directory and published as the targets of a TUF repository (<data-dir>/tuf) served on its own port.
- * State survives restarts (CA keys, log, registry, TUF keys); dev-issuer keys are new on every start.
+ * The web console (/ui/) reads the log and the registry. State survives restarts (CA keys, log, registry, TUF keys); dev-issuer keys are new on every start.
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -20,17 +20,18 @@ import {
 } from '../ca/index.js';
 import { decodePemBlocks, writeFileAtomic } from '../core/index.js';
 import { signingConfigJson, trustedRootJson } from '../formats/index.js';
-import { startRegistry } from '../oci/index.js';
+import { RegistryClient, startRegistry } from '../oci/index.js';
 import { type DevTokenRequest, startDevIssuer } from '../oidc/index.js';
 import { logKeyPath, startTlog } from '../tlog/index.js';
 import { loadOrCreateTsaMaterial, startTsa, TIMESTAMP_PATH } from '../tsa/index.js';
 import { type RefreshReport, serveTrust } from '../tuf/index.js';
+import { startConsole } from './console/index.js';
 
 export interface StackOptions {
   dataDir: string;
   host: string;
   /** Ports per service; 0 (the default) picks a free one. */
-  ports?: Partial<Record<'registry' | 'tlog' | 'ca' | 'oidc' | 'tsa' | 'tuf', number>>;
+  ports?: Partial<Record<'registry' | 'tlog' | 'ca' | 'oidc' | 'tsa' | 'tuf' | 'console', number>>;
   /** Issuers trusted besides the dev issuer (e.g. GitHub Actions for real CI tokens). */
   extraIssuers?: IssuerConfig[];
   /** Sequencer interval of the log, in ms (short for interactive use). */
@@ -45,7 +46,16 @@ export interface StackOptions {
 
 export interface RunningStack {
   /** `tuf` is the TUF mirror URL clients `initialize` with. */
-  urls: { registry: string; tlog: string; ca: string; oidc: string; tsa: string; tuf: string };
+  /** `console` is the web console's page (…/ui/). */
+  urls: {
+    registry: string;
+    tlog: string;
+    ca: string;
+    oidc: string;
+    tsa: string;
+    tuf: string;
+    console: string;
+  };
   /** host:port of the registry, for image references. */
   registryAddress: string;
   /** The dev issuer's issuer URL per identity kind. */
@@ -150,6 +160,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ...(options.onTufRefresh ? { onRefresh: options.onTufRefresh } : {}),
     });
     closers.push(tuf.close);
+    const consoleServer = await startConsole({
+      host,
+      port: port('console'),
+      tlogUrl: tlog.url,
+      registry: { address: registry.address, client: new RegistryClient({}) },
+    });
+    closers.push(consoleServer.close);
     return {
       urls: {
         registry: registry.url,
@@ -158,6 +175,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         oidc: oidc.url,
         tsa: tsa.url,
         tuf: tuf.url,
+        console: `${consoleServer.url}/ui/`,
       },
       registryAddress: registry.address,
       issuers: oidc.issuers,

@@ -53,7 +53,10 @@ export function acceptV2Request(input: unknown): AcceptedEntry {
     if (digest.length !== 32) reject('hashedRekordRequestV002.digest must be a 32-byte SHA-256 digest');
     if (!signature || signature.content.length === 0)
       reject('hashedRekordRequestV002.signature.content is empty');
-    const { key, fingerprint } = keyOf(signature.verifier, 'hashedRekordRequestV002.signature.verifier');
+    const { key, fingerprint, identityKeys } = keyOf(
+      signature.verifier,
+      'hashedRekordRequestV002.signature.verifier',
+    );
     if (!verifyPrehashed(key, 'sha256', digest, signature.content))
       reject('the signature does not verify against the key and digest');
     const entry: Entry = {
@@ -66,7 +69,7 @@ export function acceptV2Request(input: unknown): AcceptedEntry {
         },
       },
     };
-    return finish(entry, [`sha256:${digest.toString('hex')}`, fingerprint]);
+    return finish(entry, [`sha256:${digest.toString('hex')}`, fingerprint, ...identityKeys]);
   }
   if (spec?.$case === 'dsseRequestV002') {
     const { envelope, verifiers } = spec.dsseRequestV002;
@@ -94,7 +97,7 @@ export function acceptV2Request(input: unknown): AcceptedEntry {
     };
     return finish(entry, [
       `sha256:${sha256(envelope.payload).toString('hex')}`,
-      ...keys.map((k) => k.fingerprint),
+      ...keys.flatMap((k) => [k.fingerprint, ...k.identityKeys]),
     ]);
   }
   return reject('the request holds neither hashedRekordRequestV002 nor dsseRequestV002');

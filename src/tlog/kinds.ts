@@ -3,10 +3,11 @@
  * checked before anything is stored: its signature must verify against the key or certificate it names.
  * What is stored and hashed into the tree is the canonical JSON (RFC 8785) of the entry as Rekor stores it.
  */
-import { type KeyObject, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { BoundedMap, canonicalJson, fromBase64, isRecord, SigilError, sha256 } from '../core/index.js';
 import { type DigestAlgorithm, loadPublicKeyPem, verifyPrehashed, verifySignature } from '../crypto/index.js';
 import { parseDsseEnvelope, preAuthEncoding } from '../formats/index.js';
+import { pemSearchKeys } from './entry-keys.js';
 import { leafHash } from './merkle.js';
 
 export interface AcceptedEntry {
@@ -15,7 +16,7 @@ export interface AcceptedEntry {
   /** Canonical JSON body: what the leaf hash covers and what `body` returns (base64). */
   body: Buffer;
   leafHash: Buffer;
-  /** Search keys: `sha256:<hex>` artifact hashes, `key:<hex>` key fingerprints, certificate `email:` / `subject:`. */
+  /** Search keys: `sha256:<hex>` artifact hashes, `key:<hex>` key fingerprints, certificate `email:` / `subject:` / `issuer:`. */
   indexKeys: string[];
 }
 
@@ -41,7 +42,7 @@ const keyCache = new BoundedMap<string, ParsedKey>(4096);
 
 interface ParsedKey {
   key: KeyObject;
-  /** Search keys: `key:` + hex SHA-256 of the DER public key; for certificates also `email:` / `subject:` SANs. */
+  /** Search keys: `key:` + hex SHA-256 of the DER public key; for certificates also their `email:` / `subject:` SANs and `issuer:`. */
   indexKeys: string[];
 }
 
@@ -53,17 +54,6 @@ function sha256Hex(value: unknown, path: string): string {
     reject(`${path} is not a sha256 digest (algorithm "sha256", 64 lower-case hex digits)`);
   }
   return hex;
-}
-
-/** The identities a certificate's SAN names (`email:…`, `subject:<URI>`), for searching by signer. */
-function certificateIdentities(pem: string): string[] {
-  if (!pem.includes('BEGIN CERTIFICATE')) return [];
-  const san = new X509Certificate(pem).subjectAltName ?? '';
-  return san.split(', ').flatMap((name) => {
-    if (name.startsWith('email:')) return [`email:${name.slice('email:'.length).toLowerCase()}`];
-    if (name.startsWith('URI:')) return [`subject:${name.slice('URI:'.length)}`];
-    return [];
-  });
 }
 
 /** A key or certificate given as base64 of PEM, as Rekor's types carry it. */
@@ -81,7 +71,7 @@ function publicKeyOf(base64Pem: string, path: string): ParsedKey {
     key,
     indexKeys: [
       `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`,
-      ...certificateIdentities(pem),
+      ...pemSearchKeys(pem),
     ],
   };
   keyCache.set(base64Pem, parsed);

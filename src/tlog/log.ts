@@ -160,11 +160,16 @@ export class TransparencyLog {
 
   /** By UUID: the 64-hex leaf hash, or the 80-hex form with this log's tree ID in front. */
   async byUuid(uuid: string): Promise<{ uuid: string; entry: RekorEntry } | undefined> {
+    const entry = await this.storedByUuid(uuid);
+    return entry && { uuid: this.uuid(entry), entry: await this.present(entry, await this.checkpoint()) };
+  }
+
+  /** The stored entry a UUID names, without its proof. */
+  async storedByUuid(uuid: string): Promise<StoredEntry | undefined> {
     const match = /^(?:([0-9a-f]{16}))?([0-9a-f]{64})$/.exec(uuid);
     if (!match) throw new SigilError('BAD_INPUT', `invalid entry UUID "${uuid}"`);
     if (match[1] && BigInt(`0x${match[1]}`) !== this.treeId) return undefined;
-    const entry = await this.storage.entryByLeafHash(Buffer.from(match[2] as string, 'hex'));
-    return entry && { uuid: this.uuid(entry), entry: await this.present(entry, await this.checkpoint()) };
+    return this.storage.entryByLeafHash(Buffer.from(match[2] as string, 'hex'));
   }
 
   async search(key: string): Promise<string[]> {

@@ -8,13 +8,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { lazyRequire, SigilError } from '../core/index.js';
+import { storedBodySearchKeys } from './entry-keys.js';
 import type { NodeId } from './merkle.js';
 import {
   type Batch,
   type EntryRow,
   entryFromRow,
   type LogStorage,
+  type MinuteCount,
+  minuteCounts,
   NodeCache,
+  SEARCH_KEYS_VERSION,
+  type SearchPage,
   type StoredCheckpoint,
   type StoredEntry,
 } from './storage.js';
@@ -87,6 +92,7 @@ export class PostgresLogStorage implements LogStorage {
       await pool.query('SELECT pg_advisory_lock(0)');
       try {
         await pool.query(SCHEMA);
+        await migratePostgresLog(pool);
       } finally {
         await pool.query('SELECT pg_advisory_unlock(0)');
       }
@@ -154,6 +160,35 @@ export class PostgresLogStorage implements LogStorage {
       [key],
     );
     return rows.map((r) => Number(r.idx));
+  }
+
+  async searchPage(key: string, page: SearchPage): Promise<number[]> {
+    const { rows } = await this.pool.query<{ idx: string }>(
+      'SELECT idx FROM tlog_search WHERE key = $1 AND idx < $2 ORDER BY idx DESC LIMIT $3',
+      [key, page.before ?? Number.MAX_SAFE_INTEGER, page.limit],
+    );
+    return rows.map((r) => Number(r.idx));
+  }
+
+  async entriesPerMinute(sinceSeconds: number): Promise<MinuteCount[]> {
+    const { rows } = await this.pool.query<{ size: string | null }>(
+      'SELECT max(idx) + 1 AS size FROM tlog_entries',
+    );
+    return minuteCounts(sinceSeconds, Date.now() / 1000, Number(rows[0]?.size ?? 0), async (seconds) => {
+      const found = await this.pool.query<{ idx: string }>(
+        'SELECT idx FROM tlog_entries WHERE integrated_time >= $1 ORDER BY integrated_time, idx LIMIT 1',
+        [seconds],
+      );
+      return found.rows[0] ? Number(found.rows[0].idx) : undefined;
+    });
+  }
+
+  async recentCheckpoints(limit: number): Promise<StoredCheckpoint[]> {
+    const { rows } = await this.pool.query<{ size: string; root_hash: Buffer; note: string }>(
+      'SELECT size, root_hash, note FROM tlog_checkpoints ORDER BY size DESC LIMIT $1',
+      [limit],
+    );
+    return rows.map((r) => ({ size: Number(r.size), rootHash: r.root_hash, note: r.note }));
   }
 
   getNodeHashes(nodes: readonly NodeId[]): Promise<Buffer[]> {
@@ -256,6 +291,41 @@ export class PostgresLogStorage implements LogStorage {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+const MIGRATION_CHUNK = 2000;
+
+/**
+ * Brings an existing database up to this version's indexes (run under the schema lock, once): integrated
+ * times indexed, and search keys added since its entries were logged, read back from the bodies.
+ */
+async function migratePostgresLog(pool: pg.Pool): Promise<void> {
+  await pool.query(
+    'CREATE INDEX IF NOT EXISTS tlog_entries_integrated_time ON tlog_entries (integrated_time, idx)',
+  );
+  const version = await pool.query<{ value: string }>(
+    "SELECT value FROM tlog_meta WHERE key = 'search_keys'",
+  );
+  if (version.rows[0]?.value === SEARCH_KEYS_VERSION) return;
+  for (let after = -1; ; ) {
+    const { rows } = await pool.query<{ idx: string; body: Buffer }>(
+      'SELECT idx, body FROM tlog_entries WHERE idx > $1 ORDER BY idx LIMIT $2',
+      [after, MIGRATION_CHUNK],
+    );
+    if (rows.length === 0) break;
+    const keys = rows.flatMap((r) => storedBodySearchKeys(r.body).map((key) => ({ key, idx: r.idx })));
+    if (keys.length > 0) {
+      await pool.query(
+        'INSERT INTO tlog_search (key, idx) SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING',
+        [keys.map((k) => k.key), keys.map((k) => k.idx)],
+      );
+    }
+    after = Number((rows.at(-1) as { idx: string }).idx);
+  }
+  await pool.query(
+    "INSERT INTO tlog_meta (key, value) VALUES ('search_keys', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+    [SEARCH_KEYS_VERSION],
+  );
 }
 
 /** The URL without its password, for messages. */

@@ -12,6 +12,7 @@ import {
   sha256,
 } from '../core/index.js';
 import { loadPublicKeyPem, publicKeyPem } from '../crypto/index.js';
+import { registerConsoleLogRoutes } from './console-routes.js';
 import { acceptProposedEntry } from './kinds.js';
 import type { TransparencyLog } from './log.js';
 import { createTlogMetrics } from './metrics.js';
@@ -158,6 +159,7 @@ export function buildTlogApp(log: TransparencyLog, options: TlogServerOptions = 
   );
 
   registerTileRoutes(app, log);
+  registerConsoleLogRoutes(app, log);
   return app;
 }
 

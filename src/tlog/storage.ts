@@ -43,6 +43,53 @@ export interface StoredCheckpoint {
   note: string;
 }
 
+/** One page of a search: indexes below `before` (all when absent), newest first, at most `limit`. */
+export interface SearchPage {
+  before?: number;
+  limit: number;
+}
+
+/** How many entries were integrated in one minute (`minute`: Unix seconds / 60, floored). */
+export interface MinuteCount {
+  minute: number;
+  count: number;
+}
+
+/** The longest window counted: a day of minutes (each costs an index seek). */
+export const MAX_MINUTES = 24 * 60;
+
+/**
+ * Entries per minute from where each minute starts in the log. Indexes are given in integration order and
+ * a log stamps its batches in that order, so a minute's count is the first index at or after its end minus
+ * the first at or after its start: one index seek per minute, whatever the rate, instead of counting rows
+ * (a clock stepped back can only make a count too small, never negative).
+ */
+export async function minuteCounts(
+  sinceSeconds: number,
+  nowSeconds: number,
+  size: number,
+  firstIndexFrom: (seconds: number) => Promise<number | undefined>,
+): Promise<MinuteCount[]> {
+  const last = Math.floor(nowSeconds / 60);
+  const first = Math.max(Math.floor(sinceSeconds / 60), last - MAX_MINUTES);
+  const starts: number[] = [];
+  for (let minute = first; minute <= last + 1; minute++) {
+    starts.push(minute > last ? size : ((await firstIndexFrom(minute * 60)) ?? size));
+  }
+  const counts: MinuteCount[] = [];
+  for (let i = 0; i + 1 < starts.length; i++) {
+    const count = Math.max(0, (starts[i + 1] as number) - (starts[i] as number));
+    if (count > 0) counts.push({ minute: first + i, count });
+  }
+  return counts;
+}
+
+/**
+ * Which search keys the stored index holds. 2: certificates' `issuer:` keys, and the identities of
+ * certificates in Rekor v2 entries. A store opened at a lower version fills them in for the entries it has.
+ */
+export const SEARCH_KEYS_VERSION = '2';
+
 export interface Batch {
   entries: StoredEntry[];
   nodes: { node: NodeId; hash: Buffer }[];
@@ -60,6 +107,12 @@ export interface LogStorage extends NodeHashReader {
   loggedLeafHashes(leafHashes: readonly Buffer[]): Promise<Set<string>>;
   /** Indexes of entries filed under a search key. */
   search(key: string): Promise<number[]>;
+  /** A page of the indexes filed under a search key, newest first (answered from the index, no scan). */
+  searchPage(key: string, page: SearchPage): Promise<number[]>;
+  /** Entries integrated per minute since `sinceSeconds` (Unix), oldest minute first; quiet minutes absent. */
+  entriesPerMinute(sinceSeconds: number): Promise<MinuteCount[]>;
+  /** The newest `limit` checkpoints, newest first. */
+  recentCheckpoints(limit: number): Promise<StoredCheckpoint[]>;
   /** Durable when the promise resolves (the database has synced the transaction). */
   appendBatch(batch: Batch): Promise<void>;
   close(): Promise<void>;

@@ -11,11 +11,14 @@
 import { createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { BoundedMap, messageOf, SigilError, sha256 } from '../core/index.js';
 import { assertSupportedKey } from '../crypto/index.js';
+import { certificateSearchKeys } from './entry-keys.js';
 
 export interface VerifierKey {
   key: KeyObject;
   /** The search key Rekor files the entry under: `key:` + SHA-256 of the SubjectPublicKeyInfo DER. */
   fingerprint: string;
+  /** For a certificate: its identity search keys (`email:`, `subject:`, `issuer:`); none for a bare key. */
+  identityKeys: string[];
 }
 
 /** Distinct bare keys remembered (per thread); the least recently used goes first. */
@@ -52,7 +55,11 @@ export function verifierKey(raw: Buffer, labelledCertificate: boolean, path: str
     // OpenSSL reads a certificate and ignores what follows it; Go's x509 (rekor-tiles) refuses trailing data.
     if (certificate.raw.length !== raw.length)
       reject(`${path} has ${raw.length - certificate.raw.length} bytes after its certificate`);
-    return { key, fingerprint: `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}` };
+    return {
+      key,
+      fingerprint: `key:${sha256(key.export({ type: 'spki', format: 'der' })).toString('hex')}`,
+      identityKeys: certificateSearchKeys(certificate),
+    };
   }
   // OpenSSL also takes trailing bytes after a SubjectPublicKeyInfo, and compressed EC points, both of which
   // Go's x509 (rekor-tiles) refuses, and either would let one key be logged under many byte strings. So the
@@ -63,7 +70,7 @@ export function verifierKey(raw: Buffer, labelledCertificate: boolean, path: str
   });
   if (!canonical.equals(raw))
     reject(`${path} is not in DER SubjectPublicKeyInfo form (trailing bytes, or a compressed EC point)`);
-  const found = { key, fingerprint: `key:${sha256(raw).toString('hex')}` };
+  const found = { key, fingerprint: `key:${sha256(raw).toString('hex')}`, identityKeys: [] };
   cache.set(cacheKey, found);
   return found;
 }

@@ -8,8 +8,10 @@ import {
   createAdmissionMetrics,
   createAdmissionServer,
   createWebhookTls,
+  DEFAULT_DECISION_CAPACITY,
   DEFAULT_WEBHOOK_CERT_DAYS,
   type DecisionCache,
+  DecisionLog,
   type FailurePolicy,
   MemoryDecisionCache,
   PolicyWatcher,
@@ -134,7 +136,9 @@ export function registerAdmissionCommands(program: Command): void {
       'after',
       `
 Endpoints: POST /validate, /mutate (and Kyverno's /validate/fail, /validate/ignore, /mutate/fail,
-/mutate/ignore), GET /health/liveness, /health/readiness, /metrics.
+/mutate/ignore), GET /health/liveness, /health/readiness, /metrics; for the web console (sigil console
+serve --admission-url), read-only: GET /api/v1/console/admissions (the newest ${DEFAULT_DECISION_CAPACITY} decisions,
+?namespace= &policy= &result=allowed|denied), /api/v1/console/admissions/<uid>, /api/v1/console/policyreports.
 
 With a Kubernetes API (in a pod, or --kubeconfig / KUBECONFIG with a token, client-certificate-data or
 certificate-authority-data; exec plugins and auth providers are not supported):
@@ -215,8 +219,10 @@ Examples:
           })
         : undefined;
       if (kube) info(`Kubernetes API at ${kube.connection.server} (${kube.connection.source})`);
+      const decisionLog = new DecisionLog();
       const server = createAdmissionServer({
         tls,
+        decisionLog,
         evaluate: policyEvaluator(
           () => watcher.state.policies,
           context,
@@ -225,6 +231,7 @@ Examples:
             // --dry-run=server) only under that promise: a dry run leaves no report behind.
             if (request.dryRun) return;
             const report = reportFor(request, results);
+            decisionLog.report(report);
             // Kyverno names reports by the resource's UID: without one there is nothing to name it by yet.
             if (reports && report.scope) reports.submit(report);
             if (!opts.reportDir) return;

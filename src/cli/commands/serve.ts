@@ -94,6 +94,7 @@ export function registerServeCommands(program: Command): void {
     .option('--oidc-port <port>', 'dev OIDC issuer port', '8080')
     .option('--tsa-port <port>', 'timestamp authority port', '3030')
     .option('--tuf-port <port>', 'TUF repository port (the mirror for initialize)', '8088')
+    .option('--console-port <port>', 'web console port (read-only, at /ui/)', '9000')
     .option(
       '--rekor-api-version <n>',
       'log API named in signing_config.json: 1 (Rekor v1, SETs) or 2 (Rekor v2, times from the TSA)',
@@ -133,6 +134,7 @@ Examples:
             oidc: Number(opts.oidcPort),
             tsa: Number(opts.tsaPort),
             tuf: Number(opts.tufPort),
+            console: Number(opts.consolePort),
           },
           onTufRefresh: reportTufRefresh,
           rekorApiVersion: parseApiVersion(opts.rekorApiVersion),
@@ -159,6 +161,7 @@ Examples:
           info(`trusted root        ${stack.trustedRootPath}`);
           info(`signing config      ${stack.signingConfigPath}`);
           info(`TUF mirror          ${stack.urls.tuf}  (root: ${stack.tufRootPath})`);
+          info(`web console         ${stack.urls.console}`);
         }
         warn(DEV_ISSUER_WARNING);
         closeOnSignal(stack.close);
@@ -340,6 +343,7 @@ interface ServeOptions extends HsmOptions {
   oidcPort: string;
   tsaPort: string;
   tufPort: string;
+  consolePort: string;
   rekorApiVersion: string;
   caConfig?: string;
   output: 'text' | 'json';

@@ -1,0 +1,3 @@
+export * from './predicates.js';
+export * from './server.js';
+export * from './supply-chain.js';
