@@ -131,7 +131,8 @@ export type Attestor =
       roots?: string;
       additionalExtensions: Record<string, string>;
     } & SignatureAttestor)
-  | ({ kind: 'certificate'; cert?: string; certChain?: string } & SignatureAttestor)
+  /** `notary`: the certificates a Notation signature must chain to (an ImageValidatingPolicy's notary). */
+  | ({ kind: 'certificate'; cert?: string; certChain?: string; notary?: boolean } & SignatureAttestor)
   | { kind: 'nested'; set: AttestorSet }
   /** A fixed verdict (policy-controller's `static` authority): passes, or fails with `message`. */
   | { kind: 'static'; pass: boolean; message?: string }

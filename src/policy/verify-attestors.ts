@@ -126,7 +126,8 @@ async function verifyEntry(
   ctx: VerifierContext,
 ): Promise<AttestationContent[]> {
   if (entry.kind === 'nested') return (await verifySet(entry.set, image, target, ctx)).attestations;
-  if (ctx.notary && entry.kind !== 'static') return verifyNotaryEntry(entry, image, target, ctx);
+  const notary = ctx.notary || (entry.kind === 'certificate' && entry.notary === true);
+  if (notary && entry.kind !== 'static') return verifyNotaryEntry(entry, image, target, ctx);
   if (entry.kind === 'unsupported') throw new SigilError('UNSUPPORTED', `${entry.what} are not supported`);
   if (entry.kind === 'invalid') throw new SigilError('BAD_PEM', entry.reason);
   if (entry.kind === 'static') {

@@ -15,7 +15,12 @@ import {
   kmsSigner,
 } from '../../src/crypto/index.js';
 import { parseReference, pushTestImage, RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
-import { type EvaluationOptions, evaluateResource, readClusterImagePolicy } from '../../src/policy/index.js';
+import {
+  type EvaluationOptions,
+  evaluateResource,
+  readClusterImagePolicy,
+  readImageValidatingPolicy,
+} from '../../src/policy/index.js';
 import { startTestRegistry } from '../helpers/embedded-registry.js';
 import { type KmsServer, localKmsPeer, startLocalKms } from '../helpers/kms-servers.js';
 import { podRequest, verifyImagesPolicy } from '../helpers/kyverno-policy.js';
@@ -68,6 +73,37 @@ describe('policies with KMS keys (local-kms)', { skip: peer.skip }, () => {
       options,
     );
 
+  const imageValidating = (image: string) =>
+    evaluateResource(
+      podRequest([image]),
+      {
+        policies: [
+          readImageValidatingPolicy(
+            {
+              apiVersion: 'policies.kyverno.io/v1alpha1',
+              kind: 'ImageValidatingPolicy',
+              metadata: { name: 'kms' },
+              spec: {
+                matchConstraints: {
+                  resourceRules: [
+                    { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] },
+                  ],
+                },
+                attestors: [
+                  { name: 'kms', cosign: { key: { kms: KEY }, ctlog: { insecureIgnoreTlog: true } } },
+                ],
+                validations: [
+                  { expression: 'images.containers.all(i, verifyImageSignatures(i, [attestors.kms]) > 0)' },
+                ],
+              },
+            },
+            'kms-ivpol.yaml: document 1',
+          ),
+        ],
+      },
+      options,
+    );
+
   before(async () => {
     server = await startLocalKms(peer.path);
     // The policy engine reads the KMS's credentials from its own environment, as Kyverno's pod does.
@@ -95,11 +131,14 @@ describe('policies with KMS keys (local-kms)', { skip: peer.skip }, () => {
     await server?.stop();
   });
 
-  it("Kyverno keys.kms and the policy-controller's key.kms admit what the KMS key signed", async () => {
+  it("Kyverno keys.kms, the policy-controller's key.kms and an ImageValidatingPolicy's cosign.key.kms admit what the KMS key signed", async () => {
     const kyvernoOutcome = await kyverno(kmsSigned);
     assert.equal(kyvernoOutcome.allowed, true, kyvernoOutcome.message);
     const cipOutcome = await policyController(kmsSigned);
     assert.equal(cipOutcome.allowed, true, cipOutcome.message);
+    const celOutcome = await imageValidating(kmsSigned);
+    assert.equal(celOutcome.allowed, true, celOutcome.results[0]?.message);
+    assert.equal((await imageValidating(otherSigned)).allowed, false);
   });
 
   it('the cached KMS key never verifies a signature made by another key', async () => {

@@ -203,18 +203,23 @@ describe('ImageValidatingPolicy on the engine', () => {
   });
 
   it('what sigil cannot honour loads with a warning naming the field and fails closed', async () => {
-    const notary = policy({ attestors: [{ name: 'key', notary: { certs: { value: 'pem' } } }] });
+    const notary = policy({
+      attestors: [{ name: 'key', notary: { certs: { value: 'pem' }, tsaCerts: { value: 'pem' } } }],
+    });
     assert.match(
       notary.warnings.join('\n'),
-      /spec\.attestors\[0\]\.notary: Notary attestors are not supported/,
+      /spec\.attestors\[0\]\.notary\.tsaCerts: notary TSA certificates are not supported/,
     );
     const outcome = await evaluateResource(podRequest([signed]), { policies: [notary] }, mutate);
     assert.equal(outcome.allowed, false);
-    const kms = policy({ attestors: [{ name: 'key', cosign: { key: { kms: 'awskms:///alias/x' } } }] });
+    const kms = policy({ attestors: [{ name: 'key', cosign: { key: { kms: 'gitlab://project' } } }] });
     assert.match(
       kms.warnings.join('\n'),
-      /spec\.attestors\[0\]\.cosign\.key\.kms: KMS keys are not supported/,
+      /spec\.attestors\[0\]\.cosign\.key\.kms: KMS keys of this scheme are not supported/,
     );
+    // The KMS schemes sigil reads (awskms, gcpkms, azurekms, hashivault) load as KMS key attestors.
+    const aws = policy({ attestors: [{ name: 'key', cosign: { key: { kms: 'awskms:///alias/x' } } }] });
+    assert.deepEqual(aws.warnings, []);
   });
 
   it('compile errors name the policy file, the field and the column', () => {

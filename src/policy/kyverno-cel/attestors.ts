@@ -1,12 +1,13 @@
 /**
- * ImageValidatingPolicy attestors onto the model's attestors. A cosign attestor with a key, keyless
- * identities or certificates maps cleanly; what does not (KMS keys, key or certificate expressions, TUF
- * roots, trusted roots, TSA chains, tag prefixes, Notary certificates until sigil verifies Notation in
- * policies) becomes an attestor that fails, with a load warning naming the field.
+ * ImageValidatingPolicy attestors onto the model's attestors. A cosign attestor with a key (PEM or KMS),
+ * keyless identities or certificates maps cleanly, and so does a notary attestor's certificates (verified
+ * as Kyverno's type: Notary verifies them); what does not (key or certificate expressions, TUF roots,
+ * trusted roots, TSA chains, tag prefixes, notary TSA certificates) becomes an attestor that fails, with a
+ * load warning naming the field.
  */
 import { messageOf, SigilError } from '../../core/index.js';
 import { parseSignatureRepository } from '../../cosign/index.js';
-import { loadPublicKeyPem, publicKeyPemBlocks, requireCertificates } from '../../crypto/index.js';
+import { isKmsUri, loadPublicKeyPem, publicKeyPemBlocks, requireCertificates } from '../../crypto/index.js';
 import type { Attestor, CtlogSettings, TlogSettings } from '../model.js';
 import type { IvpolAttestor } from './schema.js';
 
@@ -17,12 +18,16 @@ export function readAttestor(doc: IvpolAttestor, at: string, warnings: string[])
     );
     return { kind: 'unsupported', what };
   };
-  if (doc.notary) return unsupported('notary', 'Notary attestors');
+  if (doc.notary) return readNotaryAttestor(doc.notary, at, warnings, unsupported);
   const c = doc.cosign;
   if (!c) return unsupported('cosign', 'attestors without cosign or notary settings');
   const refused = (
     [
-      [c.key?.kms, 'cosign.key.kms', 'KMS keys'],
+      [
+        c.key?.kms && !isKmsUri(c.key.kms) ? c.key.kms : undefined,
+        'cosign.key.kms',
+        'KMS keys of this scheme',
+      ],
       [c.key?.expression, 'cosign.key.expression', 'key expressions'],
       [
         c.certificate?.cert?.expression ?? c.certificate?.certChain?.expression,
@@ -56,6 +61,7 @@ export function readAttestor(doc: IvpolAttestor, at: string, warnings: string[])
   try {
     if (tlog.publicKey) loadPublicKeyPem(tlog.publicKey, `${at}.cosign.ctlog.rekorPubKey`);
     if (ctlog.publicKey) loadPublicKeyPem(ctlog.publicKey, `${at}.cosign.ctlog.ctLogPubKey`);
+    if (c.key?.kms) return { kind: 'kmsKey', ref: c.key.kms, ...common };
     if (c.key?.data !== undefined) {
       const pems = publicKeyPemBlocks(c.key.data);
       if (pems.length === 0) throw new SigilError('BAD_PEM', `${at}.cosign.key.data: no PEM public key`);
@@ -102,6 +108,37 @@ export function readAttestor(doc: IvpolAttestor, at: string, warnings: string[])
     return { kind: 'invalid', reason: messageOf(err) };
   }
   return unsupported('cosign', 'cosign attestors without key, keyless or certificate');
+}
+
+/**
+ * `notary.certs`: the certificates a Notation signature must chain to, a one-store trust as Kyverno's
+ * type: Notary builds from `certificates.cert` (the verifier context's `notary` flag routes it there).
+ */
+function readNotaryAttestor(
+  notary: NonNullable<IvpolAttestor['notary']>,
+  at: string,
+  warnings: string[],
+  unsupported: (field: string, what: string) => Attestor,
+): Attestor {
+  if (notary.tsaCerts !== undefined) return unsupported('notary.tsaCerts', 'notary TSA certificates');
+  if (notary.certs?.expression !== undefined) {
+    return unsupported('notary.certs.expression', 'certificate expressions');
+  }
+  const certs = notary.certs?.value;
+  if (!certs) return unsupported('notary.certs', 'notary attestors without certificates');
+  try {
+    requireCertificates(certs, `${at}.notary.certs`);
+  } catch (err) {
+    warnings.push(`${messageOf(err)} (images it checks will fail)`);
+    return { kind: 'invalid', reason: messageOf(err) };
+  }
+  return {
+    kind: 'certificate',
+    cert: certs,
+    notary: true,
+    tlog: { ignore: true },
+    ctlog: { ignoreSct: true },
+  };
 }
 
 function repository(value: string, where: string) {
