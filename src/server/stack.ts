@@ -25,6 +25,7 @@ import { type DevTokenRequest, startDevIssuer } from '../oidc/index.js';
 import { logKeyPath, startTlog } from '../tlog/index.js';
 import { loadOrCreateTsaMaterial, startTsa, TIMESTAMP_PATH } from '../tsa/index.js';
 import { type RefreshReport, serveTrust } from '../tuf/index.js';
+import { parseTrustedRoot } from '../verify/index.js';
 import { startConsole } from './console/index.js';
 
 export interface StackOptions {
@@ -165,6 +166,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       port: port('console'),
       tlogUrl: tlog.url,
       registry: { address: registry.address, client: new RegistryClient({}) },
+      trustedRoot: parseTrustedRoot(rootBytes, trustedRootPath),
     });
     closers.push(consoleServer.close);
     return {

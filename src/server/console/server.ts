@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { listenUrl, loadFastify, messageOf, SigilError } from '../../core/index.js';
 import {
@@ -17,6 +18,7 @@ import {
   type RegistryClient,
 } from '../../oci/index.js';
 import { imageSupplyChain } from './supply-chain.js';
+import { parseVerifyQuestion, verifyForConsole } from './verify-image.js';
 
 export interface ConsoleOptions {
   host: string;
@@ -27,6 +29,8 @@ export interface ConsoleOptions {
   upstreamCa?: string;
   /** The registry images are looked up in (host[:port]) and the client that reads it. */
   registry?: { address: string; client: RegistryClient };
+  /** The deployment's trust, for "what would sigil verify say" with an identity (keyless). */
+  trustedRoot?: TrustedRoot;
   /** The admission webhook's base URL (https://), for its recent decisions and PolicyReports. */
   admissionUrl?: string;
   /** Serve HTTPS with this pair (the same TLS as the API beside it). */
@@ -42,6 +46,9 @@ export interface RunningConsole {
 }
 
 export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../../dist/ui/', import.meta.url));
+
+/** A PEM key or an identity fits many times over; nothing larger is read. */
+const VERIFY_BODY_LIMIT = 16 * 1024;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -108,6 +115,7 @@ export function buildConsoleApp(options: ConsoleOptions): FastifyInstance {
     tlog: true,
     registry: options.registry?.address ?? null,
     admission: options.admissionUrl !== undefined,
+    keyless: options.trustedRoot !== undefined,
   }));
 
   /** GET `path` of `base` with the request's query, answered as the upstream answered. */
@@ -177,6 +185,19 @@ export function buildConsoleApp(options: ConsoleOptions): FastifyInstance {
     if (!registry)
       return reply.status(404).send({ error: 'no registry configured (sigil console serve --registry)' });
     return imageSupplyChain(registry.client, registryReference(registry.address, query(request).ref ?? ''));
+  });
+  // The one POST: a question (a pasted key or identity), answered and forgotten. Small bodies only.
+  app.post('/ui/api/verify', { bodyLimit: VERIFY_BODY_LIMIT }, async (request, reply) => {
+    const registry = options.registry;
+    if (!registry)
+      return reply.status(404).send({ error: 'no registry configured (sigil console serve --registry)' });
+    const question = parseVerifyQuestion(request.body);
+    return verifyForConsole(
+      registry.client,
+      registryReference(registry.address, question.ref),
+      question,
+      options.trustedRoot,
+    );
   });
   return app;
 }

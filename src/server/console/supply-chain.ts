@@ -1,7 +1,8 @@
 /**
  * An image's supply chain as the console shows it: digest, platforms, the signatures of its `.sig`
  * artifact (who signed: certificate identity and issuer, or a key; where it is logged), the attestations
- * of its `.att` artifact by predicate type with their predicates summarised, and its OCI 1.1 referrers.
+ * of its `.att` artifact by predicate type with their predicates summarised, its Notation signatures and
+ * its OCI 1.1 referrers.
  * Read from the registry with sigil's own OCI and cosign code; nothing here is verified: the log entry
  * links and `sigil verify` do that.
  */
@@ -29,6 +30,7 @@ import {
   type Repository,
 } from '../../oci/index.js';
 import { certificateIdentity } from '../../verify/index.js';
+import { type NotationSignature, notationSignatures } from './notation-signatures.js';
 import { type PredicateSummary, summarizePredicate } from './predicates.js';
 
 export interface Signer {
@@ -50,6 +52,8 @@ export interface ImageSupplyChain {
   platforms: { platform: string; digest: string }[];
   signatures: Signer[];
   attestations: (Signer & { predicateType: string; summary: PredicateSummary })[];
+  /** The Notary Project signatures among its OCI referrers. */
+  notation: NotationSignature[];
   referrers: { kind: string; reference: string }[];
   /** Parts that could not be read, one line each (the rest is still shown). */
   problems: string[];
@@ -91,6 +95,7 @@ export async function imageSupplyChain(client: RegistryClient, reference: string
     platforms,
     signatures: signatures.map((layer) => signerOf(layer, problems)),
     attestations: [],
+    notation: await notationSignatures(client, { ...pinned, digest }, problems),
     referrers: [],
     problems,
   };
