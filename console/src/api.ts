@@ -1,4 +1,4 @@
-/** The console's read-only API (same origin, /ui/api/): JSON GETs, errors as one line. */
+/** The console's read-only API (same origin, /ui/api/): JSON GETs (and one question POSTed), errors as one line. */
 
 export class ApiError extends Error {
   constructor(
@@ -16,7 +16,21 @@ export async function getJson<T>(
   const url = new URL(`api/${path}`, document.baseURI);
   for (const [name, value] of Object.entries(query))
     if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
-  const response = await fetch(url, { headers: { accept: 'application/json' } });
+  return answer<T>(await fetch(url, { headers: { accept: 'application/json' } }));
+}
+
+/** POSTs a JSON question (nothing is stored by the server: it is answered and forgotten). */
+export async function postJson<T>(path: string, body: object): Promise<T> {
+  return answer<T>(
+    await fetch(new URL(`api/${path}`, document.baseURI), {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+async function answer<T>(response: Response): Promise<T> {
   const text = await response.text();
   let json: unknown;
   try {
@@ -42,6 +56,8 @@ export interface ConsoleConfig {
   tlog: boolean;
   registry: string | null;
   admission: boolean;
+  /** The console has a trusted root: identities can be checked. */
+  keyless: boolean;
 }
 
 export interface EntrySummary {

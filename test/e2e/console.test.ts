@@ -3,7 +3,9 @@
  * stack with a keyless-signed and attested image, `sigil admission serve` deciding two pods, and
  * `sigil console serve` in front of them. The log search finds the entry, the entry page verifies its
  * inclusion proof and checkpoint in the browser, a body altered in the database is shown not verified with
- * the reason, and the denied pod's decision is explained. Screenshots of each page go to docs/console/.
+ * the reason, and the denied pod's decision is explained. The image page shows the image's Notation
+ * signature beside its cosign ones and answers "would sigil verify accept it?" for a key and an identity.
+ * Screenshots of each page go to docs/console/.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -15,11 +17,13 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import type { Digest } from '../../src/core/index.js';
+import { generateKeyPair } from '../../src/crypto/index.js';
 import { formatReference, parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
 import { type RunningStack, startStack } from '../../src/server/index.js';
 import { startAdmissionServe, startSigilServer } from '../helpers/admission-serve.js';
 import { type Browser, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { sigil, workDir } from '../helpers/cli.js';
+import { notationHome } from '../helpers/notation.js';
 import { freePort } from '../helpers/ports.js';
 import { selfSignedCertificate } from '../helpers/tls.js';
 
@@ -106,6 +110,16 @@ describe('web console in Chromium', { skip }, () => {
       { cwd: dir },
     );
     assert.equal(attested.code, 0, attested.stderr);
+    // A second, key-made cosign signature (logged) and a Notary Project signature (COSE envelope).
+    const env = { COSIGN_PASSWORD: '' };
+    assert.equal((await sigil(['generate-key-pair'], { cwd: dir, env })).code, 0);
+    const keySigned = await sigil(['sign', '--key', 'cosign.key', '--yes', image], { cwd: dir, env });
+    assert.equal(keySigned.code, 0, keySigned.stderr);
+    const notation = await notationHome('notation');
+    const generated = await notation.sigil('cert', 'generate-test', '--default', 'wabbit-networks.io');
+    assert.equal(generated.code, 0, generated.stderr);
+    const notarized = await notation.sigil('sign', '--signature-format', 'cose', image);
+    assert.equal(notarized.code, 0, notarized.stderr);
 
     // The webhook: images under org/ must carry a keyless signature from org/app's release workflow.
     await mkdir(join(dir, 'policies'));
@@ -170,6 +184,8 @@ spec:
         admissionUrl,
         '--upstream-cacert',
         'tls.crt',
+        '--trusted-root',
+        join('.sigil', 'trusted_root.json'),
         '--addr',
         `127.0.0.1:${consolePort}`,
       ]),
@@ -251,15 +267,57 @@ spec:
     await shot('health');
   });
 
-  it("shows the image's signatures and its SBOM attestation", async () => {
+  it("shows the image's cosign and Notation signatures and its SBOM attestation", async () => {
     await page.goto(`${consoleUrl}#/image?ref=${encodeURIComponent('org/app:v1')}`);
-    await page.getByRole('heading', { name: /Signatures \(1\)/ }).waitFor();
+    await page.getByRole('heading', { name: /Signatures \(2\)/ }).waitFor();
     const text = (await page.locator('main').textContent()) ?? '';
     assert.ok(text.includes(digest));
     assert.ok(text.includes(IDENTITY));
+    assert.ok(text.includes('a key (no certificate)'));
     assert.ok(text.includes('https://spdx.dev/Document'));
     assert.ok(text.includes('openssl') && text.includes('3.0.15'));
+    const notary = page.getByRole('table', { name: /Notary Project signatures \(1\)/ });
+    const row = (await notary.locator('tbody tr').textContent()) ?? '';
+    assert.match(row, /^COSE PS256notary\.x509\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    assert.ok(row.includes('CN=wabbit-networks.io,O=Notary,L=Seattle,ST=WA,C=US'), row);
+  });
+
+  const verifyWith = async (question: { key: string } | { identity: string; issuer: string }) => {
+    await page.goto(`${consoleUrl}#/image?ref=${encodeURIComponent('org/app:v1')}`);
+    if ('key' in question) {
+      await page.getByLabel('Public key (PEM)').fill(question.key);
+    } else {
+      await page.getByLabel(/a certificate identity and OIDC issuer/).check();
+      await page.getByLabel('Certificate identity', { exact: true }).fill(question.identity);
+      await page.getByLabel('OIDC issuer', { exact: true }).fill(question.issuer);
+    }
+    await page.getByRole('button', { name: 'Verify' }).click();
+    const verdict = page.getByTestId('verify-verdict');
+    await verdict.waitFor();
+    return (await verdict.textContent()) ?? '';
+  };
+
+  it('says what sigil verify would say with the right key and with another key', async () => {
+    const otherKey = generateKeyPair().publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    assert.match(
+      await verifyWith({ key: otherKey }),
+      /^✘ not verified: no matching signatures for 127\.0\.0\.1:\d+\/org\/app@sha256:[0-9a-f]{64}: signature 1 \(sha256:[0-9a-f]+\): .+/,
+    );
+    const key = readFileSync(join(dir, 'cosign.pub'), 'utf8');
+    assert.equal(await verifyWith({ key }), '✔ verified by the given key');
     await shot('image');
+  });
+
+  it('says what sigil verify would say with a certificate identity, matching or not', async () => {
+    const issuer = stack.issuers['github-actions'];
+    assert.equal(
+      await verifyWith({ identity: IDENTITY, issuer }),
+      `✔ verified by ${IDENTITY} (issuer ${issuer})`,
+    );
+    const other = 'https://github.com/org/app/.github/workflows/other.yml@refs/heads/main';
+    const refused = await verifyWith({ identity: other, issuer });
+    assert.match(refused, /^✘ not verified: no matching signatures for .+/);
+    assert.ok(refused.includes(other), refused);
   });
 
   it('explains the denied pod', async () => {

@@ -75,7 +75,7 @@ describe('console server', () => {
     );
     assert.equal((await app.inject({ method: 'POST', url: '/ui/api/log/entries' })).statusCode, 404);
     const config = (await app.inject({ url: '/ui/api/config' })).json();
-    assert.deepEqual(config, { tlog: true, registry: '127.0.0.1:1', admission: false });
+    assert.deepEqual(config, { tlog: true, registry: '127.0.0.1:1', admission: false, keyless: false });
     const admissions = await app.inject({ url: '/ui/api/admissions' });
     assert.equal(admissions.statusCode, 404);
     assert.match(admissions.json().error, /--admission-url/);
@@ -93,6 +93,31 @@ describe('console server', () => {
     });
     assert.equal(other.statusCode, 400);
     assert.match(other.json().error, /reads images from 127\.0\.0\.1:1 only, not evil\.example/);
+  });
+
+  it('checks a verify question before touching the registry, and reads small bodies only', async () => {
+    const ask = (payload: unknown) =>
+      app.inject({ method: 'POST', url: '/ui/api/verify', payload: payload as object });
+    const cases: [unknown, RegExp][] = [
+      [{ ref: 'org/app:v1' }, /give a public key, or a certificate identity and OIDC issuer/],
+      [{ ref: 'org/app:v1', key: 'k', identity: 'i', issuer: 'o' }, /not both/],
+      [{ ref: 'org/app:v1', key: 42 }, /key must be a string/],
+      [{ ref: 'org/app:v1', key: 'not a pem' }, /public key/],
+      [{ ref: 'org/app:v1', identity: 'me@example.com' }, /--certificate-oidc-issuer .* is required/],
+      [
+        { ref: 'org/app:v1', identity: 'me@example.com', issuer: 'https://oidc.example' },
+        /no trusted root for keyless verification \(sigil console serve --trusted-root\)/,
+      ],
+      [{ ref: 'evil.example/org/app:v1', key: 'k' }, /reads images from 127\.0\.0\.1:1 only/],
+    ];
+    for (const [payload, error] of cases) {
+      const answer = await ask(payload);
+      assert.equal(answer.statusCode, 400, JSON.stringify(payload));
+      assert.match(answer.json().error, error);
+    }
+    const huge = await ask({ ref: 'org/app:v1', key: 'x'.repeat(20_000) });
+    assert.equal(huge.statusCode, 413);
+    assert.equal((await app.inject({ url: '/ui/api/verify' })).statusCode, 404, 'no GET');
   });
 
   it('says the front end is not built rather than failing to start', async () => {

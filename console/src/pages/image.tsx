@@ -1,9 +1,13 @@
-/** An image's supply chain: digest, platforms, who signed it, its attestations by predicate type, referrers. */
+/**
+ * An image's supply chain: digest, platforms, who signed it (cosign and Notation), its attestations by
+ * predicate type, referrers, and what `sigil verify` would say with a chosen key or identity.
+ */
 import { useState } from 'preact/hooks';
 import { getJson } from '../api.js';
 import { useLoad } from '../hooks.js';
 import { link, navigate } from '../router.js';
 import { Fields, Show, Time } from '../ui.js';
+import { VerifyForm } from './image-verify.js';
 
 interface Signer {
   identity?: string;
@@ -25,6 +29,19 @@ type Summary =
   | { kind: 'provenance'; provenance: Record<string, string> }
   | { kind: 'other' };
 
+interface NotationSignature {
+  digest: string;
+  format: 'JWS' | 'COSE';
+  signingScheme: string;
+  signatureAlgorithm: string;
+  signingTime: string;
+  expiry?: string;
+  subject: string;
+  issuer: string;
+  certificateExpiry: string;
+  timestamp?: string;
+}
+
 interface SupplyChain {
   reference: string;
   digest: string;
@@ -32,6 +49,7 @@ interface SupplyChain {
   platforms: { platform: string; digest: string }[];
   signatures: Signer[];
   attestations: (Signer & { predicateType: string; summary: Summary })[];
+  notation: NotationSignature[];
   referrers: { kind: string; reference: string }[];
   problems: string[];
 }
@@ -89,6 +107,8 @@ function Chain(props: { reference: string }) {
           ) : (
             <SignerTable signers={chain.signatures} />
           )}
+          {chain.notation.length > 0 && <NotationTable signatures={chain.notation} />}
+          <VerifyForm reference={chain.reference} />
           <h2>Attestations ({chain.attestations.length})</h2>
           {chain.attestations.length === 0 && (
             <p class="warn">No attestations (no SBOM, provenance or scan attached).</p>
@@ -165,6 +185,45 @@ function SignerTable(props: { signers: Signer[] }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+const isoTime = (iso: string) => <Time seconds={Date.parse(iso) / 1000} />;
+
+function NotationTable(props: { signatures: NotationSignature[] }) {
+  return (
+    <>
+      <h2 id="notation-title">Notary Project signatures ({props.signatures.length})</h2>
+      <p>Read, not verified: a trust policy decides (sigil notation verify).</p>
+      <table aria-labelledby="notation-title">
+        <thead>
+          <tr>
+            <th scope="col">Envelope</th>
+            <th scope="col">Signing scheme</th>
+            <th scope="col">Signed</th>
+            <th scope="col">Expires</th>
+            <th scope="col">Certificate subject</th>
+            <th scope="col">Certificate issuer</th>
+            <th scope="col">Timestamp</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.signatures.map((s) => (
+            <tr key={s.digest} title={s.digest}>
+              <td>
+                {s.format} {s.signatureAlgorithm}
+              </td>
+              <td>{s.signingScheme}</td>
+              <td>{isoTime(s.signingTime)}</td>
+              <td>{s.expiry ? isoTime(s.expiry) : 'never'}</td>
+              <td>{s.subject}</td>
+              <td>{s.issuer}</td>
+              <td>{s.timestamp ?? 'none'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 

@@ -5,7 +5,6 @@
  * verifying: a trust policy decides that (`sigil notation verify`).
  */
 import { type Digest, messageOf } from '../../core/index.js';
-import type { ImageReference, RegistryClient } from '../../oci/index.js';
 import {
   COSE_ENVELOPE,
   fetchSignature,
@@ -13,6 +12,7 @@ import {
   parseEnvelope,
   timestampView,
 } from '../../notation/index.js';
+import type { ImageReference, RegistryClient } from '../../oci/index.js';
 
 export interface NotationSignature {
   /** The signature manifest's digest. */

@@ -91,7 +91,10 @@ export function buildConsoleApp(options: ConsoleOptions): FastifyInstance {
       error instanceof SigilError &&
       ['BAD_INPUT', 'BAD_REFERENCE', 'BAD_KEY', 'BAD_PEM'].includes(error.code);
     const missing = error instanceof SigilError && /NOT_FOUND/.test(error.code);
-    return reply.status(bad ? 400 : missing ? 404 : 502).send({ error: messageOf(error) });
+    // Fastify's own refusals of a request (too large, not JSON) keep their 4xx status.
+    const refused = (error as { statusCode?: number }).statusCode;
+    const status = bad ? 400 : missing ? 404 : refused && refused >= 400 && refused < 500 ? refused : 502;
+    return reply.status(status).send({ error: messageOf(error) });
   });
 
   const sendAsset = (reply: FastifyReply, name: string) => {

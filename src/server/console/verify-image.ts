@@ -59,15 +59,16 @@ export async function verifyForConsole(
     ? { publicKey: loadPublicKeyPem(question.key, 'public key') }
     : {
         keyless: {
-          root: requireRoot(trustedRoot),
           policy: compileIdentityPolicy({
             ...(question.identity ? { identity: question.identity } : {}),
             ...(question.issuer ? { issuer: question.issuer } : {}),
           }),
+          root: requireRoot(trustedRoot),
           ignoreTlog: question.ignoreTlog,
         },
       };
-  const logs = trustedRoot && trustedRoot.tlogs.length > 0 ? trustedRootLogKeys(trustedRoot, 'trusted root') : [];
+  const logs =
+    trustedRoot && trustedRoot.tlogs.length > 0 ? trustedRootLogKeys(trustedRoot, 'trusted root') : [];
   try {
     const result = await verifyImage({
       client,
