@@ -118,7 +118,23 @@ describe('web console in Chromium', { skip }, () => {
     const notation = await notationHome('notation');
     const generated = await notation.sigil('cert', 'generate-test', '--default', 'wabbit-networks.io');
     assert.equal(generated.code, 0, generated.stderr);
-    const notarized = await notation.sigil('sign', '--signature-format', 'cose', image);
+    // Countersigned by the stack's TSA, whose root is the last certificate of its chain.
+    const tsaChain = readFileSync(join(dir, '.sigil', 'tsa', 'chain.pem'), 'utf8');
+    const tsaRoot = join(notation.dir, 'tsa-root.pem');
+    await writeFile(
+      tsaRoot,
+      `-----BEGIN CERTIFICATE-----${tsaChain.split('-----BEGIN CERTIFICATE-----').pop()}`,
+    );
+    const notarized = await notation.sigil(
+      'sign',
+      '--signature-format',
+      'cose',
+      '--timestamp-url',
+      `${stack.urls.tsa}/api/v1/timestamp`,
+      '--timestamp-root-cert',
+      tsaRoot,
+      image,
+    );
     assert.equal(notarized.code, 0, notarized.stderr);
 
     // The webhook: images under org/ must carry a keyless signature from org/app's release workflow.
@@ -280,6 +296,7 @@ spec:
     const row = (await notary.locator('tbody tr').textContent()) ?? '';
     assert.match(row, /^COSE PS256notary\.x509\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
     assert.ok(row.includes('CN=wabbit-networks.io,O=Notary,L=Seattle,ST=WA,C=US'), row);
+    assert.match(row, /\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z, \d{4}-.+Z\]$/, 'the TSA countersignature');
   });
 
   const verifyWith = async (question: { key: string } | { identity: string; issuer: string }) => {
