@@ -47,9 +47,15 @@ function first<T>(items: T[]): T {
   return item;
 }
 
-/** A validity period that ended the moment it started. */
+/**
+ * A validity period that ended a second before the original start (moved an hour back, so the period is
+ * well formed). A second, not the same instant: a log entry's integrated time has whole seconds, and one
+ * made within the second the log was set up would otherwise fall exactly on the end.
+ */
 function end(validity: Validity): void {
-  validity.end = validity.start;
+  const start = Date.parse(validity.start);
+  validity.start = new Date(start - 3_600_000).toISOString();
+  validity.end = new Date(start - 1_000).toISOString();
 }
 
 const artifacts = [Buffer.from('first artifact\n'), Buffer.from('second artifact\n')];
