@@ -7,6 +7,7 @@ export * from './ct-encoding.js';
 export * from './ct-log.js';
 export * from './embedded-sct.js';
 export * from './identity.js';
+export * from './kms-ca.js';
 export * from './material.js';
 export * from './profile.js';
 export * from './request.js';

@@ -2,13 +2,16 @@
  * The CA's key material on disk: a self-signed root, an intermediate that issues the short-lived
  * certificates, the intermediate's private key, and the key of the CA's certificate-transparency log.
  * `sigil ca init` creates it once; servers load it. With a PKCS#11 token (Fulcio's pkcs11ca) the token's
- * key is a self-signed root that issues directly, and its certificate is kept on the token.
+ * key is a self-signed root that issues directly, and its certificate is kept on the token; with a KMS key
+ * (Fulcio's kmsca) likewise, its chain kept in a file of its own.
  */
 import { type KeyObject, X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodePemBlocks, encodePem, SigilError, writeFileAtomic } from '../core/index.js';
 import { generateKeyPair, importPrivateKeyPem, keySigner, type Signer } from '../crypto/index.js';
+import { type KmsCa, readKmsCaChain } from './kms-ca.js';
 import type { TokenCa } from './token-ca.js';
 import { type DistinguishedName, draftCertificate, namedIssuer } from './x509.js';
 
@@ -78,19 +81,26 @@ export async function createCaMaterial(
   };
 }
 
+/** Where the CA's issuing key is held when it is not a file in the data directory. */
+export type HeldCaKey = TokenCa | KmsCa;
+
+const isKms = (held: HeldCaKey | undefined): held is KmsCa => held !== undefined && 'kind' in held;
+
+const privatePem = (key: KeyObject) => encodePem('PRIVATE KEY', key.export({ type: 'pkcs8', format: 'der' }));
+
 /**
  * Writes new material into `dir`; refuses to overwrite an existing CA. With `token` (Fulcio's createca)
  * the token key becomes a self-signed root whose certificate is stored on the token and copied to
- * chain.pem; no CA key is written to disk, and serving needs the same token.
+ * chain.pem; no CA key is written to disk, and serving needs the same token. With a KMS key the same,
+ * the root written to its chain file.
  */
 export async function initCaMaterial(
   dir: string,
   organization = 'sigil',
-  token?: TokenCa,
+  token?: HeldCaKey,
 ): Promise<CaMaterial> {
   await mkdir(dir, { recursive: true });
-  const privatePem = (key: KeyObject) =>
-    encodePem('PRIVATE KEY', key.export({ type: 'pkcs8', format: 'der' }));
+  if (isKms(token)) return initKmsCaMaterial(dir, organization, token);
   let material: CaMaterial;
   if (token) {
     if (token.certificate()) {
@@ -111,15 +121,33 @@ export async function initCaMaterial(
       exclusive: true,
     });
   }
-  await writeFileAtomic(join(dir, FILES.chain), material.chain.map((cert) => cert.toString()).join(''));
+  await writeFileAtomic(join(dir, FILES.chain), chainPem(material.chain));
   return material;
 }
 
+const chainPem = (chain: X509Certificate[]) => chain.map((cert) => cert.toString()).join('');
+
 /**
- * Loads the CA in `dir`; with `token` the issuing key and its certificate are the token's (the CT log key
- * still comes from `dir`).
+ * The KMS key certified as a self-signed root, written to its chain file; a chain file already there (one
+ * from your own PKI, say) is kept once it checks out, and only the CT log key is created.
  */
-export async function loadCaMaterial(dir: string, token?: TokenCa): Promise<CaMaterial> {
+async function initKmsCaMaterial(dir: string, organization: string, kms: KmsCa): Promise<CaMaterial> {
+  const existing = existsSync(kms.chainPath) ? issuingChecked(await kmsChain(kms)) : undefined;
+  const chain = existing ?? [
+    new X509Certificate(await rootCertificate(organization, kms.signer, new Date())),
+  ];
+  const ctLogKey = generateKeyPair('ecdsa-p256').privateKey;
+  // The CT log key first: an existing CA in `dir` stops init before the chain file is touched.
+  await writeFileAtomic(join(dir, FILES.ctLogKey), privatePem(ctLogKey), { mode: 0o600, exclusive: true });
+  if (!existing) await writeFileAtomic(kms.chainPath, chainPem(chain), { exclusive: true });
+  return { chain, signer: kms.signer, ctLogKey };
+}
+
+/**
+ * Loads the CA in `dir`; with `token` the issuing key and its certificate are the token's, with a KMS key
+ * the chain is its chain file's (the CT log key still comes from `dir`).
+ */
+export async function loadCaMaterial(dir: string, token?: HeldCaKey): Promise<CaMaterial> {
   const read = async (name: string) => {
     const path = join(dir, name);
     try {
@@ -129,11 +157,24 @@ export async function loadCaMaterial(dir: string, token?: TokenCa): Promise<CaMa
     }
   };
   const ctLogKeyFile = await read(FILES.ctLogKey);
-  const { chain, signer, keySource, chainSource } = token ? tokenChain(token) : await fileChain(read);
+  const { chain, signer, keySource, chainSource } = isKms(token)
+    ? await kmsChain(token)
+    : token
+      ? tokenChain(token)
+      : await fileChain(read);
+  return {
+    chain: issuingChecked({ chain, signer, keySource, chainSource }),
+    signer,
+    ctLogKey: importPrivateKeyPem(ctLogKeyFile.text, ctLogKeyFile.path),
+  };
+}
+
+/** The chain, once its first certificate is known to be the issuing key's. */
+function issuingChecked({ chain, signer, keySource, chainSource }: IssuingChain): X509Certificate[] {
   if (!chain[0]?.publicKey.equals(signer.publicKey)) {
     throw new SigilError('BAD_KEY', `${keySource} is not the key of the first certificate in ${chainSource}`);
   }
-  return { chain, signer, ctLogKey: importPrivateKeyPem(ctLogKeyFile.text, ctLogKeyFile.path) };
+  return chain;
 }
 
 interface IssuingChain {
@@ -157,6 +198,15 @@ function tokenChain(token: TokenCa): IssuingChain {
     signer: token.signer,
     keySource: 'the token key',
     chainSource: token.describe,
+  };
+}
+
+async function kmsChain(kms: KmsCa): Promise<IssuingChain> {
+  return {
+    chain: await readKmsCaChain(kms),
+    signer: kms.signer,
+    keySource: `the KMS key ${kms.uri}`,
+    chainSource: kms.chainPath,
   };
 }
 

@@ -3,7 +3,7 @@
  * turns a TimeStampReq into a TimeStampResp. Certificates follow what sigstore's verifiers require of
  * a TSA: the leaf is an end entity whose only extended key usage is id-kp-timeStamping, marked critical.
  */
-import { createPrivateKey, createPublicKey, type KeyObject, webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, webcrypto, X509Certificate } from 'node:crypto';
 import type { Certificate } from '@peculiar/asn1-x509';
 import {
   decodePemBlocks,
@@ -13,7 +13,7 @@ import {
   messageOf,
   SigilError,
 } from '../core/index.js';
-import { loadX509 } from '../crypto/index.js';
+import { keySigner, loadX509, type Signer } from '../crypto/index.js';
 import type { HashName } from './oids.js';
 import { OID } from './oids.js';
 import { parseTimestampRequest } from './request.js';
@@ -37,13 +37,48 @@ const P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export async function createTsaMaterial(options: TsaMaterialOptions = {}): Promise<TsaMaterial> {
+  const leafKeys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
+  const chainPem = await tsaChain(leafKeys.publicKey, options);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey);
+  return { chainPem, keyPem: encodePem('PRIVATE KEY', new Uint8Array(pkcs8)) };
+}
+
+const WEBCRYPTO_CURVES: Record<string, string> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+};
+
+/**
+ * A chain (PEM, leaf first) for a timestamping key held elsewhere, a KMS key: its leaf certified by a new
+ * root whose private key is dropped once it has signed, so nothing else can ever be issued under it.
+ */
+export async function createTsaChain(
+  publicKey: KeyObject,
+  options: TsaMaterialOptions = {},
+): Promise<string> {
+  const namedCurve = WEBCRYPTO_CURVES[publicKey.asymmetricKeyDetails?.namedCurve ?? ''];
+  if (publicKey.asymmetricKeyType !== 'ec' || !namedCurve) {
+    throw new SigilError('BAD_KEY', 'TSA signing key must be ECDSA P-256, P-384 or P-521');
+  }
+  const leafKey = await webcrypto.subtle.importKey(
+    'spki',
+    publicKey.export({ type: 'spki', format: 'der' }),
+    { name: 'ECDSA', namedCurve },
+    true,
+    ['verify'],
+  );
+  return tsaChain(leafKey, options);
+}
+
+/** A P-256 root and the timestamping leaf it issues for `leafKey`, as PEM, leaf first. */
+async function tsaChain(leafKey: webcrypto.CryptoKey, options: TsaMaterialOptions): Promise<string> {
   const commonName = options.commonName ?? 'sigil timestamp authority';
   const organization = options.organization ?? 'sigil';
   const notBefore = new Date(Date.now() - CLOCK_SKEW_MS);
   const notAfter = new Date(notBefore.getTime() + (options.validityDays ?? 3650) * 86_400_000);
   const x509 = loadX509();
   const rootKeys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
-  const leafKeys = await webcrypto.subtle.generateKey(P256, true, ['sign', 'verify']);
 
   const root = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerialHex(),
@@ -64,24 +99,21 @@ export async function createTsaMaterial(options: TsaMaterialOptions = {}): Promi
     issuer: root.subjectName,
     notBefore,
     notAfter,
-    publicKey: leafKeys.publicKey,
+    publicKey: leafKey,
     signingKey: rootKeys.privateKey,
     signingAlgorithm: P256,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([OID.timeStamping], true),
-      await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(leafKey),
       await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
     ],
   });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey);
-  return {
-    chainPem:
-      encodePem('CERTIFICATE', new Uint8Array(leaf.rawData)) +
-      encodePem('CERTIFICATE', new Uint8Array(root.rawData)),
-    keyPem: encodePem('PRIVATE KEY', new Uint8Array(pkcs8)),
-  };
+  return (
+    encodePem('CERTIFICATE', new Uint8Array(leaf.rawData)) +
+    encodePem('CERTIFICATE', new Uint8Array(root.rawData))
+  );
 }
 
 /** A positive serial of 16 random bytes (hex, top bit clear so it needs no sign octet). */
@@ -93,13 +125,21 @@ function randomSerialHex(): string {
 
 export interface LoadTsaOptions {
   chainPem: string;
-  keyPem: string;
+  /** The leaf's key as PKCS#8 PEM, unless `heldKey` holds it elsewhere (a KMS key). */
+  keyPem?: string;
+  heldKey?: HeldTsaKey;
   /** TSA policy stamped into each TSTInfo; sigstore's default unless given. */
   policy?: string;
   /** With certReq, include the issuing certificates as well as the leaf (default: leaf only, as sigstore). */
   includeChain?: boolean;
   /** The clock; tests pass a fixed one. */
   now?: () => Date;
+}
+
+/** The timestamping key in a KMS: its signer, and its URI for messages. */
+export interface HeldTsaKey {
+  signer: Signer;
+  describe: string;
 }
 
 export interface Tsa {
@@ -114,13 +154,13 @@ export function loadTsa(options: LoadTsaOptions): Tsa {
   const [leaf, ...issuers] = chain;
   if (!leaf) throw new SigilError('BAD_CERTIFICATE', 'TSA certificate chain is empty');
   checkLeaf(leaf);
-  const privateKey = loadKey(options.keyPem, leaf.node);
+  const keySigner = leafSigner(options, leaf.node);
   const signer: TokenSigner = {
     leaf: leaf.parsed,
     leafDer: leaf.der,
     issuers: issuers.map((cert) => cert.parsed),
-    privateKey,
-    ...signatureAlgorithm(privateKey),
+    sign: (data) => keySigner.sign(data),
+    ...signatureAlgorithm(keySigner.publicKey),
   };
   const policy = options.policy ?? OID.sigstorePolicy;
   const now = options.now ?? (() => new Date());
@@ -207,18 +247,22 @@ function checkLeaf(leaf: ChainCertificate): void {
   }
 }
 
-function loadKey(keyPem: string, leaf: X509Certificate): KeyObject {
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(keyPem);
-  } catch (err) {
-    throw new SigilError('BAD_KEY', `TSA signing key: ${messageOf(err)}`);
+function leafSigner({ keyPem, heldKey }: LoadTsaOptions, leaf: X509Certificate): Signer {
+  let signer: Signer;
+  if (heldKey) {
+    signer = heldKey.signer;
+  } else {
+    try {
+      signer = keySigner(createPrivateKey(keyPem ?? ''));
+    } catch (err) {
+      throw new SigilError('BAD_KEY', `TSA signing key: ${messageOf(err)}`);
+    }
   }
-  const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
-  if (!spki(createPublicKey(privateKey)).equals(spki(leaf.publicKey))) {
-    throw new SigilError('BAD_KEY', 'TSA signing key does not match the leaf certificate of the chain');
+  if (!signer.publicKey.equals(leaf.publicKey)) {
+    const which = heldKey ? `TSA signing key ${heldKey.describe}` : 'TSA signing key';
+    throw new SigilError('BAD_KEY', `${which} does not match the leaf certificate of the chain`);
   }
-  return privateKey;
+  return signer;
 }
 
 const ECDSA: Record<string, { hash: HashName; signatureOid: string }> = {

@@ -1,6 +1,8 @@
 /** RFC 3161 timestamp authority (sigstore timestamp-authority API), its HTTP routes, and a client. */
 export {
+  createTsaChain,
   createTsaMaterial,
+  type HeldTsaKey,
   type LoadTsaOptions,
   loadTsa,
   type Tsa,
@@ -15,7 +17,7 @@ export {
   type TimestampInfo,
   timestampEndpoint,
 } from './client.js';
-export { loadOrCreateTsaMaterial } from './material-files.js';
+export { loadOrCreateTsaChain, loadOrCreateTsaMaterial } from './material-files.js';
 export { createTsaMetrics, type TsaMetrics } from './metrics.js';
 export { type HashName, hashByOid, OID } from './oids.js';
 export { encodeTimestampRequest, type TimestampRequestFields } from './request.js';

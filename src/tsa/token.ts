@@ -6,7 +6,7 @@
  * The layout is what @sigstore/core's RFC3161Timestamp reads by position: one SignerInfo, identified by
  * issuer and serial number, with signed attributes present.
  */
-import { createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Attribute } from '@peculiar/asn1-cms';
 import type { Certificate } from '@peculiar/asn1-x509';
 
@@ -31,7 +31,8 @@ export interface TokenSigner {
   leafDer: Uint8Array;
   /** Issuing certificates above the leaf, for `includeChain`. */
   issuers: Certificate[];
-  privateKey: KeyObject;
+  /** Signs the DER signed attributes with the leaf's key (a key file's, or a KMS key's). */
+  sign(data: Buffer): Promise<Buffer>;
   /** The digest of the signer's signature algorithm (ecdsa-with-SHA256 → sha256). */
   hash: HashName;
   signatureOid: string;
@@ -44,11 +45,11 @@ export interface TokenOptions {
   includeChain: boolean;
 }
 
-export function buildTimestampResponse(
+export async function buildTimestampResponse(
   request: TimestampRequest,
   signer: TokenSigner,
   options: TokenOptions,
-): Buffer {
+): Promise<Buffer> {
   const { AsnConvert, OctetString } = loadAsn1Schema();
   const {
     CertificateChoices,
@@ -81,7 +82,7 @@ export function buildTimestampResponse(
   );
 
   const attributes = signedAttributes(tstInfo, signer);
-  const signature = sign(signer.hash, derSetOf(attributes.map((a) => a.der)), signer.privateKey);
+  const signature = await signer.sign(derSetOf(attributes.map((a) => a.der)));
   const signerInfo = new SignerInfo({
     version: 1, // issuerAndSerialNumber sid (RFC 5652 5.3)
     sid: new SignerIdentifier({

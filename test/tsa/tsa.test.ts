@@ -4,11 +4,7 @@
  * @sigstore/sign's TSA witness and openssl speak to it unchanged; the HTTP routes refuse bad requests.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { PKIFreeText, PKIStatus, PKIStatusInfo, TimeStampResp } from '@peculiar/asn1-tsp';
@@ -27,6 +23,7 @@ import {
   startTsa,
   type TsaMaterial,
 } from '../../src/tsa/index.js';
+import { assertOpensslVerifiesTimestamp, hasOpenssl } from '../helpers/openssl-ts.js';
 
 const ARTIFACT = Buffer.from('release artifact v1.2.3\n');
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
@@ -390,49 +387,11 @@ describe('tsa', () => {
     });
   });
 
-  const openssl = spawnSync('openssl', ['version']).status === 0;
-  it('interop with openssl ts: its query is answered and its verifier accepts the reply', {
-    skip: !openssl,
-  }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sigil-tsa-'));
-    const path = (name: string) => join(dir, name);
-    await writeFile(path('data'), ARTIFACT);
-    await writeFile(path('chain.pem'), material.chainPem);
-    await writeFile(path('root.pem'), material.chainPem.split(/(?<=-----END CERTIFICATE-----\n)/)[1] ?? '');
-    const query = spawnSync('openssl', [
-      'ts',
-      '-query',
-      '-data',
-      path('data'),
-      '-sha256',
-      '-cert',
-      '-out',
-      path('q.tsq'),
-    ]);
-    assert.equal(query.status, 0, query.stderr.toString());
-    const response = await post(await readFile(path('q.tsq')));
-    assert.equal(response.status, 200);
-    await writeFile(path('r.tsr'), Buffer.from(await response.arrayBuffer()));
-    const verify = spawnSync('openssl', [
-      'ts',
-      '-verify',
-      '-queryfile',
-      path('q.tsq'),
-      '-in',
-      path('r.tsr'),
-      '-CAfile',
-      path('root.pem'),
-      '-untrusted',
-      path('chain.pem'),
-    ]);
-    assert.match(verify.stdout.toString(), /Verification: OK/, verify.stderr.toString());
-
-    async function post(body: Buffer): Promise<Response> {
-      return fetch(`${running.url}/api/v1/timestamp`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/timestamp-query' },
-        body,
-      });
-    }
-  });
+  it(
+    'interop with openssl ts: its query is answered and its verifier accepts the reply',
+    {
+      skip: !hasOpenssl(),
+    },
+    () => assertOpensslVerifiesTimestamp(running.url, ARTIFACT, material.chainPem),
+  );
 });

@@ -5,16 +5,13 @@ import {
   type CaMaterial,
   CertificateAuthority,
   type CtLog,
-  crypto11Ca,
   ctLogClient,
-  DEFAULT_HSM_KEY_LABEL,
   embeddedCtLog,
   type IssuerConfig,
   initCaMaterial,
   loadCaMaterial,
   parseFulcioConfig,
   startCa,
-  type TokenCa,
   TokenVerifier,
 } from '../../ca/index.js';
 import { callService, readUserFile, SigilError } from '../../core/index.js';
@@ -23,40 +20,22 @@ import { DEV_IDENTITY_KINDS, type DevIdentityKind, startDevIssuer } from '../../
 import { startStack } from '../../server/index.js';
 import { PostgresLogStorage } from '../../tlog/index.js';
 import { parseAddress, parseHttpUrl } from '../address.js';
+import {
+  addCaKeyOptions,
+  addHsmOptions,
+  type CaKeyOptions,
+  type HsmOptions,
+  heldCaKey,
+  tokenCa,
+} from '../ca-key-options.js';
 import { parseOutput } from '../options.js';
 import { info, printResult, warn } from '../output.js';
 import { action } from '../run.js';
 import { closeOnSignal } from '../serving.js';
 import { reportTufRefresh } from './tuf.js';
 
-interface HsmOptions {
-  pkcs11ConfigPath?: string;
-  hsmCarootId?: string;
-  hsmKeyLabel: string;
-}
-
-/** Fulcio's pkcs11ca flags: the CA key and certificate on a PKCS#11 token instead of files. */
-function addHsmOptions(command: Command): Command {
-  return command
-    .option(
-      '--pkcs11-config-path <file>',
-      'crypto11 JSON config of the token holding the CA key (Path, TokenLabel or SlotNumber, Pin)',
-    )
-    .option('--hsm-caroot-id <id>', 'CKA_ID of the CA certificate on that token (the bytes of this string)')
-    .option('--hsm-key-label <label>', 'label of the CA key pair on that token', DEFAULT_HSM_KEY_LABEL);
-}
-
-function tokenCa(opts: HsmOptions): TokenCa | undefined {
-  if (opts.pkcs11ConfigPath === undefined && opts.hsmCarootId === undefined) return undefined;
-  if (opts.pkcs11ConfigPath === undefined || opts.hsmCarootId === undefined) {
-    throw new SigilError('BAD_INPUT', '--pkcs11-config-path and --hsm-caroot-id go together');
-  }
-  return crypto11Ca(opts.pkcs11ConfigPath, opts.hsmCarootId, opts.hsmKeyLabel);
-}
-
-interface CaServeOptions extends HsmOptions {
+interface CaServeOptions extends CaKeyOptions {
   addr: string;
-  dataDir: string;
   config: string;
   ctLogUrl?: string;
   ctLogPublicKey?: string;
@@ -169,7 +148,7 @@ Examples:
     );
 
   const ca = program.command('ca').description('The certificate authority (Fulcio v2 API) alone');
-  addHsmOptions(ca.command('init'))
+  addCaKeyOptions(ca.command('init'))
     .description('Create the CA: root, intermediate, their keys, and the CT log key')
     .option('--data-dir <dir>', 'where the CA files are written', './.sigil/ca')
     .option('--organization <name>', 'organization name in the CA certificates', 'sigil')
@@ -180,17 +159,20 @@ Examples:
   sigil ca init --data-dir ./.sigil/ca --organization "Example Corp"
   # as fulcio createca: the token key labelled PKCS11CA becomes the root; its certificate is stored on
   # the token under ID 99 (and copied to chain.pem); no CA key is written to disk
-  sigil ca init --pkcs11-config-path crypto11.conf --hsm-caroot-id 99`,
+  sigil ca init --pkcs11-config-path crypto11.conf --hsm-caroot-id 99
+  # as Fulcio's kmsca: the KMS key becomes the root (it never leaves the KMS); its certificate goes to
+  # chain.pem (a chain already there, e.g. from your own PKI, is checked and kept)
+  sigil ca init --kms-resource awskms:///alias/sigil-ca --kms-cert-chain-path ./.sigil/ca/chain.pem`,
     )
     .action(
-      action(async (opts: { dataDir: string; organization: string } & HsmOptions) => {
-        const material = await initCaMaterial(opts.dataDir, opts.organization, tokenCa(opts));
+      action(async (opts: { organization: string } & CaKeyOptions) => {
+        const material = await initCaMaterial(opts.dataDir, opts.organization, await heldCaKey(opts));
         info(
           `CA created in ${opts.dataDir}: ${material.chain.map((cert) => cert.subject.replace(/\n/g, ', ')).join(' <- ')}`,
         );
       }),
     );
-  addHsmOptions(ca.command('serve'))
+  addCaKeyOptions(ca.command('serve'))
     .description('Issue short-lived code-signing certificates for OIDC identities')
     .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5555')
     .option('--data-dir <dir>', 'the CA files (sigil ca init)', './.sigil/ca')
@@ -232,6 +214,8 @@ issuer-url, client-id, type, spiffe-trust-domain, subject-domain, ci-provider, .
 Example:
   sigil ca serve --addr 0.0.0.0:5555 --data-dir ./.sigil/ca --config fulcio-config.json
   sigil ca serve --config fulcio-config.yaml --pkcs11-config-path crypto11.conf --hsm-caroot-id 99
+  sigil ca serve --config fulcio-config.json --kms-resource awskms:///alias/sigil-ca \\
+    --kms-cert-chain-path ./.sigil/ca/chain.pem
   sigil ca serve --config fulcio-config.json --ct-log-url http://ctlog.internal --ct-log-public-key ctlog.pub
   sigil ca serve --config fulcio-config.json --ct-log-database postgres://sigil@db.internal/sigil_ct   (on several hosts)`,
     )
@@ -241,7 +225,7 @@ Example:
         if (opts.ctLogUrl && opts.ctLogDatabase) {
           throw new SigilError('BAD_INPUT', '--ct-log-url and --ct-log-database exclude each other');
         }
-        const material = await loadCaMaterial(opts.dataDir, tokenCa(opts));
+        const material = await loadCaMaterial(opts.dataDir, await heldCaKey(opts));
         const ownLog = opts.ctLogUrl ? undefined : await ownCtLog(opts, material);
         const ctLog = ownLog ?? externalCtLog(opts);
         const authority = new CertificateAuthority(

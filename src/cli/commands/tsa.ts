@@ -5,12 +5,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readUserFile, SigilError } from '../../core/index.js';
+import { kmsSigner } from '../../crypto/index.js';
 import {
   CERTCHAIN_PATH,
+  type LoadTsaOptions,
+  loadOrCreateTsaChain,
   loadOrCreateTsaMaterial,
   startTsa,
   TIMESTAMP_PATH,
-  type TsaMaterial,
 } from '../../tsa/index.js';
 import { parseAddress } from '../address.js';
 import { info } from '../output.js';
@@ -22,6 +24,9 @@ interface TsaServeOptions {
   dataDir: string;
   certificateChain?: string;
   key?: string;
+  timestampSigner: string;
+  kmsKeyResource?: string;
+  certificateChainPath?: string;
 }
 
 export function registerTsaCommands(program: Command): void {
@@ -42,6 +47,19 @@ export function registerTsaCommands(program: Command): void {
       'PEM chain of the timestamping certificate, leaf first (with --key)',
     )
     .option('--key <file>', "PEM private key of the chain's leaf (with --certificate-chain)")
+    .option(
+      '--timestamp-signer <kind>',
+      "where the timestamping key is, as timestamp-authority's flag: file (the above) or kms",
+      'file',
+    )
+    .option(
+      '--kms-key-resource <uri>',
+      'with --timestamp-signer kms: the key, awskms://, gcpkms://, azurekms:// or hashivault:// (ECDSA)',
+    )
+    .option(
+      '--certificate-chain-path <file>',
+      'with --timestamp-signer kms: PEM chain of that key, leaf first (made for the key if missing; default: <data-dir>/chain.pem)',
+    )
     .addHelpText(
       'after',
       `
@@ -50,6 +68,9 @@ Without --certificate-chain and --key, a key and a self-signed chain are made in
 Examples:
   sigil tsa serve --addr 0.0.0.0:3004 --data-dir /var/lib/sigil/tsa
   sigil tsa serve --certificate-chain chain.pem --key tsa-key.pem
+  # the key in a KMS (never leaves it); a chain for it is made at --certificate-chain-path if missing
+  sigil tsa serve --timestamp-signer kms --kms-key-resource awskms:///alias/sigil-tsa \\
+    --certificate-chain-path ./.sigil/tsa/chain.pem
   curl -s http://127.0.0.1:3004/api/v1/timestamp/certchain`,
     )
     .action(
@@ -64,7 +85,17 @@ Examples:
     );
 }
 
-async function tsaMaterial(opts: TsaServeOptions): Promise<TsaMaterial> {
+async function tsaMaterial(opts: TsaServeOptions): Promise<LoadTsaOptions> {
+  if (opts.timestampSigner === 'kms') return kmsTsaMaterial(opts);
+  if (opts.timestampSigner !== 'file') {
+    throw new SigilError('BAD_INPUT', `--timestamp-signer ${opts.timestampSigner}: expected file or kms`);
+  }
+  if (opts.kmsKeyResource !== undefined || opts.certificateChainPath !== undefined) {
+    throw new SigilError(
+      'BAD_INPUT',
+      '--kms-key-resource and --certificate-chain-path need --timestamp-signer kms',
+    );
+  }
   if (opts.certificateChain === undefined && opts.key === undefined)
     return loadOrCreateTsaMaterial(opts.dataDir);
   if (opts.certificateChain === undefined || opts.key === undefined) {
@@ -73,5 +104,21 @@ async function tsaMaterial(opts: TsaServeOptions): Promise<TsaMaterial> {
   return {
     chainPem: readUserFile(opts.certificateChain, '--certificate-chain').toString('utf8'),
     keyPem: readUserFile(opts.key, '--key').toString('utf8'),
+  };
+}
+
+/** timestamp-authority's kms signer: the chain's leaf must be the KMS key's (checked by loadTsa). */
+async function kmsTsaMaterial(opts: TsaServeOptions): Promise<LoadTsaOptions> {
+  if (opts.kmsKeyResource === undefined) {
+    throw new SigilError('BAD_INPUT', '--timestamp-signer kms needs --kms-key-resource');
+  }
+  if (opts.certificateChain !== undefined || opts.key !== undefined) {
+    throw new SigilError('BAD_INPUT', '--timestamp-signer kms takes --certificate-chain-path, not --key');
+  }
+  const signer = await kmsSigner(opts.kmsKeyResource);
+  const chainPath = opts.certificateChainPath ?? join(opts.dataDir, 'chain.pem');
+  return {
+    chainPem: await loadOrCreateTsaChain(chainPath, signer),
+    heldKey: { signer, describe: `${opts.kmsKeyResource} (chain ${chainPath})` },
   };
 }
