@@ -84,7 +84,12 @@ describe('keyless verification caches', () => {
   const policy = (): IdentityPolicy => ({ identity, issuer: stack.issuers['github-actions'] });
   const verify = (
     json: string,
-    options: { artifact?: Buffer; trustedRoot?: TrustedRoot; identityPolicy?: IdentityPolicy } = {},
+    options: {
+      artifact?: Buffer;
+      trustedRoot?: TrustedRoot;
+      identityPolicy?: IdentityPolicy;
+      ignoreSct?: boolean;
+    } = {},
   ) =>
     verifyBlobBundle(
       {
@@ -93,6 +98,7 @@ describe('keyless verification caches', () => {
         keyless: {
           root: options.trustedRoot ?? root,
           policy: compileIdentityPolicy(options.identityPolicy ?? policy()),
+          ...(options.ignoreSct ? { ignoreSct: true } : {}),
         },
       },
       parseBlobBundle(json, 'bundle'),
@@ -160,6 +166,15 @@ describe('keyless verification caches', () => {
       end(first(json.ctlogs).publicKey.validFor);
     });
     rejects(() => verify(bundles[0] ?? '', { trustedRoot: ended }), 'BAD_CERTIFICATE', /SCT/);
+  });
+
+  it('skips the SCT check altogether with ignoreSct, as cosign --insecure-ignore-sct (even an untrusted CT log)', () => {
+    warm();
+    const withoutCtLog = rootWith((json) => {
+      json.ctlogs.splice(0);
+    });
+    rejects(() => verify(bundles[0] ?? '', { trustedRoot: withoutCtLog }), 'BAD_CERTIFICATE', /SCT/);
+    assert.ok(verify(bundles[0] ?? '', { trustedRoot: withoutCtLog, ignoreSct: true }).keyless);
   });
 
   it("refuses a log entry under a new root whose log's validity ended before the entry", () => {
