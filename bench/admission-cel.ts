@@ -7,13 +7,9 @@
  * ratio CEL / ClusterPolicy, and the five-container HTTPS ratio again from alternating rounds (the machine's
  * load drifts). The CEL path must stay within 1.5x of the JMESPath one.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createAdmissionServer, type DecisionCache, policyEvaluator } from '../src/admission/index.js';
-import { signImage } from '../src/cosign/index.js';
-import { generateKeyPair, keySigner, publicKeyPem } from '../src/crypto/index.js';
-import { parseReference, pushTestImage, RegistryClient, startRegistry } from '../src/oci/index.js';
+import { publicKeyPem } from '../src/crypto/index.js';
 import {
   DEFAULT_TAG_RESOLUTION_TTL_SECONDS,
   ImageVerifyCache,
@@ -21,9 +17,9 @@ import {
   readImageValidatingPolicy,
   TagResolutionCache,
 } from '../src/policy/index.js';
-import { dockerRegistryInstalled, startDockerRegistry } from '../test/helpers/docker-registry.js';
 import { unloggedKeyVerification, verifyImagesPolicy } from '../test/helpers/kyverno-policy.js';
 import { selfSignedCertificate } from '../test/helpers/tls.js';
+import { signedBenchImages } from './admission.js';
 import { loadFromThread } from './https-load.js';
 import { formatTiming, measure, type Timing } from './stats.js';
 
@@ -65,24 +61,7 @@ function celPolicy(pattern: string, pem: string): PolicySet {
 }
 
 export async function benchAdmissionCel(): Promise<void> {
-  const peer = dockerRegistryInstalled();
-  const registry = peer
-    ? await startDockerRegistry()
-    : await startRegistry({
-        host: '127.0.0.1',
-        port: 0,
-        dataDir: join(mkdtempSync(join(tmpdir(), 'sigil-bench-')), 'r'),
-      });
-  const where = peer ? 'distribution 2.8' : 'embedded registry';
-  const client = new RegistryClient({});
-  const key = generateKeyPair('ecdsa-p256');
-  const images: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    const image = `${registry.address}/team/app${i}:v1`;
-    await pushTestImage(client, parseReference(image), { files: { 'f.txt': `app ${i}` } });
-    await signImage({ client, signer: keySigner(key.privateKey), image: parseReference(image) });
-    images.push(image);
-  }
+  const { registry, where, client, key, images } = await signedBenchImages();
   const pattern = `${registry.address}/team/*`;
   const sets: Record<string, PolicySet> = {
     ClusterPolicy: verifyImagesPolicy('verify', [unloggedKeyVerification(pattern, key.publicKey)]),

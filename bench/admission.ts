@@ -37,7 +37,11 @@ function review(images: string[]): Record<string, unknown> {
   return body as unknown as Record<string, unknown>;
 }
 
-export async function benchAdmission(): Promise<void> {
+/**
+ * A registry (distribution 2.8 when installed, else the embedded one) holding five images signed by one
+ * key, for the admission benchmarks; `where` names the registry in their labels.
+ */
+export async function signedBenchImages() {
   const peer = dockerRegistryInstalled();
   const registry = peer
     ? await startDockerRegistry()
@@ -56,6 +60,11 @@ export async function benchAdmission(): Promise<void> {
     await signImage({ client, signer: keySigner(key.privateKey), image: parseReference(image) });
     images.push(image);
   }
+  return { registry, where, client, key, images };
+}
+
+export async function benchAdmission(): Promise<void> {
+  const { registry, where, client, key, images } = await signedBenchImages();
   const policies = verifyImagesPolicy('verify', [
     unloggedKeyVerification(`${registry.address}/team/*`, key.publicKey),
   ]);
