@@ -17,20 +17,18 @@ import { parseReference, RegistryClient, type RunningRegistry } from '../../src/
 import { sigil } from '../helpers/cli.js';
 import { pushTeamImage, startTestRegistry } from '../helpers/embedded-registry.js';
 import { NOTATION_SEED_POLICY } from '../helpers/notary-images.js';
-import { type NotationHome, notationHome, strictPolicy } from '../helpers/notation.js';
+import { assertRan, type NotationHome, notationHome, strictPolicy } from '../helpers/notation.js';
 
 describe('tree, copy and clean know Notation signatures; admission enforces type: Notary', () => {
   let registry: RunningRegistry;
   let home: NotationHome;
   const client = new RegistryClient({});
-  const ok = (result: { code: number; stdout: string; stderr: string }, what: string) =>
-    assert.equal(result.code, 0, `${what}: ${result.stdout}${result.stderr}`);
   const top = (...args: string[]) => sigil(args, { cwd: home.dir });
 
   before(async () => {
     registry = await startTestRegistry();
     home = await notationHome('notation'); // sigil alone: no notation binary is run
-    ok(await home.sigil('cert', 'generate-test', '--default', 'wabbit-networks.io'), 'generate-test');
+    assertRan(await home.sigil('cert', 'generate-test', '--default', 'wabbit-networks.io'), 'generate-test');
     await home.writePolicy([strictPolicy('wabbit-networks.io')]);
   });
   after(async () => {
@@ -40,14 +38,14 @@ describe('tree, copy and clean know Notation signatures; admission enforces type
 
   const signed = async (name: string) => {
     const image = await pushTeamImage(client, registry, name);
-    ok(await home.sigil('sign', image), 'notation sign');
+    assertRan(await home.sigil('sign', image), 'notation sign');
     return image;
   };
 
   it('tree lists the Notation signature as an OCI referrer', async () => {
     const image = await signed('tree');
     const tree = await top('tree', image);
-    ok(tree, 'tree');
+    assertRan(tree, 'tree');
     assert.match(
       tree.stdout,
       /🔗 application\/vnd\.cncf\.notary\.signature artifacts via OCI referrer: 127\.0\.0\.1:\d+\/team\/tree@sha256:[0-9a-f]{64}\n\s+└── 🍒 sha256:[0-9a-f]{64}/,
@@ -59,10 +57,10 @@ describe('tree, copy and clean know Notation signatures; admission enforces type
   it('copy carries Notation signatures, whole and with --only sig; the copies verify', async () => {
     const image = await signed('copy-source');
     const whole = `${registry.address}/copies/whole:v1`;
-    ok(await top('copy', image, whole), 'copy');
-    ok(await home.sigil('verify', whole), 'notation verify of the copy');
+    assertRan(await top('copy', image, whole), 'copy');
+    assertRan(await home.sigil('verify', whole), 'notation verify of the copy');
     const onlySig = `${registry.address}/copies/only-sig`;
-    ok(await top('copy', '--only', 'sig', image, onlySig), 'copy --only sig');
+    assertRan(await top('copy', '--only', 'sig', image, onlySig), 'copy --only sig');
     const digest = (await home.sigil('ls', image)).stdout.match(
       /team\/copy-source@(sha256:[0-9a-f]{64})/,
     )?.[1];
@@ -76,10 +74,10 @@ describe('tree, copy and clean know Notation signatures; admission enforces type
 
   it('clean --type notation removes Notation signatures; --type all (cosign artifacts) leaves them', async () => {
     const image = await signed('clean');
-    ok(await top('clean', '--type', 'all', '--force', image), 'clean --type all');
-    ok(await home.sigil('verify', image), 'still verifies after cosign-only clean');
+    assertRan(await top('clean', '--type', 'all', '--force', image), 'clean --type all');
+    assertRan(await home.sigil('verify', image), 'still verifies after cosign-only clean');
     const cleaned = await top('clean', '--type', 'notation', '--force', '--output', 'json', image);
-    ok(cleaned, 'clean --type notation');
+    assertRan(cleaned, 'clean --type notation');
     assert.equal(JSON.parse(cleaned.stdout).deleted.length, 1);
     assert.doesNotMatch((await home.sigil('ls', image)).stdout, /notary\.signature/);
     const refused = await home.sigil('verify', image);
@@ -88,10 +86,13 @@ describe('tree, copy and clean know Notation signatures; admission enforces type
   });
 
   it("admission review: the Kyverno chapter's Notary policy with a real certificate admits and denies", async () => {
-    ok(await home.sigil('cert', 'generate-test', 'acme-rockets.io'), 'generate-test (another organisation)');
+    assertRan(
+      await home.sigil('cert', 'generate-test', 'acme-rockets.io'),
+      'generate-test (another organisation)',
+    );
     const admitted = await signed('notary-admitted');
     const elsewhere = await pushTeamImage(client, registry, 'notary-elsewhere');
-    ok(await home.sigil('sign', '--key', 'acme-rockets.io', elsewhere), 'sign with the other key');
+    assertRan(await home.sigil('sign', '--key', 'acme-rockets.io', elsewhere), 'sign with the other key');
     const seed = parse(readFileSync(NOTATION_SEED_POLICY, 'utf8'));
     const verification = seed.spec.rules[0].verifyImages[0];
     verification.imageReferences = [`${registry.address}/*`];
@@ -102,7 +103,7 @@ describe('tree, copy and clean know Notation signatures; admission enforces type
     const review = async (uid: string, image: string) => {
       const request = writeReview(home.dir, uid, [image]);
       const result = await top('admission', 'review', '--policies', 'policies', '--request', request);
-      ok(result, 'admission review');
+      assertRan(result, 'admission review');
       return JSON.parse(result.stdout).response;
     };
     const allowed = await review('signed', admitted);

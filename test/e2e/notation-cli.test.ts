@@ -14,7 +14,7 @@ import { generateKeyPair, pkcs11PublicKey } from '../../src/crypto/index.js';
 import { RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { type CliResult, errorLine } from '../helpers/cli.js';
 import { pushTeamImage, startTestRegistry } from '../helpers/embedded-registry.js';
-import { type NotationHome, notationHome, strictPolicy } from '../helpers/notation.js';
+import { assertRan, type NotationHome, notationHome, strictPolicy } from '../helpers/notation.js';
 import { certifyKey } from '../helpers/notation-pki.js';
 import { peerMissing } from '../helpers/peers.js';
 import { createSoftToken, generateTokenKey, type SoftToken, softhsmAvailable } from '../helpers/softhsm.js';
@@ -23,8 +23,6 @@ describe('sigil notation (CLI)', () => {
   let registry: RunningRegistry;
   let home: NotationHome;
   const client = new RegistryClient({});
-  const ok = (result: { code: number; stdout: string; stderr: string }, what: string) =>
-    assert.equal(result.code, 0, `${what}: ${result.stdout}${result.stderr}`);
   const refused = (result: CliResult) => {
     assert.equal(result.code, 1, result.stderr);
     return errorLine(result);
@@ -34,7 +32,7 @@ describe('sigil notation (CLI)', () => {
     registry = await startTestRegistry();
     // No notation binary needed: sigil alone.
     home = await notationHome('notation');
-    ok(await home.sigil('cert', 'generate-test', '--default', 'wabbit-networks.io'), 'generate-test');
+    assertRan(await home.sigil('cert', 'generate-test', '--default', 'wabbit-networks.io'), 'generate-test');
     await home.writePolicy([strictPolicy('wabbit-networks.io')]);
   });
   after(async () => {
@@ -45,10 +43,10 @@ describe('sigil notation (CLI)', () => {
   it('signs and verifies through the referrers API; ls and inspect show the signature', async () => {
     const image = await pushTeamImage(client, registry, 'quickstart');
     const signed = await home.sigil('sign', '--signature-format', 'cose', '-e', '24h', image);
-    ok(signed, 'sign');
+    assertRan(signed, 'sign');
     assert.match(signed.stderr, /Always sign the artifact using digest/);
     const verified = await home.sigil('verify', image);
-    ok(verified, 'verify');
+    assertRan(verified, 'verify');
     assert.match(
       verified.stdout,
       /^Successfully verified signature for 127\.0\.0\.1:\d+\/team\/quickstart@sha256:[0-9a-f]{64}\n$/,
@@ -71,14 +69,14 @@ describe('sigil notation (CLI)', () => {
       /^\* wabbit-networks\.io\t.*localkeys\/wabbit-networks\.io\.key\t.*wabbit-networks\.io\.crt/m,
     );
     assert.match(refused(await home.sigil('cert', 'generate-test', 'wabbit-networks.io')), /already exists/);
-    ok(await home.sigil('cert', 'generate-test', 'second'), 'second key');
-    ok(await home.sigil('key', 'set', 'second'), 'key set');
+    assertRan(await home.sigil('cert', 'generate-test', 'second'), 'second key');
+    assertRan(await home.sigil('key', 'set', 'second'), 'key set');
     assert.match((await home.sigil('key', 'ls')).stdout, /^\* second/m);
     const certs = await home.sigil('cert', 'ls');
     assert.match(certs.stdout, /ca\twabbit-networks\.io\twabbit-networks\.io\.crt/);
     const shown = await home.sigil('cert', 'show', '-t', 'ca', '-s', 'second', 'second.crt');
     assert.match(shown.stdout, /Subject: CN=second,O=Notary,L=Seattle,ST=WA,C=US\n/);
-    ok(
+    assertRan(
       await home.sigil(
         'cert',
         'add',
@@ -90,8 +88,11 @@ describe('sigil notation (CLI)', () => {
       ),
       'cert add',
     );
-    ok(await home.sigil('cert', 'delete', '-t', 'ca', '-s', 'copies', '--all', '-y'), 'cert delete --all');
-    ok(await home.sigil('key', 'delete', 'second'), 'key delete');
+    assertRan(
+      await home.sigil('cert', 'delete', '-t', 'ca', '-s', 'copies', '--all', '-y'),
+      'cert delete --all',
+    );
+    assertRan(await home.sigil('key', 'delete', 'second'), 'key delete');
     assert.doesNotMatch((await home.sigil('key', 'ls')).stdout, /second/);
     assert.match(
       refused(await home.sigil('key', 'add', '--plugin', 'azure-kv', '--id', 'x', 'kv')),
@@ -102,8 +103,8 @@ describe('sigil notation (CLI)', () => {
 
   it('refuses with one line: untrusted signer, scope mismatch, no signature, no policy', async () => {
     const image = await pushTeamImage(client, registry, 'refusals');
-    ok(await home.sigil('cert', 'generate-test', 'stranger'), 'stranger key');
-    ok(await home.sigil('sign', '--key', 'stranger', image), 'sign with the stranger key');
+    assertRan(await home.sigil('cert', 'generate-test', 'stranger'), 'stranger key');
+    assertRan(await home.sigil('sign', '--key', 'stranger', image), 'sign with the stranger key');
     // The policy trusts ca:wabbit-networks.io only.
     assert.match(
       refused(await home.sigil('verify', image)),
@@ -132,7 +133,7 @@ describe('sigil notation (CLI)', () => {
       join(home.configDir, 'trustpolicy.oci.json'),
       JSON.stringify({ version: '1.0', trustPolicies: [strictPolicy('stranger')] }),
     );
-    ok(await home.sigil('verify', image), 'verify with trustpolicy.oci.json');
+    assertRan(await home.sigil('verify', image), 'verify with trustpolicy.oci.json');
     await rm(join(home.configDir, 'trustpolicy.oci.json'));
   });
 
@@ -170,15 +171,15 @@ describe('sigil notation (CLI)', () => {
     writeFileSync(chain, encodePem('CERTIFICATE', leafDer) + encodePem('CERTIFICATE', rootDer));
     writeFileSync(root, encodePem('CERTIFICATE', rootDer));
     const env = { SOFTHSM2_CONF: token.env.SOFTHSM2_CONF ?? '' };
-    ok(
+    assertRan(
       await home.sigilWith(env, 'key', 'add', '--key-file', uri, '--cert-file', chain, name),
       'key add pkcs11',
     );
-    ok(await home.sigil('cert', 'add', '-t', 'ca', '-s', `${name}-root`, root), 'cert add root');
+    assertRan(await home.sigil('cert', 'add', '-t', 'ca', '-s', `${name}-root`, root), 'cert add root');
     await home.writePolicy([strictPolicy(`${name}-root`)]);
     const image = await pushTeamImage(client, registry, `token-${name}`);
-    ok(await home.sigilWith(env, 'sign', '--key', name, image), 'sign with the token key');
-    ok(await home.sigil('verify', image), 'verify');
+    assertRan(await home.sigilWith(env, 'sign', '--key', name, image), 'sign with the token key');
+    assertRan(await home.sigil('verify', image), 'verify');
     assert.match((await home.sigil('inspect', image)).stdout, algorithm);
   }
 });

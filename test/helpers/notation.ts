@@ -3,9 +3,28 @@
  * HOME and XDG_CONFIG_HOME (so both read the same trustpolicy.json, truststore/ and signingkeys.json),
  * and runners for each tool in it.
  */
+import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseReference, pushTestImage, type RegistryClient } from '../../src/oci/index.js';
 import { type CliResult, runProcess, sigil, workDir } from './cli.js';
+
+/** Asserts that a run of either tool exited 0, naming `what` and showing its output otherwise. */
+export function assertRan(result: CliResult, what: string): void {
+  assert.equal(result.code, 0, `${what}: ${result.stdout}${result.stderr}`);
+}
+
+/** Pushes a small image to `<registryAddress>/<repo>:v1`; returns it by digest, as signing wants it. */
+export async function pushByDigest(
+  client: RegistryClient,
+  registryAddress: string,
+  repo: string,
+): Promise<string> {
+  const digest = await pushTestImage(client, parseReference(`${registryAddress}/${repo}:v1`), {
+    files: { 'f.txt': repo },
+  });
+  return `${registryAddress}/${repo}@${digest}`;
+}
 
 export interface NotationHome {
   dir: string;

@@ -9,14 +9,20 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requireCertificates } from '../../src/crypto/index.js';
-import { parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
+import { RegistryClient } from '../../src/oci/index.js';
 import { createTsaMaterial, type RunningTsa, startTsa } from '../../src/tsa/index.js';
 import {
   dockerRegistryInstalled,
   type PeerRegistry,
   startDockerRegistry,
 } from '../helpers/docker-registry.js';
-import { type NotationHome, notationHome, strictPolicy } from '../helpers/notation.js';
+import {
+  assertRan,
+  type NotationHome,
+  notationHome,
+  pushByDigest,
+  strictPolicy,
+} from '../helpers/notation.js';
 import {
   type Issued,
   issue,
@@ -40,21 +46,14 @@ describe('notation: timestamps and revocation, real notation CLI <-> sigil', {
   let responder: OcspResponder;
   let ca: Issued;
   const client = new RegistryClient({});
-  const ok = (result: { code: number; stdout: string; stderr: string }, what: string) =>
-    assert.equal(result.code, 0, `${what}: ${result.stdout}${result.stderr}`);
-  const push = async (repo: string) => {
-    const digest = await pushTestImage(client, parseReference(`${registry.address}/${repo}:v1`), {
-      files: { 'f.txt': repo },
-    });
-    return `${registry.address}/${repo}@${digest}`;
-  };
+  const push = (repo: string) => pushByDigest(client, registry.address, repo);
   /** A signing key in both tools' signingkeys.json: an openssl-made leaf under `ca` (PKCS#8 key). */
   const addKey = async (name: string, ocsp: string[]) => {
     const leaf = issue(home.dir, ca, name, { ...(ocsp.length ? { ocsp } : {}) });
     const key = join(home.dir, `${name}.pk8`);
     execFileSync('openssl', ['pkcs8', '-topk8', '-nocrypt', '-in', leaf.key, '-out', key]);
     execFileSync('sh', ['-c', `cat "${leaf.cert}" "${ca.cert}" > "${join(home.dir, `${name}.chain`)}"`]);
-    ok(
+    assertRan(
       await home.sigil('key', 'add', '--key-file', key, '--cert-file', join(home.dir, `${name}.chain`), name),
       'key add',
     );
@@ -76,9 +75,15 @@ describe('notation: timestamps and revocation, real notation CLI <-> sigil', {
     const tsaRoot = join(home.dir, 'tsa-root.pem');
     const root = requireCertificates(material.chainPem, 'TSA chain').at(-1);
     await writeFile(tsaRoot, root?.toString() ?? '');
-    ok(await home.notation('cert', 'add', '-t', 'tsa', '-s', 'sigil-tsa', tsaRoot), 'notation cert add tsa');
+    assertRan(
+      await home.notation('cert', 'add', '-t', 'tsa', '-s', 'sigil-tsa', tsaRoot),
+      'notation cert add tsa',
+    );
     ca = makeCa(home.dir, 'openssl-ca');
-    ok(await home.notation('cert', 'add', '-t', 'ca', '-s', 'openssl-ca', ca.cert), 'notation cert add ca');
+    assertRan(
+      await home.notation('cert', 'add', '-t', 'ca', '-s', 'openssl-ca', ca.cert),
+      'notation cert add ca',
+    );
     const port = await freePort();
     const responderCert = issue(home.dir, ca, 'ocsp-responder', {
       extensions: ['extendedKeyUsage=critical,OCSPSigning'],
@@ -106,7 +111,7 @@ describe('notation: timestamps and revocation, real notation CLI <-> sigil', {
   for (const format of ['jws', 'cose']) {
     it(`notation countersigns with sigil TSA (${format}); both verify`, async () => {
       const image = await push(`ts-notation-${format}`);
-      ok(
+      assertRan(
         await home.notation(
           'sign',
           '--insecure-registry',
@@ -119,24 +124,24 @@ describe('notation: timestamps and revocation, real notation CLI <-> sigil', {
         ),
         'notation sign --timestamp-url',
       );
-      ok(await home.notation('verify', '--insecure-registry', image), 'notation verify');
-      ok(await home.sigil('verify', image), 'sigil verify');
+      assertRan(await home.notation('verify', '--insecure-registry', image), 'notation verify');
+      assertRan(await home.sigil('verify', image), 'sigil verify');
     });
 
     it(`sigil countersigns with sigil TSA (${format}); both verify`, async () => {
       const image = await push(`ts-sigil-${format}`);
-      ok(
+      assertRan(
         await home.sigil('sign', '--key', 'good', '--signature-format', format, ...tsaFlags(), image),
         'sigil sign',
       );
-      ok(await home.notation('verify', '--insecure-registry', image), 'notation verify');
-      ok(await home.sigil('verify', image), 'sigil verify');
+      assertRan(await home.notation('verify', '--insecure-registry', image), 'notation verify');
+      assertRan(await home.sigil('verify', image), 'sigil verify');
     });
   }
 
   it('a signature without a countersignature: both refuse it when the policy names a tsa store', async () => {
     const image = await push('ts-missing');
-    ok(await home.sigil('sign', '--key', 'good', image), 'sigil sign');
+    assertRan(await home.sigil('sign', '--key', 'good', image), 'sigil sign');
     assert.match(
       (await home.notation('verify', '--verbose', '--insecure-registry', image)).stderr,
       /no timestamp countersignature/,
@@ -146,7 +151,7 @@ describe('notation: timestamps and revocation, real notation CLI <-> sigil', {
 
   it('revoked (OCSP): both refuse; permissive: both log and pass', async () => {
     const image = await push('revoked');
-    ok(
+    assertRan(
       await home.notation('sign', '--insecure-registry', '--key', 'revoked', ...tsaFlags(), image),
       'notation sign',
     );
@@ -158,9 +163,9 @@ describe('notation: timestamps and revocation, real notation CLI <-> sigil', {
     assert.match(bySigil.stderr, /signing certificate ".*CN=revoked.*" is revoked/);
     await policy('permissive');
     try {
-      ok(await home.notation('verify', '--insecure-registry', image), 'notation verify (permissive)');
+      assertRan(await home.notation('verify', '--insecure-registry', image), 'notation verify (permissive)');
       const permissive = await home.sigil('verify', image);
-      ok(permissive, 'sigil verify (permissive)');
+      assertRan(permissive, 'sigil verify (permissive)');
       assert.match(permissive.stderr, /Warning: revocation .*is revoked/);
     } finally {
       await policy();
@@ -169,7 +174,7 @@ describe('notation: timestamps and revocation, real notation CLI <-> sigil', {
 
   it('an unreachable OCSP responder: both refuse under strict, both pass under permissive', async () => {
     const image = await push('unreachable');
-    ok(await home.sigil('sign', '--key', 'unreachable', ...tsaFlags(), image), 'sigil sign');
+    assertRan(await home.sigil('sign', '--key', 'unreachable', ...tsaFlags(), image), 'sigil sign');
     const byNotation = await home.notation('verify', '--verbose', '--insecure-registry', image);
     const bySigil = await home.sigil('verify', image);
     assert.notEqual(byNotation.code, 0, byNotation.stdout);
@@ -178,8 +183,8 @@ describe('notation: timestamps and revocation, real notation CLI <-> sigil', {
     assert.match(bySigil.stderr, /revocation status is unknown/);
     await policy('permissive');
     try {
-      ok(await home.notation('verify', '--insecure-registry', image), 'notation verify (permissive)');
-      ok(await home.sigil('verify', image), 'sigil verify (permissive)');
+      assertRan(await home.notation('verify', '--insecure-registry', image), 'notation verify (permissive)');
+      assertRan(await home.sigil('verify', image), 'sigil verify (permissive)');
     } finally {
       await policy();
     }

@@ -15,14 +15,20 @@ import {
   resolveTarget,
   type SignRequest,
 } from '../../src/notation/index.js';
-import { parseReference, pushTestImage, RegistryClient } from '../../src/oci/index.js';
+import { parseReference, RegistryClient } from '../../src/oci/index.js';
 import { createTsaMaterial, startTsa } from '../../src/tsa/index.js';
 import {
   dockerRegistryInstalled,
   type PeerRegistry,
   startDockerRegistry,
 } from '../helpers/docker-registry.js';
-import { type NotationHome, notationHome, strictPolicy } from '../helpers/notation.js';
+import {
+  assertRan,
+  type NotationHome,
+  notationHome,
+  pushByDigest,
+  strictPolicy,
+} from '../helpers/notation.js';
 import { makePki } from '../helpers/notation-pki.js';
 import { peerMissing, requirePeer } from '../helpers/peers.js';
 
@@ -35,19 +41,12 @@ describe('notation: real notation CLI <-> sigil notation', {
   let registry: PeerRegistry;
   let home: NotationHome;
   const client = new RegistryClient({});
-  const ok = (result: { code: number; stdout: string; stderr: string }, what: string) =>
-    assert.equal(result.code, 0, `${what}: ${result.stdout}${result.stderr}`);
-  const push = async (repo: string) => {
-    const digest = await pushTestImage(client, parseReference(`${registry.address}/${repo}:v1`), {
-      files: { 'f.txt': repo },
-    });
-    return `${registry.address}/${repo}@${digest}`;
-  };
+  const push = (repo: string) => pushByDigest(client, registry.address, repo);
 
   before(async () => {
     registry = await startDockerRegistry();
     home = await notationHome(notationPeer.path);
-    ok(
+    assertRan(
       await home.sigil('cert', 'generate-test', '--default', 'wabbit-networks.io'),
       'sigil cert generate-test',
     );
@@ -65,25 +64,28 @@ describe('notation: real notation CLI <-> sigil notation', {
   for (const format of ['jws', 'cose']) {
     it(`sigil signs (${format}), notation verifies and inspects`, async () => {
       const image = await push(`sigil-${format}`);
-      ok(await home.sigil('sign', '--signature-format', format, '-m', 'build=42', image), 'sigil sign');
+      assertRan(
+        await home.sigil('sign', '--signature-format', format, '-m', 'build=42', image),
+        'sigil sign',
+      );
       const verified = await home.notation('verify', '--insecure-registry', image);
-      ok(verified, 'notation verify');
+      assertRan(verified, 'notation verify');
       assert.match(verified.stdout, /Successfully verified signature/);
-      ok(
+      assertRan(
         await home.notation('verify', '--insecure-registry', '--user-metadata', 'build=42', image),
         'notation verify -m',
       );
       const inspected = await home.notation('inspect', '--insecure-registry', '-o', 'json', image);
-      ok(inspected, 'notation inspect');
+      assertRan(inspected, 'notation inspect');
       const signature = JSON.parse(inspected.stdout).Signatures[0];
       assert.equal(signature.mediaType, format === 'jws' ? 'application/jose+json' : 'application/cose');
       assert.equal(signature.userDefinedAttributes.build, '42');
-      ok(await home.sigil('verify', image), 'sigil verify');
+      assertRan(await home.sigil('verify', image), 'sigil verify');
     });
 
     it(`notation signs (${format}), sigil verifies, lists and inspects`, async () => {
       const image = await push(`notation-${format}`);
-      ok(
+      assertRan(
         await home.notation(
           'sign',
           '--insecure-registry',
@@ -96,13 +98,13 @@ describe('notation: real notation CLI <-> sigil notation', {
         'notation sign',
       );
       const verified = await home.sigil('verify', '--user-metadata', 'team=blue', image);
-      ok(verified, 'sigil verify');
+      assertRan(verified, 'sigil verify');
       assert.match(verified.stdout, /Successfully verified signature for .*@sha256:/);
       const listed = await home.sigil('ls', image);
-      ok(listed, 'sigil ls');
+      assertRan(listed, 'sigil ls');
       assert.match(listed.stdout, /application\/vnd\.cncf\.notary\.signature\n\s+└── sha256:[0-9a-f]{64}/);
       const inspected = await home.sigil('inspect', '-o', 'json', image);
-      ok(inspected, 'sigil inspect');
+      assertRan(inspected, 'sigil inspect');
       const notationView = JSON.parse(
         (await home.notation('inspect', '--insecure-registry', '-o', 'json', image)).stdout,
       );
@@ -116,12 +118,12 @@ describe('notation: real notation CLI <-> sigil notation', {
   }
 
   it('sigil signs with a key notation generated (generate-test), and both verify', async () => {
-    ok(await home.notation('cert', 'generate-test', 'notation-made'), 'notation cert generate-test');
+    assertRan(await home.notation('cert', 'generate-test', 'notation-made'), 'notation cert generate-test');
     await home.writePolicy([strictPolicy('notation-made')]);
     const image = await push('notation-made-key');
-    ok(await home.sigil('sign', '--key', 'notation-made', image), 'sigil sign');
-    ok(await home.notation('verify', '--insecure-registry', image), 'notation verify');
-    ok(await home.sigil('verify', image), 'sigil verify');
+    assertRan(await home.sigil('sign', '--key', 'notation-made', image), 'sigil sign');
+    assertRan(await home.notation('verify', '--insecure-registry', image), 'notation verify');
+    assertRan(await home.sigil('verify', image), 'sigil verify');
   });
 
   it('a CA-issued ECDSA P-256 key signs in sigil and verifies in notation (and the reverse)', async () => {
@@ -131,11 +133,11 @@ describe('notation: real notation CLI <-> sigil notation', {
     await writeFile(keyFile, pki.keyPem);
     await writeFile(chainFile, encodePem('CERTIFICATE', pki.leafDer) + encodePem('CERTIFICATE', pki.rootDer));
     await writeFile(join(home.dir, 'ec-root.pem'), encodePem('CERTIFICATE', pki.rootDer));
-    ok(
+    assertRan(
       await home.sigil('key', 'add', '--key-file', keyFile, '--cert-file', chainFile, 'ec'),
       'sigil key add',
     );
-    ok(
+    assertRan(
       await home.notation('cert', 'add', '-t', 'ca', '-s', 'ec-root', join(home.dir, 'ec-root.pem')),
       'notation cert add',
     );
@@ -144,10 +146,10 @@ describe('notation: real notation CLI <-> sigil notation', {
     ]);
     for (const format of ['jws', 'cose']) {
       const image = await push(`ec-${format}`);
-      ok(await home.sigil('sign', '--key', 'ec', '--signature-format', format, image), 'sigil sign');
-      ok(await home.notation('verify', '--insecure-registry', image), 'notation verify');
+      assertRan(await home.sigil('sign', '--key', 'ec', '--signature-format', format, image), 'sigil sign');
+      assertRan(await home.notation('verify', '--insecure-registry', image), 'notation verify');
       const other = await push(`ec-notation-${format}`);
-      ok(
+      assertRan(
         await home.notation(
           'sign',
           '--insecure-registry',
@@ -159,7 +161,7 @@ describe('notation: real notation CLI <-> sigil notation', {
         ),
         'notation sign',
       );
-      ok(await home.sigil('verify', other), 'sigil verify');
+      assertRan(await home.sigil('verify', other), 'sigil verify');
     }
     // An identity the policy does not trust: both refuse.
     await home.writePolicy([
@@ -177,7 +179,7 @@ describe('notation: real notation CLI <-> sigil notation', {
       join(home.dir, 'bad-roots.pem'),
       encodePem('CERTIFICATE', good.rootDer) + encodePem('CERTIFICATE', caLeaf.rootDer),
     );
-    ok(
+    assertRan(
       await home.notation('cert', 'add', '-t', 'ca', '-s', 'bad-roots', join(home.dir, 'bad-roots.pem')),
       'cert add',
     );
@@ -229,8 +231,8 @@ describe('notation: real notation CLI <-> sigil notation', {
       assert.match(ours.stderr, reason);
     };
     const bothAccept = async (image: string) => {
-      ok(await home.notation('verify', '--insecure-registry', image), 'notation verify');
-      ok(await home.sigil('verify', image), 'sigil verify');
+      assertRan(await home.notation('verify', '--insecure-registry', image), 'notation verify');
+      assertRan(await home.sigil('verify', image), 'sigil verify');
     };
     await level('strict');
     await bothAccept(await signed('parity-good', good));
@@ -263,7 +265,7 @@ describe('notation: real notation CLI <-> sigil notation', {
         tsa.tsa.chainPem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g) ?? [];
       const rootFile = join(home.dir, 'tsa-root.pem');
       await writeFile(rootFile, blocks[blocks.length - 1] ?? '');
-      ok(await home.sigil('cert', 'add', '-t', 'tsa', '-s', 'sigil-tsa', rootFile), 'cert add tsa');
+      assertRan(await home.sigil('cert', 'add', '-t', 'tsa', '-s', 'sigil-tsa', rootFile), 'cert add tsa');
       await home.writePolicy([
         strictPolicy('wabbit-networks.io', { trustStores: ['ca:wabbit-networks.io', 'tsa:sigil-tsa'] }),
       ]);
@@ -271,7 +273,7 @@ describe('notation: real notation CLI <-> sigil notation', {
       for (const format of ['jws', 'cose']) {
         const image = await push(`timestamped-${format}`);
         const stamp = ['--timestamp-url', url, '--timestamp-root-cert', rootFile];
-        ok(
+        assertRan(
           await home.sigil(
             'sign',
             '--key',
@@ -283,12 +285,12 @@ describe('notation: real notation CLI <-> sigil notation', {
           ),
           'sigil sign --timestamp-url',
         );
-        ok(
+        assertRan(
           await home.notation('verify', '--insecure-registry', image),
           'notation verify (timestamp required by the tsa store)',
         );
         const other = await push(`notation-timestamped-${format}`);
-        ok(
+        assertRan(
           await home.notation(
             'sign',
             '--insecure-registry',
@@ -307,7 +309,7 @@ describe('notation: real notation CLI <-> sigil notation', {
         ).Signatures[0];
         assert.deepEqual(ours.unsignedAttributes, theirs.unsignedAttributes);
         // The policy's tsa: store requires the countersignature: sigil verifies notation's.
-        ok(await home.sigil('verify', other), 'sigil verify (timestamp verified)');
+        assertRan(await home.sigil('verify', other), 'sigil verify (timestamp verified)');
       }
     } finally {
       await tsa.close();
