@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -84,6 +85,27 @@ const IMAGE_PROBE = stringify({
     ],
   },
 });
+
+/**
+ * Writes `document` as `<dir>/policy.yaml` and runs `kyverno apply` and `sigil policy apply` on it side by
+ * side, over the same Pods: the peer's verdicts and ours.
+ */
+export async function kyvernoAndSigilVerdicts(
+  kyverno: string,
+  dir: string,
+  document: unknown,
+  resourcesFile: string,
+  pods: Pod[],
+): Promise<{ peer: { verdicts: Verdicts; output: string }; ours: { verdicts: Verdicts; output: string } }> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'policy.yaml');
+  await writeFile(file, stringify(document, { lineWidth: 0 }));
+  const [peer, ours] = await Promise.all([
+    kyvernoVerdicts(kyverno, file, resourcesFile, dir, pods),
+    sigilVerdicts(file, resourcesFile, dir, pods),
+  ]);
+  return { peer, ours };
+}
 
 /** `kyverno apply POLICY --resource RESOURCES --registry --policy-report`; exit 1 on failures is expected. */
 export async function kyvernoVerdicts(

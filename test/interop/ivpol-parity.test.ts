@@ -18,7 +18,12 @@ import { kyvernoParityCorpus } from '../helpers/kyverno-parity-corpus.js';
 import { IMAGE_LABELS, type ParityImages, startParityImages } from '../helpers/parity-images.js';
 import { disagreements, type ParityRow, type ParitySection, renderSection } from '../helpers/parity-table.js';
 import { peerVersion, requirePeer } from '../helpers/peers.js';
-import { kyvernoVerdicts, type Pod, podsManifest, sigilVerdicts } from '../helpers/policy-verdicts.js';
+import {
+  kyvernoAndSigilVerdicts,
+  type Pod,
+  podsManifest,
+  sigilVerdicts,
+} from '../helpers/policy-verdicts.js';
 
 const DOC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'kyverno-ivpol-parity.md');
 
@@ -67,13 +72,13 @@ describe('ImageValidatingPolicies: same verdicts as the Kyverno CLI', {
     const rows: ParityRow[] = [];
     for (const policy of ivpolParityCorpus(images)) {
       const dir = join(images.dir, 'ivpol', policy.name);
-      await mkdir(dir, { recursive: true });
-      const file = join(dir, 'policy.yaml');
-      await writeFile(file, stringify(policy.document, { lineWidth: 0 }));
-      const [peer, ours] = await Promise.all([
-        kyvernoVerdicts(kyverno.path, file, resources, dir, pods),
-        sigilVerdicts(file, resources, dir, pods),
-      ]);
+      const { peer, ours } = await kyvernoAndSigilVerdicts(
+        kyverno.path,
+        dir,
+        policy.document,
+        resources,
+        pods,
+      );
       const debug = process.env.SIGIL_PARITY_DEBUG;
       if (debug) {
         await mkdir(join(debug, policy.name), { recursive: true });

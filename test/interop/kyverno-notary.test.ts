@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { encodePem } from '../../src/core/index.js';
 import { RegistryClient, type RunningRegistry } from '../../src/oci/index.js';
 import { workDir } from '../helpers/cli.js';
@@ -19,10 +19,9 @@ import type { TestPki } from '../helpers/notation-pki.js';
 import { cell } from '../helpers/parity-table.js';
 import { requirePeer } from '../helpers/peers.js';
 import {
-  kyvernoVerdicts,
+  kyvernoAndSigilVerdicts,
   type Pod,
   podsManifest,
-  sigilVerdicts,
   type Verdicts,
 } from '../helpers/policy-verdicts.js';
 
@@ -52,14 +51,13 @@ describe('Kyverno CLI and sigil agree on type: Notary', { skip: kyverno.skip }, 
 
   const rootPem = (pki: TestPki) => encodePem('CERTIFICATE', pki.rootDer);
   const compare = async (name: string, document: Json) => {
-    const policyDir = join(dir, name);
-    await mkdir(policyDir, { recursive: true });
-    const file = join(policyDir, 'policy.yaml');
-    await writeFile(file, stringify(document, { lineWidth: 0 }));
-    const [peer, ours] = await Promise.all([
-      kyvernoVerdicts(kyverno.path, file, resources, policyDir, pods),
-      sigilVerdicts(file, resources, policyDir, pods),
-    ]);
+    const { peer, ours } = await kyvernoAndSigilVerdicts(
+      kyverno.path,
+      join(dir, name),
+      document,
+      resources,
+      pods,
+    );
     // As the parity table (test/helpers/parity-table.ts): a cell is the result and, for an admitted Pod,
     // the image it is admitted with (a denied Pod's patch goes nowhere, though the Kyverno CLI computes one).
     const table = (verdicts: Verdicts) => Object.fromEntries([...verdicts].map(([pod, v]) => [pod, cell(v)]));

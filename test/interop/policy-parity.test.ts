@@ -20,7 +20,7 @@ import { IMAGE_LABELS, type ParityImages, startParityImages } from '../helpers/p
 import { disagreements, type ParityRow, type ParitySection, renderSection } from '../helpers/parity-table.js';
 import { peerVersion, requirePeer } from '../helpers/peers.js';
 import {
-  kyvernoVerdicts,
+  kyvernoAndSigilVerdicts,
   type Pod,
   podsManifest,
   sigilVerdicts,
@@ -54,13 +54,13 @@ describe('same verdicts as Kyverno and the policy-controller', { skip }, () => {
     const unnamed: string[] = [];
     for (const policy of kyvernoParityCorpus(images)) {
       const dir = join(images.dir, 'kyverno', policy.name);
-      await mkdir(dir, { recursive: true });
-      const file = join(dir, 'policy.yaml');
-      await writeFile(file, stringify(policy.document, { lineWidth: 0 }));
-      const [peer, ours] = await Promise.all([
-        kyvernoVerdicts(kyverno.path, file, resources, dir, pods),
-        sigilVerdicts(file, resources, dir, pods),
-      ]);
+      const { peer, ours } = await kyvernoAndSigilVerdicts(
+        kyverno.path,
+        dir,
+        policy.document,
+        resources,
+        pods,
+      );
       rows.push({ policy: policy.name, source: policy.source, peer: peer.verdicts, sigil: ours.verdicts });
       unnamed.push(...imagesNotNamed(policy.name, peer.verdicts, ours.verdicts));
     }
