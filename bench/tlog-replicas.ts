@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { generateKeyPair, keySigner, verifierPem } from '../src/crypto/index.js';
 import { acceptProposedEntry, hashedRekordProposal } from '../src/tlog/index.js';
 import { postgresBinDir, startPostgres } from '../test/helpers/postgres.js';
-import { startTlogProcess, type TlogProcess } from '../test/helpers/tlog-process.js';
+import { isIntegratingReplica, startTlogProcess, type TlogProcess } from '../test/helpers/tlog-process.js';
 import { formatTiming, measure, type Timing } from './stats.js';
 import { http } from './tlog.js';
 
@@ -44,12 +44,9 @@ async function appends(replicas: TlogProcess[], label: string): Promise<Timing> 
   );
 }
 
-const integrating = async (r: TlogProcess) =>
-  ((await (await fetch(`${r.url}/healthz`)).json()) as { integrating: boolean }).integrating;
-
 /** Milliseconds from kill -9 of the integrator until a survivor has integrated a new submission. */
 async function takeover(replicas: TlogProcess[]): Promise<number> {
-  const roles = await Promise.all(replicas.map(integrating));
+  const roles = await Promise.all(replicas.map((r) => isIntegratingReplica(r.url)));
   const victim = replicas[roles.indexOf(true)] as TlogProcess;
   const survivor = replicas.find((r) => r !== victim) as TlogProcess;
   const [body] = await proposals('after the kill', 1);

@@ -13,7 +13,7 @@ import { parseRekorEntry, verifyRekorEntry } from '../../src/tlog/index.js';
 import { peerMissing } from '../helpers/peers.js';
 import { type PostgresServer, postgresBinDir, startPostgres } from '../helpers/postgres.js';
 import { signedHashedRekord } from '../helpers/tlog-entries.js';
-import { startTlogProcess, type TlogProcess } from '../helpers/tlog-process.js';
+import { isIntegratingReplica, startTlogProcess, type TlogProcess } from '../helpers/tlog-process.js';
 
 const { privateKey } = generateKeyPair();
 const pgSkip = peerMissing('PostgreSQL (postgresql)', postgresBinDir() !== undefined);
@@ -24,8 +24,6 @@ const post = (url: string, body: unknown) =>
     body: JSON.stringify(body),
     headers: { 'Content-Type': 'application/json' },
   });
-const integrating = async (url: string) =>
-  ((await (await fetch(`${url}/healthz`)).json()) as { integrating: boolean }).integrating;
 const head = async (url: string) =>
   (await (await fetch(`${url}/api/v1/log`)).json()) as {
     treeSize: number;
@@ -72,7 +70,7 @@ describe('tlog replicas: three processes on one PostgreSQL', { skip: pgSkip }, (
 
   it('integrates submissions to every replica; a duplicate sent to two is one entry', async () => {
     await until('one replica integrates', async () => {
-      const roles = await Promise.all(replicas.map((r) => integrating(r.url)));
+      const roles = await Promise.all(replicas.map((r) => isIntegratingReplica(r.url)));
       return roles.filter(Boolean).length === 1;
     });
     const answers = await Promise.all(

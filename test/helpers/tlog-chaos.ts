@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRekorEntry, type RekorEntry } from '../../src/tlog/index.js';
 import type { PostgresServer } from './postgres.js';
 import { signedHashedRekord } from './tlog-entries.js';
-import { startTlogProcess, type TlogProcess } from './tlog-process.js';
+import { isIntegratingReplica, startTlogProcess, type TlogProcess } from './tlog-process.js';
 
 export interface ChaosOptions {
   postgres: PostgresServer;
@@ -45,15 +45,6 @@ export interface ChaosReport {
   /** The replicas alive at the end (the caller stops them). */
   replicas: TlogProcess[];
 }
-
-const integrating = async (replica: TlogProcess): Promise<boolean> => {
-  try {
-    const health = await fetch(`${replica.url}/healthz`, { signal: AbortSignal.timeout(2000) });
-    return ((await health.json()) as { integrating: boolean }).integrating;
-  } catch {
-    return false;
-  }
-};
 
 /** The answer to one POST of `body`, or undefined when it must be sent again. */
 async function submit(url: string, body: string): Promise<RekorEntry | undefined> {
@@ -125,7 +116,7 @@ export async function runTlogChaos(options: ChaosOptions): Promise<ChaosReport> 
         report.postgresRestart.backAt = now();
         continue;
       }
-      const roles = await Promise.all(live.map(integrating));
+      const roles = await Promise.all(live.map((replica) => isIntegratingReplica(replica.url)));
       const victim = live[roles.indexOf(true)];
       // None while the lease is between holders; a lone replica is kept for the clients: kill next turn.
       if (!victim || live.length < 2) continue;

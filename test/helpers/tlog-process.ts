@@ -56,3 +56,13 @@ export async function startTlogProcess(
       }),
   };
 }
+
+/** Whether the replica at `url` integrates the log (its /healthz says so); false when it does not answer. */
+export async function isIntegratingReplica(url: string): Promise<boolean> {
+  try {
+    const health = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return ((await health.json()) as { integrating: boolean }).integrating;
+  } catch {
+    return false;
+  }
+}
